@@ -1,0 +1,197 @@
+/*
+ * ipac - IP accounting for Linux netfilter.
+ * Shared declarations of lib/: the rule IR, the ipac.conf parser, the
+ * netfilter backends, logging and small utilities.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef IPAC_H
+#define IPAC_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define IPAC_NAME_WARN_LEN	40	/* ipacset.8: "don't make it longer" */
+#define IPAC_IFNAMSIZ		16	/* IFNAMSIZ incl. the NUL */
+
+/* Hooks a rule counts in; a rule may count in several. */
+enum {
+	HOOK_INPUT	= 1 << 0,	/* received, to this host */
+	HOOK_FORWARD	= 1 << 1,	/* forwarded */
+	HOOK_OUTPUT	= 1 << 2,	/* sent, from this host */
+};
+
+/* Which interface of a packet the interface field matches. */
+enum if_side {
+	IF_IN,		/* the interface the packet came in on */
+	IF_OUT,		/* the interface the packet leaves on */
+	IF_EITHER,	/* either (direction "both"); counted once */
+};
+
+struct prefix {
+	int		family;		/* AF_INET or AF_INET6 */
+	uint8_t		addr[16];	/* network byte order, host bits zero */
+	int		len;		/* prefix length in bits */
+};
+
+struct port_range {
+	uint16_t	lo, hi;		/* inclusive; ICMP types/codes too */
+};
+
+/* One side (source or destination) of a rule after expansion. */
+struct side {
+	bool		has_addr;
+	bool		addr_neg;	/* "!" before the address */
+	struct prefix	addr;
+	size_t		nports;
+	struct port_range *ports;	/* sorted, merged, non-overlapping */
+	bool		ports_neg;	/* "!" before the port list */
+};
+
+enum proto {
+	PROTO_ALL = 0,
+	PROTO_TCP = 6,
+	PROTO_UDP = 17,
+	PROTO_ICMP = 1,		/* ICMPv6 where the rule is IPv6 */
+};
+
+/* The extensions of ipac-ng rules.conf that we understand. */
+struct rule_ext {
+	bool		has_mark;
+	uint32_t	mark, mark_mask;	/* mask 0xffffffff if none given */
+	bool		has_mac;
+	uint8_t		mac[6];			/* source MAC */
+	bool		has_ttl;
+	uint8_t		ttl;			/* ttl equals */
+};
+
+/*
+ * One kernel counting rule: a config line after hostnames, interface
+ * addresses and directions were expanded.  Rules of one name share one
+ * kernel counter (name_id indexes struct ruleset.names).
+ */
+struct acct_rule {
+	size_t		name_id;
+	const char	*file;		/* origin, for messages; owned by ruleset */
+	int		line;
+	unsigned	hooks;		/* HOOK_* */
+	char		ifname[IPAC_IFNAMSIZ]; /* "" = any; may end in '+' */
+	bool		if_neg;
+	enum if_side	if_side;
+	int		family;		/* 0 = both, AF_INET, AF_INET6 */
+	enum proto	proto;
+	struct side	src, dst;
+	struct rule_ext	ext;		/* all-zero = none */
+};
+
+struct ruleset {
+	char		*file;		/* the config's path; rules point here */
+	size_t		nnames;
+	char		**names;	/* distinct names, first-seen order */
+	size_t		nrules;
+	struct acct_rule *rules;
+};
+
+/* conf.c */
+
+/*
+ * Parse an ipac.conf (ipac 1.x six-field lines or ipac-ng rules.conf
+ * lines) into *rs.  Every error is reported as "file:line:column: what"
+ * through log_error(); returns 0, or -1 after reporting all errors, with
+ * *rs left empty.  Resolves hostnames and interface addresses; no other
+ * side effects.
+ */
+int	conf_parse_file(const char *path, struct ruleset *rs);
+int	conf_parse_buf(const char *file, const char *buf, size_t len,
+	    struct ruleset *rs);
+void	ruleset_free(struct ruleset *rs);
+/* Print the normalised config, one ipac 1.x line per expanded rule. */
+void	ruleset_print(FILE *fp, const struct ruleset *rs);
+
+/* addr.c */
+
+/* "a.b.c.d", "a.b.c.d/len", "a.b.c.d/m.a.s.k", "v6/len"; 0 or -1. */
+int	prefix_parse(const char *s, struct prefix *p);
+/* Text form, "/len" omitted for host prefixes; buf >= 64 bytes. */
+const char *prefix_fmt(const struct prefix *p, char *buf, size_t len);
+bool	prefix_is_host(const struct prefix *p);
+/* First and last address of p, for ordering and overlap tests. */
+void	prefix_range(const struct prefix *p, uint8_t lo[16], uint8_t hi[16]);
+
+/* backend.c: one ops struct per netfilter backend. */
+
+struct counter {
+	char		*name;		/* accounting name */
+	uint64_t	packets, bytes;
+};
+
+struct counter_list {
+	size_t		n;
+	struct counter	*c;
+};
+
+struct backend_opts {
+	const char	*table;		/* nft table name / chain prefix */
+	int		priority;	/* hook priority */
+};
+
+struct backend_ops {
+	const char	*name;
+	/* Render the rules as the backend's own text; 0 or -1. */
+	int	(*render)(const struct backend_opts *, const struct ruleset *,
+		    FILE *);
+	/* Replace our rules atomically, keeping counters of kept names. */
+	int	(*apply)(const struct backend_opts *, const struct ruleset *,
+		    bool dry_run);
+	/*
+	 * Check table, chains, hooks and rules against the config and
+	 * re-apply when something is missing, keeping the counters that
+	 * are there: 0 all was in place, 1 repaired, -1 error.
+	 */
+	int	(*fix)(const struct backend_opts *, const struct ruleset *);
+	/* Remove everything of ours; 0 also when there was nothing. */
+	int	(*flush)(const struct backend_opts *);
+	/* Read every counter of ours, sorted by name. */
+	int	(*read)(const struct backend_opts *, struct counter_list *);
+};
+
+const struct backend_ops *backend_find(const char *name);
+void	counter_list_free(struct counter_list *);
+
+extern const struct backend_ops nft_backend;
+
+/* log.c */
+
+extern int log_verbose;
+void	log_init(const char *progname);
+void	log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int	log_error_count(void);
+
+/* util.c */
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+
+/* A growing string buffer. */
+struct strbuf {
+	char	*buf;
+	size_t	len, cap;
+};
+void	sb_init(struct strbuf *);
+void	sb_add(struct strbuf *, const char *, size_t);
+void	sb_puts(struct strbuf *, const char *);
+void	sb_printf(struct strbuf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	sb_free(struct strbuf *);
+
+#endif

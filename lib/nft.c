@@ -1,0 +1,1166 @@
+/*
+ * The nftables backend.
+ *
+ * Layout of our table (default "inet ipac"; nobody else's table is ever
+ * touched):
+ *   - one named counter object per accounting name, "c_" + the name
+ *     encoded (see obj_name_encode()), so rules of one name share one
+ *     kernel counter and a counter is found by identity, never by
+ *     position;
+ *   - base chains "input", "forward" and "output" at a priority just
+ *     before the filter tables, so addresses are the internal ones on a
+ *     NAT router (de-NAT happened in prerouting, NAT is still to come in
+ *     postrouting);
+ *   - rules that differ only by one address become one rule
+ *     "counter name ip saddr map @mN" with a map from address to
+ *     counter, so the cost per packet does not grow with the number of
+ *     accounted hosts and no chain gets long.
+ *
+ * Writes go through libnftables, one transaction per apply; reads go
+ * through libnftnl/libmnl dumps.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <nftables/libnftables.h>
+
+#include "ipac.h"
+
+#define OBJ_PREFIX	"c_"
+
+enum { CH_INPUT, CH_FORWARD, CH_OUTPUT, CH_MAX };
+
+static const struct {
+	const char	*name;
+	unsigned	hook_bit;
+	int		hooknum;
+} chains[CH_MAX] = {
+	{ "input",	HOOK_INPUT,	NF_INET_LOCAL_IN },
+	{ "forward",	HOOK_FORWARD,	NF_INET_FORWARD },
+	{ "output",	HOOK_OUTPUT,	NF_INET_LOCAL_OUT },
+};
+
+/*
+ * Counter object names must be nft identifiers that are not keywords:
+ * "c_" and then letters, digits, '-' and '.' as they are, every other
+ * byte (the escape '_' too) as "_xx" in hex.  Reversible, so reading
+ * needs no side file.
+ */
+static char *
+obj_name_encode(const char *name)
+{
+	struct strbuf sb;
+	const unsigned char *p;
+
+	sb_init(&sb);
+	sb_puts(&sb, OBJ_PREFIX);
+	for (p = (const unsigned char *)name; *p; p++) {
+		if (isascii(*p) && (isalnum(*p) || *p == '-' || *p == '.'))
+			sb_add(&sb, (const char *)p, 1);
+		else
+			sb_printf(&sb, "_%02x", *p);
+	}
+	return sb.buf;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The accounting name of an object, or NULL if it is not one of ours. */
+static char *
+obj_name_decode(const char *obj)
+{
+	struct strbuf sb;
+	const char *p;
+
+	if (strncmp(obj, OBJ_PREFIX, strlen(OBJ_PREFIX)) != 0)
+		return NULL;
+	sb_init(&sb);
+	for (p = obj + strlen(OBJ_PREFIX); *p; p++) {
+		if (*p == '_') {
+			int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+			char c;
+
+			if (lo < 0) {
+				sb_free(&sb);
+				return NULL;
+			}
+			c = (char)(hi << 4 | lo);
+			sb_add(&sb, &c, 1);
+			p += 2;
+		} else
+			sb_add(&sb, p, 1);
+	}
+	return sb.buf;
+}
+
+/* Text of a rule's matches for one hook, without the counted address. */
+struct inst {
+	int		chain;
+	char		*match;		/* everything but the varying address */
+	int		var_side;	/* 's', 'd' or 0 (not groupable) */
+	int		family;		/* family of the varying address */
+	const struct prefix *var;	/* the varying address */
+	size_t		name_id;
+	size_t		group;		/* index of its group, set later */
+};
+
+static void
+add_ifname(struct strbuf *sb, const char *key, const struct acct_rule *r,
+    bool neg)
+{
+	size_t n = strlen(r->ifname);
+
+	sb_printf(sb, "%s %s\"", key, neg ? "!= " : "");
+	if (n && r->ifname[n - 1] == '+') {
+		sb_add(sb, r->ifname, n - 1);
+		sb_puts(sb, "*");
+	} else
+		sb_puts(sb, r->ifname);
+	sb_puts(sb, "\" ");
+}
+
+static void
+add_ranges(struct strbuf *sb, const struct side *s)
+{
+	size_t i;
+
+	if (s->ports_neg)
+		sb_puts(sb, "!= ");
+	if (s->nports > 1)
+		sb_puts(sb, "{ ");
+	for (i = 0; i < s->nports; i++) {
+		const struct port_range *pr = &s->ports[i];
+
+		if (i)
+			sb_puts(sb, ", ");
+		if (pr->lo == pr->hi)
+			sb_printf(sb, "%u", pr->lo);
+		else
+			sb_printf(sb, "%u-%u", pr->lo, pr->hi);
+	}
+	if (s->nports > 1)
+		sb_puts(sb, " }");
+	sb_puts(sb, " ");
+}
+
+static int
+rule_family(const struct acct_rule *r)
+{
+	if (r->family)
+		return r->family;
+	if (r->src.has_addr)
+		return r->src.addr.family;
+	if (r->dst.has_addr)
+		return r->dst.addr.family;
+	return 0;
+}
+
+static void
+add_addr(struct strbuf *sb, const char *dir, const struct side *s)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+
+	sb_printf(sb, "%s %s %s%s ", s->addr.family == AF_INET6 ? "ip6" : "ip",
+	    dir, s->addr_neg ? "!= " : "",
+	    prefix_fmt(&s->addr, buf, sizeof buf));
+}
+
+/*
+ * Protocol, ports and extensions: everything that is the same in every
+ * hook.  ICMP "ports" are types (source) and codes (destination).
+ */
+static void
+add_l4(struct strbuf *sb, const struct acct_rule *r, int fam)
+{
+	const char *l4;
+
+	switch (r->proto) {
+	case PROTO_ALL:
+		break;
+	case PROTO_TCP:
+	case PROTO_UDP:
+		l4 = r->proto == PROTO_TCP ? "tcp" : "udp";
+		if (!r->src.nports && !r->dst.nports)
+			sb_printf(sb, "meta l4proto %s ", l4);
+		if (r->src.nports) {
+			sb_printf(sb, "%s sport ", l4);
+			add_ranges(sb, &r->src);
+		}
+		if (r->dst.nports) {
+			sb_printf(sb, "%s dport ", l4);
+			add_ranges(sb, &r->dst);
+		}
+		break;
+	case PROTO_ICMP:
+		l4 = fam == AF_INET6 ? "icmpv6" : "icmp";
+		if (!r->src.nports && !r->dst.nports) {
+			if (fam == AF_INET)
+				sb_puts(sb, "meta l4proto icmp ");
+			else if (fam == AF_INET6)
+				sb_puts(sb, "meta l4proto ipv6-icmp ");
+			else
+				sb_puts(sb, "meta l4proto { icmp, ipv6-icmp } ");
+		}
+		if (r->src.nports) {
+			sb_printf(sb, "%s type ", l4);
+			add_ranges(sb, &r->src);
+		}
+		if (r->dst.nports) {
+			sb_printf(sb, "%s code ", l4);
+			add_ranges(sb, &r->dst);
+		}
+		break;
+	}
+	if (r->ext.has_mark) {
+		if (r->ext.mark_mask == 0xffffffff)
+			sb_printf(sb, "meta mark 0x%08x ", r->ext.mark);
+		else
+			sb_printf(sb, "meta mark & 0x%08x == 0x%08x ",
+			    r->ext.mark_mask, r->ext.mark);
+	}
+	if (r->ext.has_mac)
+		sb_printf(sb, "ether saddr %02x:%02x:%02x:%02x:%02x:%02x ",
+		    r->ext.mac[0], r->ext.mac[1], r->ext.mac[2],
+		    r->ext.mac[3], r->ext.mac[4], r->ext.mac[5]);
+	if (r->ext.has_ttl)
+		sb_printf(sb, "%s %u ", fam == AF_INET6 ? "ip6 hoplimit" :
+		    "ip ttl", r->ext.ttl);
+}
+
+/*
+ * The match text of rule r in one chain, with the iif/oif part given;
+ * appends one inst.  The address that may vary is left out of the text
+ * when the rule can be grouped into a map.
+ */
+static void
+make_inst(struct inst **v, size_t *n, size_t *cap, const struct acct_rule *r,
+    int chain, const char *ifpart)
+{
+	struct strbuf sb;
+	struct inst *in;
+	int fam = rule_family(r);
+	int var = 0;
+
+	/* One counted address on one side, not negated: a map can hold it. */
+	if (r->src.has_addr && !r->src.addr_neg && !r->dst.has_addr)
+		var = 's';
+	else if (r->dst.has_addr && !r->dst.addr_neg && !r->src.has_addr)
+		var = 'd';
+
+	sb_init(&sb);
+	sb_puts(&sb, ifpart);
+	if (fam && !r->src.has_addr && !r->dst.has_addr)
+		sb_printf(&sb, "meta nfproto %s ", fam == AF_INET6 ? "ipv6" :
+		    "ipv4");
+	if (r->src.has_addr && var != 's')
+		add_addr(&sb, "saddr", &r->src);
+	if (r->dst.has_addr && var != 'd')
+		add_addr(&sb, "daddr", &r->dst);
+	add_l4(&sb, r, fam);
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*v = xrealloc(*v, *cap, sizeof **v);
+	}
+	in = &(*v)[(*n)++];
+	in->chain = chain;
+	in->match = sb.buf;
+	in->var_side = var;
+	in->family = fam;
+	in->var = var == 's' ? &r->src.addr : var == 'd' ? &r->dst.addr : NULL;
+	in->name_id = r->name_id;
+	in->group = 0;
+}
+
+/*
+ * Expand every rule into its instances per chain.  "both" with an
+ * interface counts a forwarded packet once even when it enters and
+ * leaves by that interface: "iif X" or else "iif != X and oif X".
+ */
+static void
+expand(const struct ruleset *rs, struct inst **v, size_t *n)
+{
+	size_t i, cap = 0;
+
+	*v = NULL;
+	*n = 0;
+	for (i = 0; i < rs->nrules; i++) {
+		const struct acct_rule *r = &rs->rules[i];
+		bool any = r->ifname[0] == '\0';
+		int c;
+
+		for (c = 0; c < CH_MAX; c++) {
+			struct strbuf sb;
+			enum if_side side = r->if_side;
+
+			if (!(r->hooks & chains[c].hook_bit))
+				continue;
+			if (any) {
+				make_inst(v, n, &cap, r, c, "");
+				continue;
+			}
+			/* Only one interface exists in input and output. */
+			if (c == CH_INPUT)
+				side = IF_IN;
+			else if (c == CH_OUTPUT)
+				side = IF_OUT;
+			sb_init(&sb);
+			if (side == IF_EITHER) {
+				add_ifname(&sb, "iifname", r, r->if_neg);
+				make_inst(v, n, &cap, r, c, sb.buf);
+				sb.len = 0;
+				add_ifname(&sb, "iifname", r, !r->if_neg);
+				add_ifname(&sb, "oifname", r, r->if_neg);
+			} else
+				add_ifname(&sb, side == IF_IN ? "iifname" :
+				    "oifname", r, r->if_neg);
+			make_inst(v, n, &cap, r, c, sb.buf);
+			sb_free(&sb);
+		}
+	}
+}
+
+/* A map: instances of one match text whose addresses do not overlap. */
+struct group {
+	int		chain;
+	const char	*match;
+	int		var_side, family;
+	size_t		first;		/* instance index, for the order */
+	size_t		count;
+	uint8_t		max_hi[16];	/* last address used so far */
+	bool		interval;
+	int		map_id;		/* -1: a plain rule */
+};
+
+static int
+inst_cmp_key(const struct inst *a, const struct inst *b)
+{
+	int d;
+
+	if (a->chain != b->chain)
+		return a->chain - b->chain;
+	if (a->var_side != b->var_side)
+		return a->var_side - b->var_side;
+	if (a->family != b->family)
+		return a->family - b->family;
+	d = strcmp(a->match, b->match);
+	return d;
+}
+
+static const struct inst *sort_base;
+
+static int
+idx_cmp(const void *pa, const void *pb)
+{
+	const struct inst *a = &sort_base[*(const size_t *)pa];
+	const struct inst *b = &sort_base[*(const size_t *)pb];
+	uint8_t alo[16], ahi[16], blo[16], bhi[16];
+	int d = inst_cmp_key(a, b);
+
+	if (d)
+		return d;
+	if (a->var && b->var) {
+		prefix_range(a->var, alo, ahi);
+		prefix_range(b->var, blo, bhi);
+		d = memcmp(alo, blo, 16);
+		if (d)
+			return d;
+	}
+	return *(const size_t *)pa < *(const size_t *)pb ? -1 : 1;
+}
+
+/*
+ * Assign every instance a group.  Instances with the same match text go
+ * into one map as long as their addresses do not overlap (a map cannot
+ * count one packet twice, the config can); an overlapping one opens the
+ * next map of that text.  Groups of one stay plain rules.
+ */
+static size_t
+make_groups(struct inst *v, size_t n, struct group **gp)
+{
+	size_t *idx = xcalloc(n, sizeof *idx);
+	struct group *g = NULL;
+	size_t ng = 0, gcap = 0, i, key_start = 0, key_groups = 0;
+
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	sort_base = v;
+	qsort(idx, n, sizeof *idx, idx_cmp);
+
+	for (i = 0; i < n; i++) {
+		struct inst *in = &v[idx[i]];
+		uint8_t lo[16], hi[16];
+		size_t j;
+
+		if (i == 0 || inst_cmp_key(&v[idx[i - 1]], in) != 0 ||
+		    in->var_side == 0) {
+			key_start = ng;
+			key_groups = 0;
+		}
+		j = key_start + key_groups;
+		if (in->var_side) {
+			prefix_range(in->var, lo, hi);
+			for (j = key_start; j < key_start + key_groups; j++)
+				if (memcmp(g[j].max_hi, lo, 16) < 0)
+					break;
+		}
+		if (j == key_start + key_groups) {
+			if (ng == gcap) {
+				gcap = gcap ? gcap * 2 : 64;
+				g = xrealloc(g, gcap, sizeof *g);
+			}
+			memset(&g[ng], 0, sizeof g[ng]);
+			g[ng].chain = in->chain;
+			g[ng].match = in->match;
+			g[ng].var_side = in->var_side;
+			g[ng].family = in->family;
+			g[ng].first = idx[i];
+			g[ng].map_id = -1;
+			j = ng++;
+			key_groups++;
+		}
+		if (in->var_side) {
+			memcpy(g[j].max_hi, hi, 16);
+			if (!prefix_is_host(in->var))
+				g[j].interval = true;
+		}
+		if (idx[i] < g[j].first)
+			g[j].first = idx[i];
+		g[j].count++;
+		in->group = j;
+	}
+	free(idx);
+	*gp = g;
+	return ng;
+}
+
+static size_t *grp_order_base_first;
+
+static int
+grp_first_cmp(const void *pa, const void *pb)
+{
+	size_t a = grp_order_base_first[*(const size_t *)pa];
+	size_t b = grp_order_base_first[*(const size_t *)pb];
+
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * Render the whole table as an nft script: the desired state.  Rules
+ * and maps appear in the order of the config lines they come from.
+ */
+static int
+render_script(const struct backend_opts *o, const struct ruleset *rs,
+    struct strbuf *sb)
+{
+	struct inst *v;
+	struct group *g;
+	size_t n, ng, i, c, *order, *firsts;
+	char **obj;
+	size_t *gstart, *members, *fill;
+	struct strbuf *bodies;
+	int nmaps = 0;
+
+	for (i = 0; i < rs->nrules; i++) {
+		const struct acct_rule *r = &rs->rules[i];
+		char *e = obj_name_encode(rs->names[r->name_id]);
+		size_t len = strlen(e);
+
+		free(e);
+		if (len > 255) {
+			log_error("%s:%d:1: name is too long for a kernel "
+			    "counter: %zu bytes encoded, at most 255 (every "
+			    "byte but letters, digits, '-' and '.' takes 3)",
+			    r->file, r->line, len);
+			return -1;
+		}
+	}
+
+	expand(rs, &v, &n);
+	ng = make_groups(v, n, &g);
+
+	obj = xcalloc(rs->nnames, sizeof *obj);
+	for (i = 0; i < rs->nnames; i++)
+		obj[i] = obj_name_encode(rs->names[i]);
+
+	sb_printf(sb, "table inet %s {\n", o->table);
+	for (i = 0; i < rs->nnames; i++) {
+		const char *nm = rs->names[i];
+		bool printable = strlen(nm) < 128 && !strpbrk(nm, "\"\\");
+		const unsigned char *p;
+
+		for (p = (const unsigned char *)nm; *p && printable; p++)
+			if (*p < 0x20 || *p == 0x7f)
+				printable = false;
+		sb_printf(sb, "\tcounter %s {\n", obj[i]);
+		if (printable)
+			sb_printf(sb, "\t\tcomment \"%s\"\n", nm);
+		sb_puts(sb, "\t}\n");
+	}
+
+	/* Groups in the order of their first config line. */
+	order = xcalloc(ng, sizeof *order);
+	firsts = xcalloc(ng, sizeof *firsts);
+	for (i = 0; i < ng; i++) {
+		order[i] = i;
+		firsts[i] = g[i].first;
+	}
+	grp_order_base_first = firsts;
+	qsort(order, ng, sizeof *order, grp_first_cmp);
+
+	/* Instances of each group, in config order (a counting sort). */
+	gstart = xcalloc(ng + 1, sizeof *gstart);
+	members = xcalloc(n, sizeof *members);
+	for (i = 0; i < n; i++)
+		gstart[v[i].group + 1]++;
+	for (i = 0; i < ng; i++)
+		gstart[i + 1] += gstart[i];
+	fill = xcalloc(ng, sizeof *fill);
+	for (i = 0; i < n; i++)
+		members[gstart[v[i].group] + fill[v[i].group]++] = i;
+
+	/*
+	 * One map per group of two or more; an "in" line counts in input
+	 * and forward, so two groups often hold the same elements: those
+	 * share one map.
+	 */
+	bodies = xcalloc(ng, sizeof *bodies);
+	for (i = 0; i < ng; i++) {
+		struct group *gr = &g[order[i]];
+		struct strbuf *body = &bodies[nmaps];
+		size_t k;
+		int m;
+		char buf[INET6_ADDRSTRLEN + 8];
+
+		if (gr->count < 2)
+			continue;
+		sb_init(body);
+		sb_printf(body, "\t\ttype %s : counter\n",
+		    gr->family == AF_INET6 ? "ipv6_addr" : "ipv4_addr");
+		if (gr->interval)
+			sb_puts(body, "\t\tflags interval\n");
+		sb_puts(body, "\t\telements = {");
+		for (k = gstart[order[i]]; k < gstart[order[i] + 1]; k++) {
+			const struct inst *in = &v[members[k]];
+
+			sb_printf(body, "%s\n\t\t\t%s : \"%s\"",
+			    k == gstart[order[i]] ? "" : ",",
+			    prefix_fmt(in->var, buf, sizeof buf),
+			    obj[in->name_id]);
+		}
+		sb_puts(body, "\n\t\t}\n");
+		for (m = 0; m < nmaps; m++)
+			if (bodies[m].len == body->len &&
+			    memcmp(bodies[m].buf, body->buf, body->len) == 0)
+				break;
+		gr->map_id = m;
+		if (m < nmaps) {
+			sb_free(body);
+			continue;
+		}
+		sb_printf(sb, "\tmap m%d {\n", m);
+		sb_add(sb, body->buf, body->len);
+		sb_puts(sb, "\t}\n");
+		nmaps++;
+	}
+
+	for (c = 0; c < CH_MAX; c++) {
+		sb_printf(sb, "\tchain %s {\n\t\ttype filter hook %s priority "
+		    "%d; policy accept;\n", chains[c].name, chains[c].name,
+		    o->priority);
+		for (i = 0; i < ng; i++) {
+			struct group *gr = &g[order[i]];
+			const struct inst *in = &v[gr->first];
+			char buf[INET6_ADDRSTRLEN + 8];
+
+			if (gr->chain != (int)c)
+				continue;
+			sb_printf(sb, "\t\t%s", gr->match);
+			if (gr->map_id >= 0) {
+				sb_printf(sb, "counter name %s %s map @m%d\n",
+				    gr->family == AF_INET6 ? "ip6" : "ip",
+				    gr->var_side == 's' ? "saddr" : "daddr",
+				    gr->map_id);
+				continue;
+			}
+			if (in->var_side)
+				sb_printf(sb, "%s %s %s ",
+				    in->var->family == AF_INET6 ? "ip6" : "ip",
+				    in->var_side == 's' ? "saddr" : "daddr",
+				    prefix_fmt(in->var, buf, sizeof buf));
+			sb_printf(sb, "counter name \"%s\"\n", obj[in->name_id]);
+		}
+		sb_puts(sb, "\t}\n");
+	}
+	sb_puts(sb, "}\n");
+
+	for (i = 0; i < rs->nnames; i++)
+		free(obj[i]);
+	free(obj);
+	for (i = 0; i < n; i++)
+		free(v[i].match);
+	free(v);
+	free(g);
+	for (i = 0; i < (size_t)nmaps; i++)
+		sb_free(&bodies[i]);
+	free(bodies);
+	free(gstart);
+	free(members);
+	free(fill);
+	free(order);
+	free(firsts);
+	return 0;
+}
+
+static int
+nft_render(const struct backend_opts *o, const struct ruleset *rs, FILE *fp)
+{
+	struct strbuf sb;
+	int rc;
+
+	sb_init(&sb);
+	rc = render_script(o, rs, &sb);
+	if (rc == 0)
+		fputs(sb.buf, fp);
+	sb_free(&sb);
+	return rc;
+}
+
+/* ---- reading the kernel through libnftnl ---- */
+
+struct knames {
+	size_t	n;
+	char	**v;
+	int	*kind;		/* per name: 'c' chain, 's' set, 'm' map, 'o' obj */
+	uint64_t *pkts, *bytes;
+	int	*hook;		/* chains: hook number or -1; prio in prio */
+	int	*prio;
+};
+
+struct table_state {
+	bool		exists;
+	struct knames	k;
+};
+
+static void
+knames_add(struct knames *k, const char *name, int kind)
+{
+	k->v = xrealloc(k->v, k->n + 1, sizeof *k->v);
+	k->kind = xrealloc(k->kind, k->n + 1, sizeof *k->kind);
+	k->pkts = xrealloc(k->pkts, k->n + 1, sizeof *k->pkts);
+	k->bytes = xrealloc(k->bytes, k->n + 1, sizeof *k->bytes);
+	k->hook = xrealloc(k->hook, k->n + 1, sizeof *k->hook);
+	k->prio = xrealloc(k->prio, k->n + 1, sizeof *k->prio);
+	k->v[k->n] = xstrdup(name);
+	k->kind[k->n] = kind;
+	k->pkts[k->n] = k->bytes[k->n] = 0;
+	k->hook[k->n] = -1;
+	k->prio[k->n] = 0;
+	k->n++;
+}
+
+static void
+table_state_free(struct table_state *ts)
+{
+	size_t i;
+
+	for (i = 0; i < ts->k.n; i++)
+		free(ts->k.v[i]);
+	free(ts->k.v);
+	free(ts->k.kind);
+	free(ts->k.pkts);
+	free(ts->k.bytes);
+	free(ts->k.hook);
+	free(ts->k.prio);
+	memset(ts, 0, sizeof *ts);
+}
+
+struct dump_ctx {
+	const char		*table;
+	struct table_state	*ts;
+	int			type;
+	const char		*chain;	/* rule dumps: count rules here */
+	size_t			nrules;
+};
+
+static int
+dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *d = data;
+	const char *t, *nm;
+
+	switch (d->type) {
+	case NFT_MSG_GETTABLE: {
+		struct nftnl_table *tb = nftnl_table_alloc();
+
+		if (tb && nftnl_table_nlmsg_parse(nlh, tb) == 0 &&
+		    nftnl_table_get_u32(tb, NFTNL_TABLE_FAMILY) == NFPROTO_INET &&
+		    strcmp(nftnl_table_get_str(tb, NFTNL_TABLE_NAME),
+		    d->table) == 0)
+			d->ts->exists = true;
+		nftnl_table_free(tb);
+		break;
+	}
+	case NFT_MSG_GETCHAIN: {
+		struct nftnl_chain *ch = nftnl_chain_alloc();
+
+		if (ch && nftnl_chain_nlmsg_parse(nlh, ch) == 0 &&
+		    (t = nftnl_chain_get_str(ch, NFTNL_CHAIN_TABLE)) &&
+		    strcmp(t, d->table) == 0 &&
+		    nftnl_chain_get_u32(ch, NFTNL_CHAIN_FAMILY) == NFPROTO_INET) {
+			knames_add(&d->ts->k,
+			    nftnl_chain_get_str(ch, NFTNL_CHAIN_NAME), 'c');
+			if (nftnl_chain_is_set(ch, NFTNL_CHAIN_HOOKNUM)) {
+				d->ts->k.hook[d->ts->k.n - 1] = (int)
+				    nftnl_chain_get_u32(ch, NFTNL_CHAIN_HOOKNUM);
+				d->ts->k.prio[d->ts->k.n - 1] = (int)
+				    nftnl_chain_get_s32(ch, NFTNL_CHAIN_PRIO);
+			}
+		}
+		nftnl_chain_free(ch);
+		break;
+	}
+	case NFT_MSG_GETSET: {
+		struct nftnl_set *s = nftnl_set_alloc();
+
+		if (s && nftnl_set_nlmsg_parse(nlh, s) == 0 &&
+		    (t = nftnl_set_get_str(s, NFTNL_SET_TABLE)) &&
+		    strcmp(t, d->table) == 0 &&
+		    nftnl_set_get_u32(s, NFTNL_SET_FAMILY) == NFPROTO_INET) {
+			uint32_t fl = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+
+			/* Anonymous sets go with their rules. */
+			if (!(fl & NFT_SET_ANONYMOUS))
+				knames_add(&d->ts->k,
+				    nftnl_set_get_str(s, NFTNL_SET_NAME),
+				    (fl & NFT_SET_MAP) ? 'm' : 's');
+		}
+		nftnl_set_free(s);
+		break;
+	}
+	case NFT_MSG_GETOBJ: {
+		struct nftnl_obj *ob = nftnl_obj_alloc();
+
+		if (ob && nftnl_obj_nlmsg_parse(nlh, ob) == 0 &&
+		    (t = nftnl_obj_get_str(ob, NFTNL_OBJ_TABLE)) &&
+		    strcmp(t, d->table) == 0 &&
+		    nftnl_obj_get_u32(ob, NFTNL_OBJ_FAMILY) == NFPROTO_INET &&
+		    nftnl_obj_get_u32(ob, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER &&
+		    (nm = nftnl_obj_get_str(ob, NFTNL_OBJ_NAME))) {
+			knames_add(&d->ts->k, nm, 'o');
+			d->ts->k.pkts[d->ts->k.n - 1] =
+			    nftnl_obj_get_u64(ob, NFTNL_OBJ_CTR_PKTS);
+			d->ts->k.bytes[d->ts->k.n - 1] =
+			    nftnl_obj_get_u64(ob, NFTNL_OBJ_CTR_BYTES);
+		}
+		nftnl_obj_free(ob);
+		break;
+	}
+	case NFT_MSG_GETRULE:
+		d->nrules++;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+/*
+ * One netlink dump of the given type, filtered to our table where the
+ * kernel can filter.  0, or -1 with a message.
+ */
+static int
+dump(struct mnl_socket *nl, struct dump_ctx *d, int type)
+{
+	static char buf[65536];
+	uint32_t seq = (uint32_t)time(NULL), portid;
+	struct nlmsghdr *nlh;
+	ssize_t ret;
+
+	d->type = type;
+	nlh = nftnl_nlmsg_build_hdr(buf, (uint16_t)type, NFPROTO_INET,
+	    NLM_F_DUMP, seq);
+	if (type == NFT_MSG_GETOBJ) {
+		struct nftnl_obj *ob = nftnl_obj_alloc();
+
+		nftnl_obj_set_str(ob, NFTNL_OBJ_TABLE, d->table);
+		nftnl_obj_set_u32(ob, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+		nftnl_obj_nlmsg_build_payload(nlh, ob);
+		nftnl_obj_free(ob);
+	} else if (type == NFT_MSG_GETRULE) {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, d->table);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, d->chain);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_rule_free(r);
+	} else if (type == NFT_MSG_GETSET) {
+		struct nftnl_set *s = nftnl_set_alloc();
+
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, d->table);
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+	}
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		log_warn("netlink: send");
+		return -1;
+	}
+	portid = mnl_socket_get_portid(nl);
+	while ((ret = mnl_socket_recvfrom(nl, buf, sizeof buf)) > 0) {
+		ret = mnl_cb_run(buf, (size_t)ret, seq, portid, dump_cb, d);
+		if (ret <= 0)
+			break;
+	}
+	if (ret < 0) {
+		/* A filtered dump of a missing table answers ENOENT. */
+		if (errno == ENOENT)
+			return 0;
+		log_warn("netlink: dump of %s table %s",
+		    type == NFT_MSG_GETOBJ ? "counters in" : "objects of",
+		    d->table);
+		return -1;
+	}
+	return 0;
+}
+
+static struct mnl_socket *
+nl_open(void)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+
+	if (nl == NULL) {
+		log_warn("netlink: socket");
+		return NULL;
+	}
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		log_warn("netlink: bind");
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	return nl;
+}
+
+/* Table, chains, named sets and counters of our table. */
+static int
+read_state(const struct backend_opts *o, struct table_state *ts)
+{
+	struct mnl_socket *nl;
+	struct dump_ctx d = { .table = o->table, .ts = ts };
+	int rc = -1;
+
+	memset(ts, 0, sizeof *ts);
+	if ((nl = nl_open()) == NULL)
+		return -1;
+	if (dump(nl, &d, NFT_MSG_GETTABLE) < 0)
+		goto out;
+	if (!ts->exists) {
+		rc = 0;
+		goto out;
+	}
+	if (dump(nl, &d, NFT_MSG_GETCHAIN) < 0 ||
+	    dump(nl, &d, NFT_MSG_GETSET) < 0 ||
+	    dump(nl, &d, NFT_MSG_GETOBJ) < 0)
+		goto out;
+	rc = 0;
+out:
+	mnl_socket_close(nl);
+	return rc;
+}
+
+/* ---- writing through libnftables ---- */
+
+/* Run a script as one transaction; errors are reported with context. */
+static int
+run_script(const char *script, bool dry_run)
+{
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	int rc;
+
+	if (nft == NULL) {
+		log_error("nftables: cannot create a context");
+		return -1;
+	}
+	nft_ctx_buffer_output(nft);
+	nft_ctx_buffer_error(nft);
+	nft_ctx_set_dry_run(nft, dry_run);
+	rc = nft_run_cmd_from_buffer(nft, script);
+	if (rc != 0) {
+		const char *err = nft_ctx_get_error_buffer(nft);
+
+		log_error("nftables refused the ruleset%s%s",
+		    err && *err ? ":\n" : "", err ? err : "");
+		rc = -1;
+	}
+	nft_ctx_free(nft);
+	return rc;
+}
+
+static bool
+name_wanted(const struct ruleset *rs, const char *obj)
+{
+	char *name = obj_name_decode(obj);
+	size_t i;
+	bool found = false;
+
+	if (name == NULL)
+		return false;
+	for (i = 0; i < rs->nnames && !found; i++)
+		found = strcmp(rs->names[i], name) == 0;
+	free(name);
+	return found;
+}
+
+/*
+ * The whole apply is one transaction: flush our table's rules, delete
+ * its chains and maps and the counters of names that are gone, then add
+ * the new table.  Counter objects of names that stay are never deleted,
+ * so they keep counting through the reload.
+ */
+static int
+nft_apply(const struct backend_opts *o, const struct ruleset *rs,
+    bool dry_run)
+{
+	struct table_state ts;
+	struct strbuf sb;
+	size_t i;
+	int rc;
+
+	if (read_state(o, &ts) < 0)
+		return -1;
+	sb_init(&sb);
+	if (ts.exists) {
+		sb_printf(&sb, "flush table inet %s\n", o->table);
+		for (i = 0; i < ts.k.n; i++) {
+			const char *nm = ts.k.v[i];
+
+			switch (ts.k.kind[i]) {
+			case 'c':
+				sb_printf(&sb, "delete chain inet %s %s\n",
+				    o->table, nm);
+				break;
+			case 's':
+			case 'm':
+				sb_printf(&sb, "delete %s inet %s %s\n",
+				    ts.k.kind[i] == 'm' ? "map" : "set",
+				    o->table, nm);
+				break;
+			case 'o':
+				if (!name_wanted(rs, nm))
+					sb_printf(&sb, "delete counter inet "
+					    "%s %s\n", o->table, nm);
+				break;
+			}
+		}
+	}
+	rc = render_script(o, rs, &sb);
+	if (rc == 0) {
+		log_debug("transaction:\n%s", sb.buf);
+		rc = run_script(sb.buf, dry_run);
+	}
+	sb_free(&sb);
+	table_state_free(&ts);
+	return rc;
+}
+
+static int
+nft_flush(const struct backend_opts *o)
+{
+	struct table_state ts;
+	struct strbuf sb;
+	int rc = 0;
+
+	if (read_state(o, &ts) < 0)
+		return -1;
+	if (ts.exists) {
+		sb_init(&sb);
+		sb_printf(&sb, "delete table inet %s\n", o->table);
+		rc = run_script(sb.buf, false);
+		sb_free(&sb);
+	}
+	table_state_free(&ts);
+	return rc;
+}
+
+static int
+counter_cmp(const void *pa, const void *pb)
+{
+	const struct counter *a = pa, *b = pb;
+
+	return strcmp(a->name, b->name);
+}
+
+static int
+nft_read(const struct backend_opts *o, struct counter_list *cl)
+{
+	struct table_state ts;
+	size_t i;
+
+	cl->n = 0;
+	cl->c = NULL;
+	if (read_state(o, &ts) < 0)
+		return -1;
+	for (i = 0; i < ts.k.n; i++) {
+		char *name;
+
+		if (ts.k.kind[i] != 'o' ||
+		    (name = obj_name_decode(ts.k.v[i])) == NULL)
+			continue;
+		cl->c = xrealloc(cl->c, cl->n + 1, sizeof *cl->c);
+		cl->c[cl->n].name = name;
+		cl->c[cl->n].packets = ts.k.pkts[i];
+		cl->c[cl->n].bytes = ts.k.bytes[i];
+		cl->n++;
+	}
+	if (cl->n)
+		qsort(cl->c, cl->n, sizeof *cl->c, counter_cmp);
+	table_state_free(&ts);
+	return 0;
+}
+
+/* Rules in one chain of ours, by a per-chain dump (short chains). */
+static int
+count_rules(const struct backend_opts *o, const char *chain, size_t *n)
+{
+	struct mnl_socket *nl;
+	struct table_state ts = { 0 };
+	struct dump_ctx d = { .table = o->table, .ts = &ts, .chain = chain };
+	int rc;
+
+	if ((nl = nl_open()) == NULL)
+		return -1;
+	rc = dump(nl, &d, NFT_MSG_GETRULE);
+	mnl_socket_close(nl);
+	*n = d.nrules;
+	return rc;
+}
+
+/* Count the lines of the rendered chain "name" (rules), from the script. */
+static size_t
+script_rules(const char *script, const char *name)
+{
+	char head[64];
+	const char *p;
+	size_t n = 0;
+
+	snprintf(head, sizeof head, "\tchain %s {\n", name);
+	if ((p = strstr(script, head)) == NULL)
+		return 0;
+	p = strchr(p + strlen(head), '\n');	/* past the "type" line */
+	while (p && strncmp(p + 1, "\t}\n", 3) != 0) {
+		n++;
+		p = strchr(p + 1, '\n');
+	}
+	return n;
+}
+
+/*
+ * Check that our table is there as the config wants it (table, base
+ * chains with hook and priority, rule count per chain, counters); if
+ * not, re-apply it, which keeps existing counters.  0 when all was in
+ * place, 1 when repaired, -1 on error.  Each problem is logged.
+ */
+static int
+nft_fix(const struct backend_opts *o, const struct ruleset *rs)
+{
+	struct table_state ts;
+	struct strbuf want;
+	size_t c, i;
+	int problems = 0, rc = 0;
+
+	if (read_state(o, &ts) < 0)
+		return -1;
+	sb_init(&want);
+	if (render_script(o, rs, &want) < 0) {
+		table_state_free(&ts);
+		sb_free(&want);
+		return -1;
+	}
+	if (!ts.exists) {
+		log_warnx("table inet %s is missing", o->table);
+		problems++;
+	}
+	for (c = 0; ts.exists && c < CH_MAX; c++) {
+		bool found = false;
+		size_t nr = 0, wr = script_rules(want.buf, chains[c].name);
+
+		for (i = 0; i < ts.k.n; i++) {
+			if (ts.k.kind[i] != 'c' ||
+			    strcmp(ts.k.v[i], chains[c].name) != 0)
+				continue;
+			found = true;
+			if (ts.k.hook[i] != chains[c].hooknum ||
+			    ts.k.prio[i] != o->priority) {
+				log_warnx("chain %s is not hooked as it "
+				    "should be", chains[c].name);
+				problems++;
+			}
+		}
+		if (!found) {
+			log_warnx("chain %s is missing", chains[c].name);
+			problems++;
+			continue;
+		}
+		if (count_rules(o, chains[c].name, &nr) < 0) {
+			rc = -1;
+			break;
+		}
+		if (nr != wr) {
+			log_warnx("chain %s has %zu rules, the config makes "
+			    "%zu", chains[c].name, nr, wr);
+			problems++;
+		}
+	}
+	for (i = 0; ts.exists && i < rs->nnames; i++) {
+		char *e = obj_name_encode(rs->names[i]);
+		size_t k;
+		bool found = false;
+
+		for (k = 0; k < ts.k.n && !found; k++)
+			found = ts.k.kind[k] == 'o' && !strcmp(ts.k.v[k], e);
+		if (!found) {
+			log_warnx("counter of '%s' is missing", rs->names[i]);
+			problems++;
+		}
+		free(e);
+	}
+	table_state_free(&ts);
+	sb_free(&want);
+	if (rc == 0 && problems) {
+		log_warnx("repairing table inet %s (%d problem%s)", o->table,
+		    problems, problems == 1 ? "" : "s");
+		rc = nft_apply(o, rs, false);
+		if (rc == 0)
+			rc = 1;
+	}
+	return rc;
+}
+
+const struct backend_ops nft_backend = {
+	.name = "nftables",
+	.render = nft_render,
+	.apply = nft_apply,
+	.fix = nft_fix,
+	.flush = nft_flush,
+	.read = nft_read,
+};

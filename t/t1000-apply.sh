@@ -1,0 +1,128 @@
+#!/bin/sh
+test_description='ipacset apply, reload, flush and repair touch only our table'
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-lab.sh"
+
+test_require_root_netns
+
+# The whole ruleset of the router, without counter values.
+ruleset () {
+	lab_exec "$LAB_R" nft -s list ruleset
+}
+
+test_expect_success 'lab, and a foreign table with rules of its own' '
+	lab_router_setup &&
+	printf "%s\n" "table inet foreign {" "counter seen { }" \
+		"chain forward_count { type filter hook forward priority 10; policy accept;" \
+		"ip saddr 198.18.1.0/24 counter name \"seen\"" "}" "}" >foreign.nft &&
+	lab_exec "$LAB_R" nft -f foreign.nft &&
+	lab_exec "$LAB_R" nft -s list table inet foreign >foreign.before
+'
+
+cat >ipac.conf <<EOF
+total in|in|r1|all||
+total out|out|r1|all||
+h1|in|r0|all|198.18.1.2|
+h2|in|r0|all|198.18.1.3|
+web|both||tcp||any 80 443
+EOF
+
+test_expect_success 'apply creates table inet ipac and leaves the rest alone' '
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	lab_exec "$LAB_R" nft -s list table inet ipac >ipac.table &&
+	grep -q "counter c_total_20in" ipac.table &&
+	lab_exec "$LAB_R" nft -s list table inet foreign >foreign.after &&
+	test_cmp foreign.before foreign.after
+'
+
+test_expect_success 'the kernel holds what -D prints' '
+	ipacset -D ipac.conf >dry &&
+	grep -c "counter name" dry >n.dry &&
+	grep -c "counter name" ipac.table >n.kernel &&
+	test_cmp n.dry n.kernel
+'
+
+test_expect_success 'applying twice gives the same kernel ruleset' '
+	ruleset >first &&
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	ruleset >second &&
+	test_cmp first second
+'
+
+test_expect_success 'counters survive a reload, and a changed config' '
+	lab_exec "$LAB_A" ipac-send -p udp -d $LAB_B4 --dport 9 -c 5 -l 200 &&
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	echo "total out|out|r1|all||" >changed.conf &&
+	echo "new|in|r0|all||" >>changed.conf &&
+	lab_exec "$LAB_R" ipacset changed.conf &&
+	lab_exec "$LAB_R" ipacset -L -m >list &&
+	grep -x "1000 5 |total out|" list &&
+	grep -x "0 0 |new|" list &&
+	! grep "|h1|" list
+'
+
+test_expect_success 'a bad config changes nothing in the kernel' '
+	ruleset >before &&
+	printf "ok|in||all||\nbad|sideways||all||\n" >bad.conf &&
+	test_must_fail lab_exec "$LAB_R" ipacset bad.conf 2>err &&
+	grep "bad.conf:2:5: " err &&
+	ruleset >after &&
+	test_cmp before after
+'
+
+test_expect_success 'a ruleset nftables refuses changes nothing either' '
+	ruleset >before &&
+	# "counter" is a keyword of the nft language: nftables says no
+	test_must_fail lab_exec "$LAB_R" ipacset -T counter ipac.conf 2>err &&
+	grep "nftables refused" err &&
+	ruleset >after &&
+	test_cmp before after
+'
+
+test_expect_success '--fix-chains does nothing when all is in place' '
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	ruleset >before &&
+	lab_exec "$LAB_R" ipacset --fix-chains ipac.conf 2>err &&
+	test_must_be_empty err &&
+	ruleset >after &&
+	test_cmp before after
+'
+
+test_expect_success '--fix-chains repairs a flushed chain and keeps counters' '
+	lab_exec "$LAB_A" ipac-send -p udp -d $LAB_B4 --dport 9 -c 3 -l 100 &&
+	lab_exec "$LAB_R" nft flush chain inet ipac input &&
+	lab_exec "$LAB_R" nft flush chain inet ipac forward &&
+	lab_exec "$LAB_R" ipacset --fix-chains ipac.conf 2>err &&
+	grep "chain forward has 0 rules" err &&
+	grep repaired err &&
+	lab_exec "$LAB_A" ipac-send -p udp -d $LAB_B4 --dport 9 -c 2 -l 100 &&
+	lab_exec "$LAB_R" ipacset -L -m >list &&
+	grep -x "500 5 |h1|" list &&
+	ruleset >after &&
+	test_cmp before after
+'
+
+test_expect_success '--fix-chains recreates a deleted table' '
+	lab_exec "$LAB_R" nft delete table inet ipac &&
+	lab_exec "$LAB_R" ipacset --fix-chains ipac.conf 2>err &&
+	grep "table inet ipac is missing" err &&
+	# counters come back in config order, not in their old order
+	sort before >before.sorted &&
+	ruleset | sort >after.sorted &&
+	test_cmp before.sorted after.sorted
+'
+
+test_expect_success 'flush removes our table only' '
+	lab_exec "$LAB_R" ipacset -F &&
+	test_must_fail lab_exec "$LAB_R" nft list table inet ipac 2>/dev/null &&
+	lab_exec "$LAB_R" nft -s list table inet foreign >foreign.after &&
+	test_cmp foreign.before foreign.after &&
+	lab_exec "$LAB_R" ipacset -F
+'
+
+test_expect_success 'list of an absent table is empty, not an error' '
+	lab_exec "$LAB_R" ipacset -L -m >list &&
+	test_must_be_empty list
+'
+
+test_done

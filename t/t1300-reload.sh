@@ -1,0 +1,47 @@
+#!/bin/sh
+test_description='reloads under continuous traffic lose nothing'
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-lab.sh"
+
+test_require_root_netns
+
+counted () {
+	lab_exec "$LAB_R" ipacset -L -m | grep -F "|$1|" | cut -d" " -f1,2
+}
+
+test_expect_success 'lab and config' '
+	lab_router_setup &&
+	lab_warmup &&
+	cat >a.conf <<-EOF &&
+	stream|in|r0|udp|$LAB_A4|any 5000
+	per host|in|r0|all|$LAB_A4|
+	other host|in|r0|all|198.18.1.3|
+	EOF
+	cat >b.conf <<-EOF &&
+	stream|in|r0|udp|$LAB_A4|any 5000
+	per host|in|r0|all|$LAB_A4|
+	newcomer|both||all||
+	EOF
+	lab_exec "$LAB_R" ipacset a.conf
+'
+
+test_expect_success 'reload 30 times while 20000 packets flow: all counted' '
+	lab_exec "$LAB_A" ipac-send -p udp -d $LAB_B4 --dport 5000 -c 20000 -l 120 -i 100 &
+	sender=$! &&
+	i=0 &&
+	while test $i -lt 15
+	do
+		lab_exec "$LAB_R" ipacset b.conf &&
+		lab_exec "$LAB_R" ipacset a.conf || break
+		i=$((i + 1))
+	done &&
+	wait $sender &&
+	test $i -eq 15 &&
+	echo "2400000 20000" >expect &&
+	counted stream >actual &&
+	test_cmp expect actual &&
+	counted "per host" >actual &&
+	test_cmp expect actual
+'
+
+test_done
