@@ -55,23 +55,6 @@ list_counters(const struct backend_ops *be, const struct backend_opts *o,
 	return EX_OK;
 }
 
-/* Render into nowhere: the backend's own checks, without the kernel. */
-static int
-compile_only(const struct backend_ops *be, const struct backend_opts *o,
-    const struct ruleset *rs)
-{
-	FILE *null = fopen("/dev/null", "w");
-	int rc;
-
-	if (null == NULL) {
-		log_warn("/dev/null");
-		return EX_CONFIG;
-	}
-	rc = be->render(o, rs, null) < 0 ? EX_CONFIG : EX_OK;
-	fclose(null);
-	return rc;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -93,6 +76,7 @@ main(int argc, char *argv[])
 	const struct backend_ops *be;
 	const char *conf = IPAC_CONF, *bename = "nftables";
 	struct ruleset rs;
+	struct strbuf script;
 	bool machine = false;
 	int ch, mode = MODE_APPLY, nmodes = 0, rc;
 	char *end;
@@ -186,35 +170,37 @@ main(int argc, char *argv[])
 
 	if (conf_parse_file(conf, &rs) < 0)
 		return EX_CONFIG;
+	/* Compiled once; what fails here never reaches the kernel. */
+	sb_init(&script);
+	if (be->render(&o, &rs, &script) < 0) {
+		rc = EX_CONFIG;
+		goto out;
+	}
 
 	switch (mode) {
 	case MODE_CHECK:
-		/* Compile too, so that what -n accepts, apply accepts. */
-		rc = compile_only(be, &o, &rs);
-		if (rc == EX_OK)
-			ruleset_print(stdout, &rs);
+		ruleset_print(stdout, &rs);
+		rc = EX_OK;
 		break;
 	case MODE_DRY:
-		rc = be->render(&o, &rs, stdout) < 0 ? EX_CONFIG : EX_OK;
+		fputs(script.buf, stdout);
+		rc = EX_OK;
 		break;
 	case MODE_FIX:
-		if ((rc = compile_only(be, &o, &rs)) != EX_OK)
-			break;
-		rc = be->fix(&o, &rs);
+		rc = be->fix(&o, &rs, script.buf);
 		if (rc == 1)
 			log_warnx("table inet %s repaired", o.table);
 		rc = rc < 0 ? EX_KERNEL : EX_OK;
 		break;
 	default:
-		/* A config the compiler refuses never reaches the kernel. */
-		rc = compile_only(be, &o, &rs);
-		if (rc == EX_OK)
-			rc = be->apply(&o, &rs, false) < 0 ? EX_KERNEL : EX_OK;
+		rc = be->apply(&o, &rs, script.buf) < 0 ? EX_KERNEL : EX_OK;
 		if (rc == EX_OK)
 			log_info("applied %zu rules under %zu names from %s",
 			    rs.nrules, rs.nnames, conf);
 		break;
 	}
+out:
+	sb_free(&script);
 	ruleset_free(&rs);
 	return rc;
 }

@@ -29,21 +29,21 @@
 #define FIELD_COUNT_MSG	\
 	"expected 6 fields name|direction|interface|protocol|source|destination"
 
+/* ipac-ng names its chains from the host's view: ~o is "incoming". */
 static const struct direction {
 	const char	*name;
 	unsigned	 hooks;
 	enum if_side	 side;
-	bool		 ng;		/* an ipac-ng chain; may carry extensions */
+	bool		 ng;	/* ipac-ng chain: may have extensions */
 } directions[] = {
-	{ "in",		HOOK_INPUT | HOOK_FORWARD,	IF_IN,		false },
-	{ "out",	HOOK_OUTPUT | HOOK_FORWARD,	IF_OUT,		false },
-	{ "both",	HOOK_INPUT | HOOK_FORWARD | HOOK_OUTPUT,
-							IF_EITHER,	false },
-	/* ipac-ng names its chains from the host's view: ~o is "incoming". */
-	{ "ipac~o",	HOOK_INPUT,			IF_IN,		true },
-	{ "ipac~i",	HOOK_OUTPUT,			IF_OUT,		true },
-	{ "ipac~fi",	HOOK_FORWARD,			IF_IN,		true },
-	{ "ipac~fo",	HOOK_FORWARD,			IF_OUT,		true },
+	{ "in",      HOOK_INPUT | HOOK_FORWARD,  IF_IN,  false },
+	{ "out",     HOOK_OUTPUT | HOOK_FORWARD, IF_OUT, false },
+	{ "both",    HOOK_INPUT | HOOK_FORWARD | HOOK_OUTPUT, IF_EITHER,
+	    false },
+	{ "ipac~o",  HOOK_INPUT,   IF_IN,  true },
+	{ "ipac~i",  HOOK_OUTPUT,  IF_OUT, true },
+	{ "ipac~fi", HOOK_FORWARD, IF_IN,  true },
+	{ "ipac~fo", HOOK_FORWARD, IF_OUT, true },
 };
 
 static const struct proto_name {
@@ -110,31 +110,26 @@ struct line_error {
 	char	*msg;
 };
 
-/* A port word as written, still to be resolved against the protocol. */
-struct tok {
-	char	*s;
-};
-
 /* One side of a config line before expansion. */
 struct side_spec {
 	char		*at;		/* address token, for columns */
 	bool		 neg;
 	int		 any_family;	/* from 0.0.0.0/0 or ::/0 */
-	const char	*host;		/* hostname as written, else NULL */
+	const char	*host;		/* a hostname, as written */
 	size_t		 naddr;		/* 0: any address */
-	const struct prefix *addr;	/* literal, or the host cache's */
+	const struct prefix *addr;	/* &lit, or the host cache's */
 	struct prefix	 lit;
 	bool		 ports_neg;
 	char		*ports_at;	/* first port word or its '!' */
-	size_t		 ntok;
-	struct tok	*tok;
+	size_t		 ntok;		/* port words, resolved later */
+	char		**tok;
 };
 
 struct host_entry {
 	char		*name;
 	char		*error;		/* NULL if resolved */
 	size_t		 naddr;
-	struct prefix	*addr;		/* sorted, IPv4 first, no duplicates */
+	struct prefix	*addr;	/* sorted, IPv4 first, unique */
 };
 
 struct port_list {
@@ -146,9 +141,9 @@ struct port_list {
 struct parser {
 	struct ruleset	*rs;
 	int		 line;
-	char		*lbuf;		/* the current line, fields split */
+	char		*lbuf;		/* the current line, split */
 	size_t		 rules_cap, names_cap;
-	size_t		*htab;		/* name hash: index + 1, 0 empty */
+	size_t		*htab;	/* names: index + 1; 0 free */
 	size_t		 hcap;
 	bool		 ifa_done;
 	struct ifaddrs	*ifa;
@@ -393,7 +388,8 @@ iface_by_addr(struct parser *p, const struct in_addr *a)
 	for (ifa = p->ifa; ifa; ifa = ifa->ifa_next) {
 		const struct sockaddr_in *sin;
 
-		if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != AF_INET)
+		if (ifa->ifa_addr == NULL ||
+		    ifa->ifa_addr->sa_family != AF_INET)
 			continue;
 		sin = (const struct sockaddr_in *)(const void *)ifa->ifa_addr;
 		if (sin->sin_addr.s_addr == a->s_addr &&
@@ -697,7 +693,7 @@ parse_side(struct parser *p, char *f, struct side_spec *sp)
 		if (sp->ports_at == NULL)
 			sp->ports_at = w;
 		sp->tok = xrealloc(sp->tok, sp->ntok + 1, sizeof(*sp->tok));
-		sp->tok[sp->ntok++].s = w;
+		sp->tok[sp->ntok++] = w;
 	}
 	if (sp->ports_neg && sp->ntok == 0) {
 		perr(p, sp->ports_at, "missing port after '!'");
@@ -859,7 +855,7 @@ resolve_ports(struct parser *p, const struct side_spec *sp,
 	pl->done = true;
 	pl->r = xcalloc(sp->ntok, sizeof(*pl->r));
 	for (i = 0; i < sp->ntok; i++) {
-		char *w = sp->tok[i].s, *colon = strchr(w, ':');
+		char *w = sp->tok[i], *colon = strchr(w, ':');
 		long lo, hi;
 
 		if (colon == NULL) {

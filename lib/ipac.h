@@ -121,6 +121,8 @@ bool	prefix_is_host(const struct prefix *p);
 /* First and last address of p, for ordering and overlap tests. */
 void	prefix_range(const struct prefix *p, uint8_t lo[16], uint8_t hi[16]);
 
+struct strbuf;
+
 /* backend.c: one ops struct per netfilter backend. */
 
 struct counter {
@@ -138,20 +140,28 @@ struct backend_opts {
 	int		priority;	/* hook priority */
 };
 
+/*
+ * A backend compiles a ruleset into its own text once (render), and
+ * apply and fix take that text, so a config is compiled once per run.
+ */
 struct backend_ops {
 	const char	*name;
-	/* Render the rules as the backend's own text; 0 or -1. */
+	/* Append the rules as the backend's own text to out; 0 or -1. */
 	int	(*render)(const struct backend_opts *, const struct ruleset *,
-		    FILE *);
-	/* Replace our rules atomically, keeping counters of kept names. */
-	int	(*apply)(const struct backend_opts *, const struct ruleset *,
-		    bool dry_run);
+		    struct strbuf *out);
 	/*
-	 * Check table, chains, hooks and rules against the config and
+	 * Replace our rules by the rendered script atomically, keeping the
+	 * counters of the names rs still has; 0 or -1 (nothing changed).
+	 */
+	int	(*apply)(const struct backend_opts *, const struct ruleset *rs,
+		    const char *script);
+	/*
+	 * Check table, chains, hooks and rules against the script and
 	 * re-apply when something is missing, keeping the counters that
 	 * are there: 0 all was in place, 1 repaired, -1 error.
 	 */
-	int	(*fix)(const struct backend_opts *, const struct ruleset *);
+	int	(*fix)(const struct backend_opts *, const struct ruleset *rs,
+		    const char *script);
 	/* Remove everything of ours; 0 also when there was nothing. */
 	int	(*flush)(const struct backend_opts *);
 	/* Read every counter of ours, sorted by name. */

@@ -473,7 +473,7 @@ grp_first_cmp(const void *pa, const void *pb)
  * and maps appear in the order of the config lines they come from.
  */
 static int
-render_script(const struct backend_opts *o, const struct ruleset *rs,
+nft_render(const struct backend_opts *o, const struct ruleset *rs,
     struct strbuf *sb)
 {
 	struct inst *v;
@@ -633,20 +633,6 @@ render_script(const struct backend_opts *o, const struct ruleset *rs,
 	free(order);
 	free(firsts);
 	return 0;
-}
-
-static int
-nft_render(const struct backend_opts *o, const struct ruleset *rs, FILE *fp)
-{
-	struct strbuf sb;
-	int rc;
-
-	sb_init(&sb);
-	rc = render_script(o, rs, &sb);
-	if (rc == 0)
-		fputs(sb.buf, fp);
-	sb_free(&sb);
-	return rc;
 }
 
 /* ---- reading the kernel through libnftnl ---- */
@@ -892,7 +878,7 @@ out:
 
 /* Run a script as one transaction; errors are reported with context. */
 static int
-run_script(const char *script, bool dry_run)
+run_script(const char *script)
 {
 	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	int rc;
@@ -903,7 +889,6 @@ run_script(const char *script, bool dry_run)
 	}
 	nft_ctx_buffer_output(nft);
 	nft_ctx_buffer_error(nft);
-	nft_ctx_set_dry_run(nft, dry_run);
 	rc = nft_run_cmd_from_buffer(nft, script);
 	if (rc != 0) {
 		const char *err = nft_ctx_get_error_buffer(nft);
@@ -916,19 +901,39 @@ run_script(const char *script, bool dry_run)
 	return rc;
 }
 
-static bool
-name_wanted(const struct ruleset *rs, const char *obj)
+static int
+str_cmp(const void *a, const void *b)
 {
-	char *name = obj_name_decode(obj);
-	size_t i;
-	bool found = false;
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
-	if (name == NULL)
-		return false;
-	for (i = 0; i < rs->nnames && !found; i++)
-		found = strcmp(rs->names[i], name) == 0;
-	free(name);
-	return found;
+/* The counter object names of rs, sorted for bsearch(); free with free(). */
+static char **
+wanted_objects(const struct ruleset *rs)
+{
+	char **v = xcalloc(rs->nnames, sizeof *v);
+	size_t i;
+
+	for (i = 0; i < rs->nnames; i++)
+		v[i] = obj_name_encode(rs->names[i]);
+	qsort(v, rs->nnames, sizeof *v, str_cmp);
+	return v;
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static bool
+is_wanted(char **wanted, size_t n, const char *obj)
+{
+	return bsearch(&obj, wanted, n, sizeof *wanted, str_cmp) != NULL;
 }
 
 /*
@@ -939,15 +944,17 @@ name_wanted(const struct ruleset *rs, const char *obj)
  */
 static int
 nft_apply(const struct backend_opts *o, const struct ruleset *rs,
-    bool dry_run)
+    const char *script)
 {
 	struct table_state ts;
 	struct strbuf sb;
+	char **wanted;
 	size_t i;
 	int rc;
 
 	if (read_state(o, &ts) < 0)
 		return -1;
+	wanted = wanted_objects(rs);
 	sb_init(&sb);
 	if (ts.exists) {
 		sb_printf(&sb, "flush table inet %s\n", o->table);
@@ -966,19 +973,18 @@ nft_apply(const struct backend_opts *o, const struct ruleset *rs,
 				    o->table, nm);
 				break;
 			case 'o':
-				if (!name_wanted(rs, nm))
+				if (!is_wanted(wanted, rs->nnames, nm))
 					sb_printf(&sb, "delete counter inet "
 					    "%s %s\n", o->table, nm);
 				break;
 			}
 		}
 	}
-	rc = render_script(o, rs, &sb);
-	if (rc == 0) {
-		log_debug("transaction:\n%s", sb.buf);
-		rc = run_script(sb.buf, dry_run);
-	}
+	sb_puts(&sb, script);
+	log_debug("transaction:\n%s", sb.buf);
+	rc = run_script(sb.buf);
 	sb_free(&sb);
+	strv_free(wanted, rs->nnames);
 	table_state_free(&ts);
 	return rc;
 }
@@ -995,7 +1001,7 @@ nft_flush(const struct backend_opts *o)
 	if (ts.exists) {
 		sb_init(&sb);
 		sb_printf(&sb, "delete table inet %s\n", o->table);
-		rc = run_script(sb.buf, false);
+		rc = run_script(sb.buf);
 		sb_free(&sb);
 	}
 	table_state_free(&ts);
@@ -1081,28 +1087,23 @@ script_rules(const char *script, const char *name)
  * place, 1 when repaired, -1 on error.  Each problem is logged.
  */
 static int
-nft_fix(const struct backend_opts *o, const struct ruleset *rs)
+nft_fix(const struct backend_opts *o, const struct ruleset *rs,
+    const char *script)
 {
 	struct table_state ts;
-	struct strbuf want;
-	size_t c, i;
+	char **wanted;
+	size_t c, i, c_found = 0;
 	int problems = 0, rc = 0;
 
 	if (read_state(o, &ts) < 0)
 		return -1;
-	sb_init(&want);
-	if (render_script(o, rs, &want) < 0) {
-		table_state_free(&ts);
-		sb_free(&want);
-		return -1;
-	}
 	if (!ts.exists) {
 		log_warnx("table inet %s is missing", o->table);
 		problems++;
 	}
 	for (c = 0; ts.exists && c < CH_MAX; c++) {
 		bool found = false;
-		size_t nr = 0, wr = script_rules(want.buf, chains[c].name);
+		size_t nr = 0, wr = script_rules(script, chains[c].name);
 
 		for (i = 0; i < ts.k.n; i++) {
 			if (ts.k.kind[i] != 'c' ||
@@ -1131,25 +1132,23 @@ nft_fix(const struct backend_opts *o, const struct ruleset *rs)
 			problems++;
 		}
 	}
-	for (i = 0; ts.exists && i < rs->nnames; i++) {
-		char *e = obj_name_encode(rs->names[i]);
-		size_t k;
-		bool found = false;
-
-		for (k = 0; k < ts.k.n && !found; k++)
-			found = ts.k.kind[k] == 'o' && !strcmp(ts.k.v[k], e);
-		if (!found) {
-			log_warnx("counter of '%s' is missing", rs->names[i]);
-			problems++;
-		}
-		free(e);
+	/* Every counter the config wants, each looked up once. */
+	wanted = wanted_objects(rs);
+	for (i = 0; ts.exists && i < ts.k.n; i++)
+		if (ts.k.kind[i] == 'o' &&
+		    is_wanted(wanted, rs->nnames, ts.k.v[i]))
+			c_found++;
+	if (ts.exists && c_found != rs->nnames) {
+		log_warnx("%zu of %zu counters are missing",
+		    rs->nnames - c_found, rs->nnames);
+		problems++;
 	}
+	strv_free(wanted, rs->nnames);
 	table_state_free(&ts);
-	sb_free(&want);
 	if (rc == 0 && problems) {
 		log_warnx("repairing table inet %s (%d problem%s)", o->table,
 		    problems, problems == 1 ? "" : "s");
-		rc = nft_apply(o, rs, false);
+		rc = nft_apply(o, rs, script);
 		if (rc == 0)
 			rc = 1;
 	}

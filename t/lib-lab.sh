@@ -46,16 +46,14 @@ lab_require () {
 # lab_exec ns cmd...: run cmd (a program, not a shell function) inside
 # namespace ns.  Same as ip netns exec ns cmd...
 lab_exec () {
-	lab_ns_=$1
-	shift
-	ip netns exec "$lab_ns_" "$@"
+	ip netns exec "$@"
 }
 
 # lab_netns_add name: create namespace $LAB_PREFIX<name>, record it for
 # lab_cleanup, bring lo up and quiet IPv6 on interfaces made later (no RA,
 # RS or DAD; MLD reports at link-up sent at once rather than spread over
-# seconds).  Tests that
-# build their own topology use this; lab_router_setup does.
+# seconds).  For tests that build their own topology (then lab_settle);
+# lab_router_setup uses it.
 lab_netns_add () {
 	lab_ns_=$LAB_PREFIX$1
 	ip netns add "$lab_ns_" || return 1
@@ -189,14 +187,16 @@ lab_host_link_ () {
 		ip -n "$lab_h_" neigh replace "$lab_r6_" lladdr "$lab_rmac_" \
 			dev "$lab_hif_" nud permanent || return 1
 	else
-		# Confirm a used stale entry after 1 s, not 5 (there is no
-		# "default" to set in a namespace other than the first).
+		# Probe a used stale entry at once, not after 5 s: each probe
+		# (from the link-local address) makes the peer learn, and
+		# later probe, one more entry, a chain of seconds otherwise.
+		# Per device: only the first namespace has a "default".
 		lab_exec "$LAB_R" sysctl -q -w \
-			net.ipv4.neigh.$lab_rif_.delay_first_probe_time=1 \
-			net.ipv6.neigh.$lab_rif_.delay_first_probe_time=1 &&
+			net.ipv4.neigh.$lab_rif_.delay_first_probe_time=0 \
+			net.ipv6.neigh.$lab_rif_.delay_first_probe_time=0 &&
 		lab_exec "$lab_h_" sysctl -q -w \
-			net.ipv4.neigh.$lab_hif_.delay_first_probe_time=1 \
-			net.ipv6.neigh.$lab_hif_.delay_first_probe_time=1 ||
+			net.ipv4.neigh.$lab_hif_.delay_first_probe_time=0 \
+			net.ipv6.neigh.$lab_hif_.delay_first_probe_time=0 ||
 			return 1
 	fi
 	ip -n "$LAB_R" link set "$lab_rif_" up &&
@@ -428,6 +428,12 @@ lab_cleanup () {
 	if test $lab_etc_netns_made_ = 1
 	then
 		rmdir /etc/netns 2>/dev/null && lab_etc_netns_made_=0
+	fi
+	if ip netns list 2>/dev/null | grep -q "^$LAB_PREFIX"
+	then
+		echo "lab_cleanup: namespaces left:" >&2
+		ip netns list | grep "^$LAB_PREFIX" >&2
+		lab_ret_=1
 	fi
 	LAB_NETNS=
 	LAB_HOSTS=

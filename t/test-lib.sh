@@ -78,7 +78,9 @@ test_prereqs_=' '	# test_set_prereq names
 test_out_=$TRASH_DIRECTORY/.test-output
 
 # TAP goes to fd 8 (the original stdout): a trap may fire while a body's
-# output is redirected.
+# output is redirected.  Bodies see fds 8 and 9 too: a background
+# process a body leaves running keeps prove's pipe open (lab_cleanup
+# kills those inside lab namespaces).
 exec 8>&1 9>&2
 
 # --- output -----------------------------------------------------------
@@ -398,6 +400,7 @@ test_require_root_netns () {
 	test "$(id -u)" = 0 || test_cannot_run "not root"
 	command -v ip >/dev/null 2>&1 || test_cannot_run "ip (iproute2) not found"
 	test_rn_ns_=ipac-$$-probe
+	ip netns delete "$test_rn_ns_" >/dev/null 2>&1
 	if ! ip netns add "$test_rn_ns_" >/dev/null 2>&1
 	then
 		test_cannot_run "ip netns add does not work"
@@ -411,7 +414,7 @@ test_require_root_netns () {
 rm -rf "$TRASH_DIRECTORY" &&
 mkdir -p "$TRASH_DIRECTORY" &&
 cd "$TRASH_DIRECTORY" || {
-	echo "1..0 # SKIP cannot create $TRASH_DIRECTORY"
+	echo "Bail out! cannot create $TRASH_DIRECTORY"
 	test_done_=1
 	exit 1
 }

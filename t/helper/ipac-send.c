@@ -2,6 +2,17 @@
  * ipac-send: put an exact number of IP packets of an exact length on the
  * wire, for the tests.  Not installed.
  *
+ *	ipac-send [-4|-6] -p udp|tcp|icmp [-s SRC] -d DST [--sport N]
+ *	    [--dport N] [-t ICMPTYPE] [-c COUNT] [-l IPLEN] [-i INTERVAL_US]
+ *	    [--no-hdrincl] [-v]
+ *
+ * Defaults: the family of DST, the source the kernel would choose for DST,
+ * ports 40000 -> 5000, ICMP echo request (id = pid, seq = 1, 2, ...),
+ * COUNT 1, IPLEN 100, no pause.  TCP segments carry ACK|PSH, seq
+ * 0x49504143, ack 1, no options.  --no-hdrincl makes the kernel write the
+ * IPv6 header (the fallback), to test that path.  Silent on success
+ * unless -v; on error a message on stderr and exit status 1.
+ *
  * Byte accounting.  Netfilter counters (nft "counter", iptables -v) count
  * the IP total length of each packet: for IPv4 the 20-byte header (we send
  * no options) plus the L4 header and payload, for IPv6 the 40-byte header
