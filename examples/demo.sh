@@ -24,23 +24,10 @@ trap 'exit 1' INT TERM
 step() { printf '\n== %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
-step "A lab: LAN host A ($top) <-> router <-> uplink host B"
-lab_router_setup
-# Name the router's interfaces as on a real box: eth1 = LAN, eth0 = uplink.
-for pair in r0:eth1 r1:eth0; do
-	ip -n "$LAB_R" link set "${pair%%:*}" down
-	ip -n "$LAB_R" link set "${pair%%:*}" name "${pair##*:}"
-	ip -n "$LAB_R" link set "${pair##*:}" up
-done
-# The LAN is masqueraded behind the uplink, by the lab's own table.
-lab_exec "$LAB_R" nft -f - <<'EOF'
-table ip demonat {
-	chain postrouting {
-		type nat hook postrouting priority srcnat; policy accept;
-		oifname "eth0" masquerade
-	}
-}
-EOF
+step "A lab: LAN host A <-> router <-> uplink host B, in namespaces"
+# The router's interfaces named as on a real box: eth1 = LAN, eth0 =
+# uplink; the LAN is masqueraded behind the uplink by the lab's table.
+lab_router_setup --router-ifs "eth1 eth0" --masquerade
 lab_sink "$LAB_R"
 lab_warmup
 echo "A = $LAB_A4 / $LAB_A6 on the router's eth1; B = $LAB_B4 / $LAB_B6 on eth0"

@@ -142,9 +142,8 @@ struct parser {
 	struct ruleset	*rs;
 	int		 line;
 	char		*lbuf;		/* the current line, split */
-	size_t		 rules_cap, names_cap;
-	size_t		*htab;	/* names: index + 1; 0 free */
-	size_t		 hcap;
+	size_t		 rules_cap;
+	struct strtab	 names;		/* its strings belong to rs->names */
 	bool		 ifa_done;
 	struct ifaddrs	*ifa;
 	struct host_entry *hosts;
@@ -239,59 +238,14 @@ flush_errors(struct parser *p)
 
 /* Names */
 
-static uint64_t
-name_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static void
-htab_insert(struct parser *p, size_t id)
-{
-	size_t i = (size_t)name_hash(p->rs->names[id]) & (p->hcap - 1);
-
-	while (p->htab[i])
-		i = (i + 1) & (p->hcap - 1);
-	p->htab[i] = id + 1;
-}
-
-/* The id of name, added if new; *is_new tells which. */
+/* The id of name, added if new; *is_new tells which.  rs shares the array. */
 static size_t
 name_intern(struct parser *p, const char *name, bool *is_new)
 {
-	struct ruleset *rs = p->rs;
-	size_t i, id;
+	size_t id = strtab_intern(&p->names, name, is_new);
 
-	if (p->hcap) {
-		i = (size_t)name_hash(name) & (p->hcap - 1);
-		for (; p->htab[i]; i = (i + 1) & (p->hcap - 1))
-			if (strcmp(rs->names[p->htab[i] - 1], name) == 0) {
-				*is_new = false;
-				return p->htab[i] - 1;
-			}
-	}
-	*is_new = true;
-	if (rs->nnames == p->names_cap) {
-		p->names_cap = p->names_cap ? 2 * p->names_cap : 16;
-		rs->names = xrealloc(rs->names, p->names_cap,
-		    sizeof(*rs->names));
-	}
-	id = rs->nnames++;
-	rs->names[id] = xstrdup(name);
-	if (2 * rs->nnames > p->hcap) {
-		free(p->htab);
-		p->hcap = p->hcap ? 2 * p->hcap : 64;
-		while (2 * rs->nnames > p->hcap)
-			p->hcap *= 2;
-		p->htab = xcalloc(p->hcap, sizeof(*p->htab));
-		for (i = 0; i < rs->nnames; i++)
-			htab_insert(p, i);
-	} else
-		htab_insert(p, id);
+	p->rs->names = p->names.v;
+	p->rs->nnames = p->names.n;
 	return id;
 }
 
@@ -1357,7 +1311,7 @@ parser_free(struct parser *p)
 		free(p->hosts[i].addr);
 	}
 	free(p->hosts);
-	free(p->htab);
+	free(p->names.slot);	/* the strings and v are rs->names */
 	free(p->errs);
 	if (p->ifa)
 		freeifaddrs(p->ifa);

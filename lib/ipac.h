@@ -204,4 +204,19 @@ void	sb_printf(struct strbuf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	sb_free(struct strbuf *);
 
+/*
+ * Interned strings: each distinct string gets the next id, 0, 1, ...
+ * v[id] is the string (owned by the table until taken over).
+ */
+struct strtab {
+	char	**v;
+	size_t	n, cap;
+	size_t	*slot;		/* open addressing: id + 1; 0 = free */
+	size_t	nslot;
+};
+/* The id of s, copied in if new; *is_new (may be NULL) tells which. */
+size_t	strtab_intern(struct strtab *, const char *s, bool *is_new);
+/* Free the strings, v and the slots; the table is empty afterwards. */
+void	strtab_free(struct strtab *);
+
 #endif

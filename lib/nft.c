@@ -116,13 +116,50 @@ obj_name_decode(const char *obj)
 	return sb.buf;
 }
 
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The counter object names of rs, sorted for bsearch(); free with free(). */
+static char **
+wanted_objects(const struct ruleset *rs)
+{
+	char **v = xcalloc(rs->nnames, sizeof *v);
+	size_t i;
+
+	for (i = 0; i < rs->nnames; i++)
+		v[i] = obj_name_encode(rs->names[i]);
+	qsort(v, rs->nnames, sizeof *v, str_cmp);
+	return v;
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static bool
+is_wanted(char **wanted, size_t n, const char *obj)
+{
+	return bsearch(&obj, wanted, n, sizeof *wanted, str_cmp) != NULL;
+}
+
 /* Text of a rule's matches for one hook, without the counted address. */
 struct inst {
 	int		chain;
-	char		*match;		/* everything but the varying address */
+	size_t		match;		/* id of the text of everything but
+					   the varying address (interned) */
 	int		var_side;	/* 's', 'd' or 0 (not groupable) */
 	int		family;		/* family of the varying address */
 	const struct prefix *var;	/* the varying address */
+	uint8_t		lo[16], hi[16];	/* its first and last address */
 	size_t		name_id;
 	size_t		group;		/* index of its group, set later */
 };
@@ -256,8 +293,8 @@ add_l4(struct strbuf *sb, const struct acct_rule *r, int fam)
  * when the rule can be grouped into a map.
  */
 static void
-make_inst(struct inst **v, size_t *n, size_t *cap, const struct acct_rule *r,
-    int chain, const char *ifpart)
+make_inst(struct inst **v, size_t *n, size_t *cap, struct strtab *texts,
+    const struct acct_rule *r, int chain, const char *ifpart)
 {
 	struct strbuf sb;
 	struct inst *in;
@@ -287,10 +324,13 @@ make_inst(struct inst **v, size_t *n, size_t *cap, const struct acct_rule *r,
 	}
 	in = &(*v)[(*n)++];
 	in->chain = chain;
-	in->match = sb.buf;
+	in->match = strtab_intern(texts, sb.buf, NULL);
+	sb_free(&sb);
 	in->var_side = var;
 	in->family = fam;
 	in->var = var == 's' ? &r->src.addr : var == 'd' ? &r->dst.addr : NULL;
+	if (in->var)
+		prefix_range(in->var, in->lo, in->hi);
 	in->name_id = r->name_id;
 	in->group = 0;
 }
@@ -301,7 +341,8 @@ make_inst(struct inst **v, size_t *n, size_t *cap, const struct acct_rule *r,
  * leaves by that interface: "iif X" or else "iif != X and oif X".
  */
 static void
-expand(const struct ruleset *rs, struct inst **v, size_t *n)
+expand(const struct ruleset *rs, struct strtab *texts, struct inst **v,
+    size_t *n)
 {
 	size_t i, cap = 0;
 
@@ -319,7 +360,7 @@ expand(const struct ruleset *rs, struct inst **v, size_t *n)
 			if (!(r->hooks & chains[c].hook_bit))
 				continue;
 			if (any) {
-				make_inst(v, n, &cap, r, c, "");
+				make_inst(v, n, &cap, texts, r, c, "");
 				continue;
 			}
 			/* Only one interface exists in input and output. */
@@ -330,14 +371,14 @@ expand(const struct ruleset *rs, struct inst **v, size_t *n)
 			sb_init(&sb);
 			if (side == IF_EITHER) {
 				add_ifname(&sb, "iifname", r, r->if_neg);
-				make_inst(v, n, &cap, r, c, sb.buf);
+				make_inst(v, n, &cap, texts, r, c, sb.buf);
 				sb.len = 0;
 				add_ifname(&sb, "iifname", r, !r->if_neg);
 				add_ifname(&sb, "oifname", r, r->if_neg);
 			} else
 				add_ifname(&sb, side == IF_IN ? "iifname" :
 				    "oifname", r, r->if_neg);
-			make_inst(v, n, &cap, r, c, sb.buf);
+			make_inst(v, n, &cap, texts, r, c, sb.buf);
 			sb_free(&sb);
 		}
 	}
@@ -346,7 +387,7 @@ expand(const struct ruleset *rs, struct inst **v, size_t *n)
 /* A map: instances of one match text whose addresses do not overlap. */
 struct group {
 	int		chain;
-	const char	*match;
+	size_t		match;
 	int		var_side, family;
 	size_t		first;		/* instance index, for the order */
 	size_t		count;
@@ -358,16 +399,15 @@ struct group {
 static int
 inst_cmp_key(const struct inst *a, const struct inst *b)
 {
-	int d;
-
 	if (a->chain != b->chain)
 		return a->chain - b->chain;
 	if (a->var_side != b->var_side)
 		return a->var_side - b->var_side;
 	if (a->family != b->family)
 		return a->family - b->family;
-	d = strcmp(a->match, b->match);
-	return d;
+	if (a->match != b->match)
+		return a->match < b->match ? -1 : 1;
+	return 0;
 }
 
 static const struct inst *sort_base;
@@ -377,18 +417,12 @@ idx_cmp(const void *pa, const void *pb)
 {
 	const struct inst *a = &sort_base[*(const size_t *)pa];
 	const struct inst *b = &sort_base[*(const size_t *)pb];
-	uint8_t alo[16], ahi[16], blo[16], bhi[16];
 	int d = inst_cmp_key(a, b);
 
 	if (d)
 		return d;
-	if (a->var && b->var) {
-		prefix_range(a->var, alo, ahi);
-		prefix_range(b->var, blo, bhi);
-		d = memcmp(alo, blo, 16);
-		if (d)
-			return d;
-	}
+	if (a->var && b->var && (d = memcmp(a->lo, b->lo, 16)) != 0)
+		return d;
 	return *(const size_t *)pa < *(const size_t *)pb ? -1 : 1;
 }
 
@@ -412,7 +446,6 @@ make_groups(struct inst *v, size_t n, struct group **gp)
 
 	for (i = 0; i < n; i++) {
 		struct inst *in = &v[idx[i]];
-		uint8_t lo[16], hi[16];
 		size_t j;
 
 		if (i == 0 || inst_cmp_key(&v[idx[i - 1]], in) != 0 ||
@@ -422,9 +455,8 @@ make_groups(struct inst *v, size_t n, struct group **gp)
 		}
 		j = key_start + key_groups;
 		if (in->var_side) {
-			prefix_range(in->var, lo, hi);
 			for (j = key_start; j < key_start + key_groups; j++)
-				if (memcmp(g[j].max_hi, lo, 16) < 0)
+				if (memcmp(g[j].max_hi, in->lo, 16) < 0)
 					break;
 		}
 		if (j == key_start + key_groups) {
@@ -443,7 +475,7 @@ make_groups(struct inst *v, size_t n, struct group **gp)
 			key_groups++;
 		}
 		if (in->var_side) {
-			memcpy(g[j].max_hi, hi, 16);
+			memcpy(g[j].max_hi, in->hi, 16);
 			if (!prefix_is_host(in->var))
 				g[j].interval = true;
 		}
@@ -482,29 +514,28 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 	char **obj;
 	size_t *gstart, *members, *fill;
 	struct strbuf *bodies;
+	struct strtab texts = { 0 };
 	int nmaps = 0;
 
+	obj = xcalloc(rs->nnames, sizeof *obj);
+	for (i = 0; i < rs->nnames; i++)
+		obj[i] = obj_name_encode(rs->names[i]);
 	for (i = 0; i < rs->nrules; i++) {
 		const struct acct_rule *r = &rs->rules[i];
-		char *e = obj_name_encode(rs->names[r->name_id]);
-		size_t len = strlen(e);
+		size_t len = strlen(obj[r->name_id]);
 
-		free(e);
 		if (len > 255) {
 			log_error("%s:%d:1: name is too long for a kernel "
 			    "counter: %zu bytes encoded, at most 255 (every "
 			    "byte but letters, digits, '-' and '.' takes 3)",
 			    r->file, r->line, len);
+			strv_free(obj, rs->nnames);
 			return -1;
 		}
 	}
 
-	expand(rs, &v, &n);
+	expand(rs, &texts, &v, &n);
 	ng = make_groups(v, n, &g);
-
-	obj = xcalloc(rs->nnames, sizeof *obj);
-	for (i = 0; i < rs->nnames; i++)
-		obj[i] = obj_name_encode(rs->names[i]);
 
 	sb_printf(sb, "table inet %s {\n", o->table);
 	for (i = 0; i < rs->nnames; i++) {
@@ -515,9 +546,14 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 		for (p = (const unsigned char *)nm; *p && printable; p++)
 			if (*p < 0x20 || *p == 0x7f)
 				printable = false;
-		sb_printf(sb, "\tcounter %s {\n", obj[i]);
-		if (printable)
-			sb_printf(sb, "\t\tcomment \"%s\"\n", nm);
+		sb_puts(sb, "\tcounter ");
+		sb_puts(sb, obj[i]);
+		sb_puts(sb, " {\n");
+		if (printable) {
+			sb_puts(sb, "\t\tcomment \"");
+			sb_puts(sb, nm);
+			sb_puts(sb, "\"\n");
+		}
 		sb_puts(sb, "\t}\n");
 	}
 
@@ -566,10 +602,13 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 		for (k = gstart[order[i]]; k < gstart[order[i] + 1]; k++) {
 			const struct inst *in = &v[members[k]];
 
-			sb_printf(body, "%s\n\t\t\t%s : \"%s\"",
-			    k == gstart[order[i]] ? "" : ",",
-			    prefix_fmt(in->var, buf, sizeof buf),
-			    obj[in->name_id]);
+			if (k != gstart[order[i]])
+				sb_puts(body, ",");
+			sb_puts(body, "\n\t\t\t");
+			sb_puts(body, prefix_fmt(in->var, buf, sizeof buf));
+			sb_puts(body, " : \"");
+			sb_puts(body, obj[in->name_id]);
+			sb_puts(body, "\"");
 		}
 		sb_puts(body, "\n\t\t}\n");
 		for (m = 0; m < nmaps; m++)
@@ -598,7 +637,8 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 
 			if (gr->chain != (int)c)
 				continue;
-			sb_printf(sb, "\t\t%s", gr->match);
+			sb_puts(sb, "\t\t");
+			sb_puts(sb, texts.v[gr->match]);
 			if (gr->map_id >= 0) {
 				sb_printf(sb, "counter name %s %s map @m%d\n",
 				    gr->family == AF_INET6 ? "ip6" : "ip",
@@ -611,17 +651,16 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 				    in->var->family == AF_INET6 ? "ip6" : "ip",
 				    in->var_side == 's' ? "saddr" : "daddr",
 				    prefix_fmt(in->var, buf, sizeof buf));
-			sb_printf(sb, "counter name \"%s\"\n", obj[in->name_id]);
+			sb_puts(sb, "counter name \"");
+			sb_puts(sb, obj[in->name_id]);
+			sb_puts(sb, "\"\n");
 		}
 		sb_puts(sb, "\t}\n");
 	}
 	sb_puts(sb, "}\n");
 
-	for (i = 0; i < rs->nnames; i++)
-		free(obj[i]);
-	free(obj);
-	for (i = 0; i < n; i++)
-		free(v[i].match);
+	strv_free(obj, rs->nnames);
+	strtab_free(&texts);
 	free(v);
 	free(g);
 	for (i = 0; i < (size_t)nmaps; i++)
@@ -899,41 +938,6 @@ run_script(const char *script)
 	}
 	nft_ctx_free(nft);
 	return rc;
-}
-
-static int
-str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The counter object names of rs, sorted for bsearch(); free with free(). */
-static char **
-wanted_objects(const struct ruleset *rs)
-{
-	char **v = xcalloc(rs->nnames, sizeof *v);
-	size_t i;
-
-	for (i = 0; i < rs->nnames; i++)
-		v[i] = obj_name_encode(rs->names[i]);
-	qsort(v, rs->nnames, sizeof *v, str_cmp);
-	return v;
-}
-
-static void
-strv_free(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static bool
-is_wanted(char **wanted, size_t n, const char *obj)
-{
-	return bsearch(&obj, wanted, n, sizeof *wanted, str_cmp) != NULL;
 }
 
 /*

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,4 +123,72 @@ sb_free(struct strbuf *sb)
 	free(sb->buf);
 	sb->buf = NULL;
 	sb->len = sb->cap = 0;
+}
+
+/* FNV-1a: short strings, good enough spread for open addressing. */
+static uint64_t
+str_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void
+strtab_slot(struct strtab *t, size_t id)
+{
+	size_t i = (size_t)str_hash(t->v[id]) & (t->nslot - 1);
+
+	while (t->slot[i])
+		i = (i + 1) & (t->nslot - 1);
+	t->slot[i] = id + 1;
+}
+
+size_t
+strtab_intern(struct strtab *t, const char *s, bool *is_new)
+{
+	size_t i, id;
+
+	if (t->nslot) {
+		i = (size_t)str_hash(s) & (t->nslot - 1);
+		for (; t->slot[i]; i = (i + 1) & (t->nslot - 1))
+			if (strcmp(t->v[t->slot[i] - 1], s) == 0) {
+				if (is_new)
+					*is_new = false;
+				return t->slot[i] - 1;
+			}
+	}
+	if (is_new)
+		*is_new = true;
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 16;
+		t->v = xrealloc(t->v, t->cap, sizeof(*t->v));
+	}
+	id = t->n++;
+	t->v[id] = xstrdup(s);
+	if (2 * t->n > t->nslot) {
+		free(t->slot);
+		t->nslot = t->nslot ? 2 * t->nslot : 64;
+		while (2 * t->n > t->nslot)
+			t->nslot *= 2;
+		t->slot = xcalloc(t->nslot, sizeof(*t->slot));
+		for (i = 0; i < t->n; i++)
+			strtab_slot(t, i);
+	} else
+		strtab_slot(t, id);
+	return id;
+}
+
+void
+strtab_free(struct strtab *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->v[i]);
+	free(t->v);
+	free(t->slot);
+	memset(t, 0, sizeof(*t));
 }

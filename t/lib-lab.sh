@@ -89,11 +89,14 @@ lab_netns_add () {
 #	LAB_HOSTS			host namespaces in order
 # --masquerade: table "ip labnat" in the router masquerades what leaves
 # by r1 (the uplink to B); it is the lab's table, not ipac's.
+# --router-ifs "NAME NAME ...": the router's interface names, to host A,
+# B, ... in order (default r0 r1 ...), e.g. "eth1 eth0" for the demo.
 # --dynamic-neigh: leave ARP/NDP to the kernel instead of permanent
 # neighbour entries (then call lab_warmup, and expect NDP in input/output
 # counts).  Returns non-zero, with a message, when something fails.
 lab_router_setup () {
 	lab_masq_=0
+	LAB_RIFS=
 	lab_nhosts_=2
 	lab_static_=1
 	while test $# -gt 0
@@ -101,6 +104,7 @@ lab_router_setup () {
 		case $1 in
 		--masquerade)	lab_masq_=1 ;;
 		--hosts)	lab_nhosts_=$2; shift ;;
+		--router-ifs)	LAB_RIFS=$2; shift ;;
 		--dynamic-neigh) lab_static_=0 ;;
 		*)	echo "lab_router_setup: unknown option $1" >&2
 			return 1 ;;
@@ -134,11 +138,13 @@ lab_router_setup () {
 
 	if test $lab_masq_ = 1
 	then
-		lab_exec "$LAB_R" nft -f - <<-\EOF || return 1
+		lab_uplink_=$(echo "$LAB_RIFS" | awk '{ print $2 }')
+		test -n "$lab_uplink_" || lab_uplink_=r1
+		lab_exec "$LAB_R" nft -f - <<-EOF || return 1
 		table ip labnat {
 			chain postrouting {
 				type nat hook postrouting priority srcnat; policy accept;
-				oifname "r1" masquerade
+				oifname "$lab_uplink_" masquerade
 			}
 		}
 		EOF
@@ -151,7 +157,9 @@ lab_host_link_ () {
 	lab_U_=$(echo "$2" | tr a-z A-Z)
 	lab_netns_add "$2" || return 1
 	lab_h_=$LAB_PREFIX$2
-	lab_rif_=r$(($1 - 1))
+	# the router's interface to host i: word i of LAB_RIFS, or r<i-1>
+	lab_rif_=$(echo "$LAB_RIFS" | awk -v i="$1" '{ print $i }')
+	test -n "$lab_rif_" || lab_rif_=r$(($1 - 1))
 	lab_hif_=${2}0
 	lab_rmac_=02:1a:00:00:0$1:01
 	lab_hmac_=02:1a:00:00:0$1:02
