@@ -940,11 +940,26 @@ run_script(const char *script)
 	return rc;
 }
 
+/* Is chain k of the kernel one of our base chains, hooked as wanted? */
+static bool
+is_kept_chain(const struct backend_opts *o, const struct table_state *ts,
+    size_t k)
+{
+	int c;
+
+	for (c = 0; c < CH_MAX; c++)
+		if (strcmp(ts->k.v[k], chains[c].name) == 0)
+			return ts->k.hook[k] == chains[c].hooknum &&
+			    ts->k.prio[k] == o->priority;
+	return false;
+}
+
 /*
  * The whole apply is one transaction: flush our table's rules, delete
- * its chains and maps and the counters of names that are gone, then add
- * the new table.  Counter objects of names that stay are never deleted,
- * so they keep counting through the reload.
+ * its maps, the chains that are not our base chains as wanted and the
+ * counters of names that are gone, then add the new table.  Counter
+ * objects of names that stay are never deleted and base chains are kept,
+ * so every packet is counted exactly once through a reload.
  */
 static int
 nft_apply(const struct backend_opts *o, const struct ruleset *rs,
@@ -967,8 +982,16 @@ nft_apply(const struct backend_opts *o, const struct ruleset *rs,
 
 			switch (ts.k.kind[i]) {
 			case 'c':
-				sb_printf(&sb, "delete chain inet %s %s\n",
-				    o->table, nm);
+				/*
+				 * A base chain that stays is only flushed:
+				 * each packet then reads one generation of
+				 * its rules.  Deleting and re-adding it would
+				 * hook old and new chain at once for a moment,
+				 * and a packet could count in both or neither.
+				 */
+				if (!is_kept_chain(o, &ts, i))
+					sb_printf(&sb, "delete chain inet %s "
+					    "%s\n", o->table, nm);
 				break;
 			case 's':
 			case 'm':

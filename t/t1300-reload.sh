@@ -25,18 +25,18 @@ test_expect_success 'lab and config' '
 	lab_exec "$LAB_R" ipacset a.conf
 '
 
-test_expect_success 'reload 30 times while 20000 packets flow: all counted' '
+test_expect_success 'reload 40 times while 20000 packets flow: each counted once' '
 	lab_exec "$LAB_A" ipac-send -p udp -d $LAB_B4 --dport 5000 -c 20000 -l 120 -i 100 &
 	sender=$! &&
 	i=0 &&
-	while test $i -lt 15
+	while test $i -lt 20
 	do
 		lab_exec "$LAB_R" ipacset b.conf &&
 		lab_exec "$LAB_R" ipacset a.conf || break
 		i=$((i + 1))
 	done &&
 	wait $sender &&
-	test $i -eq 15 &&
+	test $i -eq 20 &&
 	echo "2400000 20000" >expect &&
 	counted stream >actual &&
 	test_cmp expect actual &&
