@@ -125,14 +125,29 @@ prefix_is_host(const struct prefix *p)
 const char *
 prefix_fmt(const struct prefix *p, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN + 4], *e = a;
+	int i;
 
-	if (inet_ntop(p->family, p->addr, a, sizeof(a)) == NULL)
+	/* IPv4 by hand: inet_ntop() formats through sprintf(), and a big
+	 * config prints 100,000s of addresses. */
+	if (p->family == AF_INET) {
+		for (i = 0; i < 4; i++) {
+			unsigned v = p->addr[i];
+
+			if (i)
+				*e++ = '.';
+			if (v >= 100)
+				*e++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*e++ = (char)('0' + v / 10 % 10);
+			*e++ = (char)('0' + v % 10);
+		}
+		*e = '\0';
+	} else if (inet_ntop(p->family, p->addr, a, sizeof(a)) == NULL)
 		strcpy(a, "?");
-	if (prefix_is_host(p))
-		snprintf(buf, len, "%s", a);
-	else
-		snprintf(buf, len, "%s/%d", a, p->len);
+	if (!prefix_is_host(p))
+		snprintf(a + strlen(a), sizeof(a) - strlen(a), "/%d", p->len);
+	snprintf(buf, len, "%s", a);
 	return buf;
 }
 

@@ -70,10 +70,13 @@ obj_name_encode(const char *name)
 	sb_init(&sb);
 	sb_puts(&sb, OBJ_PREFIX);
 	for (p = (const unsigned char *)name; *p; p++) {
+		static const char hex[] = "0123456789abcdef";
+		char esc[3] = { '_', hex[*p >> 4], hex[*p & 15] };
+
 		if (isascii(*p) && (isalnum(*p) || *p == '-' || *p == '.'))
 			sb_add(&sb, (const char *)p, 1);
 		else
-			sb_printf(&sb, "_%02x", *p);
+			sb_add(&sb, esc, 3);
 	}
 	return sb.buf;
 }
