@@ -406,6 +406,14 @@ lab_hosts () {
 		>"/etc/netns/$lab_ns_/resolv.conf"
 }
 
+# lab_counted ns NAME: "PACKETS BYTES" of ipac accounting name NAME in ns,
+# from ipacset -L -m (exact name match), or "missing".
+lab_counted () {
+	ip netns exec "$1" ipacset -L -m |
+	awk -v n="|$2|" '{ b = $1; p = $2; $1 = ""; $2 = ""; sub(/^  /, "")
+		if ($0 == n) { print p, b; f = 1 } } END { if (!f) print "missing" }'
+}
+
 # lab_cleanup: delete every namespace named $LAB_PREFIX* (also those made
 # in a subshell), after killing the processes still inside them (started
 # by this test), and the /etc/netns/ folders of lab_hosts.  Runs at exit

@@ -5,7 +5,7 @@ test_description='ipacset -n refuses each bad config with the saved messages'
 # Each t/bad/NAME.conf must fail with status 1, print nothing on stdout
 # and print exactly t/bad/NAME.err on stderr.  The messages name the file
 # as given, so ipacset runs from the source root with a relative path.
-# IPAC_BAD_UPDATE=1 rewrites the .err files; read the diff first.
+# IPAC_TEST_UPDATE=1 rewrites the .err files; read the diff first.
 for conf in "$SRC_ROOT"/t/bad/*.conf
 do
 	name=$(basename "$conf" .conf)
@@ -17,11 +17,7 @@ do
 		echo $status >actual-status &&
 		test_cmp expect-status actual-status &&
 		test_must_be_empty out &&
-		if test -n "$IPAC_BAD_UPDATE"
-		then
-			cp err "$SRC_ROOT/t/bad/$name.err"
-		fi &&
-		test_cmp "$SRC_ROOT/t/bad/$name.err" err
+		test_cmp_saved "$SRC_ROOT/t/bad/$name.err" err
 	'
 done
 

@@ -4,17 +4,13 @@ test_description='ipacset -n prints the normalised config, stable on re-reading'
 
 # Each t/good/NAME.conf must pass and print exactly t/good/NAME.norm; the
 # .norm printed again must not change (the printer round-trips).
-# IPAC_GOOD_UPDATE=1 rewrites the .norm files; read the diff first.
+# IPAC_TEST_UPDATE=1 rewrites the .norm files; read the diff first.
 for conf in "$SRC_ROOT"/t/good/*.conf
 do
 	name=$(basename "$conf" .conf)
 	test_expect_success "good: $name" '
 		(cd "$SRC_ROOT" && ipacset -n "t/good/$name.conf") >actual &&
-		if test -n "$IPAC_GOOD_UPDATE"
-		then
-			cp actual "$SRC_ROOT/t/good/$name.norm"
-		fi &&
-		test_cmp "$SRC_ROOT/t/good/$name.norm" actual
+		test_cmp_saved "$SRC_ROOT/t/good/$name.norm" actual
 	'
 	test_expect_success "good: $name: the normalised form is stable" '
 		cp "$SRC_ROOT/t/good/$name.norm" norm.conf &&

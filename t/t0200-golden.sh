@@ -2,18 +2,14 @@
 test_description='ipacset -D prints exactly the saved nft script for each config'
 . "$(dirname "$0")/test-lib.sh"
 
-# IPAC_GOLDEN_UPDATE=1 rewrites the saved scripts; read the diff before
+# IPAC_TEST_UPDATE=1 rewrites the saved scripts; read the diff before
 # committing them.
 for conf in "$SRC_ROOT"/t/golden/*.conf
 do
 	name=$(basename "$conf" .conf)
 	test_expect_success "golden: $name" '
 		(cd "$SRC_ROOT" && ipacset -D "t/golden/$name.conf") >actual &&
-		if test -n "$IPAC_GOLDEN_UPDATE"
-		then
-			cp actual "$SRC_ROOT/t/golden/$name.nft"
-		fi &&
-		test_cmp "$SRC_ROOT/t/golden/$name.nft" actual
+		test_cmp_saved "$SRC_ROOT/t/golden/$name.nft" actual
 	'
 	test_expect_success "normalised config of $name reads back the same" '
 		(cd "$SRC_ROOT" && ipacset -n "t/golden/$name.conf") >norm.conf &&

@@ -5,17 +5,10 @@ test_description='ipacset counts exactly what was sent (nftables, real kernel)'
 
 test_require_root_netns
 
-# counted NAME: "PACKETS BYTES" of one accounting name in the router.
-counted () {
-	lab_exec "$LAB_R" ipacset -L -m |
-	awk -v n="|$1|" '{ b=$1; p=$2; $1=""; $2=""; sub(/^  /, "");
-		if ($0 == n) { print p, b; f=1 } } END { if (!f) print "missing" }'
-}
-
 # expect NAME PACKETS BYTES
 expect () {
 	echo "$2 $3" >expect.$$ &&
-	counted "$1" >actual.$$ &&
+	lab_counted "$LAB_R" "$1" >actual.$$ &&
 	test_cmp expect.$$ actual.$$
 }
 

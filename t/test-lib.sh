@@ -311,6 +311,17 @@ test_cmp () {
 
 # test_must_be_empty file: passes if file exists and is empty; shows it
 # otherwise.
+# test_cmp_saved saved actual: test_cmp against a file saved in the
+# source tree; with IPAC_TEST_UPDATE=1 it first rewrites saved from
+# actual (read the diff before committing it).
+test_cmp_saved () {
+	if test -n "$IPAC_TEST_UPDATE"
+	then
+		cp "$2" "$1" || return 1
+	fi
+	test_cmp "$1" "$2"
+}
+
 test_must_be_empty () {
 	if ! test -f "$1"
 	then
