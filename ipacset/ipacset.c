@@ -55,8 +55,8 @@ list_counters(const struct backend_ops *be, const struct backend_opts *o,
 	return EX_OK;
 }
 
-int
-main(int argc, char *argv[])
+static int
+run(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "fix-chains",	no_argument,		NULL, 'X' },
@@ -202,5 +202,19 @@ main(int argc, char *argv[])
 out:
 	sb_free(&script);
 	ruleset_free(&rs);
+	return rc;
+}
+
+/* Output that did not reach its file is a failure, not a success. */
+int
+main(int argc, char *argv[])
+{
+	int rc = run(argc, argv);
+
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		log_error("standard output: %s", strerror(errno ? errno : EIO));
+		if (rc == EX_OK)
+			rc = EX_CONFIG;
+	}
 	return rc;
 }

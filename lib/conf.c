@@ -400,6 +400,11 @@ parse_iface(struct parser *p, char *f, struct acct_rule *r)
 			    "(an alias like eth0:1 is not an interface)");
 			return false;
 		}
+		if (ch == '*') {
+			perr(p, c, "invalid character '*' in interface name "
+			    "(a prefix is written eth+)");
+			return false;
+		}
 		if (ch == '/' || ch == '"' || ch == '\\') {
 			perr(p, c, "invalid character '%c' in interface name",
 			    ch);
@@ -1263,8 +1268,12 @@ parse_line(struct parser *p, char *line)
 			perr(p, f[6], "extensions need an ipac-ng chain "
 			    "(ipac~o, ipac~i, ipac~fi, ipac~fo), not '%s'",
 			    dir->name);
-		else
-			parse_ext(p, f[6], &tmpl.ext);
+		else if (parse_ext(p, f[6], &tmpl.ext) && dir &&
+		    tmpl.ext.has_mac && dir->hooks == HOOK_OUTPUT)
+			/* The output hook has no incoming MAC header. */
+			perr(p, f[6], "extension 'mac' matches the sender's MAC "
+			    "of received packets; '%s' counts packets this "
+			    "host sends", dir->name);
 	}
 	parse_iface(p, f[2], &tmpl);
 	proto_ok = parse_proto(p, f[3], &tmpl.proto);

@@ -784,7 +784,8 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 			if (!(fl & NFT_SET_ANONYMOUS))
 				knames_add(&d->ts->k,
 				    nftnl_set_get_str(s, NFTNL_SET_NAME),
-				    (fl & NFT_SET_MAP) ? 'm' : 's');
+				    (fl & (NFT_SET_MAP | NFT_SET_OBJECT)) ?
+				    'm' : 's');
 		}
 		nftnl_set_free(s);
 		break;
@@ -843,6 +844,12 @@ dump(struct mnl_socket *nl, struct dump_ctx *d, int type)
 		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, d->chain);
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		nftnl_rule_free(r);
+	} else if (type == NFT_MSG_GETCHAIN) {
+		struct nftnl_chain *ch = nftnl_chain_alloc();
+
+		nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, d->table);
+		nftnl_chain_nlmsg_build_payload(nlh, ch);
+		nftnl_chain_free(ch);
 	} else if (type == NFT_MSG_GETSET) {
 		struct nftnl_set *s = nftnl_set_alloc();
 
@@ -864,6 +871,8 @@ dump(struct mnl_socket *nl, struct dump_ctx *d, int type)
 		/* A filtered dump of a missing table answers ENOENT. */
 		if (errno == ENOENT)
 			return 0;
+		if (errno == EINTR)
+			return -1;	/* the caller reads again */
 		log_warn("netlink: dump of %s table %s",
 		    type == NFT_MSG_GETOBJ ? "counters in" : "objects of",
 		    d->table);
@@ -889,13 +898,13 @@ nl_open(void)
 	return nl;
 }
 
-/* Table, chains, named sets and counters of our table. */
+/* Table, chains, named sets and counters of our table, in one go. */
 static int
-read_state(const struct backend_opts *o, struct table_state *ts)
+read_state_once(const struct backend_opts *o, struct table_state *ts)
 {
 	struct mnl_socket *nl;
 	struct dump_ctx d = { .table = o->table, .ts = ts };
-	int rc = -1;
+	int rc = -1, saved;
 
 	memset(ts, 0, sizeof *ts);
 	if ((nl = nl_open()) == NULL)
@@ -912,8 +921,31 @@ read_state(const struct backend_opts *o, struct table_state *ts)
 		goto out;
 	rc = 0;
 out:
+	saved = errno;
 	mnl_socket_close(nl);
+	errno = saved;
 	return rc;
+}
+
+/* Table, chains, named sets and counters of our table. */
+static int
+read_state(const struct backend_opts *o, struct table_state *ts)
+{
+	int tries;
+
+	/*
+	 * A dump that another program's commit interrupts fails with EINTR
+	 * (the generation changed under it); read everything again.
+	 */
+	for (tries = 0; tries < 20; tries++) {
+		if (read_state_once(o, ts) == 0)
+			return 0;
+		table_state_free(ts);
+		if (errno != EINTR)
+			return -1;
+	}
+	log_warnx("netlink: table %s kept changing while being read", o->table);
+	return -1;
 }
 
 /* ---- writing through libnftables ---- */

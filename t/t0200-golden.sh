@@ -18,4 +18,9 @@ do
 	'
 done
 
+test_expect_success 'output that cannot be written is an error' '
+	test_must_fail ipacset -D "$SRC_ROOT/t/golden/basic.conf" >/dev/full 2>err &&
+	grep "standard output: No space left on device" err
+'
+
 test_done

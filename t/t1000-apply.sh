@@ -112,6 +112,29 @@ test_expect_success '--fix-chains recreates a deleted table' '
 	test_cmp before.sorted after.sorted
 '
 
+test_expect_success 'reading survives other programs committing meanwhile' '
+	awk "BEGIN { for (i = 1; i <= 3000; i++)
+		printf \"name%d|in||all|198.19.%d.%d|\\n\", i, i / 256, i % 256 }" >many.conf &&
+	lab_exec "$LAB_R" ipacset many.conf &&
+	lab_exec "$LAB_R" nft add table ip other || return 1
+	# a writer committing to another table while we read ours
+	sh -c "i=0; while test \$i -lt 400; do
+		ip netns exec $LAB_R nft add set ip other s\$i \"{ type ipv4_addr; }\" || exit 1
+		i=\$((i + 1)); done" &
+	writer=$! &&
+	n=0 &&
+	while test $n -lt 30
+	do
+		lab_exec "$LAB_R" ipacset -L -m >list &&
+		test $(wc -l <list) -eq 3000 || break
+		n=$((n + 1))
+	done &&
+	wait $writer &&
+	test $n -eq 30 &&
+	lab_exec "$LAB_R" nft delete table ip other &&
+	lab_exec "$LAB_R" ipacset ipac.conf
+'
+
 test_expect_success 'flush removes our table only' '
 	lab_exec "$LAB_R" ipacset -F &&
 	test_must_fail lab_exec "$LAB_R" nft list table inet ipac 2>/dev/null &&
