@@ -8,8 +8,8 @@
 #   set:   the cheapest hand-written alternative, one set with
 #          per-element counters (no per-name counter objects).
 #
-# Each variant runs RUNS times (default 5) on an empty table (the delete
-# before each run is not timed); the median is printed in ms.
+# Each variant runs RUNS times (default 5), taking turns, on an empty
+# table (the delete before each run is not timed); medians in ms.
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -eu
 
@@ -49,25 +49,31 @@ awk -v n="$N" 'BEGIN {
 
 now_ns() { date +%s%N; }
 
-# median of RUNS timings (ms) of: "$@", each on an empty namespace
-measure() {
-	i=0
-	: >"$work/times"
-	while [ $i -lt "$RUNS" ]; do
-		ip netns exec "$ns" nft delete table inet ipac 2>/dev/null || true
-		sleep 0.2
-		t0=$(now_ns)
-		ip netns exec "$ns" "$@" >/dev/null
-		t1=$(now_ns)
-		echo $(( (t1 - t0) / 1000000 )) >>"$work/times"
-		i=$((i + 1))
-	done
-	sort -n "$work/times" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+# one timing (ms) of "$@" on an empty namespace; the kernel frees the
+# deleted table in the background, so wait a second before timing
+once() {
+	ip netns exec "$ns" nft delete table inet ipac 2>/dev/null || true
+	sleep 1
+	t0=$(now_ns)
+	ip netns exec "$ns" "$@" >/dev/null
+	t1=$(now_ns)
+	echo $(( (t1 - t0) / 1000000 ))
 }
 
-ipac=$(measure "$ipacset" "$work/ipac.conf")
-same=$(measure nft -f "$work/same.nft")
-set=$(measure nft -f "$work/set.nft")
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# The variants take turns, so that slow phases of the machine hit all.
+: >"$work/t.ipac"; : >"$work/t.same"; : >"$work/t.set"
+i=0
+while [ $i -lt "$RUNS" ]; do
+	once "$ipacset" "$work/ipac.conf" >>"$work/t.ipac"
+	once nft -f "$work/same.nft" >>"$work/t.same"
+	once nft -f "$work/set.nft" >>"$work/t.set"
+	i=$((i + 1))
+done
+ipac=$(median "$work/t.ipac")
+same=$(median "$work/t.same")
+set=$(median "$work/t.set")
 # A reload: the table exists with all counters; ipacset reads it first.
 ip netns exec "$ns" "$ipacset" "$work/ipac.conf"
 t0=$(now_ns)
