@@ -937,12 +937,18 @@ read_state(const struct backend_opts *o, struct table_state *ts)
 	 * A dump that another program's commit interrupts fails with EINTR
 	 * (the generation changed under it); read everything again.
 	 */
-	for (tries = 0; tries < 20; tries++) {
+	for (tries = 0; tries < 60; tries++) {
+		struct timespec pause;
+
 		if (read_state_once(o, ts) == 0)
 			return 0;
 		table_state_free(ts);
 		if (errno != EINTR)
 			return -1;
+		/* Back off (1 ms doubling to 64 ms) to fall between commits. */
+		pause.tv_sec = 0;
+		pause.tv_nsec = (1L << (tries < 6 ? tries : 6)) * 1000000L;
+		nanosleep(&pause, NULL);
 	}
 	log_warnx("netlink: table %s kept changing while being read", o->table);
 	return -1;
