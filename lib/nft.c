@@ -738,7 +738,7 @@ static int
 dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_ctx *d = data;
-	const char *t, *nm;
+	const char *t, *nm, *ty;
 
 	switch (d->type) {
 	case NFT_MSG_GETTABLE: {
@@ -766,6 +766,15 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 				    nftnl_chain_get_u32(ch, NFTNL_CHAIN_HOOKNUM);
 				d->ts->k.prio[d->ts->k.n - 1] = (int)
 				    nftnl_chain_get_s32(ch, NFTNL_CHAIN_PRIO);
+				/*
+				 * Ours only count: another type or a drop
+				 * policy is as wrong as another hook.
+				 */
+				ty = nftnl_chain_get_str(ch, NFTNL_CHAIN_TYPE);
+				if (!ty || strcmp(ty, "filter") != 0 ||
+				    nftnl_chain_get_u32(ch, NFTNL_CHAIN_POLICY)
+				    != NF_ACCEPT)
+					d->ts->k.hook[d->ts->k.n - 1] = -2;
 			}
 		}
 		nftnl_chain_free(ch);
@@ -1217,8 +1226,10 @@ nft_fix(const struct backend_opts *o, const struct ruleset *rs,
 			found = true;
 			if (ts.k.hook[i] != chains[c].hooknum ||
 			    ts.k.prio[i] != o->priority) {
-				log_warnx("chain %s is not hooked as it "
-				    "should be", chains[c].name);
+				log_warnx("chain %s is not a filter chain "
+				    "with policy accept at hook %s priority %d",
+				    chains[c].name, chains[c].name,
+				    o->priority);
 				problems++;
 			}
 		}

@@ -102,6 +102,15 @@ test_expect_success '--fix-chains repairs a flushed chain and keeps counters' '
 	test_cmp before after
 '
 
+test_expect_success '--fix-chains replaces a chain someone set to drop' '
+	lab_exec "$LAB_R" nft add chain inet ipac input "{ policy drop; }" &&
+	lab_exec "$LAB_R" ipacset --fix-chains ipac.conf 2>err &&
+	grep "chain input is not a filter chain with policy accept" err &&
+	sort before >before.sorted &&
+	ruleset | sort >after.sorted &&
+	test_cmp before.sorted after.sorted
+'
+
 test_expect_success '--fix-chains recreates a deleted table' '
 	lab_exec "$LAB_R" nft delete table inet ipac &&
 	lab_exec "$LAB_R" ipacset --fix-chains ipac.conf 2>err &&

@@ -32,7 +32,7 @@ test_expect_success 'reload 40 times while 20000 packets flow: each counted once
 		i=$((i + 1))
 	done &&
 	wait $sender &&
-	test $i -eq 20 &&
+	{ test $i -eq 20 || { echo "only $i reload pairs went through"; false; }; } &&
 	echo "20000 2400000" >expect &&
 	lab_counted "$LAB_R" stream >actual &&
 	test_cmp expect actual &&
