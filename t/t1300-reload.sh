@@ -18,8 +18,19 @@ test_expect_success 'lab and config' '
 	per host|in|r0|all|$LAB_A4|
 	newcomer|both||all||
 	EOF
-	lab_exec "$LAB_R" ipacset a.conf
+	lab_exec "$LAB_R" ipacset a.conf &&
+	# A reference that is never reloaded: what really was forwarded.
+	printf "%s\n" "table inet ref {" "counter seen { }" \
+		"chain forward_ref { type filter hook forward priority 50;" \
+		"ip saddr $LAB_A4 udp dport 5000 counter name seen" "}" "}" >ref.nft &&
+	lab_exec "$LAB_R" nft -f ref.nft
 '
+
+# "PACKETS BYTES" of the reference counter
+reference () {
+	lab_exec "$LAB_R" nft list counter inet ref seen |
+	awk "/packets/ { print \$2, \$4 }"
+}
 
 test_expect_success 'reload 40 times while 20000 packets flow: each counted once' '
 	lab_exec "$LAB_A" ipac-send -p udp -d $LAB_B4 --dport 5000 -c 20000 -l 120 -i 100 &
@@ -33,7 +44,12 @@ test_expect_success 'reload 40 times while 20000 packets flow: each counted once
 	done &&
 	wait $sender &&
 	{ test $i -eq 20 || { echo "only $i reload pairs went through"; false; }; } &&
-	echo "20000 2400000" >expect &&
+	# Under load the host may drop a few packets before they reach the
+	# router (veth backlog); every packet that was forwarded must be
+	# counted exactly once, and nearly all must have got through.
+	reference >expect &&
+	read packets bytes <expect &&
+	test $packets -ge 19900 && test $bytes -eq $((packets * 120)) &&
 	lab_counted "$LAB_R" stream >actual &&
 	test_cmp expect actual &&
 	lab_counted "$LAB_R" "per host" >actual &&
