@@ -492,13 +492,13 @@ make_groups(struct inst *v, size_t n, struct group **gp)
 	return ng;
 }
 
-static size_t *grp_order_base_first;
+static const struct group *grp_sort_base;
 
 static int
 grp_first_cmp(const void *pa, const void *pb)
 {
-	size_t a = grp_order_base_first[*(const size_t *)pa];
-	size_t b = grp_order_base_first[*(const size_t *)pb];
+	size_t a = grp_sort_base[*(const size_t *)pa].first;
+	size_t b = grp_sort_base[*(const size_t *)pb].first;
 
 	return a < b ? -1 : a > b;
 }
@@ -513,7 +513,7 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 {
 	struct inst *v;
 	struct group *g;
-	size_t n, ng, i, c, *order, *firsts;
+	size_t n, ng, i, c, *order;
 	char **obj;
 	size_t *gstart, *members, *fill;
 	struct strbuf *bodies;
@@ -562,12 +562,9 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 
 	/* Groups in the order of their first config line. */
 	order = xcalloc(ng, sizeof *order);
-	firsts = xcalloc(ng, sizeof *firsts);
-	for (i = 0; i < ng; i++) {
+	for (i = 0; i < ng; i++)
 		order[i] = i;
-		firsts[i] = g[i].first;
-	}
-	grp_order_base_first = firsts;
+	grp_sort_base = g;
 	qsort(order, ng, sizeof *order, grp_first_cmp);
 
 	/* Instances of each group, in config order (a counting sort). */
@@ -673,41 +670,41 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 	free(members);
 	free(fill);
 	free(order);
-	free(firsts);
 	return 0;
 }
 
 /* ---- reading the kernel through libnftnl ---- */
 
-struct knames {
-	size_t	n;
-	char	**v;
-	int	*kind;		/* per name: 'c' chain, 's' set, 'm' map, 'o' obj */
-	uint64_t *pkts, *bytes;
-	int	*hook;		/* chains: hook number or -1; prio in prio */
-	int	*prio;
+/* One chain, named set or counter of our table, as the kernel has it. */
+struct kobj {
+	char		*name;
+	int		kind;		/* 'c' chain, 's' set, 'm' map, 'o' counter */
+	uint64_t	pkts, bytes;	/* counters */
+	int		hook, prio;	/* chains: hook (-1 none, -2 not ours) */
 };
 
 struct table_state {
 	bool		exists;
-	struct knames	k;
+	size_t		n, cap;
+	struct kobj	*o;
 };
 
-static void
-knames_add(struct knames *k, const char *name, int kind)
+/* Append an object; returns it for the caller to fill in. */
+static struct kobj *
+kobj_add(struct table_state *ts, const char *name, int kind)
 {
-	k->v = xrealloc(k->v, k->n + 1, sizeof *k->v);
-	k->kind = xrealloc(k->kind, k->n + 1, sizeof *k->kind);
-	k->pkts = xrealloc(k->pkts, k->n + 1, sizeof *k->pkts);
-	k->bytes = xrealloc(k->bytes, k->n + 1, sizeof *k->bytes);
-	k->hook = xrealloc(k->hook, k->n + 1, sizeof *k->hook);
-	k->prio = xrealloc(k->prio, k->n + 1, sizeof *k->prio);
-	k->v[k->n] = xstrdup(name);
-	k->kind[k->n] = kind;
-	k->pkts[k->n] = k->bytes[k->n] = 0;
-	k->hook[k->n] = -1;
-	k->prio[k->n] = 0;
-	k->n++;
+	struct kobj *k;
+
+	if (ts->n == ts->cap) {
+		ts->cap = ts->cap ? 2 * ts->cap : 64;
+		ts->o = xrealloc(ts->o, ts->cap, sizeof *ts->o);
+	}
+	k = &ts->o[ts->n++];
+	memset(k, 0, sizeof *k);
+	k->name = xstrdup(name);
+	k->kind = kind;
+	k->hook = -1;
+	return k;
 }
 
 static void
@@ -715,14 +712,9 @@ table_state_free(struct table_state *ts)
 {
 	size_t i;
 
-	for (i = 0; i < ts->k.n; i++)
-		free(ts->k.v[i]);
-	free(ts->k.v);
-	free(ts->k.kind);
-	free(ts->k.pkts);
-	free(ts->k.bytes);
-	free(ts->k.hook);
-	free(ts->k.prio);
+	for (i = 0; i < ts->n; i++)
+		free(ts->o[i].name);
+	free(ts->o);
 	memset(ts, 0, sizeof *ts);
 }
 
@@ -759,12 +751,13 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 		    (t = nftnl_chain_get_str(ch, NFTNL_CHAIN_TABLE)) &&
 		    strcmp(t, d->table) == 0 &&
 		    nftnl_chain_get_u32(ch, NFTNL_CHAIN_FAMILY) == NFPROTO_INET) {
-			knames_add(&d->ts->k,
+			struct kobj *k = kobj_add(d->ts,
 			    nftnl_chain_get_str(ch, NFTNL_CHAIN_NAME), 'c');
+
 			if (nftnl_chain_is_set(ch, NFTNL_CHAIN_HOOKNUM)) {
-				d->ts->k.hook[d->ts->k.n - 1] = (int)
+				k->hook = (int)
 				    nftnl_chain_get_u32(ch, NFTNL_CHAIN_HOOKNUM);
-				d->ts->k.prio[d->ts->k.n - 1] = (int)
+				k->prio = (int)
 				    nftnl_chain_get_s32(ch, NFTNL_CHAIN_PRIO);
 				/*
 				 * Ours only count: another type or a drop
@@ -774,7 +767,7 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 				if (!ty || strcmp(ty, "filter") != 0 ||
 				    nftnl_chain_get_u32(ch, NFTNL_CHAIN_POLICY)
 				    != NF_ACCEPT)
-					d->ts->k.hook[d->ts->k.n - 1] = -2;
+					k->hook = -2;
 			}
 		}
 		nftnl_chain_free(ch);
@@ -791,7 +784,7 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 
 			/* Anonymous sets go with their rules. */
 			if (!(fl & NFT_SET_ANONYMOUS))
-				knames_add(&d->ts->k,
+				kobj_add(d->ts,
 				    nftnl_set_get_str(s, NFTNL_SET_NAME),
 				    (fl & (NFT_SET_MAP | NFT_SET_OBJECT)) ?
 				    'm' : 's');
@@ -808,11 +801,10 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 		    nftnl_obj_get_u32(ob, NFTNL_OBJ_FAMILY) == NFPROTO_INET &&
 		    nftnl_obj_get_u32(ob, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER &&
 		    (nm = nftnl_obj_get_str(ob, NFTNL_OBJ_NAME))) {
-			knames_add(&d->ts->k, nm, 'o');
-			d->ts->k.pkts[d->ts->k.n - 1] =
-			    nftnl_obj_get_u64(ob, NFTNL_OBJ_CTR_PKTS);
-			d->ts->k.bytes[d->ts->k.n - 1] =
-			    nftnl_obj_get_u64(ob, NFTNL_OBJ_CTR_BYTES);
+			struct kobj *k = kobj_add(d->ts, nm, 'o');
+
+			k->pkts = nftnl_obj_get_u64(ob, NFTNL_OBJ_CTR_PKTS);
+			k->bytes = nftnl_obj_get_u64(ob, NFTNL_OBJ_CTR_BYTES);
 		}
 		nftnl_obj_free(ob);
 		break;
@@ -999,13 +991,13 @@ run_script(const char *script)
 static void
 add_script(struct strbuf *sb, const char *script, const struct table_state *ts)
 {
-	char **have = xcalloc(ts->k.n, sizeof *have);
+	char **have = xcalloc(ts->n, sizeof *have);
 	size_t nhave = 0, i;
 	const char *p = script, *nl, *end;
 
-	for (i = 0; i < ts->k.n; i++)
-		if (ts->k.kind[i] == 'o')
-			have[nhave++] = ts->k.v[i];
+	for (i = 0; i < ts->n; i++)
+		if (ts->o[i].kind == 'o')
+			have[nhave++] = ts->o[i].name;
 	qsort(have, nhave, sizeof *have, str_cmp);
 	while (*p) {
 		nl = strchr(p, '\n');
@@ -1035,9 +1027,9 @@ is_kept_chain(const struct backend_opts *o, const struct table_state *ts,
 	int c;
 
 	for (c = 0; c < CH_MAX; c++)
-		if (strcmp(ts->k.v[k], chains[c].name) == 0)
-			return ts->k.hook[k] == chains[c].hooknum &&
-			    ts->k.prio[k] == o->priority;
+		if (strcmp(ts->o[k].name, chains[c].name) == 0)
+			return ts->o[k].hook == chains[c].hooknum &&
+			    ts->o[k].prio == o->priority;
 	return false;
 }
 
@@ -1064,10 +1056,10 @@ nft_apply(const struct backend_opts *o, const struct ruleset *rs,
 	sb_init(&sb);
 	if (ts.exists) {
 		sb_printf(&sb, "flush table inet %s\n", o->table);
-		for (i = 0; i < ts.k.n; i++) {
-			const char *nm = ts.k.v[i];
+		for (i = 0; i < ts.n; i++) {
+			const char *nm = ts.o[i].name;
 
-			switch (ts.k.kind[i]) {
+			switch (ts.o[i].kind) {
 			case 'c':
 				/*
 				 * A base chain that stays is only flushed:
@@ -1083,7 +1075,7 @@ nft_apply(const struct backend_opts *o, const struct ruleset *rs,
 			case 's':
 			case 'm':
 				sb_printf(&sb, "delete %s inet %s %s\n",
-				    ts.k.kind[i] == 'm' ? "map" : "set",
+				    ts.o[i].kind == 'm' ? "map" : "set",
 				    o->table, nm);
 				break;
 			case 'o':
@@ -1140,16 +1132,16 @@ nft_read(const struct backend_opts *o, struct counter_list *cl)
 	cl->c = NULL;
 	if (read_state(o, &ts) < 0)
 		return -1;
-	for (i = 0; i < ts.k.n; i++) {
+	for (i = 0; i < ts.n; i++) {
 		char *name;
 
-		if (ts.k.kind[i] != 'o' ||
-		    (name = obj_name_decode(ts.k.v[i])) == NULL)
+		if (ts.o[i].kind != 'o' ||
+		    (name = obj_name_decode(ts.o[i].name)) == NULL)
 			continue;
 		cl->c = xrealloc(cl->c, cl->n + 1, sizeof *cl->c);
 		cl->c[cl->n].name = name;
-		cl->c[cl->n].packets = ts.k.pkts[i];
-		cl->c[cl->n].bytes = ts.k.bytes[i];
+		cl->c[cl->n].packets = ts.o[i].pkts;
+		cl->c[cl->n].bytes = ts.o[i].bytes;
 		cl->n++;
 	}
 	if (cl->n)
@@ -1219,13 +1211,13 @@ nft_fix(const struct backend_opts *o, const struct ruleset *rs,
 		bool found = false;
 		size_t nr = 0, wr = script_rules(script, chains[c].name);
 
-		for (i = 0; i < ts.k.n; i++) {
-			if (ts.k.kind[i] != 'c' ||
-			    strcmp(ts.k.v[i], chains[c].name) != 0)
+		for (i = 0; i < ts.n; i++) {
+			if (ts.o[i].kind != 'c' ||
+			    strcmp(ts.o[i].name, chains[c].name) != 0)
 				continue;
 			found = true;
-			if (ts.k.hook[i] != chains[c].hooknum ||
-			    ts.k.prio[i] != o->priority) {
+			if (ts.o[i].hook != chains[c].hooknum ||
+			    ts.o[i].prio != o->priority) {
 				log_warnx("chain %s is not a filter chain "
 				    "with policy accept at hook %s priority %d",
 				    chains[c].name, chains[c].name,
@@ -1250,9 +1242,9 @@ nft_fix(const struct backend_opts *o, const struct ruleset *rs,
 	}
 	/* Every counter the config wants, each looked up once. */
 	wanted = wanted_objects(rs);
-	for (i = 0; ts.exists && i < ts.k.n; i++)
-		if (ts.k.kind[i] == 'o' &&
-		    is_wanted(wanted, rs->nnames, ts.k.v[i]))
+	for (i = 0; ts.exists && i < ts.n; i++)
+		if (ts.o[i].kind == 'o' &&
+		    is_wanted(wanted, rs->nnames, ts.o[i].name))
 			c_found++;
 	if (ts.exists && c_found != rs->nnames) {
 		log_warnx("%zu of %zu counters are missing",
