@@ -13,13 +13,15 @@
 
 #include "config.h"
 #include "ipac.h"
+#include "fetch.h"
+#include "store.h"
 
-/* Exit codes, documented in ipacset.8. */
-enum {
-	EX_OK = 0,
-	EX_CONFIG = 1,		/* bad usage or config; nothing changed */
-	EX_KERNEL = 2,		/* the kernel refused or could not be read */
-};
+/*
+ * Exit codes, documented in ipacset.8: EX_OK, EX_CONFIG (bad usage or
+ * config; nothing changed), EX_KERNEL (the kernel refused or could not
+ * be read; nothing changed), EX_STORE (the kernel changed, but the
+ * store could not be written) of fetch.h.
+ */
 
 enum { MODE_APPLY, MODE_DRY, MODE_CHECK, MODE_FIX, MODE_FLUSH, MODE_LIST };
 
@@ -27,7 +29,10 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: ipacset [-DLmnv] [-b backend] [-P priority] [-T table]\n"
+	    "usage: ipacset [-DLmnv] [-b backend] [-C settings] [-d store] "
+	    "[-H host]\n"
+	    "               [-P priority] [-T table] [-w seconds] "
+	    "[--no-store]\n"
 	    "               [--fix-chains | -F] [-c file | file]\n");
 	exit(status);
 }
@@ -39,7 +44,7 @@ list_counters(const struct backend_ops *be, const struct backend_opts *o,
 	struct counter_list cl;
 	size_t i;
 
-	if (be->read(o, &cl) < 0)
+	if (be->read(o, NULL, NULL, &cl, NULL) < 0)
 		return EX_KERNEL;
 	if (!machine)
 		printf("%12s %16s  %s\n", "pkts", "bytes", "name");
@@ -55,6 +60,76 @@ list_counters(const struct backend_ops *be, const struct backend_opts *o,
 	return EX_OK;
 }
 
+/*
+ * Change the kernel with the store open: first store what the counters
+ * hold (so names that go away lose nothing), then change, then record
+ * the ruleset for fetchipac, all in one transaction of the store.
+ */
+static int
+change(int mode, const struct settings *set, int wait, bool use_store,
+    const struct backend_ops *be, const struct backend_opts *o,
+    const char *conf, const struct ruleset *rs, const char *script)
+{
+	struct fetch_result res;
+	struct acct *a = NULL;
+	int ex = EX_OK, rc;
+
+	if (use_store && (a = acct_open(set, wait, &ex)) == NULL) {
+		if (ex == EX_CONFIG || ex == EX_LOCKED)
+			return ex;
+		log_warnx("%s: not usable; changing the kernel without "
+		    "recording it (fetchipac cannot repair this ruleset)",
+		    set->store);
+		ex = EX_STORE;
+	}
+	if (a == NULL) {
+		if (mode == MODE_FLUSH)
+			rc = be->flush(o);
+		else if (mode == MODE_FIX)
+			rc = backend_fix(be, o, rs, script);
+		else
+			rc = be->apply(o, rs, script);
+		if (rc < 0)
+			return EX_KERNEL;
+		if (rc == 1)
+			log_warnx("table inet %s repaired", o->table);
+		return ex;
+	}
+
+	if (mode == MODE_FIX) {
+		/* A fetch that checks and repairs, recording the gap. */
+		if (acct_fetch(a, be, o, rs, script, true, RUN_IPACSET,
+		    &res) < 0) {
+			acct_abort(a);
+			return EX_KERNEL;
+		}
+		if (res.repaired) {
+			log_warnx("table inet %s repaired", o->table);
+			acct_record(a, o, be->name, conf, rs, script,
+			    !res.table);
+		}
+		return acct_close(a);
+	}
+	if (acct_fetch(a, be, o, NULL, NULL, false, RUN_IPACSET, &res) < 0) {
+		acct_abort(a);
+		return EX_KERNEL;
+	}
+	crash_point("ipacset-snapshot");
+	rc = mode == MODE_FLUSH ? be->flush(o) : be->apply(o, rs, script);
+	if (rc < 0) {
+		acct_abort(a);
+		return EX_KERNEL;
+	}
+	if (!acct_has_store(a))
+		log_warnx("%s: the ruleset is not recorded (fetchipac cannot "
+		    "repair it until ipacset runs again)", set->store);
+	else if (mode == MODE_FLUSH)
+		acct_record(a, o, be->name, "", NULL, NULL, false);
+	else
+		acct_record(a, o, be->name, conf, rs, script, !res.table);
+	return acct_close(a);
+}
+
 static int
 run(int argc, char *argv[])
 {
@@ -64,33 +139,46 @@ run(int argc, char *argv[])
 		{ "list",	no_argument,		NULL, 'L' },
 		{ "machine",	no_argument,		NULL, 'm' },
 		{ "config",	required_argument,	NULL, 'c' },
+		{ "settings",	required_argument,	NULL, 'C' },
+		{ "store",	required_argument,	NULL, 'd' },
+		{ "host",	required_argument,	NULL, 'H' },
 		{ "backend",	required_argument,	NULL, 'b' },
 		{ "table",	required_argument,	NULL, 'T' },
 		{ "priority",	required_argument,	NULL, 'P' },
+		{ "wait",	required_argument,	NULL, 'w' },
+		{ "no-store",	no_argument,		NULL, 'N' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct backend_opts o = { .table = "ipac", .priority = -5 };
+	struct backend_opts o;
 	const struct backend_ops *be;
-	const char *conf = IPAC_CONF, *bename = "nftables";
+	const char *conf = NULL, *bename = NULL, *setfile = NULL;
+	const char *store = NULL, *host = NULL, *table = NULL;
+	struct settings set;
 	struct ruleset rs;
 	struct strbuf script;
-	bool machine = false;
-	int ch, mode = MODE_APPLY, nmodes = 0, rc;
+	bool machine = false, use_store = true, has_prio = false;
+	int ch, mode = MODE_APPLY, nmodes = 0, rc, wait = 30;
 	char *end;
-	long prio;
+	long prio = 0, l;
 
 	log_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "b:c:DFhLmnP:T:vV", longopts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "b:C:c:Dd:FhH:LmnP:T:vVw:",
+	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
 			bename = optarg;
 			break;
+		case 'C':
+			setfile = optarg;
+			break;
 		case 'c':
 			conf = optarg;
+			break;
+		case 'd':
+			store = optarg;
 			break;
 		case 'D':
 			mode = MODE_DRY;
@@ -99,6 +187,9 @@ run(int argc, char *argv[])
 		case 'F':
 			mode = MODE_FLUSH;
 			nmodes++;
+			break;
+		case 'H':
+			host = optarg;
 			break;
 		case 'L':
 			mode = MODE_LIST;
@@ -111,6 +202,9 @@ run(int argc, char *argv[])
 			mode = MODE_CHECK;
 			nmodes++;
 			break;
+		case 'N':
+			use_store = false;
+			break;
 		case 'P':
 			errno = 0;
 			prio = strtol(optarg, &end, 10);
@@ -120,17 +214,15 @@ run(int argc, char *argv[])
 				    "-10000 to 10000", optarg);
 				return EX_CONFIG;
 			}
-			o.priority = (int)prio;
+			has_prio = true;
 			break;
 		case 'T':
-			if (strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
-			    strlen(optarg) || !*optarg || strlen(optarg) > 64) {
+			if (!is_table_name(optarg)) {
 				log_error("table name '%s': use letters, digits "
 				    "and '_' (at most 64)", optarg);
 				return EX_CONFIG;
 			}
-			o.table = optarg;
+			table = optarg;
 			break;
 		case 'v':
 			log_verbose++;
@@ -138,6 +230,17 @@ run(int argc, char *argv[])
 		case 'V':
 			printf("ipacset %s\n", IPAC_VERSION);
 			return EX_OK;
+		case 'w':
+			errno = 0;
+			l = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || l < 0 ||
+			    l > 86400) {
+				log_error("-w '%s': seconds from 0 to 86400",
+				    optarg);
+				return EX_CONFIG;
+			}
+			wait = (int)l;
+			break;
 		case 'X':
 			mode = MODE_FIX;
 			nmodes++;
@@ -158,18 +261,41 @@ run(int argc, char *argv[])
 		usage(EX_CONFIG);
 	if (argc == 1)
 		conf = argv[0];
+	if (settings_load(setfile ? setfile : settings_path(),
+	    setfile != NULL, &set) < 0)
+		return EX_CONFIG;
+	if (store)
+		settings_set_store(&set, store);
+	if (host) {
+		free(set.host);
+		set.host = xstrdup(host);
+	}
+	if (conf == NULL)
+		conf = set.rules_file;
+	if (bename == NULL)
+		bename = set.backend;
+	o.table = table ? table : set.table;
+	o.priority = has_prio ? (int)prio : set.priority;
 	if ((be = backend_find(bename)) == NULL) {
 		log_error("unknown backend '%s' (known: nftables)", bename);
-		return EX_CONFIG;
+		rc = EX_CONFIG;
+		goto out_set;
 	}
 
-	if (mode == MODE_LIST)
-		return list_counters(be, &o, machine);
-	if (mode == MODE_FLUSH)
-		return be->flush(&o) < 0 ? EX_KERNEL : EX_OK;
+	if (mode == MODE_LIST) {
+		rc = list_counters(be, &o, machine);
+		goto out_set;
+	}
+	if (mode == MODE_FLUSH) {
+		rc = change(mode, &set, wait, use_store, be, &o, conf, NULL,
+		    NULL);
+		goto out_set;
+	}
 
-	if (conf_parse_file(conf, &rs) < 0)
-		return EX_CONFIG;
+	if (conf_parse_file(conf, &rs) < 0) {
+		rc = EX_CONFIG;
+		goto out_set;
+	}
 	/* Compiled once; what fails here never reaches the kernel. */
 	sb_init(&script);
 	if (be->render(&o, &rs, &script) < 0) {
@@ -186,15 +312,10 @@ run(int argc, char *argv[])
 		fputs(script.buf, stdout);
 		rc = EX_OK;
 		break;
-	case MODE_FIX:
-		rc = be->fix(&o, &rs, script.buf);
-		if (rc == 1)
-			log_warnx("table inet %s repaired", o.table);
-		rc = rc < 0 ? EX_KERNEL : EX_OK;
-		break;
 	default:
-		rc = be->apply(&o, &rs, script.buf) < 0 ? EX_KERNEL : EX_OK;
-		if (rc == EX_OK)
+		rc = change(mode, &set, wait, use_store, be, &o, conf, &rs,
+		    script.buf);
+		if (rc != EX_KERNEL && mode == MODE_APPLY)
 			log_info("applied %zu rules under %zu names from %s",
 			    rs.nrules, rs.nnames, conf);
 		break;
@@ -202,6 +323,8 @@ run(int argc, char *argv[])
 out:
 	sb_free(&script);
 	ruleset_free(&rs);
+out_set:
+	settings_free(&set);
 	return rc;
 }
 

@@ -39,3 +39,20 @@ counter_list_free(struct counter_list *cl)
 	cl->c = NULL;
 	cl->n = 0;
 }
+
+int
+backend_fix(const struct backend_ops *be, const struct backend_opts *o,
+    const struct ruleset *rs, const char *script)
+{
+	struct counter_list cl;
+	char *problems = NULL;
+
+	if (be->read(o, rs, script, &cl, &problems) < 0)
+		return -1;
+	counter_list_free(&cl);
+	if (problems == NULL)
+		return 0;
+	log_warnx("%s; repairing", problems);
+	free(problems);
+	return be->apply(o, rs, script) < 0 ? -1 : 1;
+}

@@ -128,11 +128,15 @@ struct strbuf;
 struct counter {
 	char		*name;		/* accounting name */
 	uint64_t	packets, bytes;
+	uint64_t	handle;		/* the kernel object's identity: a
+					   re-created counter has a new one */
 };
 
 struct counter_list {
 	size_t		n;
-	struct counter	*c;
+	struct counter	*c;		/* sorted by name (strcmp) */
+	bool		table;		/* our table exists */
+	uint64_t	table_handle;	/* changes when it is re-created */
 };
 
 struct backend_opts {
@@ -155,23 +159,93 @@ struct backend_ops {
 	 */
 	int	(*apply)(const struct backend_opts *, const struct ruleset *rs,
 		    const char *script);
-	/*
-	 * Check table, chains, hooks and rules against the script and
-	 * re-apply when something is missing, keeping the counters that
-	 * are there: 0 all was in place, 1 repaired, -1 error.
-	 */
-	int	(*fix)(const struct backend_opts *, const struct ruleset *rs,
-		    const char *script);
 	/* Remove everything of ours; 0 also when there was nothing. */
 	int	(*flush)(const struct backend_opts *);
-	/* Read every counter of ours, sorted by name. */
-	int	(*read)(const struct backend_opts *, struct counter_list *);
+	/*
+	 * Read every counter of ours (the table may be missing: then
+	 * none, and cl->table is false), in as few kernel dumps as it
+	 * can.  When script is not NULL, also check table, chains, hooks
+	 * and rules against rs and script: each difference is logged and
+	 * described in *problems (NULL: none), which the caller frees.
+	 * 0, or -1 when the kernel could not be read.
+	 */
+	int	(*read)(const struct backend_opts *, const struct ruleset *rs,
+		    const char *script, struct counter_list *cl,
+		    char **problems);
 };
 
 const struct backend_ops *backend_find(const char *name);
 void	counter_list_free(struct counter_list *);
+/*
+ * Check table, chains, hooks and rules against the script and re-apply
+ * when something is missing, keeping the counters that are there: 0 all
+ * was in place, 1 repaired, -1 error.
+ */
+int	backend_fix(const struct backend_ops *, const struct backend_opts *,
+	    const struct ruleset *rs, const char *script);
 
 extern const struct backend_ops nft_backend;
+
+/* settings.c: ipac-settings.conf(5). */
+
+/* Resolutions of the store: raw samples and the rollups. */
+enum { RES_SAMPLE, RES_HOUR, RES_DAY, RES_MONTH, RES_MAX };
+
+struct settings {
+	char	*file;		/* where they came from; NULL: defaults */
+	char	*rules_file;
+	char	*store;		/* the SQLite file */
+	char	*spool;		/* NULL: "spool" beside the store */
+	char	*spool_fallback; /* when the spool cannot be written */
+	char	*host;		/* stored with every row */
+	char	*backend, *table;
+	int	priority;
+	int	busy_ms;	/* wait for another writer this long */
+	char	*timezone;	/* of days and months; NULL: the system's */
+	int64_t	keep[RES_MAX];	/* retention in seconds; -1 for ever */
+};
+
+/* $IPAC_SETTINGS, or the compiled-in /etc/ipac-settings.conf. */
+const char *settings_path(void);
+/*
+ * Defaults, then the file at path (missing is fine unless must_exist).
+ * Errors are reported as "file:line: what"; 0 or -1 (*s is empty).
+ */
+int	settings_load(const char *path, bool must_exist, struct settings *s);
+void	settings_free(struct settings *s);
+/* -d: a store file, or a folder holding ipac.db (as ipac-ng's -d). */
+void	settings_set_store(struct settings *s, const char *path);
+/* The spool folder; free() it. */
+char	*settings_spool(const struct settings *s);
+/* "14d", "1y", "3600", "forever" (-1) into seconds; 0 or -1. */
+int	parse_duration(const char *s, int64_t *secs);
+bool	is_table_name(const char *s);
+
+/* count.c: counting arithmetic and time buckets. */
+
+#define STORE_MAX	((uint64_t)INT64_MAX)	/* the store's largest value */
+
+/* What a counter counted since it read last: cur - last, or all of cur
+   when it went down (the counter was re-created). */
+uint64_t counter_delta(uint64_t last, uint64_t cur);
+/* a + b, at most STORE_MAX. */
+uint64_t sat_add(uint64_t a, uint64_t b);
+/* The time a sample of [t0, t1) is attributed to: its middle. */
+int64_t	mid_time(int64_t t0, int64_t t1);
+/*
+ * The start of the bucket of resolution res that t falls in: UTC hours,
+ * local days and months (the time zone in force, see zone_use()), and
+ * the start of the next one.
+ */
+int64_t	bucket_start(int res, int64_t t);
+int64_t	bucket_next(int res, int64_t start);
+/* Now, in UTC epoch seconds ($IPAC_TEST_NOW for the tests). */
+int64_t	acct_now(void);
+/* The system's time zone name ($TZ, /etc/localtime or "UTC"); free() it. */
+char	*system_zone(void);
+bool	is_zone(const char *zone);
+/* Make zone the local time of this process. */
+void	zone_use(const char *zone);
 
 /* log.c */
 
@@ -183,6 +257,8 @@ void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	log_error_count(void);
+/* Suppress warnings while true (re-parsing what was checked before). */
+void	log_mute(bool);
 
 /* util.c */
 

@@ -13,6 +13,7 @@
 int log_verbose;
 static const char *progname = "ipac";
 static int nerrors;
+static bool muted;
 
 void
 log_init(const char *name)
@@ -62,6 +63,8 @@ log_warnx(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (muted)
+		return;
 	va_start(ap, fmt);
 	vlog("warning: ", fmt, ap, NULL);
 	va_end(ap);
@@ -95,4 +98,10 @@ int
 log_error_count(void)
 {
 	return nerrors;
+}
+
+void
+log_mute(bool on)
+{
+	muted = on;
 }

@@ -680,14 +680,20 @@ struct kobj {
 	char		*name;
 	int		kind;		/* 'c' chain, 's' set, 'm' map, 'o' counter */
 	uint64_t	pkts, bytes;	/* counters */
+	uint64_t	handle;		/* counters: new when re-created */
 	int		hook, prio;	/* chains: hook (-1 none, -2 not ours) */
+	size_t		nrules;		/* chains, when rules were read */
 };
 
 struct table_state {
 	bool		exists;
+	uint64_t	handle;		/* of the table */
 	size_t		n, cap;
 	struct kobj	*o;
 };
+
+/* What read_state() dumps besides the table, its chains and counters. */
+enum { READ_SETS = 1, READ_RULES = 2 };
 
 /* Append an object; returns it for the caller to fill in. */
 static struct kobj *
@@ -722,8 +728,6 @@ struct dump_ctx {
 	const char		*table;
 	struct table_state	*ts;
 	int			type;
-	const char		*chain;	/* rule dumps: count rules here */
-	size_t			nrules;
 };
 
 static int
@@ -739,8 +743,11 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 		if (tb && nftnl_table_nlmsg_parse(nlh, tb) == 0 &&
 		    nftnl_table_get_u32(tb, NFTNL_TABLE_FAMILY) == NFPROTO_INET &&
 		    strcmp(nftnl_table_get_str(tb, NFTNL_TABLE_NAME),
-		    d->table) == 0)
+		    d->table) == 0) {
 			d->ts->exists = true;
+			d->ts->handle =
+			    nftnl_table_get_u64(tb, NFTNL_TABLE_HANDLE);
+		}
 		nftnl_table_free(tb);
 		break;
 	}
@@ -805,13 +812,26 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 
 			k->pkts = nftnl_obj_get_u64(ob, NFTNL_OBJ_CTR_PKTS);
 			k->bytes = nftnl_obj_get_u64(ob, NFTNL_OBJ_CTR_BYTES);
+			k->handle = nftnl_obj_get_u64(ob, NFTNL_OBJ_HANDLE);
 		}
 		nftnl_obj_free(ob);
 		break;
 	}
-	case NFT_MSG_GETRULE:
-		d->nrules++;
+	case NFT_MSG_GETRULE: {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+		size_t i;
+
+		if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0 &&
+		    (t = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)))
+			for (i = 0; i < d->ts->n; i++)
+				if (d->ts->o[i].kind == 'c' &&
+				    strcmp(d->ts->o[i].name, t) == 0) {
+					d->ts->o[i].nrules++;
+					break;
+				}
+		nftnl_rule_free(r);
 		break;
+	}
 	}
 	return MNL_CB_OK;
 }
@@ -842,7 +862,6 @@ dump(struct mnl_socket *nl, struct dump_ctx *d, int type)
 		struct nftnl_rule *r = nftnl_rule_alloc();
 
 		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, d->table);
-		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, d->chain);
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		nftnl_rule_free(r);
 	} else if (type == NFT_MSG_GETCHAIN) {
@@ -899,9 +918,13 @@ nl_open(void)
 	return nl;
 }
 
-/* Table, chains, named sets and counters of our table, in one go. */
+/*
+ * Table, chains and counters of our table, and the sets or rules as
+ * what (READ_*) asks, one dump each.
+ */
 static int
-read_state_once(const struct backend_opts *o, struct table_state *ts)
+read_state_once(const struct backend_opts *o, struct table_state *ts,
+    int what)
 {
 	struct mnl_socket *nl;
 	struct dump_ctx d = { .table = o->table, .ts = ts };
@@ -917,7 +940,8 @@ read_state_once(const struct backend_opts *o, struct table_state *ts)
 		goto out;
 	}
 	if (dump(nl, &d, NFT_MSG_GETCHAIN) < 0 ||
-	    dump(nl, &d, NFT_MSG_GETSET) < 0 ||
+	    ((what & READ_SETS) && dump(nl, &d, NFT_MSG_GETSET) < 0) ||
+	    ((what & READ_RULES) && dump(nl, &d, NFT_MSG_GETRULE) < 0) ||
 	    dump(nl, &d, NFT_MSG_GETOBJ) < 0)
 		goto out;
 	rc = 0;
@@ -928,9 +952,9 @@ out:
 	return rc;
 }
 
-/* Table, chains, named sets and counters of our table. */
+/* As read_state_once(), read again while other commits interrupt it. */
 static int
-read_state(const struct backend_opts *o, struct table_state *ts)
+read_state(const struct backend_opts *o, struct table_state *ts, int what)
 {
 	int tries;
 
@@ -941,7 +965,7 @@ read_state(const struct backend_opts *o, struct table_state *ts)
 	for (tries = 0; tries < 60; tries++) {
 		struct timespec pause;
 
-		if (read_state_once(o, ts) == 0)
+		if (read_state_once(o, ts, what) == 0)
 			return 0;
 		table_state_free(ts);
 		if (errno != EINTR)
@@ -1050,7 +1074,7 @@ nft_apply(const struct backend_opts *o, const struct ruleset *rs,
 	size_t i;
 	int rc;
 
-	if (read_state(o, &ts) < 0)
+	if (read_state(o, &ts, READ_SETS) < 0)
 		return -1;
 	wanted = wanted_objects(rs);
 	sb_init(&sb);
@@ -1102,7 +1126,7 @@ nft_flush(const struct backend_opts *o)
 	struct strbuf sb;
 	int rc = 0;
 
-	if (read_state(o, &ts) < 0)
+	if (read_state(o, &ts, 0) < 0)
 		return -1;
 	if (ts.exists) {
 		sb_init(&sb);
@@ -1120,51 +1144,6 @@ counter_cmp(const void *pa, const void *pb)
 	const struct counter *a = pa, *b = pb;
 
 	return strcmp(a->name, b->name);
-}
-
-static int
-nft_read(const struct backend_opts *o, struct counter_list *cl)
-{
-	struct table_state ts;
-	size_t i;
-
-	cl->n = 0;
-	cl->c = NULL;
-	if (read_state(o, &ts) < 0)
-		return -1;
-	for (i = 0; i < ts.n; i++) {
-		char *name;
-
-		if (ts.o[i].kind != 'o' ||
-		    (name = obj_name_decode(ts.o[i].name)) == NULL)
-			continue;
-		cl->c = xrealloc(cl->c, cl->n + 1, sizeof *cl->c);
-		cl->c[cl->n].name = name;
-		cl->c[cl->n].packets = ts.o[i].pkts;
-		cl->c[cl->n].bytes = ts.o[i].bytes;
-		cl->n++;
-	}
-	if (cl->n)
-		qsort(cl->c, cl->n, sizeof *cl->c, counter_cmp);
-	table_state_free(&ts);
-	return 0;
-}
-
-/* Rules in one chain of ours, by a per-chain dump (short chains). */
-static int
-count_rules(const struct backend_opts *o, const char *chain, size_t *n)
-{
-	struct mnl_socket *nl;
-	struct table_state ts = { 0 };
-	struct dump_ctx d = { .table = o->table, .ts = &ts, .chain = chain };
-	int rc;
-
-	if ((nl = nl_open()) == NULL)
-		return -1;
-	rc = dump(nl, &d, NFT_MSG_GETRULE);
-	mnl_socket_close(nl);
-	*n = d.nrules;
-	return rc;
 }
 
 /* Count the lines of the rendered chain "name" (rules), from the script. */
@@ -1187,87 +1166,115 @@ script_rules(const char *script, const char *name)
 }
 
 /*
- * Check that our table is there as the config wants it (table, base
- * chains with hook and priority, rule count per chain, counters); if
- * not, re-apply it, which keeps existing counters.  0 when all was in
- * place, 1 when repaired, -1 on error.  Each problem is logged.
+ * Compare what the kernel has with what the config wants (table, base
+ * chains with hook and priority, rule count per chain, counters); each
+ * difference is logged at -v and appended to sb.
  */
-static int
-nft_fix(const struct backend_opts *o, const struct ruleset *rs,
-    const char *script)
+static void
+check_table(const struct backend_opts *o, const struct table_state *ts,
+    const struct ruleset *rs, const char *script, struct strbuf *sb)
 {
-	struct table_state ts;
 	char **wanted;
 	size_t c, i, c_found = 0;
-	int problems = 0, rc = 0;
 
-	if (read_state(o, &ts) < 0)
-		return -1;
-	if (!ts.exists) {
-		log_warnx("table inet %s is missing", o->table);
-		problems++;
+#define PROBLEM(...) do {						\
+		if (sb->len)						\
+			sb_puts(sb, "; ");				\
+		sb_printf(sb, __VA_ARGS__);				\
+	} while (0)
+
+	if (!ts->exists) {
+		PROBLEM("table inet %s is missing", o->table);
+		return;
 	}
-	for (c = 0; ts.exists && c < CH_MAX; c++) {
-		bool found = false;
-		size_t nr = 0, wr = script_rules(script, chains[c].name);
+	for (c = 0; c < CH_MAX; c++) {
+		const struct kobj *k = NULL;
+		size_t wr = script_rules(script, chains[c].name);
 
-		for (i = 0; i < ts.n; i++) {
-			if (ts.o[i].kind != 'c' ||
-			    strcmp(ts.o[i].name, chains[c].name) != 0)
-				continue;
-			found = true;
-			if (ts.o[i].hook != chains[c].hooknum ||
-			    ts.o[i].prio != o->priority) {
-				log_warnx("chain %s is not a filter chain "
-				    "with policy accept at hook %s priority %d",
-				    chains[c].name, chains[c].name,
-				    o->priority);
-				problems++;
-			}
-		}
-		if (!found) {
-			log_warnx("chain %s is missing", chains[c].name);
-			problems++;
+		for (i = 0; i < ts->n; i++)
+			if (ts->o[i].kind == 'c' &&
+			    strcmp(ts->o[i].name, chains[c].name) == 0)
+				k = &ts->o[i];
+		if (k == NULL) {
+			PROBLEM("chain %s is missing", chains[c].name);
 			continue;
 		}
-		if (count_rules(o, chains[c].name, &nr) < 0) {
-			rc = -1;
-			break;
-		}
-		if (nr != wr) {
-			log_warnx("chain %s has %zu rules, the config makes "
-			    "%zu", chains[c].name, nr, wr);
-			problems++;
-		}
+		if (k->hook != chains[c].hooknum || k->prio != o->priority)
+			PROBLEM("chain %s is not a filter chain with policy "
+			    "accept at hook %s priority %d", chains[c].name,
+			    chains[c].name, o->priority);
+		if (k->nrules != wr)
+			PROBLEM("chain %s has %zu rules, the config makes %zu",
+			    chains[c].name, k->nrules, wr);
 	}
 	/* Every counter the config wants, each looked up once. */
 	wanted = wanted_objects(rs);
-	for (i = 0; ts.exists && i < ts.n; i++)
-		if (ts.o[i].kind == 'o' &&
-		    is_wanted(wanted, rs->nnames, ts.o[i].name))
+	for (i = 0; i < ts->n; i++)
+		if (ts->o[i].kind == 'o' &&
+		    is_wanted(wanted, rs->nnames, ts->o[i].name))
 			c_found++;
-	if (ts.exists && c_found != rs->nnames) {
-		log_warnx("%zu of %zu counters are missing",
-		    rs->nnames - c_found, rs->nnames);
-		problems++;
-	}
+	if (c_found != rs->nnames)
+		PROBLEM("%zu of %zu counters are missing", rs->nnames - c_found,
+		    rs->nnames);
 	strv_free(wanted, rs->nnames);
-	table_state_free(&ts);
-	if (rc == 0 && problems) {
-		log_warnx("repairing table inet %s (%d problem%s)", o->table,
-		    problems, problems == 1 ? "" : "s");
-		rc = nft_apply(o, rs, script);
-		if (rc == 0)
-			rc = 1;
+#undef PROBLEM
+}
+
+/*
+ * Counters in one GETOBJ dump, with the table, chains and (to check)
+ * rules around it: four dumps in all, whatever the number of counters.
+ */
+static int
+nft_read(const struct backend_opts *o, const struct ruleset *rs,
+    const char *script, struct counter_list *cl, char **problems)
+{
+	struct table_state ts;
+	size_t i, cap = 0;
+
+	memset(cl, 0, sizeof(*cl));
+	if (problems)
+		*problems = NULL;
+	if (read_state(o, &ts, script ? READ_RULES : 0) < 0)
+		return -1;
+	cl->table = ts.exists;
+	cl->table_handle = ts.handle;
+	for (i = 0; i < ts.n; i++) {
+		struct counter *c;
+		char *name;
+
+		if (ts.o[i].kind != 'o' ||
+		    (name = obj_name_decode(ts.o[i].name)) == NULL)
+			continue;
+		if (cl->n == cap) {
+			cap = cap ? 2 * cap : 64;
+			cl->c = xrealloc(cl->c, cap, sizeof(*cl->c));
+		}
+		c = &cl->c[cl->n++];
+		c->name = name;
+		c->packets = ts.o[i].pkts;
+		c->bytes = ts.o[i].bytes;
+		c->handle = ts.o[i].handle;
 	}
-	return rc;
+	if (cl->n)
+		qsort(cl->c, cl->n, sizeof(*cl->c), counter_cmp);
+	if (script && problems) {
+		struct strbuf sb;
+
+		sb_init(&sb);
+		check_table(o, &ts, rs, script, &sb);
+		if (sb.len)
+			*problems = sb.buf;
+		else
+			sb_free(&sb);
+	}
+	table_state_free(&ts);
+	return 0;
 }
 
 const struct backend_ops nft_backend = {
 	.name = "nftables",
 	.render = nft_render,
 	.apply = nft_apply,
-	.fix = nft_fix,
 	.flush = nft_flush,
 	.read = nft_read,
 };

@@ -54,7 +54,7 @@ TEST_NAME=$(basename "$0" .sh)
 TEST_DIRECTORY=$(cd "$(dirname "$0")" && pwd -P) || exit 1
 SRC_ROOT=$(cd "$TEST_DIRECTORY/.." && pwd -P) || exit 1
 TRASH_DIRECTORY=$TEST_DIRECTORY/trash.$TEST_NAME
-PATH=$SRC_ROOT/ipacset:$SRC_ROOT/t/helper:$PATH
+PATH=$SRC_ROOT/ipacset:$SRC_ROOT/fetchipac:$SRC_ROOT/t/helper:$PATH
 export TEST_DIRECTORY SRC_ROOT TRASH_DIRECTORY PATH
 
 # Tests must not depend on the caller's locale or terminal.
@@ -429,3 +429,12 @@ cd "$TRASH_DIRECTORY" || {
 	test_done_=1
 	exit 1
 }
+
+# The programs' settings (ipac-settings.conf(5)): the store and both
+# spools inside the trash folder, never the machine's /var/lib/ipac.
+IPAC_SETTINGS=$TRASH_DIRECTORY/.settings
+export IPAC_SETTINGS
+cat >"$IPAC_SETTINGS" <<EOF
+store = $TRASH_DIRECTORY/ipac.db
+spool fallback = $TRASH_DIRECTORY/run-spool
+EOF

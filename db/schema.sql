@@ -1,0 +1,131 @@
+-- The ipac store: one SQLite file, default /var/lib/ipac/ipac.db.
+--
+-- This file documents the current schema (version 1 of PRAGMA
+-- user_version).  The program builds it with the migrations in
+-- db/store.c; t/t1500-store.sh checks that both give the same schema.
+--
+-- Times are UTC epoch seconds.  Counts are bytes and packets of the IP
+-- total length, as netfilter counts them.  Every row belongs to a host
+-- (directly, or through its rule), so several routers can share a store.
+--
+-- SPDX-License-Identifier: GPL-2.0-or-later
+
+PRAGMA application_id = 1768972643;	-- 0x69706163, "ipac"
+PRAGMA user_version = 1;
+
+-- Settings of the store itself.  Rows:
+--   timezone	the zone of the daily and monthly buckets, fixed when the
+--		store is made (ipac-settings.conf "timezone").
+CREATE TABLE meta (
+	key		TEXT PRIMARY KEY,
+	value		TEXT NOT NULL
+) STRICT;
+
+-- A router (or any machine) that stores its counters here.
+CREATE TABLE host (
+	id		INTEGER PRIMARY KEY,
+	name		TEXT NOT NULL UNIQUE,
+	-- The kernel as the last run saw it; another boot, network
+	-- namespace or table handle means every counter is new.
+	kboot		TEXT,		-- /proc/sys/kernel/random/boot_id
+	knetns		INTEGER,	-- inode of the network namespace
+	ktable		INTEGER,	-- handle of our table; NULL: missing
+	last_t		INTEGER,	-- attribution time of the last run
+	last_t1		INTEGER,	-- end of the last run
+	last_snap	INTEGER NOT NULL DEFAULT 0,	-- key of the last
+					-- snapshot stored (ns; spool order)
+	-- Rollups are complete for the buckets before these times.
+	hour_done	INTEGER,
+	day_done	INTEGER,
+	month_done	INTEGER
+) STRICT;
+
+-- An accounting name of a host, and its kernel counter as read last.
+CREATE TABLE rule (
+	id		INTEGER PRIMARY KEY,
+	host_id		INTEGER NOT NULL REFERENCES host (id),
+	name		TEXT NOT NULL,
+	khandle		INTEGER,	-- the counter's handle; NULL: not in
+					-- the kernel at the last run
+	kbytes		INTEGER NOT NULL DEFAULT 0,	-- absolute values
+	kpkts		INTEGER NOT NULL DEFAULT 0,	-- (64-bit patterns)
+	UNIQUE (host_id, name)
+) STRICT;
+
+-- One row per fetch: the interval [t0, t1) its samples cover.  Samples
+-- and rollup buckets take the run's middle, t.
+CREATE TABLE run (
+	host_id		INTEGER NOT NULL REFERENCES host (id),
+	t		INTEGER NOT NULL,
+	t0		INTEGER NOT NULL,
+	t1		INTEGER NOT NULL,
+	names		INTEGER NOT NULL,	-- counters read
+	flags		INTEGER NOT NULL DEFAULT 0,	-- 1 from the spool,
+					-- 2 repaired, 4 taken by ipacset
+	PRIMARY KEY (host_id, t)
+) STRICT, WITHOUT ROWID;
+
+-- What each name counted in a run; names that counted nothing have no
+-- row.  Kept "keep samples" long (14 days by default).
+CREATE TABLE sample (
+	t		INTEGER NOT NULL,	-- the run's t
+	rule_id		INTEGER NOT NULL REFERENCES rule (id),
+	bytes		INTEGER NOT NULL,
+	pkts		INTEGER NOT NULL,
+	PRIMARY KEY (t, rule_id)
+) STRICT, WITHOUT ROWID;
+
+-- Rollups: the sum of the samples whose t falls in the bucket starting
+-- at t (a UTC hour; a day or month of the store's time zone).  Written
+-- when the bucket is over, in the transaction of the run that ends it.
+CREATE TABLE hourly (
+	t		INTEGER NOT NULL,
+	rule_id		INTEGER NOT NULL REFERENCES rule (id),
+	bytes		INTEGER NOT NULL,
+	pkts		INTEGER NOT NULL,
+	PRIMARY KEY (t, rule_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE daily (
+	t		INTEGER NOT NULL,
+	rule_id		INTEGER NOT NULL REFERENCES rule (id),
+	bytes		INTEGER NOT NULL,
+	pkts		INTEGER NOT NULL,
+	PRIMARY KEY (t, rule_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE monthly (
+	t		INTEGER NOT NULL,
+	rule_id		INTEGER NOT NULL REFERENCES rule (id),
+	bytes		INTEGER NOT NULL,
+	pkts		INTEGER NOT NULL,
+	PRIMARY KEY (t, rule_id)
+) STRICT, WITHOUT ROWID;
+
+-- A time in which traffic may not have been counted: the table, its
+-- chains or hooks were missing, or the counters were re-created.
+CREATE TABLE gap (
+	host_id		INTEGER NOT NULL REFERENCES host (id),
+	t0		INTEGER NOT NULL,
+	t1		INTEGER NOT NULL,
+	reason		TEXT NOT NULL,
+	PRIMARY KEY (host_id, t0)
+) STRICT;
+
+-- Every ruleset ipacset applied (id is its version): what should be in
+-- the kernel, for fetchipac to check and repair.  An empty script means
+-- ipacset -F removed the table on purpose.
+CREATE TABLE ruleset (
+	id		INTEGER PRIMARY KEY,
+	host_id		INTEGER NOT NULL REFERENCES host (id),
+	applied		INTEGER NOT NULL,
+	backend		TEXT NOT NULL,
+	tbl		TEXT NOT NULL,
+	priority	INTEGER NOT NULL,
+	source		TEXT NOT NULL,	-- the config file's path
+	config		TEXT NOT NULL,	-- normalised (ipacset -n)
+	script		TEXT NOT NULL,	-- as applied
+	created		INTEGER NOT NULL	-- 1: the table was new
+) STRICT;
+
+CREATE INDEX ruleset_host ON ruleset (host_id, id);

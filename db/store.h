@@ -1,0 +1,158 @@
+/*
+ * The store: every SQL statement of ipac lives in db/store.c, behind
+ * this API.  A struct store is one open SQLite connection with its
+ * prepared statements; no globals.  Functions return 0 or -1 (the error
+ * was reported with the store's path), unless they say otherwise.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef IPAC_STORE_H
+#define IPAC_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ipac.h"
+
+#define STORE_VERSION	1	/* PRAGMA user_version this program writes */
+
+struct store;
+
+/* Why the store could not be used: the caller spools then. */
+enum store_err {
+	STORE_OK,
+	STORE_BUSY,		/* another writer past the busy timeout */
+	STORE_FULL,		/* disk full */
+	STORE_READONLY,		/* read-only file or file system */
+	STORE_FAILED,		/* anything else */
+};
+
+enum { STORE_RW, STORE_RO };
+
+/*
+ * Open (STORE_RW: create, with its folder, and migrate) the store at
+ * path, waiting busy_ms for other writers.  zone is the time zone a new
+ * store records for its days and months.  NULL on error (reported);
+ * *err says why when err is not NULL.
+ */
+struct store *store_open(const char *path, int mode, int busy_ms,
+	    const char *zone, enum store_err *err);
+void	store_close(struct store *);
+/* Why the last call failed. */
+enum store_err store_error(const struct store *);
+const char *store_path(const struct store *);
+/* The zone the store's days and months are in (meta "timezone"). */
+const char *store_zone(const struct store *);
+/* PRAGMA user_version of the file. */
+int	store_version(struct store *);
+
+/* BEGIN IMMEDIATE: the write lock, or STORE_BUSY after the timeout. */
+int	store_begin(struct store *);
+int	store_commit(struct store *);
+void	store_rollback(struct store *);
+
+/* A host and what the last run saw of its kernel. */
+struct host_state {
+	int64_t		id;
+	char		kboot[40];	/* "" when unknown */
+	int64_t		knetns;
+	bool		has_table;	/* our table was there at the last run */
+	int64_t		ktable;
+	bool		has_run;	/* last_t, last_t1 valid */
+	int64_t		last_t, last_t1;
+	int64_t		last_snap;
+	bool		has_done;	/* done[] valid */
+	int64_t		done[RES_MAX];	/* rollups complete before these */
+};
+
+/* The host called name, made when new. */
+int	store_host(struct store *, const char *name, struct host_state *);
+int	store_host_find(struct store *, const char *name, int64_t *id);
+int	store_host_save(struct store *, const struct host_state *);
+
+/* An accounting name of a host with its counter as read last. */
+struct rule_state {
+	int64_t		id;
+	char		*name;
+	bool		in_kernel;	/* handle and values valid */
+	uint64_t	handle, bytes, packets;
+};
+
+/* Every name of the host, sorted by name (strcmp); free with rules_free. */
+int	store_rules(struct store *, int64_t host_id, struct rule_state **,
+	    size_t *n);
+void	rules_free(struct rule_state *, size_t n);
+int	store_rule_add(struct store *, int64_t host_id, const char *name,
+	    int64_t *id);
+int	store_rule_save(struct store *, const struct rule_state *);
+
+/*
+ * Add bytes and packets (at most STORE_MAX each) to the sample of rule
+ * at t, made when new.
+ */
+int	store_sample_add(struct store *, int64_t t, int64_t rule_id,
+	    uint64_t bytes, uint64_t packets);
+
+struct run {
+	int64_t		t, t0, t1;
+	int64_t		names;
+	int		flags;
+};
+enum { RUN_SPOOLED = 1, RUN_REPAIRED = 2, RUN_IPACSET = 4 };
+
+/* Insert the run, or widen the run at the same t (a merged run). */
+int	store_run_save(struct store *, int64_t host_id, const struct run *);
+
+/*
+ * Record that [t0, t1) may be missing counts; a gap that touches or
+ * overlaps another of the host's is merged with it.
+ */
+int	store_gap_add(struct store *, int64_t host_id, int64_t t0, int64_t t1,
+	    const char *reason);
+
+/* Sample or rollup rows of a host in [from, to), ordered by t. */
+typedef int (*row_fn)(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes,
+	    uint64_t packets);
+int	store_rows(struct store *, int res, int64_t host_id, int64_t from,
+	    int64_t to, row_fn, void *ctx);
+/* Write one rollup row (res is RES_HOUR, RES_DAY or RES_MONTH). */
+int	store_rollup_put(struct store *, int res, int64_t t, int64_t rule_id,
+	    uint64_t bytes, uint64_t packets);
+/* Delete the host's rows of resolution res before t; *n = how many. */
+int	store_expire(struct store *, int res, int64_t host_id, int64_t before,
+	    int64_t *n);
+
+/* A ruleset as ipacset applied it. */
+struct ruleset_rec {
+	int64_t		id;		/* version */
+	int64_t		applied;
+	char		*backend, *table;
+	int		priority;
+	char		*source, *config, *script;
+	bool		created;
+};
+/* The newest ruleset of the host; 1 when there is none. */
+int	store_ruleset_latest(struct store *, int64_t host_id,
+	    struct ruleset_rec *);
+int	store_ruleset_add(struct store *, int64_t host_id,
+	    struct ruleset_rec *);
+void	ruleset_rec_free(struct ruleset_rec *);
+
+/* Listing, for fetchipac -t and -r. */
+typedef int (*run_fn)(void *ctx, const struct run *);
+int	store_runs(struct store *, int64_t host_id, int64_t from, int64_t to,
+	    run_fn, void *ctx);
+/* The run before from and the one at or after to, for -t -m. */
+int	store_run_around(struct store *, int64_t host_id, int64_t from,
+	    int64_t to, struct run *before, bool *has_before,
+	    struct run *after, bool *has_after);
+typedef int (*named_fn)(void *ctx, const char *name, uint64_t bytes,
+	    uint64_t packets);
+/* The samples of the host's run at t, by name. */
+int	store_run_samples(struct store *, int64_t host_id, int64_t t,
+	    named_fn, void *ctx);
+
+/* Check: PRAGMA integrity_check says ok; 0, or -1 with the reason. */
+int	store_integrity(struct store *);
+
+#endif

@@ -1,0 +1,441 @@
+/*
+ * fetchipac - snapshot the kernel's accounting counters into the store,
+ * after checking (and repairing) the rules ipacset applied.  Run it from
+ * cron or a systemd timer.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "ipac.h"
+#include "fetch.h"
+#include "store.h"
+
+enum { MODE_FETCH, MODE_CHECK, MODE_TIMES, MODE_RECORDS };
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: fetchipac [-qv] [-C settings] [-d store] [-H host] "
+	    "[-w seconds]\n"
+	    "       fetchipac -n [-C settings] [-d store] [-H host]\n"
+	    "       fetchipac -t[START[,END]] [-m] [-C settings] [-d store] "
+	    "[-H host]\n"
+	    "       fetchipac -r[START[,END]] [-C settings] [-d store] "
+	    "[-H host]\n");
+	exit(status);
+}
+
+/* "START[,END]" in UTC epoch seconds; either may be empty. */
+static int
+parse_range(const char *arg, int64_t *from, int64_t *to)
+{
+	const char *comma;
+	char *end;
+
+	*from = INT64_MIN;
+	*to = INT64_MAX;
+	if (arg == NULL)
+		return 0;
+	comma = strchr(arg, ',');
+	if (arg[0] && arg[0] != ',') {
+		errno = 0;
+		*from = strtoll(arg, &end, 10);
+		if (errno || (*end && *end != ','))
+			return -1;
+	}
+	if (comma && comma[1]) {
+		errno = 0;
+		*to = strtoll(comma + 1, &end, 10);
+		if (errno || *end)
+			return -1;
+	}
+	return 0;
+}
+
+static const char *
+fmt_time(int64_t t)
+{
+	static char buf[64];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %Z", &tm);
+	return buf;
+}
+
+struct list_ctx {
+	struct store	*st;
+	int64_t		host_id;
+	const char	*host;
+	bool		machine;
+	size_t		n;
+};
+
+static int
+print_time(void *ctx, const struct run *r)
+{
+	struct list_ctx *l = ctx;
+
+	if (l->machine)
+		printf("* %" PRId64 "\n", r->t1);
+	else
+		printf("%" PRId64 "  %s  %" PRId64 " s, %" PRId64 " names%s%s"
+		    "%s\n", r->t1, fmt_time(r->t1), r->t1 - r->t0, r->names,
+		    r->flags & RUN_SPOOLED ? ", spooled" : "",
+		    r->flags & RUN_REPAIRED ? ", repaired" : "",
+		    r->flags & RUN_IPACSET ? ", by ipacset" : "");
+	return 0;
+}
+
+static int
+count_run(void *ctx, const struct run *r)
+{
+	(void)r;
+	((struct list_ctx *)ctx)->n++;
+	return 0;
+}
+
+/* ipac-ng's "fetchipac -t -m": count, "- before", "* each", "+ after". */
+static int
+list_times(struct list_ctx *l, int64_t from, int64_t to)
+{
+	struct run before, after;
+	bool hb, ha;
+
+	if (!l->machine)
+		return store_runs(l->st, l->host_id, from, to, print_time, l);
+	if (store_runs(l->st, l->host_id, from, to, count_run, l) < 0 ||
+	    store_run_around(l->st, l->host_id, from, to, &before, &hb, &after,
+	    &ha) < 0)
+		return -1;
+	printf("%zu\n", l->n);
+	if (hb)
+		printf("- %" PRId64 "\n", before.t1);
+	if (store_runs(l->st, l->host_id, from, to, print_time, l) < 0)
+		return -1;
+	if (ha)
+		printf("+ %" PRId64 "\n", after.t1);
+	return 0;
+}
+
+struct rec_ctx {
+	struct strbuf	body;
+	size_t		n;
+};
+
+static int
+add_line(void *ctx, const char *name, uint64_t bytes, uint64_t packets)
+{
+	struct rec_ctx *r = ctx;
+
+	sb_printf(&r->body, "%" PRIu64 " %" PRIu64 " |%s|\n", bytes, packets,
+	    name);
+	r->n++;
+	return 0;
+}
+
+/* One ipac-ng ADD record per run: bytes, packets, |name|. */
+static int
+print_record(void *ctx, const struct run *run)
+{
+	struct list_ctx *l = ctx;
+	struct rec_ctx r;
+
+	sb_init(&r.body);
+	r.n = 0;
+	if (store_run_samples(l->st, l->host_id, run->t, add_line, &r) < 0) {
+		sb_free(&r.body);
+		return -1;
+	}
+	printf("ADD\n%" PRId64 " 1\n( %s\n%s)\n\n", run->t1, l->host,
+	    r.body.buf);
+	sb_free(&r.body);
+	return 0;
+}
+
+static int
+list(const struct settings *set, int mode, bool machine, int64_t from,
+    int64_t to)
+{
+	struct list_ctx l = { .host = set->host, .machine = machine };
+	int rc;
+
+	if ((l.st = store_open(set->store, STORE_RO, set->busy_ms, NULL,
+	    NULL)) == NULL)
+		return EX_STORE;
+	zone_use(store_zone(l.st));
+	if (store_host_find(l.st, set->host, &l.host_id) < 0) {
+		store_close(l.st);
+		return EX_STORE;
+	}
+	if (mode == MODE_TIMES)
+		rc = list_times(&l, from, to);
+	else
+		rc = store_runs(l.st, l.host_id, from, to, print_record, &l);
+	store_close(l.st);
+	return rc < 0 ? EX_STORE : EX_OK;
+}
+
+/* What fetchipac checks against: the ruleset ipacset recorded. */
+struct target {
+	const struct backend_ops *be;
+	struct backend_opts o;
+	bool		check;
+	struct ruleset	rs;
+	const char	*script;
+};
+
+static int
+target_of(const struct settings *set, const struct ruleset_rec *rec,
+    struct target *tg)
+{
+	char name[64];
+
+	memset(tg, 0, sizeof(*tg));
+	tg->be = backend_find(rec ? rec->backend : set->backend);
+	tg->o.table = rec ? rec->table : set->table;
+	tg->o.priority = rec ? rec->priority : set->priority;
+	if (tg->be == NULL) {
+		log_error("unknown backend '%s'", rec ? rec->backend :
+		    set->backend);
+		return -1;
+	}
+	if (rec == NULL) {
+		log_info("no ruleset recorded for host %s: reading table %s "
+		    "without checking it (run ipacset once)", set->host,
+		    tg->o.table);
+		return 0;
+	}
+	if (rec->script[0] == '\0')
+		return 0;	/* removed on purpose by ipacset -F */
+	snprintf(name, sizeof(name), "ruleset %" PRId64, rec->id);
+	log_mute(true);
+	if (conf_parse_buf(name, rec->config, strlen(rec->config),
+	    &tg->rs) < 0) {
+		log_mute(false);
+		log_warnx("%s cannot be read back; not checking", name);
+		return 0;
+	}
+	log_mute(false);
+	tg->check = true;
+	tg->script = rec->script;
+	return 0;
+}
+
+/* -n: compare the kernel with the recorded ruleset, change nothing. */
+static int
+check_only(const struct settings *set)
+{
+	struct ruleset_rec rec;
+	struct counter_list cl;
+	struct target tg;
+	struct store *st;
+	char *problems = NULL;
+	int64_t host_id;
+	int has, ex = EX_OK;
+
+	if ((st = store_open(set->store, STORE_RO, set->busy_ms, NULL,
+	    NULL)) == NULL)
+		return EX_STORE;
+	if (store_host_find(st, set->host, &host_id) < 0 ||
+	    (has = store_ruleset_latest(st, host_id, &rec)) < 0) {
+		store_close(st);
+		return EX_STORE;
+	}
+	store_close(st);
+	if (target_of(set, has == 0 ? &rec : NULL, &tg) < 0) {
+		ex = EX_CONFIG;
+		goto out;
+	}
+	if (tg.be->read(&tg.o, tg.check ? &tg.rs : NULL, tg.script, &cl,
+	    &problems) < 0) {
+		ex = EX_KERNEL;
+		goto out;
+	}
+	if (problems) {
+		log_error("ipac chains corrupted: %s", problems);
+		ex = EX_CORRUPT;
+	} else
+		log_info("table %s: %zu counters, as ruleset %" PRId64
+		    " wants", tg.o.table, cl.n, has == 0 ? rec.id : 0);
+	free(problems);
+	counter_list_free(&cl);
+out:
+	ruleset_free(&tg.rs);
+	if (has == 0)
+		ruleset_rec_free(&rec);
+	return ex;
+}
+
+static int
+fetch(const struct settings *set, int wait)
+{
+	struct fetch_result res;
+	struct target tg;
+	struct acct *a;
+	int ex;
+
+	if ((a = acct_open(set, wait, &ex)) == NULL)
+		return ex;
+	if (target_of(set, acct_ruleset(a), &tg) < 0) {
+		acct_abort(a);
+		return EX_CONFIG;
+	}
+	if (acct_fetch(a, tg.be, &tg.o, tg.check ? &tg.rs : NULL, tg.script,
+	    true, 0, &res) < 0) {
+		/* Still store what the spool held. */
+		acct_close(a);
+		ruleset_free(&tg.rs);
+		return EX_KERNEL;
+	}
+	ruleset_free(&tg.rs);
+	ex = acct_close(a);
+	if (ex == EX_OK)
+		log_info("%zu names read, %" PRIu64 " bytes and %" PRIu64
+		    " packets counted since the last run", res.names,
+		    res.bytes, res.packets);
+	if (res.corrupt)
+		return EX_CORRUPT;
+	return ex;
+}
+
+static int
+run(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "settings",	required_argument,	NULL, 'C' },
+		{ "store",	required_argument,	NULL, 'd' },
+		{ "directory",	required_argument,	NULL, 'd' },
+		{ "host",	required_argument,	NULL, 'H' },
+		{ "machine-output-format", no_argument,	NULL, 'm' },
+		{ "check",	no_argument,		NULL, 'n' },
+		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "records",	optional_argument,	NULL, 'r' },
+		{ "timestamps",	optional_argument,	NULL, 't' },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ "wait",	required_argument,	NULL, 'w' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *setfile = NULL, *store = NULL, *host = NULL;
+	const char *range = NULL;
+	struct settings set;
+	int ch, mode = MODE_FETCH, nmodes = 0, wait = 30, ex;
+	bool machine = false, quiet = false;
+	int64_t from, to;
+	char *end;
+	long l;
+
+	log_init(argv[0]);
+	while ((ch = getopt_long(argc, argv, "C:d:H:hmnqr::t::vVw:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'C':
+			setfile = optarg;
+			break;
+		case 'd':
+			store = optarg;
+			break;
+		case 'H':
+			host = optarg;
+			break;
+		case 'm':
+			machine = true;
+			break;
+		case 'n':
+			mode = MODE_CHECK;
+			nmodes++;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'r':
+		case 't':
+			mode = ch == 'r' ? MODE_RECORDS : MODE_TIMES;
+			range = optarg;
+			nmodes++;
+			break;
+		case 'v':
+			log_verbose++;
+			break;
+		case 'V':
+			printf("fetchipac %s\n", IPAC_VERSION);
+			return EX_OK;
+		case 'w':
+			errno = 0;
+			l = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || l < 0 ||
+			    l > 86400) {
+				log_error("-w '%s': seconds from 0 to 86400",
+				    optarg);
+				return EX_CONFIG;
+			}
+			wait = (int)l;
+			break;
+		case 'h':
+			usage(EX_OK);
+		default:
+			usage(EX_CONFIG);
+		}
+	}
+	if (optind != argc)
+		usage(EX_CONFIG);
+	if (nmodes > 1) {
+		log_error("-n, -t and -r exclude each other");
+		usage(EX_CONFIG);
+	}
+	if (parse_range(range, &from, &to) < 0) {
+		log_error("'%s': give START[,END] in UTC epoch seconds", range);
+		return EX_CONFIG;
+	}
+	if (quiet)
+		log_mute(true);
+	if (settings_load(setfile ? setfile : settings_path(),
+	    setfile != NULL, &set) < 0)
+		return EX_CONFIG;
+	if (store)
+		settings_set_store(&set, store);
+	if (host) {
+		free(set.host);
+		set.host = xstrdup(host);
+	}
+	switch (mode) {
+	case MODE_TIMES:
+	case MODE_RECORDS:
+		ex = list(&set, mode, machine, from, to);
+		break;
+	case MODE_CHECK:
+		ex = check_only(&set);
+		break;
+	default:
+		ex = fetch(&set, wait);
+		break;
+	}
+	settings_free(&set);
+	return ex;
+}
+
+/* Output that did not reach its file is a failure, not a success. */
+int
+main(int argc, char *argv[])
+{
+	int ex = run(argc, argv);
+
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		log_error("standard output: %s", strerror(errno ? errno : EIO));
+		if (ex == EX_OK)
+			ex = EX_CONFIG;
+	}
+	return ex;
+}

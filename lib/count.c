@@ -1,0 +1,174 @@
+/*
+ * Counting arithmetic: deltas of absolute kernel counters, sums that
+ * never wrap, time buckets of the rollups, the clock.  Pure functions
+ * (but for the clock and the time zone), unit-tested in t/unit/test-count.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipac.h"
+
+#define ZONEINFO	"/usr/share/zoneinfo/"
+
+uint64_t
+counter_delta(uint64_t last, uint64_t cur)
+{
+	return cur >= last ? cur - last : cur;
+}
+
+uint64_t
+sat_add(uint64_t a, uint64_t b)
+{
+	if (a > STORE_MAX || b > STORE_MAX - a)
+		return STORE_MAX;
+	return a + b;
+}
+
+int64_t
+mid_time(int64_t t0, int64_t t1)
+{
+	return t0 + (t1 - t0) / 2;
+}
+
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Local midnight of the day tm is in, or the first second of the day. */
+static int64_t
+local_day_start(struct tm *tm)
+{
+	tm->tm_hour = tm->tm_min = tm->tm_sec = 0;
+	tm->tm_isdst = -1;
+	return (int64_t)mktime(tm);
+}
+
+int64_t
+bucket_start(int res, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	int64_t s;
+
+	switch (res) {
+	case RES_HOUR:
+		return floor_div(t, 3600) * 3600;
+	case RES_DAY:
+	case RES_MONTH:
+		localtime_r(&tt, &tm);
+		if (res == RES_MONTH)
+			tm.tm_mday = 1;
+		s = local_day_start(&tm);
+		/*
+		 * Where midnight happens twice (DST ends at 01:00),
+		 * mktime() may pick the second one: the day starts at the
+		 * first.
+		 */
+		if (s > t)
+			s -= 3600;
+		return s;
+	default:
+		return t;
+	}
+}
+
+int64_t
+bucket_next(int res, int64_t start)
+{
+	time_t tt = (time_t)start;
+	struct tm tm;
+
+	switch (res) {
+	case RES_HOUR:
+		return start + 3600;
+	case RES_DAY:
+	case RES_MONTH:
+		/* Noon of the day avoids every DST edge when stepping. */
+		tt = (time_t)(start + 12 * 3600);
+		localtime_r(&tt, &tm);
+		if (res == RES_DAY)
+			tm.tm_mday++;
+		else {
+			tm.tm_mday = 1;
+			tm.tm_mon++;
+		}
+		return bucket_start(res, local_day_start(&tm) + 12 * 3600);
+	default:
+		return start + 1;
+	}
+}
+
+int64_t
+acct_now(void)
+{
+	const char *e = getenv("IPAC_TEST_NOW");
+	char *end;
+	long long v;
+
+	if (e && *e) {
+		errno = 0;
+		v = strtoll(e, &end, 10);
+		if (!errno && !*end && v > 0)
+			return v;
+	}
+	return (int64_t)time(NULL);
+}
+
+char *
+system_zone(void)
+{
+	const char *tz = getenv("TZ");
+	char buf[PATH_MAX];
+	const char *p;
+	ssize_t n;
+
+	if (tz && *tz)
+		return xstrdup(*tz == ':' ? tz + 1 : tz);
+	n = readlink("/etc/localtime", buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		if ((p = strstr(buf, "zoneinfo/")) != NULL)
+			return xstrdup(p + strlen("zoneinfo/"));
+	}
+	return xstrdup("UTC");
+}
+
+bool
+is_zone(const char *zone)
+{
+	struct strbuf sb;
+	struct stat st;
+	bool ok;
+
+	if (!*zone || strstr(zone, ".."))
+		return false;
+	/* A POSIX TZ string such as "CET-1CEST,M3.5.0,M10.5.0/3". */
+	if (strpbrk(zone, "0123456789") && !strchr(zone, '/'))
+		return true;
+	if (strcmp(zone, "UTC") == 0)
+		return true;
+	sb_init(&sb);
+	sb_puts(&sb, ZONEINFO);
+	sb_puts(&sb, zone);
+	ok = stat(sb.buf, &st) == 0 && S_ISREG(st.st_mode);
+	sb_free(&sb);
+	return ok;
+}
+
+void
+zone_use(const char *zone)
+{
+	setenv("TZ", zone, 1);
+	tzset();
+}

@@ -1,0 +1,929 @@
+/*
+ * Snapshots of the kernel counters into the store, exactly once.
+ *
+ * The kernel's counters are never zeroed.  Each run reads their absolute
+ * values, compares them with the values the store kept from the last
+ * run, and stores the difference as one sample per name (names that
+ * counted nothing get none).  A counter that is lower than last time,
+ * has another handle, or lives in another boot, network namespace or
+ * table instance is new: all of its value counts.  The samples of a run,
+ * the kept values, the run itself, the gaps and the rollups of the
+ * buckets the run closes are one transaction.
+ *
+ * One run at a time: a lock file beside the store.  When the store
+ * cannot be written (busy, full, read-only) the run's snapshot goes to
+ * the spool, and the next run that can write stores the spooled
+ * snapshots first, in order.  Snapshots carry absolute values, so a
+ * snapshot stored twice, late or never changes how time is split, not
+ * what is counted.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipac.h"
+#include "store.h"
+#include "fetch.h"
+
+struct acct {
+	const struct settings *set;
+	struct store	*st;		/* NULL: spool mode */
+	bool		own_store;
+	bool		in_txn;
+	int		lockfd;
+	struct host_state host;
+	bool		has_rs;
+	struct ruleset_rec rs;
+	char		*spool[2];	/* primary, fallback */
+	char		**replayed;	/* spool files stored in this txn */
+	size_t		nreplayed;
+	struct snapshot	*pending;	/* to spool if the commit fails */
+	size_t		npending;
+	int64_t		last_key;	/* keys handed out in this process */
+};
+
+void
+crash_point(const char *step)
+{
+	const char *e = getenv("IPAC_TEST_CRASH");
+
+	if (e && strcmp(e, step) == 0) {
+		fprintf(stderr, "crash point %s\n", step);
+		kill(getpid(), SIGKILL);
+	}
+}
+
+void
+snapshot_init(struct snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void
+snapshot_free(struct snapshot *s)
+{
+	if (s == NULL)
+		return;
+	free(s->host);
+	free(s->problems);
+	counter_list_free(&s->cl);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The kernel we run on: boot id and network namespace. */
+static void
+kernel_identity(char boot[40], int64_t *netns)
+{
+	struct stat st;
+	FILE *fp;
+
+	boot[0] = '\0';
+	if ((fp = fopen("/proc/sys/kernel/random/boot_id", "r")) != NULL) {
+		if (fgets(boot, 40, fp) == NULL)
+			boot[0] = '\0';
+		boot[strcspn(boot, "\n")] = '\0';
+		fclose(fp);
+	}
+	*netns = stat("/proc/self/ns/net", &st) == 0 ? (int64_t)st.st_ino : 0;
+}
+
+/* When the machine booted (UTC seconds), or 0. */
+static int64_t
+boot_time(void)
+{
+	char line[256];
+	long long v = 0;
+	FILE *fp = fopen("/proc/stat", "r");
+
+	if (fp == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "btime %lld", &v) == 1)
+			break;
+	fclose(fp);
+	return v;
+}
+
+/* A key for a new snapshot: wall-clock ns, increasing in this process. */
+static int64_t
+new_key(struct acct *a)
+{
+	struct timespec ts;
+	int64_t k;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	k = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	if (k <= a->last_key)
+		k = a->last_key + 1;
+	if (a->st && k <= a->host.last_snap)
+		k = a->host.last_snap + 1;
+	a->last_key = k;
+	return k;
+}
+
+/* ---- the lock ---- */
+
+static int
+lock_store(const struct settings *set, int wait_secs, int *ex)
+{
+	struct strbuf path;
+	int fd, waited = 0;
+
+	sb_init(&path);
+	sb_printf(&path, "%s.lock", set->store);
+	fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EROFS || errno == EACCES || errno == ENOENT)) {
+		/* A read-only store: lock beside the fallback spool. */
+		path.len = 0;
+		sb_printf(&path, "%s/fetchipac.lock", set->spool_fallback);
+		if (mkdir(set->spool_fallback, 0700) < 0 && errno != EEXIST)
+			log_debug("%s: %s", set->spool_fallback,
+			    strerror(errno));
+		fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	}
+	if (fd < 0) {
+		log_error("%s: %s", path.buf, strerror(errno));
+		sb_free(&path);
+		*ex = EX_STORE;
+		return -1;
+	}
+	/* Poll: flock() has no timeout, and alarm() would touch signals. */
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		struct timespec pause = { 0, 50 * 1000000L };
+
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			log_error("%s: lock: %s", path.buf, strerror(errno));
+			goto fail;
+		}
+		if (waited >= wait_secs * 20) {
+			log_error("%s: another fetchipac (or ipacset) is "
+			    "still running after %d s; nothing done (-w "
+			    "waits longer)", set->store, wait_secs);
+			*ex = EX_LOCKED;
+			goto fail;
+		}
+		nanosleep(&pause, NULL);
+		waited++;
+	}
+	sb_free(&path);
+	return fd;
+fail:
+	if (*ex == EX_OK)
+		*ex = EX_STORE;
+	close(fd);
+	sb_free(&path);
+	return -1;
+}
+
+/* ---- rollups ---- */
+
+/* Sums per rule of one bucket: open addressing on the rule id. */
+struct agg {
+	int64_t		*id;		/* 0: free */
+	uint64_t	*bytes, *pkts;
+	size_t		n, cap;
+	int		res;
+	int64_t		bstart, bend;	/* the current bucket */
+	struct acct	*a;
+	int		out_res;	/* what it writes */
+};
+
+static void
+agg_grow(struct agg *g)
+{
+	size_t oldcap = g->cap, i;
+	int64_t *id = g->id;
+	uint64_t *b = g->bytes, *p = g->pkts;
+
+	g->cap = g->cap ? 2 * g->cap : 1024;
+	g->id = xcalloc(g->cap, sizeof(*g->id));
+	g->bytes = xcalloc(g->cap, sizeof(*g->bytes));
+	g->pkts = xcalloc(g->cap, sizeof(*g->pkts));
+	g->n = 0;
+	for (i = 0; i < oldcap; i++) {
+		size_t j;
+
+		if (id[i] == 0)
+			continue;
+		j = (size_t)id[i] * 11400714819323198485ULL & (g->cap - 1);
+		while (g->id[j])
+			j = (j + 1) & (g->cap - 1);
+		g->id[j] = id[i];
+		g->bytes[j] = b[i];
+		g->pkts[j] = p[i];
+		g->n++;
+	}
+	free(id);
+	free(b);
+	free(p);
+}
+
+static void
+agg_add(struct agg *g, int64_t rule_id, uint64_t bytes, uint64_t pkts)
+{
+	size_t j;
+
+	if (2 * (g->n + 1) > g->cap)
+		agg_grow(g);
+	j = (size_t)rule_id * 11400714819323198485ULL & (g->cap - 1);
+	while (g->id[j] && g->id[j] != rule_id)
+		j = (j + 1) & (g->cap - 1);
+	if (g->id[j] == 0) {
+		g->id[j] = rule_id;
+		g->n++;
+	}
+	g->bytes[j] = sat_add(g->bytes[j], bytes);
+	g->pkts[j] = sat_add(g->pkts[j], pkts);
+}
+
+/* Write the bucket's sums and empty it. */
+static int
+agg_flush(struct agg *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->cap && g->n; i++) {
+		if (g->id[i] == 0)
+			continue;
+		if ((g->bytes[i] || g->pkts[i]) &&
+		    store_rollup_put(g->a->st, g->out_res, g->bstart,
+		    g->id[i], g->bytes[i], g->pkts[i]) < 0)
+			return -1;
+		g->id[i] = 0;
+		g->bytes[i] = g->pkts[i] = 0;
+	}
+	g->n = 0;
+	return 0;
+}
+
+static int
+agg_row(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes, uint64_t pkts)
+{
+	struct agg *g = ctx;
+
+	if (g->n == 0 || t < g->bstart || t >= g->bend) {
+		if (agg_flush(g) < 0)
+			return -1;
+		g->bstart = bucket_start(g->out_res, t);
+		g->bend = bucket_next(g->out_res, g->bstart);
+	}
+	agg_add(g, rule_id, bytes, pkts);
+	return 0;
+}
+
+/* Roll rows of resolution from in [lo, hi) up into buckets of res. */
+static int
+roll(struct acct *a, int from, int res, int64_t lo, int64_t hi)
+{
+	struct agg g = { .a = a, .out_res = res };
+	int rc;
+
+	rc = store_rows(a->st, from, a->host.id, lo, hi, agg_row, &g);
+	if (rc == 0)
+		rc = agg_flush(&g);
+	free(g.id);
+	free(g.bytes);
+	free(g.pkts);
+	return rc;
+}
+
+/* Delete what is older than the retention, never what is not rolled up. */
+static int
+expire(struct acct *a, int64_t now)
+{
+	const struct host_state *h = &a->host;
+	int64_t cut[RES_MAX], n;
+	int r;
+
+	cut[RES_SAMPLE] = h->done[RES_HOUR] < h->done[RES_DAY] ?
+	    h->done[RES_HOUR] : h->done[RES_DAY];
+	cut[RES_HOUR] = INT64_MAX;
+	cut[RES_DAY] = h->done[RES_MONTH];
+	cut[RES_MONTH] = INT64_MAX;
+	for (r = 0; r < RES_MAX; r++) {
+		int64_t keep = a->set->keep[r], before;
+
+		if (keep < 0)
+			continue;
+		before = now - keep;
+		if (before > cut[r])
+			before = cut[r];
+		if (store_expire(a->st, r, h->id, before, &n) < 0)
+			return -1;
+		if (n)
+			log_debug("expired %" PRId64 " rows of resolution %d",
+			    n, r);
+	}
+	return 0;
+}
+
+/*
+ * Close every bucket that ends at or before the bucket of t: hours and
+ * days from the samples, months from the days.
+ */
+static int
+close_buckets(struct acct *a, int64_t t)
+{
+	struct host_state *h = &a->host;
+	bool closed = false;
+	int r;
+
+	if (!h->has_done) {
+		for (r = RES_HOUR; r < RES_MAX; r++)
+			h->done[r] = bucket_start(r, t);
+		h->has_done = true;
+		return 0;
+	}
+	for (r = RES_HOUR; r < RES_MAX; r++) {
+		int64_t b = bucket_start(r, t);
+
+		if (h->done[r] >= b)
+			continue;
+		crash_point("rollups");
+		if (roll(a, r == RES_MONTH ? RES_DAY : RES_SAMPLE, r,
+		    h->done[r], b) < 0)
+			return -1;
+		h->done[r] = b;
+		closed = true;
+	}
+	return closed ? expire(a, acct_now()) : 0;
+}
+
+/* ---- accounting a snapshot ---- */
+
+static bool
+same_kernel(const struct host_state *h, const struct snapshot *s)
+{
+	return h->has_table && s->cl.table && h->ktable ==
+	    (int64_t)s->cl.table_handle && h->knetns == s->netns &&
+	    strcmp(h->kboot, s->boot) == 0;
+}
+
+/* Was the table meant to be there (not removed by ipacset -F)? */
+static bool
+table_expected(const struct acct *a)
+{
+	return !a->has_rs || a->rs.script[0] != '\0';
+}
+
+/*
+ * When did the counters of s start, if they are new?  0 if unknown.
+ * Times before the last run do not help.
+ */
+static int64_t
+start_of_new(const struct acct *a, const struct snapshot *s)
+{
+	int64_t bt;
+
+	if (s->start_hint >= a->host.last_t1)
+		return s->start_hint;
+	if (a->has_rs && a->rs.created && a->rs.applied >= a->host.last_t1)
+		return a->rs.applied;
+	if (strcmp(a->host.kboot, s->boot) != 0 &&
+	    (bt = boot_time()) > a->host.last_t1)
+		return bt;
+	return 0;
+}
+
+static int
+gap(struct acct *a, int64_t t0, int64_t t1, const char *why)
+{
+	if (t1 <= t0)
+		return 0;
+	log_info("gap of %" PRId64 " s recorded: %s", t1 - t0, why);
+	return store_gap_add(a->st, a->host.id, t0, t1, why);
+}
+
+/* The interval [t0, t1) of s and its gaps. */
+static int
+interval(struct acct *a, const struct snapshot *s, struct run *run,
+    bool *merge)
+{
+	struct host_state *h = &a->host;
+	int64_t start;
+
+	run->t1 = s->t;
+	*merge = h->has_run && s->t <= h->last_t1;
+	if (*merge) {
+		/* Same second as the last run, or the clock went back. */
+		if (s->t < h->last_t1)
+			log_warnx("the clock is %" PRId64 " s behind the last "
+			    "run; counting into it", h->last_t1 - s->t);
+		run->t1 = h->last_t1;
+		run->t0 = h->last_t1;
+		run->t = h->last_t;
+		return 0;
+	}
+	if (!h->has_run) {
+		/* The first run: since the ruleset or the boot. */
+		start = a->has_rs ? a->rs.applied : boot_time();
+		run->t0 = start > 0 && start < s->t ? start : s->t;
+		run->t = mid_time(run->t0, run->t1);
+		return 0;
+	}
+	run->t0 = h->last_t1;
+	if (s->problems && gap(a, h->last_t1, s->t, s->problems) < 0)
+		return -1;
+	if (!s->cl.table && (h->has_table || a->has_rs) &&
+	    table_expected(a) && !s->problems &&
+	    gap(a, h->last_t1, s->t, "table missing") < 0)
+		return -1;
+	if (h->has_table && s->cl.table && !same_kernel(h, s)) {
+		const char *why = strcmp(h->kboot, s->boot) != 0 ?
+		    "counters re-created (reboot)" : "counters re-created";
+
+		start = start_of_new(a, s);
+		if (start == 0) {
+			if (gap(a, h->last_t1, s->t, why) < 0)
+				return -1;
+		} else {
+			if (start > s->t)
+				start = s->t;
+			if (gap(a, h->last_t1, start, why) < 0)
+				return -1;
+			run->t0 = start;
+		}
+	}
+	run->t = mid_time(run->t0, run->t1);
+	return 0;
+}
+
+/* Store s; adds what it counted to *res when res is not NULL. */
+static int
+store_snapshot(struct acct *a, const struct snapshot *s,
+    struct fetch_result *res)
+{
+	struct host_state *h = &a->host;
+	struct rule_state *rules;
+	struct run run = { 0 };
+	size_t nrules, i = 0, j = 0;
+	bool merge, same;
+	int rc = -1;
+
+	if (s->key <= h->last_snap) {
+		log_debug("snapshot %" PRId64 " is stored already", s->key);
+		return 0;
+	}
+	if (interval(a, s, &run, &merge) < 0)
+		return -1;
+	same = same_kernel(h, s);
+	if (store_rules(a->st, h->id, &rules, &nrules) < 0)
+		return -1;
+	/* Both sorted by name: one merge pass. */
+	while (i < s->cl.n || j < nrules) {
+		int d = i == s->cl.n ? 1 : j == nrules ? -1 :
+		    strcmp(s->cl.c[i].name, rules[j].name);
+		struct rule_state *r, fresh = { 0 };
+		const struct counter *c;
+		uint64_t db, dp;
+
+		if (d > 0) {
+			/* A name no longer in the kernel. */
+			r = &rules[j++];
+			if (r->in_kernel) {
+				r->in_kernel = false;
+				if (store_rule_save(a->st, r) < 0)
+					goto out;
+			}
+			continue;
+		}
+		c = &s->cl.c[i++];
+		if (d == 0)
+			r = &rules[j++];
+		else {
+			r = &fresh;
+			if (store_rule_add(a->st, h->id, c->name, &r->id) < 0)
+				goto out;
+		}
+		if (same && r->in_kernel && r->handle == c->handle) {
+			if (c->bytes < r->bytes || c->packets < r->packets)
+				log_warnx("counter '%s' went down (%" PRIu64
+				    " to %" PRIu64 " bytes): reset by another "
+				    "program? counting it from zero", c->name,
+				    r->bytes, c->bytes);
+			db = counter_delta(r->bytes, c->bytes);
+			dp = c->bytes < r->bytes || c->packets < r->packets ?
+			    c->packets : counter_delta(r->packets, c->packets);
+		} else {
+			db = c->bytes;
+			dp = c->packets;
+		}
+		if ((db || dp) &&
+		    store_sample_add(a->st, run.t, r->id, db, dp) < 0)
+			goto out;
+		if (res) {
+			res->bytes = sat_add(res->bytes, db);
+			res->packets = sat_add(res->packets, dp);
+		}
+		if (!r->in_kernel || r->handle != c->handle ||
+		    r->bytes != c->bytes || r->packets != c->packets) {
+			r->in_kernel = true;
+			r->handle = c->handle;
+			r->bytes = c->bytes;
+			r->packets = c->packets;
+			if (store_rule_save(a->st, r) < 0)
+				goto out;
+		}
+	}
+	crash_point("samples");
+	run.names = (int64_t)s->cl.n;
+	run.flags = s->flags | (s->problems ? RUN_REPAIRED : 0);
+	if (store_run_save(a->st, h->id, &run) < 0)
+		goto out;
+	snprintf(h->kboot, sizeof(h->kboot), "%s", s->boot);
+	h->knetns = s->netns;
+	h->has_table = s->cl.table;
+	h->ktable = (int64_t)s->cl.table_handle;
+	h->has_run = true;
+	h->last_t = run.t;
+	h->last_t1 = run.t1;
+	h->last_snap = s->key;
+	if (close_buckets(a, run.t) < 0 || store_host_save(a->st, h) < 0)
+		goto out;
+	rc = 0;
+out:
+	rules_free(rules, nrules);
+	return rc;
+}
+
+int
+acct_store_snapshot(struct acct *a, const struct snapshot *s)
+{
+	return store_snapshot(a, s, NULL);
+}
+
+/* ---- sessions ---- */
+
+static void
+acct_free(struct acct *a)
+{
+	size_t i;
+
+	if (a->own_store)
+		store_close(a->st);
+	if (a->lockfd >= 0)
+		close(a->lockfd);
+	ruleset_rec_free(&a->rs);
+	free(a->spool[0]);
+	free(a->spool[1]);
+	for (i = 0; i < a->nreplayed; i++)
+		free(a->replayed[i]);
+	free(a->replayed);
+	for (i = 0; i < a->npending; i++)
+		snapshot_free(&a->pending[i]);
+	free(a->pending);
+	free(a);
+}
+
+/* Store what the spool holds for this host, oldest first. */
+static int
+replay(struct acct *a)
+{
+	const char *dirs[2] = { a->spool[0], a->spool[1] };
+	char **files;
+	size_t n, i;
+	int rc = 0;
+
+	if (spool_list(dirs, 2, &files, &n) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		struct snapshot s;
+
+		if (rc < 0) {
+			free(files[i]);
+			continue;
+		}
+		if (spool_read(files[i], &s) < 0) {
+			struct strbuf bad;
+
+			/* Keep it for a human, out of the way of the next run. */
+			sb_init(&bad);
+			sb_printf(&bad, "%s.bad", files[i]);
+			if (rename(files[i], bad.buf) == 0)
+				log_warnx("%s: set aside as %s", files[i],
+				    bad.buf);
+			sb_free(&bad);
+			free(files[i]);
+			continue;
+		}
+		if (strcmp(s.host, a->set->host) != 0) {
+			snapshot_free(&s);
+			free(files[i]);
+			continue;
+		}
+		s.flags |= RUN_SPOOLED;
+		log_info("storing spooled snapshot %s", files[i]);
+		if (acct_store_snapshot(a, &s) < 0)
+			rc = -1;
+		snapshot_free(&s);
+		a->replayed = xrealloc(a->replayed, a->nreplayed + 1,
+		    sizeof(*a->replayed));
+		a->replayed[a->nreplayed++] = files[i];
+	}
+	free(files);
+	return rc;
+}
+
+static bool
+usable_zone(const struct settings *set, char **zone)
+{
+	*zone = set->timezone ? xstrdup(set->timezone) : system_zone();
+	if (!is_zone(*zone)) {
+		log_error("%s: unknown time zone '%s'", set->file ?
+		    set->file : "settings", *zone);
+		free(*zone);
+		*zone = NULL;
+		return false;
+	}
+	return true;
+}
+
+struct acct *
+acct_on_store(struct store *st, const struct settings *set)
+{
+	struct acct *a = xcalloc(1, sizeof(*a));
+
+	a->set = set;
+	a->st = st;
+	a->lockfd = -1;
+	zone_use(store_zone(st));
+	if (store_host(st, set->host, &a->host) < 0) {
+		acct_free(a);
+		return NULL;
+	}
+	a->has_rs = store_ruleset_latest(st, a->host.id, &a->rs) == 0;
+	return a;
+}
+
+struct acct *
+acct_open(const struct settings *set, int wait_secs, int *ex)
+{
+	struct acct *a = xcalloc(1, sizeof(*a));
+	enum store_err err;
+	char *zone;
+
+	*ex = EX_OK;
+	a->set = set;
+	a->lockfd = -1;
+	a->spool[0] = settings_spool(set);
+	a->spool[1] = xstrdup(set->spool_fallback);
+	if (!usable_zone(set, &zone)) {
+		*ex = EX_CONFIG;
+		goto fail;
+	}
+	if ((a->lockfd = lock_store(set, wait_secs, ex)) < 0)
+		goto fail;
+	crash_point("locked");
+	a->st = store_open(set->store, STORE_RW, set->busy_ms, zone, &err);
+	free(zone);
+	if (a->st == NULL) {
+		if (err == STORE_FAILED) {
+			*ex = EX_STORE;
+			goto fail;
+		}
+		log_warnx("%s: cannot be written now; spooling", set->store);
+		return a;
+	}
+	a->own_store = true;
+	zone_use(store_zone(a->st));
+	if (set->timezone && strcmp(set->timezone, store_zone(a->st)) != 0)
+		log_warnx("%s: keeps days and months in %s (fixed when it was "
+		    "made), not %s", set->store, store_zone(a->st),
+		    set->timezone);
+	/* Readable even when another writer holds the write lock. */
+	if (store_host(a->st, set->host, &a->host) < 0)
+		goto spool_mode;
+	a->has_rs = store_ruleset_latest(a->st, a->host.id, &a->rs) == 0;
+	if (store_begin(a->st) < 0)
+		goto spool_mode;
+	a->in_txn = true;
+	crash_point("begin");
+	/* The host row again, now under the write lock. */
+	if (store_host(a->st, set->host, &a->host) < 0 || replay(a) < 0) {
+		store_rollback(a->st);
+		a->in_txn = false;
+		goto spool_mode;
+	}
+	return a;
+spool_mode:
+	if (store_error(a->st) == STORE_FAILED) {
+		*ex = EX_STORE;
+		goto fail;
+	}
+	log_warnx("%s: cannot be written now (%s); spooling", set->store,
+	    store_error(a->st) == STORE_BUSY ? "busy" :
+	    store_error(a->st) == STORE_FULL ? "disk full" : "read-only");
+	return a;
+fail:
+	acct_free(a);
+	return NULL;
+}
+
+bool
+acct_has_store(const struct acct *a)
+{
+	return a->in_txn;
+}
+
+const struct ruleset_rec *
+acct_ruleset(const struct acct *a)
+{
+	return a->has_rs ? &a->rs : NULL;
+}
+
+/* Keep s for the spool (when there is no store or the commit fails). */
+static void
+keep_pending(struct acct *a, struct snapshot *s)
+{
+	a->pending = xrealloc(a->pending, a->npending + 1,
+	    sizeof(*a->pending));
+	a->pending[a->npending++] = *s;
+	snapshot_init(s);
+}
+
+static int
+take_snapshot(struct acct *a, const struct backend_ops *be,
+    const struct backend_opts *o, const struct ruleset *rs,
+    const char *script, struct snapshot *s)
+{
+	snapshot_init(s);
+	s->host = xstrdup(a->set->host);
+	kernel_identity(s->boot, &s->netns);
+	if (be->read(o, rs, script, &s->cl, &s->problems) < 0) {
+		snapshot_free(s);
+		return -1;
+	}
+	s->t = acct_now();
+	s->key = new_key(a);
+	crash_point("read");
+	return 0;
+}
+
+/* Store s now, or keep it for the spool; sums what it counted. */
+static void
+account(struct acct *a, struct snapshot *s, struct fetch_result *res)
+{
+	if (a->in_txn) {
+		if (store_snapshot(a, s, res) < 0) {
+			log_warnx("the snapshot goes to the spool");
+			store_rollback(a->st);
+			a->in_txn = false;
+		}
+	}
+	keep_pending(a, s);
+}
+
+int
+acct_fetch(struct acct *a, const struct backend_ops *be,
+    const struct backend_opts *o, const struct ruleset *check_rs,
+    const char *check_script, bool repair, int flags,
+    struct fetch_result *res)
+{
+	struct snapshot s;
+	int64_t t;
+
+	memset(res, 0, sizeof(*res));
+	if (take_snapshot(a, be, o, check_rs, check_script, &s) < 0)
+		return -1;
+	s.flags = flags;
+	res->names = s.cl.n;
+	res->table = s.cl.table;
+	res->corrupt = s.problems != NULL;
+	if (s.problems && repair) {
+		log_error("ipac chains corrupted: %s; repairing from the "
+		    "ruleset", s.problems);
+		t = acct_now();
+		account(a, &s, res);
+		crash_point("repair");
+		if (be->apply(o, check_rs, check_script) < 0) {
+			log_error("repair failed: the kernel refused the "
+			    "ruleset");
+			return -1;
+		}
+		res->repaired = true;
+		/* What the repaired table counted so far, from now on. */
+		if (take_snapshot(a, be, o, NULL, NULL, &s) < 0)
+			return -1;
+		s.flags = flags | RUN_REPAIRED;
+		s.start_hint = t;
+		res->names = s.cl.n;
+	} else if (s.problems)
+		log_error("ipac chains corrupted: %s", s.problems);
+	account(a, &s, res);
+	return 0;
+}
+
+int
+acct_record(struct acct *a, const struct backend_opts *o, const char *backend,
+    const char *source, const struct ruleset *rs, const char *script,
+    bool created)
+{
+	struct ruleset_rec r = { 0 };
+	FILE *fp;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!a->in_txn)
+		return -1;
+	/* The normalised config: literal addresses, re-parsed for repairs. */
+	if (rs) {
+		if ((fp = open_memstream(&text, &len)) == NULL)
+			return -1;
+		ruleset_print(fp, rs);
+		fclose(fp);
+	}
+	r.applied = acct_now();
+	r.backend = (char *)backend;
+	r.table = (char *)o->table;
+	r.priority = o->priority;
+	r.source = (char *)source;
+	r.config = text ? text : (char *)"";
+	r.script = (char *)(script ? script : "");
+	r.created = created;
+	rc = store_ruleset_add(a->st, a->host.id, &r);
+	free(text);
+	if (rc < 0) {
+		store_rollback(a->st);
+		a->in_txn = false;
+	}
+	return rc;
+}
+
+/* Spool the snapshots the store did not take; EX_OK or EX_STORE. */
+static int
+spool_pending(struct acct *a)
+{
+	size_t i;
+	int ex = EX_OK;
+
+	for (i = 0; i < a->npending; i++) {
+		char *path = NULL;
+		int d;
+
+		for (d = 0; d < 2; d++)
+			if (spool_write(a->spool[d], &a->pending[i], &path) == 0)
+				break;
+			else
+				log_warn("%s: cannot spool", a->spool[d]);
+		if (d == 2) {
+			log_error("snapshot not kept: the next run that can "
+			    "write the store counts this time with the next "
+			    "interval (nothing is lost, the split in time is)");
+			ex = EX_STORE;
+			continue;
+		}
+		crash_point("spooled");
+		log_warnx("snapshot spooled to %s", path);
+		free(path);
+		ex = EX_STORE;
+	}
+	return ex;
+}
+
+int
+acct_close(struct acct *a)
+{
+	size_t i;
+	int ex = EX_OK;
+
+	if (a->in_txn) {
+		crash_point("commit");
+		if (store_commit(a->st) == 0) {
+			a->in_txn = false;
+			crash_point("committed");
+			for (i = 0; i < a->nreplayed; i++)
+				if (unlink(a->replayed[i]) < 0)
+					log_warn("%s", a->replayed[i]);
+			for (i = 0; i < a->npending; i++)
+				snapshot_free(&a->pending[i]);
+			a->npending = 0;
+		} else {
+			a->in_txn = false;
+			log_warnx("%s: commit failed; spooling", a->set->store);
+		}
+	}
+	if (a->npending)
+		ex = spool_pending(a);
+	acct_free(a);
+	return ex;
+}
+
+void
+acct_abort(struct acct *a)
+{
+	if (a->in_txn)
+		store_rollback(a->st);
+	a->in_txn = false;
+	acct_free(a);
+}

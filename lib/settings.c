@@ -1,0 +1,430 @@
+/*
+ * The settings file, /etc/ipac-settings.conf (ipac-settings.conf(5)):
+ * where the store is, the host name, the backend, retention.  One
+ * "key = value" per line in the spirit of ipac-ng's ipac.conf, whose
+ * keywords are understood too.  Every setting has a default, so a
+ * missing default file is no error.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ipac.h"
+
+#define DEFAULT_STORE		LOCALSTATEDIR "/lib/ipac/ipac.db"
+#define DEFAULT_SPOOL_FALLBACK	RUNSTATEDIR "/ipac/spool"
+
+static const char *const res_key[RES_MAX] = {
+	"keep samples", "keep hourly", "keep daily", "keep monthly",
+};
+
+/* Defaults: the raw samples 14 days, hourly a year, the rest for ever. */
+static const int64_t res_default[RES_MAX] = {
+	14 * 86400, 366 * 86400, -1, -1,
+};
+
+const char *
+settings_path(void)
+{
+	const char *p = getenv("IPAC_SETTINGS");
+
+	return p && *p ? p : SYSCONFDIR "/ipac-settings.conf";
+}
+
+bool
+is_table_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == n;
+}
+
+/*
+ * "14d", "12h", "2w", "1y" (366 days: a whole year always stays),
+ * "3600" (seconds) or "forever" (-1).  0 or -1.
+ */
+int
+parse_duration(const char *s, int64_t *secs)
+{
+	char *end;
+	long long v;
+	int64_t unit;
+
+	if (strcasecmp(s, "forever") == 0) {
+		*secs = -1;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case '\0':
+		unit = 1;
+		break;
+	case 's':
+		unit = 1;
+		break;
+	case 'm':
+		unit = 60;
+		break;
+	case 'h':
+		unit = 3600;
+		break;
+	case 'd':
+		unit = 86400;
+		break;
+	case 'w':
+		unit = 7 * 86400;
+		break;
+	case 'y':
+		unit = 366 * 86400;
+		break;
+	default:
+		return -1;
+	}
+	if (*end && end[1] != '\0')
+		return -1;
+	if (v > INT64_MAX / unit / 1000)	/* stays sane in ms */
+		return -1;
+	*secs = v * unit;
+	return 0;
+}
+
+static void
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+}
+
+/* Lower-case key with runs of blanks made one space. */
+static void
+norm_key(char *k)
+{
+	char *r = k, *w = k;
+
+	while (*r) {
+		if (isblank((unsigned char)*r)) {
+			while (isblank((unsigned char)*r))
+				r++;
+			if (*r && w != k)
+				*w++ = ' ';
+			continue;
+		}
+		*w++ = (char)tolower((unsigned char)*r++);
+	}
+	*w = '\0';
+}
+
+/*
+ * The value: trimmed; "double quotes" keep blanks and '#'.  Returns NULL
+ * with *why set when the quotes do not close.
+ */
+static char *
+parse_value(char *v, const char **why)
+{
+	char *e;
+
+	while (isblank((unsigned char)*v))
+		v++;
+	if (*v == '"') {
+		e = strchr(v + 1, '"');
+		if (e == NULL) {
+			*why = "missing closing '\"'";
+			return NULL;
+		}
+		*e++ = '\0';
+		while (isblank((unsigned char)*e))
+			e++;
+		if (*e && *e != '#') {
+			*why = "text after the closing '\"'";
+			return NULL;
+		}
+		return v + 1;
+	}
+	/* A comment starts at '#' after a blank (or at the start). */
+	for (e = v; *e; e++)
+		if (*e == '#' && (e == v || isblank((unsigned char)e[-1]))) {
+			*e = '\0';
+			break;
+		}
+	e = v + strlen(v);
+	while (e > v && isblank((unsigned char)e[-1]))
+		*--e = '\0';
+	return v;
+}
+
+static bool
+is_yes_no(const char *v)
+{
+	return strcasecmp(v, "yes") == 0 || strcasecmp(v, "no") == 0 ||
+	    strcasecmp(v, "true") == 0 || strcasecmp(v, "false") == 0;
+}
+
+#define FAIL(...)	do { snprintf(buf, len, __VA_ARGS__); return -1; } while (0)
+
+/*
+ * One "key = value": 0, 1 for a warning or -1 for an error, with the
+ * message in buf.
+ */
+static int
+apply_setting(struct settings *s, const char *key, const char *v, char *buf,
+    size_t len)
+{
+	int64_t secs;
+	char *end;
+	long l;
+	int r;
+
+	if (strcmp(key, "store") == 0) {
+		if (*v != '/')
+			FAIL("store: give an absolute path");
+		set_str(&s->store, v);
+	} else if (strcmp(key, "spool") == 0) {
+		if (*v != '/')
+			FAIL("spool: give an absolute path");
+		set_str(&s->spool, v);
+	} else if (strcmp(key, "spool fallback") == 0) {
+		if (*v != '/')
+			FAIL("spool fallback: give an absolute path");
+		set_str(&s->spool_fallback, v);
+	} else if (strcmp(key, "rules file") == 0) {
+		if (!*v)
+			FAIL("rules file: empty");
+		set_str(&s->rules_file, v);
+	} else if (strcmp(key, "hostname") == 0 || strcmp(key, "host") == 0) {
+		if (!*v || strlen(v) > 255 || strpbrk(v, "|\n"))
+			FAIL("hostname: 1 to 255 characters, no '|'");
+		set_str(&s->host, v);
+	} else if (strcmp(key, "backend") == 0 ||
+	    strcmp(key, "account agent") == 0) {
+		if (backend_find(v) == NULL) {
+			FAIL("%s: unknown backend '%s' (known: nftables)",
+			    key, v);
+		}
+		set_str(&s->backend, v);
+	} else if (strcmp(key, "table") == 0) {
+		if (!is_table_name(v))
+			FAIL("table: letters, digits and '_' (at most 64)");
+		set_str(&s->table, v);
+	} else if (strcmp(key, "priority") == 0) {
+		errno = 0;
+		l = strtol(v, &end, 10);
+		if (errno || !*v || *end || l < -10000 || l > 10000)
+			FAIL("priority: a number from -10000 to 10000");
+		s->priority = (int)l;
+	} else if (strcmp(key, "busy timeout") == 0) {
+		if (parse_duration(v, &secs) < 0 || secs < 0 ||
+		    secs > 3600)
+			FAIL("busy timeout: a duration up to 1h, e.g. 10s");
+		s->busy_ms = (int)secs * 1000;
+	} else if (strcmp(key, "timezone") == 0) {
+		if (!*v || strlen(v) > 200)
+			FAIL("timezone: a zone name such as Europe/Berlin");
+		set_str(&s->timezone, v);
+	} else if (strcmp(key, "storage") == 0) {
+		if (strcasecmp(v, "sqlite") != 0) {
+			FAIL("storage: '%s' is not supported; the store is "
+			    "SQLite", v);
+		}
+	} else if (strcmp(key, "drop zero lines") == 0) {
+		/* Zero lines are never stored; accepted for ipac-ng. */
+		if (!is_yes_no(v))
+			FAIL("drop zero lines: yes or no");
+	} else if (strcmp(key, "access agent") == 0 ||
+	    strcmp(key, "login at start") == 0 ||
+	    strcmp(key, "auth host") == 0 || strcmp(key, "db host") == 0 ||
+	    strcmp(key, "db port") == 0 || strcmp(key, "db name") == 0 ||
+	    strcmp(key, "db user") == 0 || strcmp(key, "db pass") == 0) {
+		snprintf(buf, len, "ipac-ng setting '%s' is ignored", key);
+		return 1;
+	} else {
+		for (r = 0; r < RES_MAX; r++)
+			if (strcmp(key, res_key[r]) == 0)
+				break;
+		if (r == RES_MAX) {
+			FAIL("unknown setting '%s'", key);
+		}
+		if (parse_duration(v, &secs) < 0)
+			FAIL("retention: a duration such as 14d, 52w, 1y, "
+			    "or 'forever'");
+		if (secs >= 0 && secs < 86400)
+			FAIL("retention: at least 1d");
+		s->keep[r] = secs;
+	}
+	return 0;
+}
+#undef FAIL
+
+static void
+settings_defaults(struct settings *s)
+{
+	char host[256];
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->rules_file = xstrdup(IPAC_CONF);
+	s->store = xstrdup(DEFAULT_STORE);
+	s->spool_fallback = xstrdup(DEFAULT_SPOOL_FALLBACK);
+	if (gethostname(host, sizeof(host)) < 0 || !*host)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	s->host = xstrdup(host);
+	s->backend = xstrdup("nftables");
+	s->table = xstrdup("ipac");
+	s->priority = -5;
+	s->busy_ms = 10000;
+	for (r = 0; r < RES_MAX; r++)
+		s->keep[r] = res_default[r];
+}
+
+/* Check what only makes sense as a whole. */
+static int
+settings_check(struct settings *s)
+{
+	int64_t day = s->keep[RES_DAY];
+
+	/* Daily rows make the months: a month must stay whole. */
+	if (day >= 0 && day < 32 * 86400) {
+		log_error("%s: keep daily: at least 32d (months are made "
+		    "from days)", s->file ? s->file : "settings");
+		return -1;
+	}
+	return 0;
+}
+
+int
+settings_load(const char *path, bool must_exist, struct settings *s)
+{
+	char line[4096], buf[512];
+	int lineno = 0, nerr = 0;
+	FILE *fp;
+
+	settings_defaults(s);
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT && !must_exist)
+			goto done;
+		log_error("%s: %s", path, strerror(errno));
+		settings_free(s);
+		return -1;
+	}
+	s->file = xstrdup(path);
+	while (fgets(line, sizeof(line), fp)) {
+		char *p = line, *eq, *v;
+		const char *why = NULL;
+		size_t n = strlen(line);
+		int r = -1;
+
+		lineno++;
+		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
+			log_error("%s:%d: line too long", path, lineno);
+			nerr++;
+			while (fgets(line, sizeof(line), fp) &&
+			    line[strlen(line) - 1] != '\n')
+				;
+			continue;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		while (isblank((unsigned char)*p))
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		if ((eq = strchr(p, '=')) == NULL) {
+			log_error("%s:%d: expected 'key = value'", path,
+			    lineno);
+			nerr++;
+			continue;
+		}
+		*eq = '\0';
+		norm_key(p);
+		if ((v = parse_value(eq + 1, &why)) != NULL)
+			r = apply_setting(s, p, v, buf, sizeof(buf));
+		else
+			snprintf(buf, sizeof(buf), "%s", why);
+		if (r == 1)
+			log_warnx("%s:%d: %s", path, lineno, buf);
+		else if (r < 0) {
+			log_error("%s:%d: %s", path, lineno, buf);
+			nerr++;
+		}
+	}
+	if (ferror(fp)) {
+		log_error("%s: %s", path, strerror(errno));
+		nerr++;
+	}
+	fclose(fp);
+done:
+	if (nerr == 0 && settings_check(s) < 0)
+		nerr++;
+	if (nerr) {
+		settings_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* The spool folder: as set, or "spool" beside the store. */
+char *
+settings_spool(const struct settings *s)
+{
+	const char *slash;
+
+	if (s->spool)
+		return xstrdup(s->spool);
+	slash = strrchr(s->store, '/');
+	if (slash == NULL)
+		return xstrdup("spool");
+	{
+		struct strbuf sb;
+
+		sb_init(&sb);
+		sb_add(&sb, s->store, (size_t)(slash - s->store) + 1);
+		sb_puts(&sb, "spool");
+		return sb.buf;
+	}
+}
+
+void
+settings_set_store(struct settings *s, const char *path)
+{
+	struct stat st;
+
+	free(s->store);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		struct strbuf sb;
+
+		sb_init(&sb);
+		sb_printf(&sb, "%s/ipac.db", path);
+		s->store = sb.buf;
+	} else
+		s->store = xstrdup(path);
+}
+
+void
+settings_free(struct settings *s)
+{
+	if (s == NULL)
+		return;
+	free(s->file);
+	free(s->rules_file);
+	free(s->store);
+	free(s->spool);
+	free(s->spool_fallback);
+	free(s->host);
+	free(s->backend);
+	free(s->table);
+	free(s->timezone);
+	memset(s, 0, sizeof(*s));
+}
