@@ -126,7 +126,7 @@ enum {
 	ST_PUT_HOUR, ST_PUT_DAY, ST_PUT_MONTH,
 	ST_EXP_SAMPLE, ST_EXP_HOUR, ST_EXP_DAY, ST_EXP_MONTH,
 	ST_RULESET_LATEST, ST_RULESET_ADD,
-	ST_RUNS, ST_RUN_BEFORE, ST_RUN_AFTER, ST_RUN_SAMPLES,
+	ST_RUNS, ST_RUN_BEFORE, ST_RUN_AFTER, ST_RUN_SAMPLES, ST_GAPS,
 	ST_MAX
 };
 
@@ -193,6 +193,8 @@ static const char *const sql[ST_MAX] = {
 	[ST_RUN_SAMPLES] = "SELECT r.name, s.bytes, s.pkts FROM sample s "
 	    "JOIN rule r ON r.id = s.rule_id WHERE s.t = ?2 AND "
 	    "r.host_id = ?1 ORDER BY r.name",
+	[ST_GAPS] = "SELECT t0, t1, reason FROM gap WHERE host_id = ?1 "
+	    "AND t1 > ?2 AND t0 < ?3 ORDER BY t0",
 };
 
 struct store {
@@ -777,6 +779,24 @@ store_run_save(struct store *s, int64_t host_id, const struct run *r)
 	return done(s, q, "save run");
 }
 
+/* Append "; r" to *why unless it is there already (at most ~1000 bytes). */
+static void
+add_reason(char **why, const char *r)
+{
+	struct strbuf sb;
+
+	if (*why && (strstr(*why, r) || strlen(*why) > 1000))
+		return;
+	sb_init(&sb);
+	if (*why) {
+		sb_puts(&sb, *why);
+		sb_puts(&sb, "; ");
+		free(*why);
+	}
+	sb_puts(&sb, r);
+	*why = sb.buf;
+}
+
 int
 store_gap_add(struct store *s, int64_t host_id, int64_t t0, int64_t t1,
     const char *reason)
@@ -791,13 +811,12 @@ store_gap_add(struct store *s, int64_t host_id, int64_t t0, int64_t t1,
 	sqlite3_bind_int64(q, 1, host_id);
 	sqlite3_bind_int64(q, 2, t0);
 	sqlite3_bind_int64(q, 3, t1);
-	/* The union with every gap it touches; the earliest reason. */
+	/* The union with every gap it touches, with every reason once. */
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t a = sqlite3_column_int64(q, 0);
 		int64_t b = sqlite3_column_int64(q, 1);
 
-		if (why == NULL && a <= t0)
-			why = xstrdup((const char *)sqlite3_column_text(q, 2));
+		add_reason(&why, (const char *)sqlite3_column_text(q, 2));
 		if (a < lo)
 			lo = a;
 		if (b > hi)
@@ -815,10 +834,11 @@ store_gap_add(struct store *s, int64_t host_id, int64_t t0, int64_t t1,
 	sqlite3_bind_int64(q, 3, t1);
 	if (done(s, q, "merge gaps") < 0 || (q = stmt(s, ST_GAP_ADD)) == NULL)
 		goto fail;
+	add_reason(&why, reason);
 	sqlite3_bind_int64(q, 1, host_id);
 	sqlite3_bind_int64(q, 2, lo);
 	sqlite3_bind_int64(q, 3, hi);
-	sqlite3_bind_text(q, 4, why ? why : reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, why, -1, SQLITE_STATIC);
 	rc = done(s, q, "add gap");
 	free(why);
 	return rc;
@@ -1071,6 +1091,31 @@ store_run_samples(struct store *s, int64_t host_id, int64_t t, named_fn fn,
 		return -1;
 	if (rc != SQLITE_DONE)
 		return fail(s, "read samples");
+	return 0;
+}
+
+int
+store_gaps(struct store *s, int64_t host_id, int64_t from, int64_t to,
+    gap_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = stmt(s, ST_GAPS);
+	int rc, cb = 0;
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, host_id);
+	sqlite3_bind_int64(q, 2, from);
+	sqlite3_bind_int64(q, 3, to);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if ((cb = fn(ctx, sqlite3_column_int64(q, 0),
+		    sqlite3_column_int64(q, 1),
+		    (const char *)sqlite3_column_text(q, 2))) != 0)
+			break;
+	sqlite3_reset(q);
+	if (cb != 0)
+		return -1;
+	if (rc != SQLITE_DONE)
+		return fail(s, "read gaps");
 	return 0;
 }
 

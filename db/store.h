@@ -152,6 +152,11 @@ typedef int (*named_fn)(void *ctx, const char *name, uint64_t bytes,
 int	store_run_samples(struct store *, int64_t host_id, int64_t t,
 	    named_fn, void *ctx);
 
+/* The host's gaps that overlap [from, to), oldest first. */
+typedef int (*gap_fn)(void *ctx, int64_t t0, int64_t t1, const char *reason);
+int	store_gaps(struct store *, int64_t host_id, int64_t from, int64_t to,
+	    gap_fn, void *ctx);
+
 /* Check: PRAGMA integrity_check says ok; 0, or -1 with the reason. */
 int	store_integrity(struct store *);
 

@@ -151,10 +151,14 @@ is_zone(const char *zone)
 	struct stat st;
 	bool ok;
 
+	size_t alpha = strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz");
+
 	if (!*zone || strstr(zone, ".."))
 		return false;
 	/* A POSIX TZ string such as "CET-1CEST,M3.5.0,M10.5.0/3". */
-	if (strpbrk(zone, "0123456789") && !strchr(zone, '/'))
+	if (alpha >= 3 && strchr("+-0123456789", zone[alpha]) &&
+	    zone[alpha] != '\0')
 		return true;
 	if (strcmp(zone, "UTC") == 0)
 		return true;

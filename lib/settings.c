@@ -204,7 +204,8 @@ apply_setting(struct settings *s, const char *key, const char *v, char *buf,
 		if (!*v)
 			FAIL("rules file: empty");
 		set_str(&s->rules_file, v);
-	} else if (strcmp(key, "hostname") == 0 || strcmp(key, "host") == 0) {
+	} else if (strcmp(key, "hostname") == 0 ||
+	    strcmp(key, "host name") == 0 || strcmp(key, "host") == 0) {
 		if (!*v || strlen(v) > 255 || strpbrk(v, "|\n"))
 			FAIL("hostname: 1 to 255 characters, no '|'");
 		set_str(&s->host, v);

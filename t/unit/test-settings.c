@@ -1,3 +1,234 @@
+/*
+ * Unit tests of lib/settings.c: defaults, every key, ipac-ng keywords,
+ * and errors as "file:line: what".
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
 #include "ipac.h"
 #include "tap.h"
-int main(void){ ok(1, "stub"); return done_testing(); }
+
+static char file[] = "/tmp/ipac-settings-XXXXXX";
+static char errfile[] = "/tmp/ipac-settings-err-XXXXXX";
+static char errbuf[4096];
+
+/* settings_load(path) with stderr into errbuf. */
+static int
+load_file(const char *path, bool must_exist, struct settings *s)
+{
+	int saved, rc, fd;
+	ssize_t n;
+
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(errfile, O_WRONLY | O_TRUNC);
+	dup2(fd, 2);
+	close(fd);
+	rc = settings_load(path, must_exist, s);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	fd = open(errfile, O_RDONLY);
+	n = read(fd, errbuf, sizeof(errbuf) - 1);
+	errbuf[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return rc;
+}
+
+/* Load text as a settings file. */
+static int
+load(const char *text, struct settings *s)
+{
+	FILE *fp = fopen(file, "w");
+
+	fputs(text, fp);
+	fclose(fp);
+	return load_file(file, true, s);
+}
+
+/* The first error line, without the program name and the file. */
+static const char *
+err(void)
+{
+	static char line[512];
+	char *p = strstr(errbuf, file);
+
+	if (p == NULL)
+		return errbuf;
+	snprintf(line, sizeof(line), "%s", p + strlen(file));
+	line[strcspn(line, "\n")] = '\0';
+	return line;
+}
+
+static void
+test_defaults(void)
+{
+	struct settings s;
+
+	is_int(settings_load("/nonexistent/ipac-settings.conf", false, &s), 0,
+	    "a missing default file gives the defaults");
+	is_str(s.store, LOCALSTATEDIR "/lib/ipac/ipac.db", "default store");
+	is_str(s.rules_file, IPAC_CONF, "default rules file");
+	is_str(s.backend, "nftables", "default backend");
+	is_str(s.table, "ipac", "default table");
+	is_int(s.priority, -5, "default priority");
+	is_int(s.keep[RES_SAMPLE], 14 * 86400, "samples kept 14 days");
+	is_int(s.keep[RES_HOUR], 366 * 86400, "hourly kept a year");
+	is_int(s.keep[RES_DAY], -1, "daily kept for ever");
+	is_int(s.keep[RES_MONTH], -1, "monthly kept for ever");
+	is_int(s.busy_ms, 10000, "busy timeout 10 s");
+	ok(s.host && *s.host, "host defaults to the host name");
+	ok(s.timezone == NULL, "time zone: the system's");
+	settings_free(&s);
+	is_int(load_file("/nonexistent/ipac-settings.conf", true, &s), -1,
+	    "a missing file given by name is an error");
+	is_str(errbuf, "ipac: /nonexistent/ipac-settings.conf: No such file "
+	    "or directory\n", "and says so");
+}
+
+static void
+test_keys(void)
+{
+	struct settings s;
+	char *sp;
+
+	is_int(load("# comment\n"
+	    "store = /srv/acct/ipac.db\n"
+	    "  Host   Name = gw-1   # trailing comment\n"
+	    "rules file = \"/etc/ipac rules.conf\"\n"
+	    "backend = nft\n"
+	    "table = acct_1\n"
+	    "priority = -150\n"
+	    "keep samples = 2w\n"
+	    "keep hourly = 90d\n"
+	    "keep daily = 1y\n"
+	    "keep monthly = forever\n"
+	    "busy timeout = 2s\n"
+	    "timezone = Europe/Berlin\n"
+	    "spool fallback = /run/acct\n"
+	    "\n", &s), 0, "every key");
+	is_str(s.store, "/srv/acct/ipac.db", "store");
+	is_str(s.host, "gw-1", "hostname: blanks in keys, comment cut");
+	is_str(s.rules_file, "/etc/ipac rules.conf", "quoted value");
+	is_str(s.backend, "nft", "backend");
+	is_str(s.table, "acct_1", "table");
+	is_int(s.priority, -150, "priority");
+	is_int(s.keep[RES_SAMPLE], 14 * 86400, "2w");
+	is_int(s.keep[RES_HOUR], 90 * 86400, "90d");
+	is_int(s.keep[RES_DAY], 366 * 86400, "1y is 366 days");
+	is_int(s.keep[RES_MONTH], -1, "forever");
+	is_int(s.busy_ms, 2000, "busy timeout");
+	is_str(s.timezone, "Europe/Berlin", "timezone");
+	is_str(s.spool_fallback, "/run/acct", "spool fallback");
+	sp = settings_spool(&s);
+	is_str(sp, "/srv/acct/spool", "spool beside the store");
+	free(sp);
+	settings_free(&s);
+
+	is_int(load("hostname = a#b\nspool = /var/spool/ipac\n", &s), 0,
+	    "'#' inside a word is not a comment");
+	is_str(s.host, "a#b", "host with '#'");
+	sp = settings_spool(&s);
+	is_str(sp, "/var/spool/ipac", "spool as set");
+	free(sp);
+	settings_free(&s);
+}
+
+static void
+test_ipac_ng(void)
+{
+	struct settings s;
+
+	is_int(load("account agent = nftables\nstorage = sqlite\n"
+	    "drop zero lines = yes\nrules file = /etc/ipac-ng/rules.conf\n"
+	    "db host = localhost\n", &s), 0, "ipac-ng keywords");
+	ok(strstr(errbuf, ":5: ipac-ng setting 'db host' is ignored") != NULL,
+	    "db host: a warning naming the line");
+	is_str(s.rules_file, "/etc/ipac-ng/rules.conf", "rules file");
+	settings_free(&s);
+}
+
+static void
+test_errors(void)
+{
+	static const struct {
+		const char *text, *err;
+	} t[] = {
+		{ "color = blue\n", ":1: unknown setting 'color'" },
+		{ "\n\nstore\n", ":3: expected 'key = value'" },
+		{ "store = relative.db\n", ":1: store: give an absolute path" },
+		{ "backend = pf\n",
+		    ":1: backend: unknown backend 'pf' (known: nftables)" },
+		{ "table = a-b\n",
+		    ":1: table: letters, digits and '_' (at most 64)" },
+		{ "priority = 10001\n",
+		    ":1: priority: a number from -10000 to 10000" },
+		{ "priority = x\n",
+		    ":1: priority: a number from -10000 to 10000" },
+		{ "keep samples = 3 days\n", ":1: retention: a duration such "
+		    "as 14d, 52w, 1y, or 'forever'" },
+		{ "keep hourly = 12h\n", ":1: retention: at least 1d" },
+		{ "keep daily = 10d\n",
+		    ": keep daily: at least 32d (months are made from days)" },
+		{ "storage = postgre\n", ":1: storage: 'postgre' is not "
+		    "supported; the store is SQLite" },
+		{ "hostname = \"a\n", ":1: missing closing '\"'" },
+		{ "hostname = \"a\" b\n", ":1: text after the closing '\"'" },
+		{ "hostname = a|b\n", ":1: hostname: 1 to 255 characters, "
+		    "no '|'" },
+		{ "busy timeout = 2h\n",
+		    ":1: busy timeout: a duration up to 1h, e.g. 10s" },
+		{ "drop zero lines = maybe\n", ":1: drop zero lines: yes or no" },
+	};
+	struct settings s;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		is_int(load(t[i].text, &s), -1, "error %zu fails", i);
+		is_str(err(), t[i].err, "message of error %zu", i);
+	}
+	is_int(load("color = blue\nshade = red\n", &s), -1, "two errors");
+	ok(strstr(errbuf, ":2: unknown setting 'shade'") != NULL,
+	    "every error is reported, not just the first");
+}
+
+static void
+test_duration(void)
+{
+	int64_t v;
+
+	is_int(parse_duration("90", &v), 0, "plain seconds");
+	is_int(v, 90, "90 s");
+	is_int(parse_duration("5m", &v), 0, "minutes");
+	is_int(v, 300, "5m");
+	is_int(parse_duration("FOREVER", &v), 0, "forever, any case");
+	is_int(v, -1, "forever is -1");
+	is_int(parse_duration("1x", &v), -1, "unknown unit");
+	is_int(parse_duration("1dd", &v), -1, "two units");
+	is_int(parse_duration("-1d", &v), -1, "negative");
+	is_int(parse_duration("99999999999999999y", &v), -1, "too large");
+}
+
+int
+main(void)
+{
+	int fd;
+
+	if ((fd = mkstemp(file)) >= 0)
+		close(fd);
+	if ((fd = mkstemp(errfile)) >= 0)
+		close(fd);
+	test_defaults();
+	test_keys();
+	test_ipac_ng();
+	test_errors();
+	test_duration();
+	unlink(file);
+	unlink(errfile);
+	return done_testing();
+}
