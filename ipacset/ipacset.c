@@ -70,7 +70,7 @@ change(int mode, const struct settings *set, int wait, bool use_store,
     const struct backend_ops *be, const struct backend_opts *o,
     const char *conf, const struct ruleset *rs, const char *script)
 {
-	struct fetch_result res;
+	struct fetch_result res, after;
 	struct acct *a = NULL;
 	int ex = EX_OK, rc;
 
@@ -119,6 +119,12 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 	if (rc < 0) {
 		acct_abort(a);
 		return EX_KERNEL;
+	}
+	/* The counters as the change left them: new ones start now. */
+	if (mode == MODE_APPLY && acct_fetch(a, be, o, NULL, NULL, false,
+	    RUN_IPACSET | FETCH_STARTED, &after) < 0) {
+		acct_abort(a);
+		return EX_STORE;
 	}
 	if (!acct_has_store(a))
 		log_warnx("%s: the ruleset is not recorded (fetchipac cannot "

@@ -387,8 +387,6 @@ start_of_new(const struct acct *a, const struct snapshot *s)
 
 	if (s->start_hint >= a->host.last_t1)
 		return s->start_hint;
-	if (a->has_rs && a->rs.created && a->rs.applied >= a->host.last_t1)
-		return a->rs.applied;
 	if (strcmp(a->host.kboot, s->boot) != 0 &&
 	    (bt = boot_time()) > a->host.last_t1)
 		return bt;
@@ -793,17 +791,20 @@ acct_fetch(struct acct *a, const struct backend_ops *be,
 	int64_t t;
 
 	memset(res, 0, sizeof(*res));
+	t = acct_now();
 	if (take_snapshot(a, be, o, check_rs, check_script, &s) < 0)
 		return -1;
-	s.flags = flags;
+	s.flags = flags & ~FETCH_STARTED;
+	if (flags & FETCH_STARTED)
+		s.start_hint = t;
 	res->names = s.cl.n;
 	res->table = s.cl.table;
 	res->corrupt = s.problems != NULL;
 	if (s.problems && repair) {
 		log_error("ipac chains corrupted: %s; repairing from the "
 		    "ruleset", s.problems);
-		t = acct_now();
 		account(a, &s, res);
+		t = acct_now();
 		crash_point("repair");
 		if (be->apply(o, check_rs, check_script) < 0) {
 			log_error("repair failed: the kernel refused the "
@@ -814,7 +815,7 @@ acct_fetch(struct acct *a, const struct backend_ops *be,
 		/* What the repaired table counted so far, from now on. */
 		if (take_snapshot(a, be, o, NULL, NULL, &s) < 0)
 			return -1;
-		s.flags = flags | RUN_REPAIRED;
+		s.flags = (flags & ~FETCH_STARTED) | RUN_REPAIRED;
 		s.start_hint = t;
 		res->names = s.cl.n;
 	} else if (s.problems)

@@ -77,6 +77,9 @@ struct fetch_result {
 	uint64_t	bytes, packets;	/* counted since the last run */
 };
 
+/* acct_fetch() flag: the rules were just applied; new counters start now. */
+#define FETCH_STARTED	0x100
+
 /*
  * Read every counter of ours and store (or spool) the deltas.  When
  * check_script is not NULL, check the table against check_rs and

@@ -1,0 +1,147 @@
+#!/bin/sh
+test_description='fetchipac repairs what others broke, records the gap, counts on'
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-lab.sh"
+. "$TEST_DIRECTORY/lib-store.sh"
+
+lab_require
+test_require_prog sqlite3
+
+# send N: N UDP packets of 100 bytes from A to B
+send () {
+	lab_exec "$LAB_A" ipac-send -p udp -d $LAB_B4 --dport 5000 -c "$1" -l 100
+}
+
+# fetch_corrupt: fetchipac must exit 3 and say "corrupted"
+fetch_corrupt () {
+	test_expect_code_ 3 lab_exec "$LAB_R" fetchipac 2>err &&
+	grep corrupted err
+}
+
+# test_expect_code_ N cmd...: cmd must exit with status N
+test_expect_code_ () {
+	want=$1
+	shift
+	"$@"
+	got=$?
+	test $got = $want || { echo "exit status $got, wanted $want: $*"; return 1; }
+}
+
+gaps () {
+	store_q "SELECT count(*) FROM gap"
+}
+
+test_expect_success 'lab and ruleset' '
+	lab_router_setup &&
+	lab_warmup &&
+	cat >ipac.conf <<-EOF &&
+	up|in|r0|all|$LAB_A4|
+	per host|in|r0|all|$LAB_A4|
+	other|in|r0|all|198.18.1.3|
+	EOF
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	lab_exec "$LAB_R" fetchipac &&
+	lab_exec "$LAB_R" fetchipac -n &&
+	send 10 &&
+	lab_exec "$LAB_R" fetchipac &&
+	expect_stored up 10 1000 &&
+	test "$(gaps)" = 0
+'
+
+test_expect_success 'hooks flushed by another tool: repaired, gap, counting goes on' '
+	lab_exec "$LAB_R" nft flush chain inet ipac forward &&
+	test_expect_code_ 3 lab_exec "$LAB_R" fetchipac -n &&
+	send 3 &&
+	sleep 1 &&
+	fetch_corrupt &&
+	grep "chain forward has 0 rules, the config makes 2" err &&
+	grep repairing err &&
+	test "$(gaps)" = 1 &&
+	store_q "SELECT reason FROM gap" | grep "chain forward has 0 rules" &&
+	lab_exec "$LAB_R" fetchipac -n &&
+	send 7 &&
+	lab_exec "$LAB_R" fetchipac &&
+	expect_stored up 17 1700 &&
+	expect_stored "per host" 17 1700 &&
+	test "$(store_q "SELECT count(*) FROM run WHERE flags & 2")" -ge 1
+'
+
+test_expect_success 'base chain deleted: repaired' '
+	lab_exec "$LAB_R" nft delete chain inet ipac forward &&
+	sleep 1 &&
+	fetch_corrupt &&
+	grep "chain forward is missing" err &&
+	send 5 &&
+	lab_exec "$LAB_R" fetchipac &&
+	expect_stored up 22 2200
+'
+
+test_expect_success 'table deleted: repaired from the stored ruleset, counted once' '
+	send 4 &&
+	lab_exec "$LAB_R" nft delete table inet ipac &&
+	sleep 1 &&
+	fetch_corrupt &&
+	grep "table inet ipac is missing" err &&
+	lab_exec "$LAB_R" fetchipac -n &&
+	send 6 &&
+	lab_exec "$LAB_R" fetchipac &&
+	# the 4 sent before the delete were lost with the table: the gap
+	expect_stored up 28 2800 &&
+	store_consistent
+'
+
+test_expect_success 'table deleted and re-applied by ipacset: no double count, gap' '
+	send 2 &&
+	lab_exec "$LAB_R" fetchipac &&
+	expect_stored up 30 3000 &&
+	lab_exec "$LAB_R" nft delete table inet ipac &&
+	sleep 1 &&
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	store_q "SELECT reason FROM gap ORDER BY t0 DESC LIMIT 1" >reason &&
+	grep "table missing" reason &&
+	send 9 &&
+	lab_exec "$LAB_R" fetchipac &&
+	expect_stored up 39 3900 &&
+	store_q "SELECT count(*) FROM sample WHERE bytes < 0" >neg &&
+	echo 0 >zero && test_cmp zero neg
+'
+
+test_expect_success 'table replaced behind our back: counters new, gap' '
+	send 1 &&
+	lab_exec "$LAB_R" fetchipac &&
+	n=$(gaps) &&
+	lab_exec "$LAB_R" ipacset -D ipac.conf >table.nft &&
+	lab_exec "$LAB_R" nft delete table inet ipac &&
+	lab_exec "$LAB_R" nft -f table.nft &&
+	send 3 &&
+	sleep 1 &&
+	lab_exec "$LAB_R" fetchipac &&
+	expect_stored up 43 4300 &&
+	store_q "SELECT reason FROM gap ORDER BY t0 DESC LIMIT 1" >reason &&
+	grep "counters re-created" reason
+'
+
+test_expect_success 'ipacset -F removes the table on purpose: no repair, no gap' '
+	send 2 &&
+	lab_exec "$LAB_R" ipacset -F &&
+	expect_stored up 45 4500 &&
+	n=$(gaps) &&
+	sleep 1 &&
+	lab_exec "$LAB_R" fetchipac &&
+	test "$(gaps)" = "$n" &&
+	! lab_exec "$LAB_R" nft list table inet ipac 2>/dev/null
+'
+
+test_expect_success 'counters of a reload: names removed are stored first' '
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	send 5 &&
+	grep -v "^up|" ipac.conf >less.conf &&
+	lab_exec "$LAB_R" ipacset less.conf &&
+	expect_stored up 50 5000 &&
+	lab_exec "$LAB_R" fetchipac &&
+	expect_stored up 50 5000 &&
+	expect_stored "per host" 50 5000 &&
+	store_consistent
+'
+
+test_done
