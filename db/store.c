@@ -448,13 +448,20 @@ store_open(const char *path, int mode, int busy_ms, const char *zone,
 		    (unsigned)appid);
 		goto fail;
 	}
+	if (pragma_int(s, "PRAGMA user_version", &v) < 0)
+		goto fail;
+	if (v > STORE_VERSION) {
+		/* Refused before anything is written. */
+		log_error("%s: the store has schema version %d, newer than "
+		    "this program knows (%d); use a newer ipac", s->path, v,
+		    STORE_VERSION);
+		goto fail;
+	}
 	if (mode == STORE_RO) {
-		if (pragma_int(s, "PRAGMA user_version", &v) < 0)
-			goto fail;
 		if (v != STORE_VERSION) {
 			log_error("%s: schema version %d, this program reads "
-			    "%d%s", path, v, STORE_VERSION, v < STORE_VERSION ?
-			    " (run fetchipac once to migrate it)" : "");
+			    "%d (run fetchipac once to migrate it)", path, v,
+			    STORE_VERSION);
 			goto fail;
 		}
 	} else {

@@ -232,8 +232,9 @@ apply_setting(struct settings *s, const char *key, const char *v, char *buf,
 			FAIL("busy timeout: a duration up to 1h, e.g. 10s");
 		s->busy_ms = (int)secs * 1000;
 	} else if (strcmp(key, "timezone") == 0) {
-		if (!*v || strlen(v) > 200)
-			FAIL("timezone: a zone name such as Europe/Berlin");
+		if (!is_zone(v))
+			FAIL("timezone: unknown time zone '%s' (a name such as "
+			    "Europe/Berlin)", v);
 		set_str(&s->timezone, v);
 	} else if (strcmp(key, "storage") == 0) {
 		if (strcasecmp(v, "sqlite") != 0) {

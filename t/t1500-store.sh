@@ -1,0 +1,110 @@
+#!/bin/sh
+test_description='the store: migrations give db/schema.sql; newer and foreign stores are refused'
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-lab.sh"
+. "$TEST_DIRECTORY/lib-store.sh"
+
+lab_require
+test_require_prog sqlite3
+
+# schema DB: what the schema of DB is, independent of how the SQL was
+# spelt: version, application id, every table (strict, without rowid),
+# its columns, indexes and foreign keys.
+schema () {
+	sqlite3 -batch -noheader "$1" "
+		SELECT 'user_version', user_version FROM pragma_user_version;
+		SELECT 'application_id', application_id FROM pragma_application_id;
+		SELECT 'table', name, type, ncol, wr, strict FROM pragma_table_list
+			WHERE schema = 'main' AND name NOT LIKE 'sqlite_%' ORDER BY name;
+		SELECT 'column', t.name, c.cid, c.name, c.type, c.[notnull],
+			c.dflt_value, c.pk, c.hidden
+			FROM pragma_table_list t, pragma_table_xinfo(t.name) c
+			WHERE t.schema = 'main' AND t.name NOT LIKE 'sqlite_%'
+			ORDER BY t.name, c.cid;
+		SELECT 'index', t.name, i.name, i.[unique], i.origin, i.partial,
+			(SELECT group_concat(ii.name) FROM pragma_index_info(i.name) ii)
+			FROM pragma_table_list t, pragma_index_list(t.name) i
+			WHERE t.schema = 'main' AND t.name NOT LIKE 'sqlite_%'
+			ORDER BY t.name, i.name;
+		SELECT 'foreign key', t.name, f.[from], f.[table], f.[to]
+			FROM pragma_table_list t, pragma_foreign_key_list(t.name) f
+			WHERE t.schema = 'main' AND t.name NOT LIKE 'sqlite_%'
+			ORDER BY t.name, f.[from];"
+}
+
+test_expect_success 'a namespace to read (nothing of ours in it)' '
+	lab_netns_add r &&
+	R=${LAB_PREFIX}r
+'
+
+test_expect_success 'the migrations make exactly db/schema.sql' '
+	lab_exec $R fetchipac &&
+	sqlite3 reference.db <"$SRC_ROOT/db/schema.sql" &&
+	schema reference.db >expect &&
+	schema "$STORE" >actual &&
+	test_cmp expect actual &&
+	grep "^table|sample|table|4|1|1$" actual &&
+	grep "^user_version|1$" actual &&
+	test "$(store_q "PRAGMA journal_mode")" = wal &&
+	test "$(store_q "SELECT value FROM meta WHERE key = '\''timezone'\''")" = UTC
+'
+
+test_expect_success 'an empty file is made a store' '
+	: >empty.db &&
+	lab_exec $R fetchipac -d "$TRASH_DIRECTORY/empty.db" &&
+	schema empty.db >actual.empty &&
+	test_cmp expect actual.empty
+'
+
+test_expect_success '-d with a folder: ipac.db in it' '
+	mkdir data &&
+	lab_exec $R fetchipac -d "$TRASH_DIRECTORY/data" &&
+	schema data/ipac.db >actual.dir &&
+	test_cmp expect actual.dir
+'
+
+test_expect_success 'a store newer than the program is refused, untouched' '
+	cp "$STORE" newer.db &&
+	sqlite3 newer.db "PRAGMA user_version = 99" &&
+	cksum newer.db >before &&
+	test_must_fail lab_exec $R fetchipac -d "$TRASH_DIRECTORY/newer.db" 2>err &&
+	grep "newer.db: the store has schema version 99, newer than this program knows (1); use a newer ipac" err &&
+	test_must_fail lab_exec $R fetchipac -t -d "$TRASH_DIRECTORY/newer.db" 2>err &&
+	grep "newer.db: the store has schema version 99, newer than this program knows (1); use a newer ipac" err &&
+	cksum newer.db >after &&
+	test_cmp before after
+'
+
+test_expect_success 'another program'\''s database is refused, untouched' '
+	sqlite3 other.db "PRAGMA application_id = 42; CREATE TABLE t (x)" &&
+	cksum other.db >before &&
+	test_must_fail lab_exec $R fetchipac -d "$TRASH_DIRECTORY/other.db" 2>err &&
+	grep "other.db: not an ipac store" err &&
+	cksum other.db >after &&
+	test_cmp before after
+'
+
+test_expect_success 'the time zone of days and months is fixed when the store is made' '
+	printf "%s\n" "store = $TRASH_DIRECTORY/berlin.db" "timezone = Europe/Berlin" \
+		>berlin.settings &&
+	lab_exec $R fetchipac -C berlin.settings &&
+	test "$(sqlite3 berlin.db "SELECT value FROM meta WHERE key = '\''timezone'\''")" = Europe/Berlin &&
+	printf "%s\n" "store = $TRASH_DIRECTORY/berlin.db" "timezone = Asia/Tokyo" \
+		>tokyo.settings &&
+	lab_exec $R fetchipac -C tokyo.settings 2>err &&
+	grep "keeps days and months in Europe/Berlin (fixed when it was made), not Asia/Tokyo" err &&
+	printf "%s\n" "store = $TRASH_DIRECTORY/x.db" "timezone = Mars/Olympus" \
+		>mars.settings &&
+	test_must_fail lab_exec $R fetchipac -C mars.settings 2>err &&
+	grep "mars.settings:2: timezone: unknown time zone '\''Mars/Olympus'\'' (a name such as Europe/Berlin)" err &&
+	! test -e x.db
+'
+
+test_expect_success 'bad settings: file:line, nothing stored' '
+	printf "%s\n" "store = $TRASH_DIRECTORY/y.db" "keep hourly = soon" >bad.settings &&
+	test_must_fail lab_exec $R fetchipac -C bad.settings 2>err &&
+	grep "bad.settings:2: retention: a duration such as 14d, 52w, 1y, or '\''forever'\''" err &&
+	! test -e y.db
+'
+
+test_done
