@@ -1,14 +1,15 @@
 #!/bin/sh
 # demo.sh - "make demo": a router between a LAN host and an uplink host,
 # all in network namespaces made here and deleted at the end, accounted
-# by ipacset with examples/ipac.conf, with real traffic.  Touches nothing
-# outside its namespaces.
+# by ipacset with examples/ipac.conf, with real traffic, stored by
+# fetchipac into an SQLite store in a temporary folder (deleted at the
+# end too).  Touches nothing outside its namespaces and that folder.
 #
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/ipacset:$top/t/helper:$PATH
+PATH=$top/ipacset:$top/fetchipac:$top/t/helper:$PATH
 conf=$top/examples/ipac.conf
 
 if [ "$(id -u)" != 0 ]; then
@@ -18,8 +19,18 @@ fi
 
 test_atexit() { :; }	# lib-lab.sh registers its cleanup; we trap here
 . "$top/t/lib-lab.sh"
-trap 'lab_cleanup' EXIT
+work=$(mktemp -d /tmp/ipac-demo.XXXXXX)
+trap 'lab_cleanup; rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM
+
+# The settings: the store (SQLite, the default kind) in the temporary
+# folder instead of /var/lib/ipac.
+IPAC_SETTINGS=$work/ipac-settings.conf
+export IPAC_SETTINGS
+printf '%s\n' "store = $work/ipac.db" "spool fallback = $work/run-spool" \
+	"hostname = demo-router" >"$IPAC_SETTINGS"
+store=$work/ipac.db
+q() { sqlite3 -batch -header -column "$store" "$@"; }
 
 step() { printf '\n== %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
@@ -39,8 +50,15 @@ step "What would be applied (ipacset -D, first lines)"
 lab_exec "$LAB_R" ipacset -D "$conf" | sed -n '1,12p'
 echo "..."
 
-step "Apply it: one transaction"
+step "Apply it: one transaction, recorded in the store"
 run lab_exec "$LAB_R" ipacset -v "$conf"
+echo "settings: $IPAC_SETTINGS"
+cat "$IPAC_SETTINGS"
+q "SELECT id AS version, datetime(applied, 'unixepoch') AS applied, tbl,
+	created, length(script) AS script_bytes FROM ruleset"
+
+step "fetchipac: the first run"
+run lab_exec "$LAB_R" fetchipac -v
 
 step "Traffic"
 echo "A -> B: 10 UDP packets of 1000 bytes (upload, masqueraded)"
@@ -53,16 +71,43 @@ echo "A -> B over IPv6: 3 UDP packets of 200 bytes"
 lab_exec "$LAB_A" ipac-send -6 -p udp -d "$LAB_B6" --dport 5000 -c 3 -l 200
 echo "A -> router: 2 UDP packets of 100 bytes"
 lab_exec "$LAB_A" ipac-send -p udp -d "$LAB_R4A" --dport 9 -c 2 -l 100
+sleep 1
 
-step "Counters per accounting name (ipacset -L)"
+step "fetchipac stores what each name counted since the first run"
+run lab_exec "$LAB_R" fetchipac -v
+q "SELECT r.name, s.pkts, s.bytes FROM sample s JOIN rule r ON r.id = s.rule_id
+	WHERE s.t = (SELECT max(t) FROM run) ORDER BY r.name"
+
+step "Counters per accounting name in the kernel (ipacset -L): never zeroed"
 run lab_exec "$LAB_R" ipacset -L
 
-step "Reload the same config: counters stay"
+step "Traffic goes on while the rules are reloaded twice"
+lab_exec "$LAB_A" ipac-send -p udp -d "$LAB_B4" --dport 5000 -c 500 -l 1000 -i 2000 &
+sender=$!
+sleep 0.3
 run lab_exec "$LAB_R" ipacset "$conf"
-run lab_exec "$LAB_R" ipacset -L -m
+sleep 0.3
+run lab_exec "$LAB_R" ipacset "$conf"
+wait $sender
+sleep 1
+run lab_exec "$LAB_R" fetchipac -v
+q "SELECT r.name, sum(s.pkts) AS pkts, sum(s.bytes) AS bytes FROM sample s
+	JOIN rule r ON r.id = s.rule_id WHERE r.name = 'total upload'"
+echo "(up went 510 UDP packets of 1000 bytes, 5 TCP of 500, 4 pings of 84"
+echo " and 3 IPv6 packets of 200: 522 packets, 513436 bytes, each counted once)"
 
-step "Someone flushes the ruleset; --fix-chains repairs it"
-run lab_exec "$LAB_R" nft flush chain inet ipac forward
-run lab_exec "$LAB_R" ipacset --fix-chains "$conf"
+step "Someone flushes the ruleset; the next fetchipac repairs it"
+run lab_exec "$LAB_R" nft flush ruleset
+sleep 1
+printf '$ %s\n' "fetchipac"
+lab_exec "$LAB_R" fetchipac || echo "(exit status $?: corrupted, repaired)"
+q "SELECT datetime(t0, 'unixepoch') AS gap_from,
+	datetime(t1, 'unixepoch') AS gap_to, reason FROM gap"
+run lab_exec "$LAB_R" fetchipac -n && echo "fetchipac -n: all in place again"
 
-step "Done; the lab is deleted"
+step "The runs, and the one with the reloads in ipac-ng's record format"
+run lab_exec "$LAB_R" fetchipac -t
+t1=$(sqlite3 "$store" "SELECT max(t1) FROM run WHERE t1 < (SELECT max(t1) FROM run)")
+run lab_exec "$LAB_R" fetchipac -r"$t1,$((t1 + 1))"
+
+step "Done; the lab and $work are deleted"

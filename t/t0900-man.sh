@@ -17,7 +17,35 @@ test_expect_success 'ipacset.8 SYNOPSIS matches usage()' '
 		grep -q "^\.Op Fl .*$opt\|^\.Fl $opt\|Fl $opt" "$SRC_ROOT/man/ipacset.8" ||
 		{ echo "-$opt is not in ipacset.8"; return 1; }
 	done &&
-	grep -q "fix-chains" "$SRC_ROOT/man/ipacset.8"
+	grep -q "fix-chains" "$SRC_ROOT/man/ipacset.8" &&
+	for opt in C d H w
+	do
+		grep -q "Fl $opt" "$SRC_ROOT/man/ipacset.8" ||
+		{ echo "-$opt is not in ipacset.8"; return 1; }
+	done &&
+	grep -q "no-store" "$SRC_ROOT/man/ipacset.8"
+'
+
+test_expect_success 'fetchipac.8 has every option of usage()' '
+	fetchipac -h >usage &&
+	for opt in $(grep -o "\[-[A-Za-z]" usage | cut -c3 | sort -u) \
+		$(grep -o "^ *fetchipac -[a-z]" usage | sed "s/.*-//")
+	do
+		grep -q "Fl $opt" "$SRC_ROOT/man/fetchipac.8" ||
+		{ echo "-$opt is not in fetchipac.8"; return 1; }
+	done
+'
+
+test_expect_success 'ipac-settings.conf.5 has every setting' '
+	sed -n "s/.*strcmp(key, \"\([a-z ]*\)\").*/\1/p" \
+		"$SRC_ROOT/lib/settings.c" >keys &&
+	sed -n "s/^\t\"\(keep [a-z]*\)\".*/\1/p" "$SRC_ROOT/lib/settings.c" >>keys &&
+	test $(wc -l <keys) -ge 20 &&
+	while read key
+	do
+		grep -q "Cm $key\( \|$\)" "$SRC_ROOT/man/ipac-settings.conf.5" ||
+		{ echo "$key is not in ipac-settings.conf.5"; return 1; }
+	done <keys
 '
 
 test_done
