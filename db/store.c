@@ -539,6 +539,12 @@ store_zone(const struct store *s)
 }
 
 int
+store_unsafe_nosync(struct store *s)
+{
+	return exec(s, "PRAGMA synchronous = OFF");
+}
+
+int
 store_version(struct store *s)
 {
 	int v = -1;

@@ -43,6 +43,11 @@ enum store_err store_error(const struct store *);
 const char *store_path(const struct store *);
 /* The zone the store's days and months are in (meta "timezone"). */
 const char *store_zone(const struct store *);
+/*
+ * No fsync at commit: for benchmarks that simulate a year in minutes,
+ * never for real data (a crash may then lose commits).
+ */
+int	store_unsafe_nosync(struct store *);
 /* PRAGMA user_version of the file. */
 int	store_version(struct store *);
 

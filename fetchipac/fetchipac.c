@@ -190,17 +190,13 @@ list(const struct settings *set, int mode, bool machine, int64_t from,
 struct target {
 	const struct backend_ops *be;
 	struct backend_opts o;
-	bool		check;
-	struct ruleset	rs;
-	const char	*script;
+	const char	*script;	/* NULL: nothing to check */
 };
 
 static int
 target_of(const struct settings *set, const struct ruleset_rec *rec,
     struct target *tg)
 {
-	char name[64];
-
 	memset(tg, 0, sizeof(*tg));
 	tg->be = backend_find(rec ? rec->backend : set->backend);
 	tg->o.table = rec ? rec->table : set->table;
@@ -210,25 +206,12 @@ target_of(const struct settings *set, const struct ruleset_rec *rec,
 		    set->backend);
 		return -1;
 	}
-	if (rec == NULL) {
+	if (rec == NULL)
 		log_info("no ruleset recorded for host %s: reading table %s "
 		    "without checking it (run ipacset once)", set->host,
 		    tg->o.table);
-		return 0;
-	}
-	if (rec->script[0] == '\0')
-		return 0;	/* removed on purpose by ipacset -F */
-	snprintf(name, sizeof(name), "ruleset %" PRId64, rec->id);
-	log_mute(true);
-	if (conf_parse_buf(name, rec->config, strlen(rec->config),
-	    &tg->rs) < 0) {
-		log_mute(false);
-		log_warnx("%s cannot be read back; not checking", name);
-		return 0;
-	}
-	log_mute(false);
-	tg->check = true;
-	tg->script = rec->script;
+	else if (rec->script[0])
+		tg->script = rec->script;	/* else removed by ipacset -F */
 	return 0;
 }
 
@@ -257,8 +240,7 @@ check_only(const struct settings *set)
 		ex = EX_CONFIG;
 		goto out;
 	}
-	if (tg.be->read(&tg.o, tg.check ? &tg.rs : NULL, tg.script, &cl,
-	    &problems) < 0) {
+	if (tg.be->read(&tg.o, tg.script, &cl, &problems) < 0) {
 		ex = EX_KERNEL;
 		goto out;
 	}
@@ -271,7 +253,6 @@ check_only(const struct settings *set)
 	free(problems);
 	counter_list_free(&cl);
 out:
-	ruleset_free(&tg.rs);
 	if (has == 0)
 		ruleset_rec_free(&rec);
 	return ex;
@@ -291,14 +272,11 @@ fetch(const struct settings *set, int wait)
 		acct_abort(a);
 		return EX_CONFIG;
 	}
-	if (acct_fetch(a, tg.be, &tg.o, tg.check ? &tg.rs : NULL, tg.script,
-	    true, 0, &res) < 0) {
+	if (acct_fetch(a, tg.be, &tg.o, tg.script, true, 0, &res) < 0) {
 		/* Still store what the spool held. */
 		acct_close(a);
-		ruleset_free(&tg.rs);
 		return EX_KERNEL;
 	}
-	ruleset_free(&tg.rs);
 	ex = acct_close(a);
 	if (ex == EX_OK)
 		log_info("%zu names read, %" PRIu64 " bytes and %" PRIu64

@@ -44,7 +44,7 @@ list_counters(const struct backend_ops *be, const struct backend_opts *o,
 	struct counter_list cl;
 	size_t i;
 
-	if (be->read(o, NULL, NULL, &cl, NULL) < 0)
+	if (be->read(o, NULL, &cl, NULL) < 0)
 		return EX_KERNEL;
 	if (!machine)
 		printf("%12s %16s  %s\n", "pkts", "bytes", "name");
@@ -86,9 +86,9 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 		if (mode == MODE_FLUSH)
 			rc = be->flush(o);
 		else if (mode == MODE_FIX)
-			rc = backend_fix(be, o, rs, script);
+			rc = backend_fix(be, o, script);
 		else
-			rc = be->apply(o, rs, script);
+			rc = be->apply(o, script);
 		if (rc < 0)
 			return EX_KERNEL;
 		if (rc == 1)
@@ -98,8 +98,7 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 
 	if (mode == MODE_FIX) {
 		/* A fetch that checks and repairs, recording the gap. */
-		if (acct_fetch(a, be, o, rs, script, true, RUN_IPACSET,
-		    &res) < 0) {
+		if (acct_fetch(a, be, o, script, true, RUN_IPACSET, &res) < 0) {
 			acct_abort(a);
 			return EX_KERNEL;
 		}
@@ -110,18 +109,18 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 		}
 		return acct_close(a);
 	}
-	if (acct_fetch(a, be, o, NULL, NULL, false, RUN_IPACSET, &res) < 0) {
+	if (acct_fetch(a, be, o, NULL, false, RUN_IPACSET, &res) < 0) {
 		acct_abort(a);
 		return EX_KERNEL;
 	}
 	crash_point("ipacset-snapshot");
-	rc = mode == MODE_FLUSH ? be->flush(o) : be->apply(o, rs, script);
+	rc = mode == MODE_FLUSH ? be->flush(o) : be->apply(o, script);
 	if (rc < 0) {
 		acct_abort(a);
 		return EX_KERNEL;
 	}
 	/* The counters as the change left them: new ones start now. */
-	if (mode == MODE_APPLY && acct_fetch(a, be, o, NULL, NULL, false,
+	if (mode == MODE_APPLY && acct_fetch(a, be, o, NULL, false,
 	    RUN_IPACSET | FETCH_STARTED, &after) < 0) {
 		acct_abort(a);
 		return EX_STORE;

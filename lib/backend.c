@@ -42,17 +42,17 @@ counter_list_free(struct counter_list *cl)
 
 int
 backend_fix(const struct backend_ops *be, const struct backend_opts *o,
-    const struct ruleset *rs, const char *script)
+    const char *script)
 {
 	struct counter_list cl;
 	char *problems = NULL;
 
-	if (be->read(o, rs, script, &cl, &problems) < 0)
+	if (be->read(o, script, &cl, &problems) < 0)
 		return -1;
 	counter_list_free(&cl);
 	if (problems == NULL)
 		return 0;
 	log_warnx("%s; repairing", problems);
 	free(problems);
-	return be->apply(o, rs, script) < 0 ? -1 : 1;
+	return be->apply(o, script) < 0 ? -1 : 1;
 }

@@ -329,10 +329,11 @@ expire(struct acct *a, int64_t now)
 
 /*
  * Close every bucket that ends at or before the bucket of t: hours and
- * days from the samples, months from the days.
+ * days from the samples, months from the days.  Retention counts back
+ * from now, the time of the snapshot.
  */
 static int
-close_buckets(struct acct *a, int64_t t)
+close_buckets(struct acct *a, int64_t t, int64_t now)
 {
 	struct host_state *h = &a->host;
 	bool closed = false;
@@ -356,7 +357,7 @@ close_buckets(struct acct *a, int64_t t)
 		h->done[r] = b;
 		closed = true;
 	}
-	return closed ? expire(a, acct_now()) : 0;
+	return closed ? expire(a, now) : 0;
 }
 
 /* ---- accounting a snapshot ---- */
@@ -472,6 +473,14 @@ store_snapshot(struct acct *a, const struct snapshot *s,
 		log_debug("snapshot %" PRId64 " is stored already", s->key);
 		return 0;
 	}
+	for (i = 1; i < s->cl.n; i++)
+		if (strcmp(s->cl.c[i - 1].name, s->cl.c[i].name) >= 0) {
+			log_error("snapshot %" PRId64 ": counters not sorted by "
+			    "name, or one twice ('%s')", s->key,
+			    s->cl.c[i].name);
+			return -1;
+		}
+	i = 0;
 	if (interval(a, s, &run, &merge) < 0)
 		return -1;
 	same = same_kernel(h, s);
@@ -546,7 +555,7 @@ store_snapshot(struct acct *a, const struct snapshot *s,
 	h->last_t = run.t;
 	h->last_t1 = run.t1;
 	h->last_snap = s->key;
-	if (close_buckets(a, run.t) < 0 || store_host_save(a->st, h) < 0)
+	if (close_buckets(a, run.t, s->t) < 0 || store_host_save(a->st, h) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -751,13 +760,12 @@ keep_pending(struct acct *a, struct snapshot *s)
 
 static int
 take_snapshot(struct acct *a, const struct backend_ops *be,
-    const struct backend_opts *o, const struct ruleset *rs,
-    const char *script, struct snapshot *s)
+    const struct backend_opts *o, const char *script, struct snapshot *s)
 {
 	snapshot_init(s);
 	s->host = xstrdup(a->set->host);
 	kernel_identity(s->boot, &s->netns);
-	if (be->read(o, rs, script, &s->cl, &s->problems) < 0) {
+	if (be->read(o, script, &s->cl, &s->problems) < 0) {
 		snapshot_free(s);
 		return -1;
 	}
@@ -783,16 +791,15 @@ account(struct acct *a, struct snapshot *s, struct fetch_result *res)
 
 int
 acct_fetch(struct acct *a, const struct backend_ops *be,
-    const struct backend_opts *o, const struct ruleset *check_rs,
-    const char *check_script, bool repair, int flags,
-    struct fetch_result *res)
+    const struct backend_opts *o, const char *script, bool repair,
+    int flags, struct fetch_result *res)
 {
 	struct snapshot s;
 	int64_t t;
 
 	memset(res, 0, sizeof(*res));
 	t = acct_now();
-	if (take_snapshot(a, be, o, check_rs, check_script, &s) < 0)
+	if (take_snapshot(a, be, o, script, &s) < 0)
 		return -1;
 	s.flags = flags & ~FETCH_STARTED;
 	if (flags & FETCH_STARTED)
@@ -806,14 +813,14 @@ acct_fetch(struct acct *a, const struct backend_ops *be,
 		account(a, &s, res);
 		t = acct_now();
 		crash_point("repair");
-		if (be->apply(o, check_rs, check_script) < 0) {
+		if (be->apply(o, script) < 0) {
 			log_error("repair failed: the kernel refused the "
 			    "ruleset");
 			return -1;
 		}
 		res->repaired = true;
 		/* What the repaired table counted so far, from now on. */
-		if (take_snapshot(a, be, o, NULL, NULL, &s) < 0)
+		if (take_snapshot(a, be, o, NULL, &s) < 0)
 			return -1;
 		s.flags = (flags & ~FETCH_STARTED) | RUN_REPAIRED;
 		s.start_hint = t;

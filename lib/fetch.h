@@ -82,15 +82,14 @@ struct fetch_result {
 
 /*
  * Read every counter of ours and store (or spool) the deltas.  When
- * check_script is not NULL, check the table against check_rs and
- * check_script first; with repair, re-apply it when something is
- * missing (the gap is recorded).  flags: RUN_* for the run row.  0, or
- * -1 when the kernel could not be read (reported).
+ * script is not NULL, check the table against it first; with repair,
+ * apply it again when something is missing (the gap is recorded).
+ * flags: RUN_* for the run row, FETCH_STARTED.  0, or -1 when the
+ * kernel could not be read or refused the repair (reported).
  */
 int	acct_fetch(struct acct *, const struct backend_ops *,
-	    const struct backend_opts *, const struct ruleset *check_rs,
-	    const char *check_script, bool repair, int flags,
-	    struct fetch_result *);
+	    const struct backend_opts *, const char *script, bool repair,
+	    int flags, struct fetch_result *);
 /* Record the ruleset ipacset applied (in the same transaction). */
 int	acct_record(struct acct *, const struct backend_opts *,
 	    const char *backend, const char *source, const struct ruleset *rs,

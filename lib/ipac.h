@@ -155,23 +155,21 @@ struct backend_ops {
 		    struct strbuf *out);
 	/*
 	 * Replace our rules by the rendered script atomically, keeping the
-	 * counters of the names rs still has; 0 or -1 (nothing changed).
+	 * counters of the names it still has; 0 or -1 (nothing changed).
 	 */
-	int	(*apply)(const struct backend_opts *, const struct ruleset *rs,
-		    const char *script);
+	int	(*apply)(const struct backend_opts *, const char *script);
 	/* Remove everything of ours; 0 also when there was nothing. */
 	int	(*flush)(const struct backend_opts *);
 	/*
 	 * Read every counter of ours (the table may be missing: then
 	 * none, and cl->table is false), in as few kernel dumps as it
-	 * can.  When script is not NULL, also check table, chains, hooks
-	 * and rules against rs and script: each difference is logged and
-	 * described in *problems (NULL: none), which the caller frees.
-	 * 0, or -1 when the kernel could not be read.
+	 * can.  When script is not NULL, also check table, chains, hooks,
+	 * rules and counters against it: the differences are described
+	 * in *problems (NULL: none), which the caller frees.  0, or -1
+	 * when the kernel could not be read.
 	 */
-	int	(*read)(const struct backend_opts *, const struct ruleset *rs,
-		    const char *script, struct counter_list *cl,
-		    char **problems);
+	int	(*read)(const struct backend_opts *, const char *script,
+		    struct counter_list *cl, char **problems);
 };
 
 const struct backend_ops *backend_find(const char *name);
@@ -182,7 +180,7 @@ void	counter_list_free(struct counter_list *);
  * was in place, 1 repaired, -1 error.
  */
 int	backend_fix(const struct backend_ops *, const struct backend_opts *,
-	    const struct ruleset *rs, const char *script);
+	    const char *script);
 
 extern const struct backend_ops nft_backend;
 
@@ -257,7 +255,7 @@ void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	log_error_count(void);
-/* Suppress warnings while true (re-parsing what was checked before). */
+/* Suppress warnings while true (-q). */
 void	log_mute(bool);
 
 /* util.c */

@@ -125,16 +125,33 @@ str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The counter object names of rs, sorted for bsearch(); free with free(). */
+/*
+ * The counter objects the script declares, sorted for bsearch(); *n of
+ * them, free with strv_free().  The script is ours: a declaration is
+ * exactly a line "\tcounter NAME {".
+ */
 static char **
-wanted_objects(const struct ruleset *rs)
+script_counters(const char *script, size_t *n)
 {
-	char **v = xcalloc(rs->nnames, sizeof *v);
-	size_t i;
+	char **v = NULL;
+	size_t cap = 0;
+	const char *p, *end;
 
-	for (i = 0; i < rs->nnames; i++)
-		v[i] = obj_name_encode(rs->names[i]);
-	qsort(v, rs->nnames, sizeof *v, str_cmp);
+	*n = 0;
+	for (p = script; (p = strstr(p, "\n\tcounter ")) != NULL; p = end) {
+		p += strlen("\n\tcounter ");
+		if ((end = strchr(p, '\n')) == NULL)
+			break;
+		if (end - p < 3 || memcmp(end - 2, " {", 2) != 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 256;
+			v = xrealloc(v, cap, sizeof(*v));
+		}
+		v[(*n)++] = xstrndup(p, (size_t)(end - 2 - p));
+	}
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), str_cmp);
 	return v;
 }
 
@@ -1065,18 +1082,17 @@ is_kept_chain(const struct backend_opts *o, const struct table_state *ts,
  * so every packet is counted exactly once through a reload.
  */
 static int
-nft_apply(const struct backend_opts *o, const struct ruleset *rs,
-    const char *script)
+nft_apply(const struct backend_opts *o, const char *script)
 {
 	struct table_state ts;
 	struct strbuf sb;
 	char **wanted;
-	size_t i;
+	size_t i, nwanted;
 	int rc;
 
 	if (read_state(o, &ts, READ_SETS) < 0)
 		return -1;
-	wanted = wanted_objects(rs);
+	wanted = script_counters(script, &nwanted);
 	sb_init(&sb);
 	if (ts.exists) {
 		sb_printf(&sb, "flush table inet %s\n", o->table);
@@ -1103,7 +1119,7 @@ nft_apply(const struct backend_opts *o, const struct ruleset *rs,
 				    o->table, nm);
 				break;
 			case 'o':
-				if (!is_wanted(wanted, rs->nnames, nm))
+				if (!is_wanted(wanted, nwanted, nm))
 					sb_printf(&sb, "delete counter inet "
 					    "%s %s\n", o->table, nm);
 				break;
@@ -1114,7 +1130,7 @@ nft_apply(const struct backend_opts *o, const struct ruleset *rs,
 	log_debug("transaction:\n%s", sb.buf);
 	rc = run_script(sb.buf);
 	sb_free(&sb);
-	strv_free(wanted, rs->nnames);
+	strv_free(wanted, nwanted);
 	table_state_free(&ts);
 	return rc;
 }
@@ -1172,10 +1188,10 @@ script_rules(const char *script, const char *name)
  */
 static void
 check_table(const struct backend_opts *o, const struct table_state *ts,
-    const struct ruleset *rs, const char *script, struct strbuf *sb)
+    const char *script, struct strbuf *sb)
 {
 	char **wanted;
-	size_t c, i, c_found = 0;
+	size_t c, i, c_found = 0, nwanted;
 
 #define PROBLEM(...) do {						\
 		if (sb->len)						\
@@ -1207,16 +1223,16 @@ check_table(const struct backend_opts *o, const struct table_state *ts,
 			PROBLEM("chain %s has %zu rules, the config makes %zu",
 			    chains[c].name, k->nrules, wr);
 	}
-	/* Every counter the config wants, each looked up once. */
-	wanted = wanted_objects(rs);
+	/* Every counter the script declares, each looked up once. */
+	wanted = script_counters(script, &nwanted);
 	for (i = 0; i < ts->n; i++)
 		if (ts->o[i].kind == 'o' &&
-		    is_wanted(wanted, rs->nnames, ts->o[i].name))
+		    is_wanted(wanted, nwanted, ts->o[i].name))
 			c_found++;
-	if (c_found != rs->nnames)
-		PROBLEM("%zu of %zu counters are missing", rs->nnames - c_found,
-		    rs->nnames);
-	strv_free(wanted, rs->nnames);
+	if (c_found != nwanted)
+		PROBLEM("%zu of %zu counters are missing", nwanted - c_found,
+		    nwanted);
+	strv_free(wanted, nwanted);
 #undef PROBLEM
 }
 
@@ -1225,8 +1241,8 @@ check_table(const struct backend_opts *o, const struct table_state *ts,
  * rules around it: four dumps in all, whatever the number of counters.
  */
 static int
-nft_read(const struct backend_opts *o, const struct ruleset *rs,
-    const char *script, struct counter_list *cl, char **problems)
+nft_read(const struct backend_opts *o, const char *script,
+    struct counter_list *cl, char **problems)
 {
 	struct table_state ts;
 	size_t i, cap = 0;
@@ -1261,7 +1277,7 @@ nft_read(const struct backend_opts *o, const struct ruleset *rs,
 		struct strbuf sb;
 
 		sb_init(&sb);
-		check_table(o, &ts, rs, script, &sb);
+		check_table(o, &ts, script, &sb);
 		if (sb.len)
 			*problems = sb.buf;
 		else

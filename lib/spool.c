@@ -32,6 +32,8 @@
 #include "fetch.h"
 
 #define SPOOL_MAGIC	"ipac-snapshot 1"
+
+static int	counter_cmp(const void *, const void *);
 #define SPOOL_SUFFIX	".snap"
 
 static int
@@ -265,7 +267,19 @@ spool_read(const char *path, struct snapshot *s)
 		snapshot_free(s);
 		return -1;
 	}
+	/* Storing wants them by name (a file may have been edited). */
+	if (s->cl.n > 1)
+		qsort(s->cl.c, s->cl.n, sizeof(*s->cl.c), counter_cmp);
 	return 0;
+}
+
+
+
+static int
+counter_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct counter *)a)->name,
+	    ((const struct counter *)b)->name);
 }
 
 static int

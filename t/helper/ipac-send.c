@@ -4,11 +4,12 @@
  *
  *	ipac-send [-4|-6] -p udp|tcp|icmp [-s SRC] -d DST [--sport N]
  *	    [--dport N] [-t ICMPTYPE] [-c COUNT] [-l IPLEN] [-i INTERVAL_US]
- *	    [--no-hdrincl] [-v]
+ *	    [--spread N] [--no-hdrincl] [-v]
  *
  * Defaults: the family of DST, the source the kernel would choose for DST,
  * ports 40000 -> 5000, ICMP echo request (id = pid, seq = 1, 2, ...),
- * COUNT 1, IPLEN 100, no pause.  TCP segments carry ACK|PSH, seq
+ * COUNT 1, IPLEN 100, no pause.  --spread N (IPv4) sends packet k to DST + k
+ * mod N: one packet to each of N addresses with -c N, for benchmarks.  TCP segments carry ACK|PSH, seq
  * 0x49504143, ack 1, no options.  --no-hdrincl makes the kernel write the
  * IPv6 header (the fallback), to test that path.  Silent on success
  * unless -v; on error a message on stderr and exit status 1.
@@ -69,6 +70,7 @@ struct opts {
 	unsigned long	 count;
 	unsigned long	 iplen;
 	unsigned long	 interval_us;
+	unsigned long	 spread;		/* addresses DST + 0 .. N-1 */
 	int		 verbose;
 	int		 no_hdrincl;
 };
@@ -87,7 +89,7 @@ usage(int status)
 	    "usage: %s [-4|-6] -p udp|tcp|icmp [-s SRC] -d DST [--sport N] "
 	    "[--dport N]\n"
 	    "       [-t ICMPTYPE] [-c COUNT] [-l IPLEN] [-i INTERVAL_US] "
-	    "[--no-hdrincl] [-v]\n", progname);
+	    "[--spread N]\n       [--no-hdrincl] [-v]\n", progname);
 	exit(status);
 }
 
@@ -407,11 +409,12 @@ send_one(int fd, const void *buf, size_t len, const struct sockaddr *sa,
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_SPORT = 256, OPT_DPORT, OPT_NOHDRINCL };
+	enum { OPT_SPORT = 256, OPT_DPORT, OPT_NOHDRINCL, OPT_SPREAD };
 	static const struct option longopts[] = {
 		{ "sport",	required_argument, NULL, OPT_SPORT },
 		{ "dport",	required_argument, NULL, OPT_DPORT },
 		{ "no-hdrincl",	no_argument,	   NULL, OPT_NOHDRINCL },
+		{ "spread",	required_argument, NULL, OPT_SPREAD },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -486,6 +489,9 @@ main(int argc, char *argv[])
 		case OPT_NOHDRINCL:
 			o.no_hdrincl = 1;
 			break;
+		case OPT_SPREAD:
+			o.spread = parse_num(optarg, "spread", 1, 1UL << 24);
+			break;
 		case 'h':
 			usage(0);
 		default:
@@ -517,6 +523,8 @@ main(int argc, char *argv[])
 		    "ICMP", hlen);
 	if (o.iplen > MAX_IPLEN + (o.family == AF_INET6 ? IP6_HLEN : 0))
 		die("-l %lu: too large", o.iplen);
+	if (o.spread && o.family != AF_INET)
+		die("--spread: IPv4 only");
 	if ((pkt = malloc(o.iplen)) == NULL)
 		die("malloc: %s", strerror(errno));
 
@@ -540,6 +548,14 @@ main(int argc, char *argv[])
 	for (seq = 0; seq < o.count; seq++) {
 		if (seq && o.interval_us)
 			sleep_us(o.interval_us);
+		if (o.spread) {
+			union addr d0;
+
+			inet_pton(AF_INET, o.dst, &d0);
+			dst.v4.s_addr = htonl(ntohl(d0.v4.s_addr) +
+			    (uint32_t)(seq % o.spread));
+			((struct sockaddr_in *)&ss)->sin_addr = dst.v4;
+		}
 		if (o.family == AF_INET)
 			build_ip4(&o, &src, &dst, pkt, seq);
 		else
