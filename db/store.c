@@ -290,6 +290,38 @@ done(struct store *s, sqlite3_stmt *q, const char *what)
 	return 0;
 }
 
+/*
+ * Step a statement that returns rows, handing each to each(q, ctx) until
+ * it returns non-zero; 0, or -1 when each stopped or on an error.
+ */
+static int
+each_row(struct store *s, sqlite3_stmt *q, int (*each)(sqlite3_stmt *,
+    void *), void *ctx, const char *what)
+{
+	int rc, cb = 0;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if ((cb = each(q, ctx)) != 0)
+			break;
+	sqlite3_reset(q);
+	if (cb != 0)
+		return -1;
+	if (rc != SQLITE_DONE)
+		return fail(s, "%s", what);
+	return 0;
+}
+
+/* A caller's callback and its context, for the adapters of each_row(). */
+struct cb {
+	union {
+		row_fn		row;
+		run_fn		run;
+		named_fn	named;
+		gap_fn		gap;
+	}	fn;
+	void	*ctx;
+};
+
 static int64_t
 clamp(uint64_t v)
 {
@@ -877,31 +909,30 @@ res_stmt(int res, int sample, int hour, int day, int month)
 	}
 }
 
+static int
+row_each(sqlite3_stmt *q, void *ctx)
+{
+	struct cb *c = ctx;
+
+	return c->fn.row(c->ctx, sqlite3_column_int64(q, 0),
+	    sqlite3_column_int64(q, 1), (uint64_t)sqlite3_column_int64(q, 2),
+	    (uint64_t)sqlite3_column_int64(q, 3));
+}
+
 int
 store_rows(struct store *s, int res, int64_t host_id, int64_t from,
     int64_t to, row_fn fn, void *ctx)
 {
 	sqlite3_stmt *q = stmt(s, res_stmt(res, ST_ROWS_SAMPLE, ST_ROWS_HOUR,
 	    ST_ROWS_DAY, ST_ROWS_MONTH));
-	int rc, cb = 0;
+	struct cb c = { .fn.row = fn, .ctx = ctx };
 
 	if (q == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, host_id);
 	sqlite3_bind_int64(q, 2, from);
 	sqlite3_bind_int64(q, 3, to);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		if ((cb = fn(ctx, sqlite3_column_int64(q, 0),
-		    sqlite3_column_int64(q, 1),
-		    (uint64_t)sqlite3_column_int64(q, 2),
-		    (uint64_t)sqlite3_column_int64(q, 3))) != 0)
-			break;
-	sqlite3_reset(q);
-	if (cb != 0)
-		return -1;
-	if (rc != SQLITE_DONE)
-		return fail(s, "read rows");
-	return 0;
+	return each_row(s, q, row_each, &c, "read rows");
 }
 
 int
@@ -1025,30 +1056,29 @@ col_run(sqlite3_stmt *q, struct run *r)
 	r->flags = sqlite3_column_int(q, 4);
 }
 
+static int
+run_each(sqlite3_stmt *q, void *ctx)
+{
+	struct cb *c = ctx;
+	struct run r;
+
+	col_run(q, &r);
+	return c->fn.run(c->ctx, &r);
+}
+
 int
 store_runs(struct store *s, int64_t host_id, int64_t from, int64_t to,
     run_fn fn, void *ctx)
 {
 	sqlite3_stmt *q = stmt(s, ST_RUNS);
-	struct run r;
-	int rc, cb = 0;
+	struct cb c = { .fn.run = fn, .ctx = ctx };
 
 	if (q == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, host_id);
 	sqlite3_bind_int64(q, 2, from);
 	sqlite3_bind_int64(q, 3, to);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		col_run(q, &r);
-		if ((cb = fn(ctx, &r)) != 0)
-			break;
-	}
-	sqlite3_reset(q);
-	if (cb != 0)
-		return -1;
-	if (rc != SQLITE_DONE)
-		return fail(s, "read runs");
-	return 0;
+	return each_row(s, q, run_each, &c, "read runs");
 }
 
 static int
@@ -1083,28 +1113,38 @@ store_run_around(struct store *s, int64_t host_id, int64_t from, int64_t to,
 	return one_run(s, ST_RUN_AFTER, host_id, to, after, has_after);
 }
 
+static int
+named_each(sqlite3_stmt *q, void *ctx)
+{
+	struct cb *c = ctx;
+
+	return c->fn.named(c->ctx, (const char *)sqlite3_column_text(q,
+	    0), (uint64_t)sqlite3_column_int64(q, 1),
+	    (uint64_t)sqlite3_column_int64(q, 2));
+}
+
 int
 store_run_samples(struct store *s, int64_t host_id, int64_t t, named_fn fn,
     void *ctx)
 {
 	sqlite3_stmt *q = stmt(s, ST_RUN_SAMPLES);
-	int rc, cb = 0;
+	struct cb c = { .fn.named = fn, .ctx = ctx };
 
 	if (q == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, host_id);
 	sqlite3_bind_int64(q, 2, t);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		if ((cb = fn(ctx, (const char *)sqlite3_column_text(q, 0),
-		    (uint64_t)sqlite3_column_int64(q, 1),
-		    (uint64_t)sqlite3_column_int64(q, 2))) != 0)
-			break;
-	sqlite3_reset(q);
-	if (cb != 0)
-		return -1;
-	if (rc != SQLITE_DONE)
-		return fail(s, "read samples");
-	return 0;
+	return each_row(s, q, named_each, &c, "read samples");
+}
+
+static int
+gap_each(sqlite3_stmt *q, void *ctx)
+{
+	struct cb *c = ctx;
+
+	return c->fn.gap(c->ctx, sqlite3_column_int64(q, 0),
+	    sqlite3_column_int64(q, 1), (const char *)sqlite3_column_text(q,
+	    2));
 }
 
 int
@@ -1112,24 +1152,14 @@ store_gaps(struct store *s, int64_t host_id, int64_t from, int64_t to,
     gap_fn fn, void *ctx)
 {
 	sqlite3_stmt *q = stmt(s, ST_GAPS);
-	int rc, cb = 0;
+	struct cb c = { .fn.gap = fn, .ctx = ctx };
 
 	if (q == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, host_id);
 	sqlite3_bind_int64(q, 2, from);
 	sqlite3_bind_int64(q, 3, to);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		if ((cb = fn(ctx, sqlite3_column_int64(q, 0),
-		    sqlite3_column_int64(q, 1),
-		    (const char *)sqlite3_column_text(q, 2))) != 0)
-			break;
-	sqlite3_reset(q);
-	if (cb != 0)
-		return -1;
-	if (rc != SQLITE_DONE)
-		return fail(s, "read gaps");
-	return 0;
+	return each_row(s, q, gap_each, &c, "read gaps");
 }
 
 int

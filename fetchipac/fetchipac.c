@@ -312,8 +312,6 @@ run(int argc, char *argv[])
 	int ch, mode = MODE_FETCH, nmodes = 0, wait = 30, ex;
 	bool machine = false, quiet = false;
 	int64_t from, to;
-	char *end;
-	long l;
 
 	log_init(argv[0]);
 	while ((ch = getopt_long(argc, argv, "C:d:H:hmnqr::t::vVw:", longopts,
@@ -351,15 +349,8 @@ run(int argc, char *argv[])
 			printf("fetchipac %s\n", IPAC_VERSION);
 			return EX_OK;
 		case 'w':
-			errno = 0;
-			l = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || l < 0 ||
-			    l > 86400) {
-				log_error("-w '%s': seconds from 0 to 86400",
-				    optarg);
+			if (parse_wait(optarg, &wait) < 0)
 				return EX_CONFIG;
-			}
-			wait = (int)l;
 			break;
 		case 'h':
 			usage(EX_OK);
@@ -404,16 +395,8 @@ run(int argc, char *argv[])
 	return ex;
 }
 
-/* Output that did not reach its file is a failure, not a success. */
 int
 main(int argc, char *argv[])
 {
-	int ex = run(argc, argv);
-
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		log_error("standard output: %s", strerror(errno ? errno : EIO));
-		if (ex == EX_OK)
-			ex = EX_CONFIG;
-	}
-	return ex;
+	return stdout_status(run(argc, argv));
 }

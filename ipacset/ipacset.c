@@ -167,7 +167,7 @@ run(int argc, char *argv[])
 	bool machine = false, use_store = true, has_prio = false;
 	int ch, mode = MODE_APPLY, nmodes = 0, rc, wait = 30;
 	char *end;
-	long prio = 0, l;
+	long prio = 0;
 
 	log_init(argv[0]);
 	while ((ch = getopt_long(argc, argv, "b:C:c:Dd:FhH:LmnP:T:vVw:",
@@ -236,15 +236,8 @@ run(int argc, char *argv[])
 			printf("ipacset %s\n", IPAC_VERSION);
 			return EX_OK;
 		case 'w':
-			errno = 0;
-			l = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || l < 0 ||
-			    l > 86400) {
-				log_error("-w '%s': seconds from 0 to 86400",
-				    optarg);
+			if (parse_wait(optarg, &wait) < 0)
 				return EX_CONFIG;
-			}
-			wait = (int)l;
 			break;
 		case 'X':
 			mode = MODE_FIX;
@@ -333,16 +326,8 @@ out_set:
 	return rc;
 }
 
-/* Output that did not reach its file is a failure, not a success. */
 int
 main(int argc, char *argv[])
 {
-	int rc = run(argc, argv);
-
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		log_error("standard output: %s", strerror(errno ? errno : EIO));
-		if (rc == EX_OK)
-			rc = EX_CONFIG;
-	}
-	return rc;
+	return stdout_status(run(argc, argv));
 }

@@ -266,6 +266,14 @@ void	*xrealloc(void *, size_t, size_t);
 char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 
+/* -w SECONDS: 0 to 86400 into *secs; 0, or -1 with a message. */
+int	parse_wait(const char *arg, int *secs);
+/*
+ * The end of main(): output that did not reach its file is a failure,
+ * not a success (status 1 instead of 0); returns the exit status.
+ */
+int	stdout_status(int ex);
+
 /* A growing string buffer. */
 struct strbuf {
 	char	*buf;

@@ -212,7 +212,7 @@ apply_setting(struct settings *s, const char *key, const char *v, char *buf,
 	} else if (strcmp(key, "backend") == 0 ||
 	    strcmp(key, "account agent") == 0) {
 		if (backend_find(v) == NULL) {
-			FAIL("%s: unknown backend '%s' (known: nftables)",
+			FAIL("%.40s: unknown backend '%.200s' (known: nftables)",
 			    key, v);
 		}
 		set_str(&s->backend, v);
@@ -233,12 +233,12 @@ apply_setting(struct settings *s, const char *key, const char *v, char *buf,
 		s->busy_ms = (int)secs * 1000;
 	} else if (strcmp(key, "timezone") == 0) {
 		if (!is_zone(v))
-			FAIL("timezone: unknown time zone '%s' (a name such as "
+			FAIL("timezone: unknown time zone '%.200s' (a name such as "
 			    "Europe/Berlin)", v);
 		set_str(&s->timezone, v);
 	} else if (strcmp(key, "storage") == 0) {
 		if (strcasecmp(v, "sqlite") != 0) {
-			FAIL("storage: '%s' is not supported; the store is "
+			FAIL("storage: '%.200s' is not supported; the store is "
 			    "SQLite", v);
 		}
 	} else if (strcmp(key, "drop zero lines") == 0) {
@@ -250,14 +250,14 @@ apply_setting(struct settings *s, const char *key, const char *v, char *buf,
 	    strcmp(key, "auth host") == 0 || strcmp(key, "db host") == 0 ||
 	    strcmp(key, "db port") == 0 || strcmp(key, "db name") == 0 ||
 	    strcmp(key, "db user") == 0 || strcmp(key, "db pass") == 0) {
-		snprintf(buf, len, "ipac-ng setting '%s' is ignored", key);
+		snprintf(buf, len, "ipac-ng setting '%.200s' is ignored", key);
 		return 1;
 	} else {
 		for (r = 0; r < RES_MAX; r++)
 			if (strcmp(key, res_key[r]) == 0)
 				break;
 		if (r == RES_MAX) {
-			FAIL("unknown setting '%s'", key);
+			FAIL("unknown setting '%.200s'", key);
 		}
 		if (parse_duration(v, &secs) < 0)
 			FAIL("retention: a duration such as 14d, 52w, 1y, "

@@ -3,6 +3,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -191,4 +192,31 @@ strtab_free(struct strtab *t)
 	free(t->v);
 	free(t->slot);
 	memset(t, 0, sizeof(*t));
+}
+
+int
+parse_wait(const char *arg, int *secs)
+{
+	char *end;
+	long l;
+
+	errno = 0;
+	l = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || l < 0 || l > 86400) {
+		log_error("-w '%s': seconds from 0 to 86400", arg);
+		return -1;
+	}
+	*secs = (int)l;
+	return 0;
+}
+
+int
+stdout_status(int ex)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		log_error("standard output: %s", strerror(errno ? errno : EIO));
+		if (ex == 0)
+			ex = 1;
+	}
+	return ex;
 }

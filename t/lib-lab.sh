@@ -406,6 +406,24 @@ lab_hosts () {
 		>"/etc/netns/$lab_ns_/resolv.conf"
 }
 
+# lab_reference ns MATCH...: a reference counter in ns, table "inet ref",
+# counting the forwarded packets that MATCH (nft words), in a table no
+# test reloads: what really passed, to compare ipac with.
+lab_reference () {
+	lab_ref_ns_=$1
+	shift
+	printf "%s\n" "table inet ref {" "counter seen { }" \
+		"chain forward_ref { type filter hook forward priority 50;" \
+		"$* counter name seen" "}" "}" |
+	lab_exec "$lab_ref_ns_" nft -f -
+}
+
+# lab_reference_read ns: "PACKETS BYTES" of the reference counter.
+lab_reference_read () {
+	lab_exec "$1" nft list counter inet ref seen |
+	awk '/packets/ { print $2, $4 }'
+}
+
 # lab_counted ns NAME: "PACKETS BYTES" of ipac accounting name NAME in ns,
 # from ipacset -L -m (exact name match), or "missing".
 lab_counted () {

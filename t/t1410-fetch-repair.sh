@@ -14,17 +14,8 @@ send () {
 
 # fetch_corrupt: fetchipac must exit 3 and say "corrupted"
 fetch_corrupt () {
-	test_expect_code_ 3 lab_exec "$LAB_R" fetchipac 2>err &&
+	test_expect_code 3 lab_exec "$LAB_R" fetchipac 2>err &&
 	grep corrupted err
-}
-
-# test_expect_code_ N cmd...: cmd must exit with status N
-test_expect_code_ () {
-	want=$1
-	shift
-	"$@"
-	got=$?
-	test $got = $want || { echo "exit status $got, wanted $want: $*"; return 1; }
 }
 
 gaps () {
@@ -50,7 +41,7 @@ test_expect_success 'lab and ruleset' '
 
 test_expect_success 'hooks flushed by another tool: repaired, gap, counting goes on' '
 	lab_exec "$LAB_R" nft flush chain inet ipac forward &&
-	test_expect_code_ 3 lab_exec "$LAB_R" fetchipac -n &&
+	test_expect_code 3 lab_exec "$LAB_R" fetchipac -n &&
 	send 3 &&
 	sleep 1 &&
 	fetch_corrupt &&

@@ -7,14 +7,6 @@ test_description='a busy, full or read-only store loses nothing; one fetchipac a
 lab_require
 test_require_prog sqlite3 flock unshare mount
 
-test_expect_code_ () {
-	want=$1
-	shift
-	"$@"
-	got=$?
-	test $got = $want || { echo "exit status $got, wanted $want: $*"; return 1; }
-}
-
 SENT=0
 send () {
 	lab_exec "$LAB_A" ipac-send -p udp -d $LAB_B4 --dport 5000 -c "$1" -l 100 &&
@@ -43,7 +35,7 @@ test_expect_success 'store write-locked for 4 fetch intervals while traffic flow
 	for i in 1 2 3 4
 	do
 		sleep 1 &&
-		test_expect_code_ 4 lab_exec "$LAB_R" fetchipac -C quick.settings \
+		test_expect_code 4 lab_exec "$LAB_R" fetchipac -C quick.settings \
 			2>err.$i &&
 		grep "spooled" err.$i || return 1
 	done &&
@@ -77,7 +69,7 @@ test_expect_success 'another fetchipac holds the lock past -w: a clear message, 
 	{ flock "$STORE.lock" sleep 3 & } &&
 	sleep 0.3 &&
 	send 2 &&
-	test_expect_code_ 5 lab_exec "$LAB_R" fetchipac -w 1 2>err &&
+	test_expect_code 5 lab_exec "$LAB_R" fetchipac -w 1 2>err &&
 	grep "another fetchipac (or ipacset) is still running after 1 s" err &&
 	wait &&
 	lab_exec "$LAB_R" fetchipac &&

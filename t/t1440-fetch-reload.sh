@@ -17,17 +17,8 @@ test_expect_success 'lab, two configs, a reference that is never reloaded' '
 		"per host|in|r0|all|$LAB_A4|" "newcomer|both||all||" >b.conf &&
 	lab_exec "$LAB_R" ipacset a.conf &&
 	lab_exec "$LAB_R" fetchipac &&
-	printf "%s\n" "table inet ref {" "counter seen { }" \
-		"chain forward_ref { type filter hook forward priority 50;" \
-		"ip saddr $LAB_A4 udp dport 5000 counter name seen" "}" "}" >ref.nft &&
-	lab_exec "$LAB_R" nft -f ref.nft
+	lab_reference "$LAB_R" ip saddr $LAB_A4 udp dport 5000
 '
-
-# "PACKETS BYTES" of the reference counter
-reference () {
-	lab_exec "$LAB_R" nft list counter inet ref seen |
-	awk "/packets/ { print \$2, \$4 }"
-}
 
 test_expect_success '20000 packets, 20 reloads and 20 fetches while they flow' '
 	lab_exec "$LAB_A" ipac-send -p udp -d $LAB_B4 --dport 5000 -c 20000 \
@@ -46,7 +37,7 @@ test_expect_success '20000 packets, 20 reloads and 20 fetches while they flow' '
 	test $i -eq 10 &&
 	sleep 0.2 &&
 	lab_exec "$LAB_R" fetchipac &&
-	reference >ref &&
+	lab_reference_read "$LAB_R" >ref &&
 	read rp rb <ref &&
 	echo "forwarded: $rp packets, $rb bytes" &&
 	stored stream >got &&

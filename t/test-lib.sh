@@ -304,6 +304,17 @@ test_must_fail () {
 	return 0
 }
 
+# test_expect_code N cmd...: passes if cmd exits with status N exactly.
+test_expect_code () {
+	test_ec_want_=$1
+	shift
+	"$@"
+	test_ec_got_=$?
+	test "$test_ec_got_" = "$test_ec_want_" && return 0
+	echo "test_expect_code: status $test_ec_got_, wanted $test_ec_want_: $*" >&2
+	return 1
+}
+
 # test_cmp expected actual: diff -u; the diff is the failure output.
 test_cmp () {
 	diff -u "$@"
