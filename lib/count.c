@@ -17,10 +17,15 @@
 
 #define ZONEINFO	"/usr/share/zoneinfo/"
 
-uint64_t
-counter_delta(uint64_t last, uint64_t cur)
+bool
+counter_delta(uint64_t last_bytes, uint64_t last_packets, uint64_t bytes,
+    uint64_t packets, uint64_t *dbytes, uint64_t *dpackets)
 {
-	return cur >= last ? cur - last : cur;
+	bool down = bytes < last_bytes || packets < last_packets;
+
+	*dbytes = down ? bytes : bytes - last_bytes;
+	*dpackets = down ? packets : packets - last_packets;
+	return down;
 }
 
 uint64_t

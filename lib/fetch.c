@@ -403,17 +403,18 @@ gap(struct acct *a, int64_t t0, int64_t t1, const char *why)
 	return store_gap_add(a->st, a->host.id, t0, t1, why);
 }
 
-/* The interval [t0, t1) of s and its gaps. */
+/*
+ * The interval [t0, t1) of s and its gaps.  A snapshot no later than the
+ * last run is counted into that run (same t).
+ */
 static int
-interval(struct acct *a, const struct snapshot *s, struct run *run,
-    bool *merge)
+interval(struct acct *a, const struct snapshot *s, struct run *run)
 {
 	struct host_state *h = &a->host;
 	int64_t start;
 
 	run->t1 = s->t;
-	*merge = h->has_run && s->t <= h->last_t1;
-	if (*merge) {
+	if (h->has_run && s->t <= h->last_t1) {
 		/* Same second as the last run, or the clock went back. */
 		if (s->t < h->last_t1)
 			log_warnx("the clock is %" PRId64 " s behind the last "
@@ -466,7 +467,7 @@ store_snapshot(struct acct *a, const struct snapshot *s,
 	struct rule_state *rules;
 	struct run run = { 0 };
 	size_t nrules, i = 0, j = 0;
-	bool merge, same;
+	bool same;
 	int rc = -1;
 
 	if (s->key <= h->last_snap) {
@@ -481,7 +482,7 @@ store_snapshot(struct acct *a, const struct snapshot *s,
 			return -1;
 		}
 	i = 0;
-	if (interval(a, s, &run, &merge) < 0)
+	if (interval(a, s, &run) < 0)
 		return -1;
 	same = same_kernel(h, s);
 	if (store_rules(a->st, h->id, &rules, &nrules) < 0)
@@ -513,14 +514,12 @@ store_snapshot(struct acct *a, const struct snapshot *s,
 				goto out;
 		}
 		if (same && r->in_kernel && r->handle == c->handle) {
-			if (c->bytes < r->bytes || c->packets < r->packets)
+			if (counter_delta(r->bytes, r->packets, c->bytes,
+			    c->packets, &db, &dp))
 				log_warnx("counter '%s' went down (%" PRIu64
 				    " to %" PRIu64 " bytes): reset by another "
 				    "program? counting it from zero", c->name,
 				    r->bytes, c->bytes);
-			db = counter_delta(r->bytes, c->bytes);
-			dp = c->bytes < r->bytes || c->packets < r->packets ?
-			    c->packets : counter_delta(r->packets, c->packets);
 		} else {
 			db = c->bytes;
 			dp = c->packets;
@@ -688,11 +687,15 @@ acct_open(const struct settings *set, int wait_secs, int *ex)
 		*ex = EX_CONFIG;
 		goto fail;
 	}
-	if ((a->lockfd = lock_store(set, wait_secs, ex)) < 0)
-		goto fail;
-	crash_point("locked");
-	a->st = store_open(set->store, STORE_RW, set->busy_ms, zone, &err);
+	a->lockfd = lock_store(set, wait_secs, ex);
+	if (a->lockfd >= 0) {
+		crash_point("locked");
+		a->st = store_open(set->store, STORE_RW, set->busy_ms, zone,
+		    &err);
+	}
 	free(zone);
+	if (a->lockfd < 0)
+		goto fail;
 	if (a->st == NULL) {
 		if (err == STORE_FAILED) {
 			*ex = EX_STORE;

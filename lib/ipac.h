@@ -223,9 +223,14 @@ bool	is_table_name(const char *s);
 
 #define STORE_MAX	((uint64_t)INT64_MAX)	/* the store's largest value */
 
-/* What a counter counted since it read last: cur - last, or all of cur
-   when it went down (the counter was re-created). */
-uint64_t counter_delta(uint64_t last, uint64_t cur);
+/*
+ * What a counter counted since it was read last: the differences, or
+ * all of its values when either went down (it was made again, or reset).
+ * Returns true when it went down.
+ */
+bool	counter_delta(uint64_t last_bytes, uint64_t last_packets,
+	    uint64_t bytes, uint64_t packets, uint64_t *dbytes,
+	    uint64_t *dpackets);
 /* a + b, at most STORE_MAX. */
 uint64_t sat_add(uint64_t a, uint64_t b);
 /* The time a sample of [t0, t1) is attributed to: its middle. */

@@ -4,6 +4,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,19 +14,39 @@
 
 #define U64MAX	UINT64_MAX
 
+/* "DBYTES DPACKETS down|up" of counter_delta(). */
+static const char *
+delta(uint64_t lb, uint64_t lp, uint64_t b, uint64_t p)
+{
+	static char buf[96];
+	uint64_t db, dp;
+	bool down = counter_delta(lb, lp, b, p, &db, &dp);
+
+	snprintf(buf, sizeof(buf), "%llu %llu %s", (unsigned long long)db,
+	    (unsigned long long)dp, down ? "down" : "up");
+	return buf;
+}
+
 static void
 test_delta(void)
 {
-	is_int(counter_delta(100, 150), 50, "delta: cur - last");
-	is_int(counter_delta(150, 150), 0, "delta: unchanged is 0");
-	is_int(counter_delta(150, 20), 20, "delta: went down -> all of cur");
-	is_int(counter_delta(150, 0), 0, "delta: re-created at 0");
-	ok(counter_delta(U64MAX - 10, U64MAX) == 10,
+	is_str(delta(100, 1, 150, 2), "50 1 up", "delta: cur - last");
+	is_str(delta(150, 2, 150, 2), "0 0 up", "delta: unchanged is 0");
+	is_str(delta(150, 2, 20, 1), "20 1 down",
+	    "went down: all of cur");
+	is_str(delta(150, 2, 0, 0), "0 0 down", "re-created at 0");
+	is_str(delta(150, 5, 200, 3), "200 3 down",
+	    "packets down, bytes up: re-created, all of both");
+	is_str(delta(150, 5, 100, 9), "100 9 down",
+	    "bytes down, packets up: all of both");
+	is_str(delta(U64MAX - 10, U64MAX - 1, U64MAX, U64MAX), "10 1 up",
 	    "delta at the top of 64 bits");
-	ok(counter_delta(U64MAX - 10, 5) == 5,
-	    "no 4 GiB or 2^64 spike: lower means re-created");
-	ok(counter_delta(0, U64MAX) == U64MAX, "delta of the whole range");
-	ok(counter_delta(4294967295ULL, 4294967296ULL) == 1,
+	is_str(delta(U64MAX - 10, 7, 5, 1), "5 1 down",
+	    "no 2^64 spike: lower means re-created");
+	is_str(delta(0, 0, U64MAX, U64MAX),
+	    "18446744073709551615 18446744073709551615 up",
+	    "the whole range");
+	is_str(delta(4294967295ULL, 1, 4294967296ULL, 2), "1 1 up",
 	    "no 32-bit wrap at 2^32");
 }
 
