@@ -370,15 +370,8 @@ run(int argc, char *argv[])
 	}
 	if (quiet)
 		log_mute(true);
-	if (settings_load(setfile ? setfile : settings_path(),
-	    setfile != NULL, &set) < 0)
+	if (settings_for(setfile, store, host, &set) < 0)
 		return EX_CONFIG;
-	if (store)
-		settings_set_store(&set, store);
-	if (host) {
-		free(set.host);
-		set.host = xstrdup(host);
-	}
 	switch (mode) {
 	case MODE_TIMES:
 	case MODE_RECORDS:

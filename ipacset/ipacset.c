@@ -259,15 +259,8 @@ run(int argc, char *argv[])
 		usage(EX_CONFIG);
 	if (argc == 1)
 		conf = argv[0];
-	if (settings_load(setfile ? setfile : settings_path(),
-	    setfile != NULL, &set) < 0)
+	if (settings_for(setfile, store, host, &set) < 0)
 		return EX_CONFIG;
-	if (store)
-		settings_set_store(&set, store);
-	if (host) {
-		free(set.host);
-		set.host = xstrdup(host);
-	}
 	if (conf == NULL)
 		conf = set.rules_file;
 	if (bename == NULL)

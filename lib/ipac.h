@@ -211,8 +211,13 @@ const char *settings_path(void);
  */
 int	settings_load(const char *path, bool must_exist, struct settings *s);
 void	settings_free(struct settings *s);
-/* -d: a store file, or a folder holding ipac.db (as ipac-ng's -d). */
-void	settings_set_store(struct settings *s, const char *path);
+/*
+ * The settings of a program: file (-C; NULL: $IPAC_SETTINGS or the
+ * default, which may be missing), then the -d store and -H host given
+ * (NULL: as set).  0 or -1 (reported).
+ */
+int	settings_for(const char *file, const char *store, const char *host,
+	    struct settings *s);
 /* The spool folder; free() it. */
 char	*settings_spool(const struct settings *s);
 /* "14d", "1y", "3600", "forever" (-1) into seconds; 0 or -1. */

@@ -398,7 +398,8 @@ settings_spool(const struct settings *s)
 	}
 }
 
-void
+/* -d: a store file, or a folder holding ipac.db (as ipac-ng's -d). */
+static void
 settings_set_store(struct settings *s, const char *path)
 {
 	struct stat st;
@@ -412,6 +413,21 @@ settings_set_store(struct settings *s, const char *path)
 		s->store = sb.buf;
 	} else
 		s->store = xstrdup(path);
+}
+
+int
+settings_for(const char *file, const char *store, const char *host,
+    struct settings *s)
+{
+	if (settings_load(file ? file : settings_path(), file != NULL, s) < 0)
+		return -1;
+	if (store)
+		settings_set_store(s, store);
+	if (host) {
+		free(s->host);
+		s->host = xstrdup(host);
+	}
+	return 0;
 }
 
 void
