@@ -18,6 +18,11 @@ RUNS=${RUNS:-5}
 top=$(cd "$(dirname "$0")/.." && pwd)
 ipacset=$top/ipacset/ipacset
 work=$(mktemp -d)
+# ipacset's store in the temporary folder, never /var/lib/ipac.
+IPAC_SETTINGS=$work/settings
+export IPAC_SETTINGS
+printf '%s\n' "store = $work/ipac.db" "spool fallback = $work/run-spool" \
+	>"$IPAC_SETTINGS"
 ns=ipac-bench-$$
 
 cleanup() {

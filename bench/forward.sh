@@ -24,6 +24,11 @@ trap 'exit 1' INT TERM
 PATH=$top/ipacset:$top/t/helper:$PATH
 lab_router_setup
 work=$(mktemp -d)
+# ipacset's store in the temporary folder, never /var/lib/ipac.
+IPAC_SETTINGS=$work/settings
+export IPAC_SETTINGS
+printf '%s\n' "store = $work/ipac.db" "spool fallback = $work/run-spool" \
+	>"$IPAC_SETTINGS"
 
 # B counts the UDP packets that arrive, before its sink drops them.
 ip netns exec "$LAB_B" nft -f - <<'EOF'

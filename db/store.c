@@ -345,36 +345,6 @@ pragma_int(struct store *s, const char *q, int *v)
 	return 0;
 }
 
-/* mkdir -p of the folder of path, mode 0755. */
-static int
-make_folder(const char *path)
-{
-	char *dir = xstrdup(path), *p;
-	int rc = 0;
-
-	if ((p = strrchr(dir, '/')) == NULL || p == dir) {
-		free(dir);
-		return 0;
-	}
-	*p = '\0';
-	for (p = dir + 1; rc == 0; p++) {
-		char c = *p;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-			log_error("%s: %s", dir, strerror(errno));
-			rc = -1;
-		}
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	free(dir);
-	return rc;
-}
-
 static int
 meta_get(struct store *s, const char *key, char **val)
 {
@@ -460,7 +430,9 @@ store_open(const char *path, int mode, int busy_ms, const char *zone,
 	s->err = STORE_FAILED;
 	if (mode == STORE_RW) {
 		flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-		if (make_folder(path) < 0) {
+		if (mkdir_of(path, 0755) < 0) {
+			log_error("%s: cannot make its folder: %s", path,
+			    strerror(errno));
 			s->err = errno == EROFS || errno == EACCES ?
 			    STORE_READONLY : STORE_FAILED;
 			goto fail;

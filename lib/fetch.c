@@ -141,14 +141,14 @@ lock_store(const struct settings *set, int wait_secs, int *ex)
 
 	sb_init(&path);
 	sb_printf(&path, "%s.lock", set->store);
+	/* The store's folder, made here for the lock (the store makes it too). */
+	(void)mkdir_of(set->store, 0755);
 	fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 && (errno == EROFS || errno == EACCES || errno == ENOENT)) {
 		/* A read-only store: lock beside the fallback spool. */
 		path.len = 0;
 		sb_printf(&path, "%s/fetchipac.lock", set->spool_fallback);
-		if (mkdir(set->spool_fallback, 0700) < 0 && errno != EEXIST)
-			log_debug("%s: %s", set->spool_fallback,
-			    strerror(errno));
+		(void)mkdir_p(set->spool_fallback, 0700);
 		fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	}
 	if (fd < 0) {

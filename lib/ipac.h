@@ -276,6 +276,10 @@ void	*xrealloc(void *, size_t, size_t);
 char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 
+/* mkdir -p dir (mode for the folders made); 0, or -1 with errno. */
+int	mkdir_p(const char *dir, int mode);
+/* mkdir -p of the folder path is in. */
+int	mkdir_of(const char *path, int mode);
 /* -w SECONDS: 0 to 86400 into *secs; 0, or -1 with a message. */
 int	parse_wait(const char *arg, int *secs);
 /*

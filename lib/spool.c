@@ -36,28 +36,6 @@
 static int	counter_cmp(const void *, const void *);
 #define SPOOL_SUFFIX	".snap"
 
-static int
-mkdirs(const char *dir)
-{
-	char *d = xstrdup(dir), *p;
-	int rc = 0;
-
-	for (p = d + 1; ; p++) {
-		char c = *p;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (mkdir(d, 0700) < 0 && errno != EEXIST)
-			rc = -1;
-		*p = c;
-		if (c == '\0' || rc < 0)
-			break;
-	}
-	free(d);
-	return rc;
-}
-
 /* Write all of buf to fd; 0 or -1 with errno. */
 static int
 write_all(int fd, const char *buf, size_t len)
@@ -104,7 +82,7 @@ spool_write(const char *dir, const struct snapshot *s, char **path)
 	int fd = -1, dfd, saved;
 
 	*path = NULL;
-	if (mkdirs(dir) < 0)
+	if (mkdir_p(dir, 0700) < 0)
 		return -1;
 	sb_init(&sb);
 	sb_init(&name);

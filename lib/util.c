@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ipac.h"
 
@@ -219,4 +220,43 @@ stdout_status(int ex)
 			ex = 1;
 	}
 	return ex;
+}
+
+int
+mkdir_p(const char *dir, int mode)
+{
+	char *d = xstrdup(dir), *p;
+	int rc = 0;
+
+	for (p = d + 1; ; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(d, (mode_t)mode) < 0 && errno != EEXIST)
+			rc = -1;
+		*p = c;
+		if (c == '\0' || rc < 0)
+			break;
+	}
+	free(d);
+	return rc;
+}
+
+int
+mkdir_of(const char *path, int mode)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int rc, saved;
+
+	if (slash == NULL || slash == path)
+		return 0;
+	dir = xstrndup(path, (size_t)(slash - path));
+	rc = mkdir_p(dir, mode);
+	saved = errno;
+	free(dir);
+	errno = saved;
+	return rc;
 }

@@ -49,6 +49,15 @@ test_expect_success 'the migrations make exactly db/schema.sql' '
 	test "$(store_q "SELECT value FROM meta WHERE key = '\''timezone'\''")" = UTC
 '
 
+test_expect_success 'a store whose folders do not exist yet: made, and locked' '
+	printf "%s\n" "store = $TRASH_DIRECTORY/new/deeper/ipac.db" \
+		"spool fallback = $TRASH_DIRECTORY/new-run/spool" >new.settings &&
+	lab_exec $R ipacset -C new.settings "$SRC_ROOT/t/good/empty.conf" &&
+	test -f new/deeper/ipac.db && test -f new/deeper/ipac.db.lock &&
+	lab_exec $R fetchipac -C new.settings &&
+	test "$(sqlite3 new/deeper/ipac.db "SELECT count(*) FROM ruleset")" = 1
+'
+
 test_expect_success 'an empty file is made a store' '
 	: >empty.db &&
 	lab_exec $R fetchipac -d "$TRASH_DIRECTORY/empty.db" &&
