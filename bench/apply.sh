@@ -68,10 +68,13 @@ once() {
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # The variants take turns, so that slow phases of the machine hit all.
-: >"$work/t.ipac"; : >"$work/t.same"; : >"$work/t.set"
+: >"$work/t.ipac"; : >"$work/t.same"; : >"$work/t.set"; : >"$work/t.store"
 i=0
 while [ $i -lt "$RUNS" ]; do
-	once "$ipacset" "$work/ipac.conf" >>"$work/t.ipac"
+	# the kernel work alone, as nft -f does it: no store
+	once "$ipacset" --no-store "$work/ipac.conf" >>"$work/t.ipac"
+	# as ipacset runs by default: counters stored before and after
+	once "$ipacset" "$work/ipac.conf" >>"$work/t.store"
 	once nft -f "$work/same.nft" >>"$work/t.same"
 	once nft -f "$work/set.nft" >>"$work/t.set"
 	i=$((i + 1))
@@ -79,17 +82,24 @@ done
 ipac=$(median "$work/t.ipac")
 same=$(median "$work/t.same")
 set=$(median "$work/t.set")
+store=$(median "$work/t.store")
 # A reload: the table exists with all counters; ipacset reads it first.
 ip netns exec "$ns" "$ipacset" "$work/ipac.conf"
 t0=$(now_ns)
-ip netns exec "$ns" "$ipacset" "$work/ipac.conf"
+ip netns exec "$ns" "$ipacset" --no-store "$work/ipac.conf"
 t1=$(now_ns)
 reload=$(( (t1 - t0) / 1000000 ))
+t0=$(now_ns)
+ip netns exec "$ns" "$ipacset" "$work/ipac.conf"
+t1=$(now_ns)
+reload_store=$(( (t1 - t0) / 1000000 ))
 
 printf 'N=%s runs=%s (median ms)\n' "$N" "$RUNS"
-printf 'ipacset apply (empty table):   %6s\n' "$ipac"
+printf 'ipacset --no-store apply (empty table): %6s\n' "$ipac"
 printf 'nft -f same table script:      %6s   ratio ipacset/nft %s\n' "$same" \
 	"$(awk -v a="$ipac" -v b="$same" 'BEGIN { printf "%.2f", a / b }')"
 printf 'nft -f set with elem counters: %6s   ratio ipacset/set %s\n' "$set" \
 	"$(awk -v a="$ipac" -v b="$set" 'BEGIN { printf "%.2f", a / b }')"
-printf 'ipacset reload (table full):   %6s\n' "$reload"
+printf 'ipacset --no-store reload (table full): %6s\n' "$reload"
+printf 'ipacset apply with the store:   %6s\n' "$store"
+printf 'ipacset reload with the store:  %6s\n' "$reload_store"

@@ -1171,30 +1171,67 @@ map_letter(const struct backend_opts *o, const struct table_state *ts)
 }
 
 /*
- * Move the chains of the table script in decl (all that follows its
- * counters and maps) to sb, with the "table" line; decl keeps the
- * counters and maps as a script of its own, or is emptied if it has none.
+ * Split the table script in decl in two.  decl keeps what must be in the
+ * kernel before the rules change: the interval maps (a new one is not
+ * complete for lookups in the commit that makes it) with the new
+ * counters their elements name; it is emptied when there is none.  sb
+ * gets the header line and all the rest, the chains last, in the order
+ * of the script.  The script is ours: blocks "\t<kind> NAME {" ... "\t}".
  */
 static void
 split_decl(struct strbuf *decl, struct strbuf *sb)
 {
-	const char *hdr = strchr(decl->buf, '\n');
-	const char *cut = strstr(decl->buf, "\n\tchain ");
-	size_t n;
+	struct strbuf early;
+	struct strtab refs = { 0 };
+	const char *p, *end, *q, *hdr = strchr(decl->buf, '\n');
+	bool any = false;
 
-	if (hdr == NULL || cut == NULL) {	/* not ours: one transaction */
-		sb_add(sb, decl->buf, decl->len);
-		decl->len = 0;
-		decl->buf[0] = '\0';
+	if (hdr == NULL)
 		return;
+	/* The counters that interval maps name: ': "NAME"' in their lines. */
+	for (p = hdr + 1; (end = strstr(p, "\n\t}\n")) != NULL; p = end + 4) {
+		if (strncmp(p, "\tmap ", 5) != 0 ||
+		    !(q = strstr(p, "\t\tflags interval\n")) || q > end)
+			continue;
+		any = true;
+		for (q = strstr(p, ": \""); q && q < end; q = strstr(q, ": \"")) {
+			const char *e = strchr(q + 3, '"');
+			char *name = xstrndup(q + 3, (size_t)(e - q - 3));
+
+			strtab_intern(&refs, name, NULL);
+			free(name);
+			q = e;
+		}
 	}
 	sb_add(sb, decl->buf, (size_t)(hdr + 1 - decl->buf));
-	sb_add(sb, cut + 1, decl->len - (size_t)(cut + 1 - decl->buf));
-	n = cut == hdr ? 0 : (size_t)(cut + 1 - decl->buf);
-	decl->len = n;
-	decl->buf[n] = '\0';
-	if (n)
-		sb_puts(decl, "}\n");
+	sb_init(&early);
+	sb_add(&early, decl->buf, (size_t)(hdr + 1 - decl->buf));
+	for (p = hdr + 1; (end = strstr(p, "\n\t}\n")) != NULL; p = end + 4) {
+		bool now = false;
+
+		if (any && strncmp(p, "\tmap ", 5) == 0)
+			now = (q = strstr(p, "\t\tflags interval\n")) && q < end;
+		else if (any && strncmp(p, "\tcounter ", 9) == 0) {
+			const char *e = strstr(p, " {\n");
+			char *name = xstrndup(p + 9, (size_t)(e - p - 9));
+			bool is_new;
+
+			strtab_intern(&refs, name, &is_new);
+			now = !is_new;
+			free(name);
+		}
+		sb_add(now ? &early : sb, p, (size_t)(end + 4 - p));
+	}
+	sb_puts(sb, p);			/* the closing "}" */
+	sb_puts(&early, "}\n");
+	strtab_free(&refs);
+	sb_free(decl);
+	if (any)
+		*decl = early;
+	else {
+		sb_free(&early);
+		sb_init(decl);
+	}
 }
 
 /*
@@ -1229,12 +1266,13 @@ undo_decl(const struct backend_opts *o, const struct strbuf *decl)
 }
 
 /*
- * An apply is three transactions.  The first adds the counters of new
- * names and the new maps, under a letter no map in the kernel has (see
- * map_letter()); the second flushes our table's rules, deletes the chains
- * that are not our base chains as wanted, and adds the new rules; the
- * third deletes the maps and sets the old rules used and the counters of
- * names that are gone.  Counter objects of names that stay are never
+ * An apply is up to three transactions.  The first adds the new interval
+ * maps and the new counters they name (see split_decl()); the second
+ * flushes our table's rules, deletes the chains that are not our base
+ * chains as wanted, and adds the other new counters and maps and the new
+ * rules; the third deletes the maps and sets the old rules used and the
+ * counters of names that are gone.  New maps get a letter no map in the
+ * kernel has (see map_letter()).  Counter objects of names that stay are never
  * deleted and base chains are kept, so every packet is counted exactly
  * once through a reload.
  *
