@@ -255,6 +255,24 @@ bool	is_zone(const char *zone);
 /* Make zone the local time of this process. */
 void	zone_use(const char *zone);
 
+/* timespec.c: the time grammar of ipacsum (local time, $TZ). */
+
+/*
+ * One time: "now", "ever" (0), YYYY[MM[DD[hh[mm[ss]]]]] with an optional
+ * '-' before the time (its first second), ISO 8601 (YYYY-MM-DD[THH:MM
+ * [:SS]][Z|+hh:mm]), or a duration before now ("3600", "1D2h", "3W").
+ * 0, or -1 when s is none of them.
+ */
+int	time_parse(const char *s, int64_t now, int64_t *t);
+/*
+ * A frame: "today", "yesterday", "this|last hour|week|month|year", "the
+ * day before yesterday", "the week before last week", "the UNIT N UNITs
+ * ago", "ever" -> [start, end), end at most now.  Weeks start on
+ * week_start (0 Sunday .. 6 Saturday).  0 or -1.
+ */
+int	frame_parse(const char *s, int64_t now, int week_start, int64_t *start,
+	    int64_t *end);
+
 /* log.c */
 
 extern int log_verbose;

@@ -1,0 +1,379 @@
+/*
+ * The time grammar of ipacsum (ipac-ng's, completed): absolute times,
+ * durations before now, named frames.  Times are read in the local time
+ * zone ($TZ) with mktime(), so day, week, month and year boundaries are
+ * right on days of 23 and 25 hours.  Every range is half-open,
+ * [start, end).  Pure but for the time zone; unit-tested in
+ * t/unit/test-timespec.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "ipac.h"
+
+/* mktime() of local broken-down fields, DST found by mktime itself. */
+static int64_t
+local(int y, int mo, int d, int h, int mi, int s)
+{
+	struct tm tm = { 0 };
+
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	tm.tm_isdst = -1;
+	return (int64_t)mktime(&tm);
+}
+
+static bool
+valid_date(int y, int mo, int d, int h, int mi, int s)
+{
+	static const int mdays[12] = {
+		31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+
+	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
+	    d > mdays[mo - 1] || h > 23 || mi > 59 || s > 60)
+		return false;
+	if (mo == 2 && d == 29 &&
+	    !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return false;
+	return true;
+}
+
+/* "NNNN" digits at s, n of them, into *v. */
+static bool
+digits(const char *s, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return true;
+}
+
+/*
+ * ipac-ng's YYYY[MM[DD[hh[mm[ss]]]]], with an optional '-' between date
+ * and time: the first second it names.  1 if s is not of that form.
+ */
+static int
+parse_compact(const char *s, int64_t *t)
+{
+	char buf[16];
+	size_t n = strlen(s), i, j = 0;
+	int f[6] = { 0, 1, 1, 0, 0, 0 };
+	static const int width[6] = { 4, 2, 2, 2, 2, 2 };
+	int k;
+
+	for (i = 0; i < n && j < sizeof(buf) - 1; i++) {
+		if (s[i] == '-' && i == 8)
+			continue;
+		buf[j++] = s[i];
+	}
+	buf[j] = '\0';
+	if (i != n || j < 4 || strspn(buf, "0123456789") != j)
+		return 1;
+	if (j != 4 && j != 6 && j != 8 && j != 10 && j != 12 && j != 14)
+		return 1;
+	for (k = 0, i = 0; i < j; k++) {
+		digits(buf + i, width[k], &f[k]);
+		i += (size_t)width[k];
+	}
+	/*
+	 * Four or six digits are also seconds ("3600"): a date only with a
+	 * year from 1970 to 2199 ("1997", "199805"); "2000s" for seconds.
+	 */
+	if ((j == 4 || j == 6) && (f[0] < 1970 || f[0] > 2199))
+		return 1;
+	if (!valid_date(f[0], f[1], f[2], f[3], f[4], f[5]))
+		return -1;
+	*t = local(f[0], f[1], f[2], f[3], f[4], f[5]);
+	return 0;
+}
+
+/*
+ * ISO 8601: YYYY-MM-DD, then optionally 'T' or ' ' and hh:mm[:ss], then
+ * optionally 'Z' or ±hh[:]mm.  1 if s is not of that form.
+ */
+static int
+parse_iso(const char *s, int64_t *t)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, oh, om;
+	const char *p = s + 10;
+	struct tm tm = { 0 };
+	bool zoned = false;
+	int64_t off = 0;
+
+	if (strlen(s) < 10 || !digits(s, 4, &y) || s[4] != '-' ||
+	    !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d))
+		return 1;
+	if (*p == 'T' || *p == ' ') {
+		if (!digits(p + 1, 2, &h) || p[3] != ':' ||
+		    !digits(p + 4, 2, &mi))
+			return -1;
+		p += 6;
+		if (*p == ':') {
+			if (!digits(p + 1, 2, &sec))
+				return -1;
+			p += 3;
+		}
+	}
+	if (*p == 'Z') {
+		zoned = true;
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		if (!digits(p + 1, 2, &oh))
+			return -1;
+		if (p[3] == ':' ? !digits(p + 4, 2, &om) : !digits(p + 3, 2,
+		    &om))
+			return -1;
+		off = (oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
+		p += p[3] == ':' ? 6 : 5;
+		zoned = true;
+	}
+	if (*p != '\0')
+		return -1;
+	if (!valid_date(y, mo, d, h, mi, sec))
+		return -1;
+	if (!zoned) {
+		*t = local(y, mo, d, h, mi, sec);
+		return 0;
+	}
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*t = (int64_t)timegm(&tm) - off;
+	return 0;
+}
+
+/*
+ * A duration: seconds, or "N<unit>" pairs (s m h D W M Y; a blank may
+ * come before the unit; M is 30 days, Y 365, as in ipac-ng).  1 if s is
+ * not one.
+ */
+static int
+parse_duration_ng(const char *s, int64_t *secs)
+{
+	int64_t total = 0, v, unit;
+	const char *p = s;
+	char *end;
+
+	if (strspn(s, "0123456789") == strlen(s) && *s) {
+		errno = 0;
+		*secs = strtoll(s, &end, 10);
+		return errno ? -1 : 0;
+	}
+	while (*p) {
+		if (!isdigit((unsigned char)*p))
+			return 1;
+		errno = 0;
+		v = strtoll(p, &end, 10);
+		if (errno || v > 1000000)
+			return -1;
+		p = end;
+		if (*p == ' ')
+			p++;
+		switch (*p) {
+		case 's':
+			unit = 1;
+			break;
+		case 'm':
+			unit = 60;
+			break;
+		case 'h':
+			unit = 3600;
+			break;
+		case 'D':
+			unit = 86400;
+			break;
+		case 'W':
+			unit = 7 * 86400;
+			break;
+		case 'M':
+			unit = 30 * 86400;
+			break;
+		case 'Y':
+			unit = 365 * 86400;
+			break;
+		default:
+			return 1;
+		}
+		total += v * unit;
+		p++;
+	}
+	*secs = total;
+	return 0;
+}
+
+int
+time_parse(const char *s, int64_t now, int64_t *t)
+{
+	int64_t d;
+	int rc;
+
+	if (strcasecmp(s, "now") == 0) {
+		*t = now;
+		return 0;
+	}
+	if (strcasecmp(s, "ever") == 0 || strcasecmp(s, "epoch") == 0) {
+		*t = 0;
+		return 0;
+	}
+	/* Eight digits or more, or four or six: a date (ipac-ng took the
+	 * short ones for seconds ago; its man page promised dates). */
+	if ((rc = parse_iso(s, t)) != 1)
+		return rc;
+	if ((rc = parse_compact(s, t)) != 1)
+		return rc;
+	if ((rc = parse_duration_ng(s, &d)) != 1) {
+		if (rc < 0 || d > now)
+			return -1;
+		*t = now - d;
+		return 0;
+	}
+	return -1;
+}
+
+/* Words of a frame, lower case, blanks squeezed: "the day 2 days ago". */
+static void
+squeeze(const char *s, char *out, size_t len)
+{
+	size_t j = 0;
+
+	for (; *s && j + 1 < len; s++) {
+		if (isspace((unsigned char)*s)) {
+			if (j && out[j - 1] != ' ')
+				out[j++] = ' ';
+			continue;
+		}
+		out[j++] = (char)tolower((unsigned char)*s);
+	}
+	while (j && out[j - 1] == ' ')
+		j--;
+	out[j] = '\0';
+}
+
+enum { F_HOUR, F_DAY, F_WEEK, F_MONTH, F_YEAR };
+
+static int
+unit_of(const char *w)
+{
+	static const char *const names[] = {
+		"hour", "day", "week", "month", "year",
+	};
+	int i;
+
+	for (i = 0; i < 5; i++)
+		if (strcmp(w, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* The start of the frame unit that holds t, n units back. */
+static int64_t
+frame_start(int unit, int64_t t, int n, int week_start)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&tt, &tm);
+	tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	switch (unit) {
+	case F_HOUR:
+		/* Hours step in absolute time: a DST change has no hour 2:xx
+		   or two of them, and both are hours. */
+		return (int64_t)mktime(&tm) - (int64_t)n * 3600;
+	case F_DAY:
+		tm.tm_hour = 0;
+		tm.tm_mday -= n;
+		break;
+	case F_WEEK:
+		tm.tm_hour = 0;
+		tm.tm_mday -= (tm.tm_wday - week_start + 7) % 7 + 7 * n;
+		break;
+	case F_MONTH:
+		tm.tm_hour = 0;
+		tm.tm_mday = 1;
+		tm.tm_mon -= n;
+		break;
+	default:
+		tm.tm_hour = 0;
+		tm.tm_mday = 1;
+		tm.tm_mon = 0;
+		tm.tm_year -= n;
+		break;
+	}
+	return (int64_t)mktime(&tm);
+}
+
+int
+frame_parse(const char *s, int64_t now, int week_start, int64_t *start,
+    int64_t *end)
+{
+	static const struct {
+		const char *word;
+		int unit, n;
+	} shorthand[] = {
+		{ "this hour", F_HOUR, 0 },
+		{ "last hour", F_HOUR, 1 },
+		{ "today", F_DAY, 0 },
+		{ "yesterday", F_DAY, 1 },
+		{ "the day before yesterday", F_DAY, 2 },
+		{ "this week", F_WEEK, 0 },
+		{ "last week", F_WEEK, 1 },
+		{ "the week before last week", F_WEEK, 2 },
+		{ "this month", F_MONTH, 0 },
+		{ "last month", F_MONTH, 1 },
+		{ "this year", F_YEAR, 0 },
+		{ "last year", F_YEAR, 1 },
+	};
+	char w[128], u1[16], u2[16], ago[8];
+	int unit = -1, n = 0, k;
+	size_t i, l;
+
+	squeeze(s, w, sizeof(w));
+	if (strcmp(w, "ever") == 0) {
+		*start = 0;
+		*end = now;
+		return 0;
+	}
+	for (i = 0; i < sizeof(shorthand) / sizeof(shorthand[0]); i++)
+		if (strcmp(w, shorthand[i].word) == 0) {
+			unit = shorthand[i].unit;
+			n = shorthand[i].n;
+		}
+	if (unit < 0) {
+		/* the (hour|day|week|month|year) N (unit)s? ago */
+		if (sscanf(w, "the %15s %d %15s %7s%n", u1, &n, u2, ago,
+		    &k) != 4 || w[k] != '\0' || strcmp(ago, "ago") != 0 ||
+		    n < 0 || n > 100000 || (unit = unit_of(u1)) < 0)
+			return -1;
+		l = strlen(u2);
+		if (l && u2[l - 1] == 's')
+			u2[l - 1] = '\0';
+		if (unit_of(u2) != unit)
+			return -1;
+	}
+	*start = frame_start(unit, now, n, week_start);
+	*end = frame_start(unit, now, n - 1, week_start);
+	if (*end > now)
+		*end = now;
+	return 0;
+}

@@ -1,0 +1,186 @@
+/*
+ * Unit tests of lib/timespec.c: ipacsum's time grammar in local time,
+ * across DST changes.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ipac.h"
+#include "tap.h"
+
+static int64_t
+utc(int y, int mo, int d, int h, int mi, int s)
+{
+	struct tm tm = { 0 };
+
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	return (int64_t)timegm(&tm);
+}
+
+/* "START END" of a frame as UTC "YYYY-mm-dd HH:MM:SS", or "(error)". */
+static const char *
+frame(const char *s, int64_t now)
+{
+	static char buf[96];
+	int64_t a, b;
+	char x[32], y[32];
+	time_t ta, tb;
+
+	if (frame_parse(s, now, 1, &a, &b) < 0)
+		return "(error)";
+	ta = (time_t)a;
+	tb = (time_t)b;
+	strftime(x, sizeof(x), "%Y-%m-%d %H:%M:%S", gmtime(&ta));
+	strftime(y, sizeof(y), "%Y-%m-%d %H:%M:%S", gmtime(&tb));
+	snprintf(buf, sizeof(buf), "%s %s", x, y);
+	return buf;
+}
+
+static int64_t
+tp(const char *s, int64_t now)
+{
+	int64_t t;
+
+	return time_parse(s, now, &t) < 0 ? -1 : t;
+}
+
+static void
+test_absolute(void)
+{
+	int64_t now = utc(2026, 12, 1, 18, 0, 0);
+
+	zone_use("UTC");
+	is_int(tp("20261201", now), utc(2026, 12, 1, 0, 0, 0), "YYYYMMDD");
+	is_int(tp("2026120112", now), utc(2026, 12, 1, 12, 0, 0), "…hh");
+	is_int(tp("20261201-1230", now), utc(2026, 12, 1, 12, 30, 0),
+	    "YYYYMMDD-hhmm");
+	is_int(tp("20261201123045", now), utc(2026, 12, 1, 12, 30, 45),
+	    "…hhmmss");
+	is_int(tp("2026", now), utc(2026, 1, 1, 0, 0, 0),
+	    "YYYY, as ipac-ng's man page promised");
+	is_int(tp("202602", now), utc(2026, 2, 1, 0, 0, 0), "YYYYMM");
+	is_int(tp("2026-11-30", now), utc(2026, 11, 30, 0, 0, 0), "ISO date");
+	is_int(tp("2026-11-30T08:15", now), utc(2026, 11, 30, 8, 15, 0),
+	    "ISO date and time");
+	is_int(tp("2026-11-30 08:15:10", now), utc(2026, 11, 30, 8, 15, 10),
+	    "ISO with a blank");
+	is_int(tp("2026-11-30T08:15:00+01:00", now),
+	    utc(2026, 11, 30, 7, 15, 0), "ISO with an offset");
+	is_int(tp("2026-11-30T08:15:00Z", now), utc(2026, 11, 30, 8, 15, 0),
+	    "ISO in UTC");
+	is_int(tp("20260230", now), -1, "30 February refused");
+	is_int(tp("20270229", now), -1, "29 February 2027 refused");
+	is_int(tp("20280229", now), utc(2028, 2, 29, 0, 0, 0),
+	    "29 February 2028");
+	is_int(tp("ever", now), 0, "ever");
+	is_int(tp("now", now), now, "now");
+	is_int(tp("junk", now), -1, "junk refused");
+	is_int(tp("2026-13-01", now), -1, "month 13 refused");
+
+	zone_use("Europe/Berlin");
+	is_int(tp("20260329-0300", now), utc(2026, 3, 29, 1, 0, 0),
+	    "Berlin 03:00 on the day of the change is 01:00 UTC");
+	is_int(tp("20261025", now), utc(2026, 10, 24, 22, 0, 0),
+	    "Berlin midnight in summer time is 22:00 UTC");
+	zone_use("UTC");
+}
+
+static void
+test_durations(void)
+{
+	int64_t now = utc(2026, 12, 1, 18, 0, 0);
+
+	is_int(tp("3600", now), now - 3600, "plain seconds");
+	is_int(tp("604800", now), now - 604800, "six digits, no year 1970-2199");
+	is_int(tp("2000s", now), now - 2000, "2000s: seconds, not the year");
+	is_int(tp("1D2h", now), now - 26 * 3600, "1D2h");
+	is_int(tp("1Y1s", now), now - 365 * 86400 - 1, "1Y1s");
+	is_int(tp("3W", now), now - 21 * 86400, "3W");
+	is_int(tp("2M", now), now - 60 * 86400, "M is 30 days");
+	is_int(tp("5 m", now), now - 300, "a blank before the unit");
+	is_int(tp("5x", now), -1, "unknown unit");
+}
+
+static void
+test_frames(void)
+{
+	/* Wednesday 2026-03-11 12:34:56 */
+	int64_t now = utc(2026, 3, 11, 12, 34, 56);
+
+	zone_use("UTC");
+	is_str(frame("today", now), "2026-03-11 00:00:00 2026-03-11 12:34:56",
+	    "today ends now");
+	is_str(frame("yesterday", now),
+	    "2026-03-10 00:00:00 2026-03-11 00:00:00", "yesterday");
+	is_str(frame("The  Day before   Yesterday", now),
+	    "2026-03-09 00:00:00 2026-03-10 00:00:00", "any case and blanks");
+	is_str(frame("this hour", now),
+	    "2026-03-11 12:00:00 2026-03-11 12:34:56", "this hour");
+	is_str(frame("last hour", now),
+	    "2026-03-11 11:00:00 2026-03-11 12:00:00", "last hour");
+	is_str(frame("this week", now),
+	    "2026-03-09 00:00:00 2026-03-11 12:34:56", "weeks start Monday");
+	is_str(frame("last week", now),
+	    "2026-03-02 00:00:00 2026-03-09 00:00:00", "last week");
+	is_str(frame("this month", now),
+	    "2026-03-01 00:00:00 2026-03-11 12:34:56", "this month");
+	is_str(frame("last month", now),
+	    "2026-02-01 00:00:00 2026-03-01 00:00:00", "last month: 28 days");
+	is_str(frame("last year", now),
+	    "2025-01-01 00:00:00 2026-01-01 00:00:00", "last year");
+	is_str(frame("the day 10 days ago", now),
+	    "2026-03-01 00:00:00 2026-03-02 00:00:00", "the day N days ago");
+	is_str(frame("the month 14 months ago", now),
+	    "2025-01-01 00:00:00 2025-02-01 00:00:00", "across a year");
+	is_str(frame("the hour 1 hour ago", now),
+	    "2026-03-11 11:00:00 2026-03-11 12:00:00", "singular unit");
+	is_str(frame("the week 2 weeks ago", now),
+	    "2026-02-23 00:00:00 2026-03-02 00:00:00", "the week N weeks ago");
+	is_str(frame("the day 2 months ago", now), "(error)",
+	    "units must agree");
+	is_str(frame("fortnight", now), "(error)", "unknown frame");
+	is_str(frame("ever", now), "1970-01-01 00:00:00 2026-03-11 12:34:56",
+	    "ever");
+
+	/* Sunday 2026-03-29: Berlin springs forward, a day of 23 hours. */
+	zone_use("Europe/Berlin");
+	now = utc(2026, 3, 30, 10, 0, 0);
+	is_str(frame("yesterday", now),
+	    "2026-03-28 23:00:00 2026-03-29 22:00:00",
+	    "Berlin 29 March: 23 hours");
+	now = utc(2026, 10, 26, 10, 0, 0);
+	is_str(frame("yesterday", now),
+	    "2026-10-24 22:00:00 2026-10-25 23:00:00",
+	    "Berlin 25 October: 25 hours");
+	is_str(frame("last week", now),
+	    "2026-10-18 22:00:00 2026-10-25 23:00:00",
+	    "Berlin: a week of 169 hours");
+	zone_use("America/New_York");
+	now = utc(2026, 11, 2, 15, 0, 0);
+	is_str(frame("yesterday", now),
+	    "2026-11-01 04:00:00 2026-11-02 05:00:00",
+	    "New York 1 November: 25 hours");
+	now = utc(2026, 3, 9, 15, 0, 0);
+	is_str(frame("yesterday", now),
+	    "2026-03-08 05:00:00 2026-03-09 04:00:00",
+	    "New York 8 March: 23 hours");
+	zone_use("UTC");
+}
+
+int
+main(void)
+{
+	test_absolute();
+	test_durations();
+	test_frames();
+	return done_testing();
+}
