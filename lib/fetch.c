@@ -187,97 +187,45 @@ fail:
 
 /* ---- rollups ---- */
 
-/* Sums per rule of one bucket: open addressing on the rule id. */
-struct agg {
-	int64_t		*id;		/* 0: free */
-	uint64_t	*bytes, *pkts;
-	size_t		n, cap;
-	int		res;
-	int64_t		bstart, bend;	/* the current bucket */
+/* Rows of one bucket added up per rule, written when the bucket ends. */
+struct bucket {
 	struct acct	*a;
-	int		out_res;	/* what it writes */
+	int		res;		/* what it writes */
+	int64_t		start, end;	/* the current bucket */
+	struct sums	sums;
 };
-
-static void
-agg_grow(struct agg *g)
-{
-	size_t oldcap = g->cap, i;
-	int64_t *id = g->id;
-	uint64_t *b = g->bytes, *p = g->pkts;
-
-	g->cap = g->cap ? 2 * g->cap : 1024;
-	g->id = xcalloc(g->cap, sizeof(*g->id));
-	g->bytes = xcalloc(g->cap, sizeof(*g->bytes));
-	g->pkts = xcalloc(g->cap, sizeof(*g->pkts));
-	g->n = 0;
-	for (i = 0; i < oldcap; i++) {
-		size_t j;
-
-		if (id[i] == 0)
-			continue;
-		j = (size_t)id[i] * 11400714819323198485ULL & (g->cap - 1);
-		while (g->id[j])
-			j = (j + 1) & (g->cap - 1);
-		g->id[j] = id[i];
-		g->bytes[j] = b[i];
-		g->pkts[j] = p[i];
-		g->n++;
-	}
-	free(id);
-	free(b);
-	free(p);
-}
-
-static void
-agg_add(struct agg *g, int64_t rule_id, uint64_t bytes, uint64_t pkts)
-{
-	size_t j;
-
-	if (2 * (g->n + 1) > g->cap)
-		agg_grow(g);
-	j = (size_t)rule_id * 11400714819323198485ULL & (g->cap - 1);
-	while (g->id[j] && g->id[j] != rule_id)
-		j = (j + 1) & (g->cap - 1);
-	if (g->id[j] == 0) {
-		g->id[j] = rule_id;
-		g->n++;
-	}
-	g->bytes[j] = sat_add(g->bytes[j], bytes);
-	g->pkts[j] = sat_add(g->pkts[j], pkts);
-}
 
 /* Write the bucket's sums and empty it. */
 static int
-agg_flush(struct agg *g)
+bucket_flush(struct bucket *b)
 {
 	size_t i;
 
-	for (i = 0; i < g->cap && g->n; i++) {
-		if (g->id[i] == 0)
-			continue;
-		if ((g->bytes[i] || g->pkts[i]) &&
-		    store_rollup_put(g->a->st, g->out_res, g->bstart,
-		    g->id[i], g->bytes[i], g->pkts[i]) < 0)
+	for (i = 0; i < b->sums.cap && b->sums.n; i++) {
+		const struct sum *e = &b->sums.v[i];
+
+		if (e->id && (e->bytes || e->packets) &&
+		    store_rollup_put(b->a->st, b->res, b->start, e->id,
+		    e->bytes, e->packets) < 0)
 			return -1;
-		g->id[i] = 0;
-		g->bytes[i] = g->pkts[i] = 0;
 	}
-	g->n = 0;
+	sums_clear(&b->sums);
 	return 0;
 }
 
 static int
-agg_row(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes, uint64_t pkts)
+bucket_row(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes,
+    uint64_t pkts)
 {
-	struct agg *g = ctx;
+	struct bucket *b = ctx;
 
-	if (g->n == 0 || t < g->bstart || t >= g->bend) {
-		if (agg_flush(g) < 0)
+	if (b->sums.n == 0 || t < b->start || t >= b->end) {
+		if (bucket_flush(b) < 0)
 			return -1;
-		g->bstart = bucket_start(g->out_res, t);
-		g->bend = bucket_next(g->out_res, g->bstart);
+		b->start = bucket_start(b->res, t);
+		b->end = bucket_next(b->res, b->start);
 	}
-	agg_add(g, rule_id, bytes, pkts);
+	sums_add(&b->sums, rule_id, bytes, pkts);
 	return 0;
 }
 
@@ -285,15 +233,13 @@ agg_row(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes, uint64_t pkts)
 static int
 roll(struct acct *a, int from, int res, int64_t lo, int64_t hi)
 {
-	struct agg g = { .a = a, .out_res = res };
+	struct bucket b = { .a = a, .res = res };
 	int rc;
 
-	rc = store_rows(a->st, from, a->host.id, lo, hi, agg_row, &g);
+	rc = store_rows(a->st, from, a->host.id, lo, hi, bucket_row, &b);
 	if (rc == 0)
-		rc = agg_flush(&g);
-	free(g.id);
-	free(g.bytes);
-	free(g.pkts);
+		rc = bucket_flush(&b);
+	sums_free(&b.sums);
 	return rc;
 }
 

@@ -255,6 +255,22 @@ bool	is_zone(const char *zone);
 /* Make zone the local time of this process. */
 void	zone_use(const char *zone);
 
+/* sums.c: bytes and packets per id (a rule), saturating at STORE_MAX. */
+struct sum {
+	int64_t		id;		/* 0: a free slot */
+	uint64_t	bytes, packets;
+};
+struct sums {
+	struct sum	*v;		/* cap slots, n of them used */
+	size_t		n, cap;
+};
+void	sums_add(struct sums *, int64_t id, uint64_t bytes, uint64_t packets);
+/* The sums of id, or NULL. */
+const struct sum *sums_get(const struct sums *, int64_t id);
+/* Empty, keeping the memory. */
+void	sums_clear(struct sums *);
+void	sums_free(struct sums *);
+
 /* timespec.c: the time grammar of ipacsum (local time, $TZ). */
 
 /*

@@ -98,7 +98,7 @@ sample_at(int64_t t, const char *name)
 	return buf;
 }
 
-struct sum {
+struct total {
 	int64_t		rule_id;
 	uint64_t	bytes, packets;
 	size_t		rows;
@@ -108,7 +108,7 @@ static int
 sum_cb(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes,
     uint64_t packets)
 {
-	struct sum *s = ctx;
+	struct total *s = ctx;
 
 	(void)t;
 	if (s->rule_id && rule_id != s->rule_id)
@@ -135,10 +135,10 @@ rule_id(const char *name)
 }
 
 /* Sum of the rows of res for name in [from, to). */
-static struct sum
+static struct total
 rows(int res, const char *name, int64_t from, int64_t to)
 {
-	struct sum s = { .rule_id = name ? rule_id(name) : 0 };
+	struct total s = { .rule_id = name ? rule_id(name) : 0 };
 
 	store_rows(st, res, host_id, from, to, sum_cb, &s);
 	return s;
@@ -324,7 +324,7 @@ static void
 test_rollups(void)
 {
 	struct cnt c = { "r", 21, 0, 0 };
-	struct sum s, h;
+	struct total s, h;
 	int64_t t, day0 = 1780272000;	/* 2026-06-01 00:00 UTC */
 	int i;
 
@@ -365,7 +365,7 @@ test_saturating_rollup(void)
 {
 	struct cnt c1 = { "sat", 31, 0, 0 };
 	int64_t t = T0 + 200 * 86400;	/* far after the rest */
-	struct sum s;
+	struct total s;
 
 	store_begin(st);
 	/* Two samples of 2^63 - 1 in one hour: the hour caps. */
