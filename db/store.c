@@ -598,29 +598,7 @@ bind_opt(sqlite3_stmt *q, int i, bool has, int64_t v)
 }
 
 int
-store_host_find(struct store *s, const char *name, int64_t *id)
-{
-	sqlite3_stmt *q = stmt(s, ST_HOST_GET);
-	int rc;
-
-	if (q == NULL)
-		return -1;
-	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(q, 0);
-	sqlite3_reset(q);
-	if (rc == SQLITE_DONE) {
-		log_error("%s: no host '%s' in the store", s->path, name);
-		return -1;
-	}
-	if (rc != SQLITE_ROW)
-		return fail(s, "read host");
-	return 0;
-}
-
-int
-store_host(struct store *s, const char *name, struct host_state *h)
+store_host_get(struct store *s, const char *name, struct host_state *h)
 {
 	sqlite3_stmt *q;
 	int rc, r;
@@ -652,6 +630,29 @@ store_host(struct store *s, const char *name, struct host_state *h)
 		return 0;
 	if (rc != SQLITE_DONE)
 		return fail(s, "read host");
+	return 1;
+}
+
+int
+store_host_find(struct store *s, const char *name, int64_t *id)
+{
+	struct host_state h;
+	int rc = store_host_get(s, name, &h);
+
+	if (rc == 1)
+		log_error("%s: no host '%s' in the store", s->path, name);
+	*id = h.id;
+	return rc == 0 ? 0 : -1;
+}
+
+int
+store_host(struct store *s, const char *name, struct host_state *h)
+{
+	sqlite3_stmt *q;
+	int rc = store_host_get(s, name, h);
+
+	if (rc <= 0)
+		return rc;
 	if ((q = stmt(s, ST_HOST_ADD)) == NULL)
 		return -1;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);

@@ -72,6 +72,8 @@ struct host_state {
 
 /* The host called name, made when new. */
 int	store_host(struct store *, const char *name, struct host_state *);
+/* The host called name: 0, 1 when there is none, -1 on error. */
+int	store_host_get(struct store *, const char *name, struct host_state *);
 int	store_host_find(struct store *, const char *name, int64_t *id);
 int	store_host_save(struct store *, const struct host_state *);
 

@@ -1,0 +1,23 @@
+/*
+ * Reading the store for reports (ipacsum).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef IPAC_QUERY_H
+#define IPAC_QUERY_H
+
+#include "ipac.h"
+#include "store.h"
+
+/*
+ * Add to *out, per rule id, what host h counted in [from, to): the sum of
+ * its samples whose time is in the range (a sample counts whole, at the
+ * middle of its interval), read from the coarsest rows that fit.  Bucket
+ * boundaries are those of the time zone in force, which must be the
+ * store's (zone_use(store_zone())).  *nqueries (may be NULL) = how many
+ * queries it took.  0 or -1.
+ */
+int	range_sums(struct store *, const struct host_state *h, int64_t from,
+	    int64_t to, struct sums *out, int *nqueries);
+
+#endif

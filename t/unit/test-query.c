@@ -1,0 +1,175 @@
+/*
+ * Unit tests of lib/query.c: range sums from mixed resolutions equal the
+ * samples' sums, for aligned and ragged ranges, in a store whose days and
+ * months are Berlin's (a DST change inside).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipac.h"
+#include "fetch.h"
+#include "query.h"
+#include "store.h"
+#include "tap.h"
+
+#define NRULES	3
+
+static char dir[] = "/tmp/ipac-query-XXXXXX";
+static struct store *st;
+static struct host_state host;
+
+static int64_t
+utc(int y, int mo, int d, int h, int mi)
+{
+	struct tm tm = { 0 };
+
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	return (int64_t)timegm(&tm);
+}
+
+/* 2026-03-10 .. 2026-05-20, a run every 7 minutes; keeps every sample. */
+static int
+fill(void)
+{
+	static const char *const names[NRULES] = { "a", "b", "c" };
+	struct settings set;
+	struct snapshot s;
+	struct acct *a;
+	char path[300];
+	int64_t t, end = utc(2026, 5, 20, 0, 0);
+	size_t i;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/ipac.db", dir);
+	st = store_open(path, STORE_RW, 1000, "Europe/Berlin", NULL);
+	if (st == NULL)
+		return -1;
+	store_unsafe_nosync(st);
+	settings_load("/nonexistent", false, &set);
+	free(set.host);
+	set.host = xstrdup("h");
+	set.keep[RES_SAMPLE] = -1;
+	if ((a = acct_on_store(st, &set)) == NULL)
+		return -1;
+	snapshot_init(&s);
+	s.host = xstrdup("h");
+	snprintf(s.boot, sizeof(s.boot), "b");
+	s.cl.table = true;
+	s.cl.table_handle = 1;
+	s.cl.n = NRULES;
+	s.cl.c = xcalloc(NRULES, sizeof(*s.cl.c));
+	for (i = 0; i < NRULES; i++) {
+		s.cl.c[i].name = xstrdup(names[i]);
+		s.cl.c[i].handle = i + 1;
+	}
+	store_begin(st);
+	for (t = utc(2026, 3, 10, 0, 3); t < end && rc == 0; t += 420) {
+		for (i = 0; i < NRULES; i++) {
+			uint64_t d = (uint64_t)((t / 420 * 7919 + (int64_t)i *
+			    104729) % 100000);
+
+			s.cl.c[i].bytes += d;
+			s.cl.c[i].packets += d / 100 + 1;
+		}
+		s.t = t;
+		s.key = t;
+		rc = acct_store_snapshot(a, &s);
+	}
+	store_commit(st);
+	snapshot_free(&s);
+	acct_abort(a);
+	settings_free(&set);
+	store_host_get(st, "h", &host);
+	return rc;
+}
+
+static int
+add_truth(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes,
+    uint64_t packets)
+{
+	(void)t;
+	sums_add(ctx, rule_id, bytes, packets);
+	return 0;
+}
+
+/* range_sums() equals the samples' sum for [from, to); *nq queries. */
+static bool
+same(int64_t from, int64_t to, int *nq)
+{
+	struct sums got = { 0 }, want = { 0 };
+	size_t i;
+	bool ok = true;
+
+	range_sums(st, &host, from, to, &got, nq);
+	store_rows(st, RES_SAMPLE, host.id, from, to, add_truth, &want);
+	if (got.n != want.n)
+		ok = false;
+	for (i = 0; ok && i < want.cap; i++) {
+		const struct sum *w = &want.v[i], *g;
+
+		if (w->id == 0)
+			continue;
+		g = sums_get(&got, w->id);
+		if (g == NULL || g->bytes != w->bytes ||
+		    g->packets != w->packets)
+			ok = false;
+	}
+	sums_free(&got);
+	sums_free(&want);
+	return ok;
+}
+
+int
+main(void)
+{
+	int64_t berlin_april = utc(2026, 3, 31, 22, 0);	/* CEST */
+	int64_t berlin_may = utc(2026, 4, 30, 22, 0);
+	int nq, i, bad = 0;
+	unsigned seed = 1;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	zone_use("Europe/Berlin");
+	ok(fill() == 0, "70 days of runs every 7 minutes stored");
+	ok(host.has_done, "rollups exist");
+
+	ok(same(berlin_april, berlin_may, &nq), "April (Berlin): equal");
+	is_int(nq, 1, "a whole month is one query of the monthly rows");
+	ok(same(utc(2026, 3, 28, 23, 0), utc(2026, 3, 29, 22, 0), &nq),
+	    "29 March, the day of 23 hours: equal");
+	is_int(nq, 1, "a whole day is one query of the daily rows");
+	ok(same(utc(2026, 3, 15, 10, 0), utc(2026, 5, 2, 7, 0), &nq),
+	    "a range across a month and the DST change: equal");
+	ok(nq <= 5, "months, days and hours: %d queries", nq);
+	ok(same(utc(2026, 4, 3, 10, 17), utc(2026, 4, 9, 19, 41), &nq),
+	    "ragged edges: equal");
+	ok(same(utc(2026, 5, 19, 20, 0), utc(2026, 6, 1, 0, 0), &nq),
+	    "past the last run (open buckets from the samples): equal");
+	ok(same(0, INT64_MAX, &nq), "ever: equal");
+	for (i = 0; i < 300; i++) {
+		int64_t a = utc(2026, 3, 9, 0, 0) + rand_r(&seed) % (72 * 86400);
+		int64_t b = a + rand_r(&seed) % (40 * 86400);
+
+		if (!same(a, b, NULL))
+			bad++;
+	}
+	is_int(bad, 0, "300 random ranges: all equal the samples' sums");
+	store_close(st);
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			diag("could not remove %s", dir);
+	}
+	return done_testing();
+}
