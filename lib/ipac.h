@@ -274,9 +274,10 @@ void	sums_free(struct sums *);
 /* timespec.c: the time grammar of ipacsum (local time, $TZ). */
 
 /*
- * One time: "now", "ever" (0), YYYY[MM[DD[hh[mm[ss]]]]] with an optional
- * '-' before the time (its first second), ISO 8601 (YYYY-MM-DD[THH:MM
- * [:SS]][Z|+hh:mm]), or a duration before now ("3600", "1D2h", "3W").
+ * One time: "now", "ever" (0), "@SECONDS" since the epoch,
+ * YYYY[MM[DD[hh[mm[ss]]]]] with an optional '-' before the time (its
+ * first second; years 1970-2199), ISO 8601 (YYYY-MM-DD[THH:MM[:SS]]
+ * [Z|+hh:mm]), or a duration before now ("3600", "1D2h", "3W").
  * 0, or -1 when s is none of them.
  */
 int	time_parse(const char *s, int64_t now, int64_t *t);

@@ -93,10 +93,10 @@ parse_compact(const char *s, int64_t *t)
 		i += (size_t)width[k];
 	}
 	/*
-	 * Four or six digits are also seconds ("3600"): a date only with a
-	 * year from 1970 to 2199 ("1997", "199805"); "2000s" for seconds.
+	 * Digits are also seconds ("3600"): a date only with a year from
+	 * 1970 to 2199 ("1997", "199805"); "2000s" for seconds.
 	 */
-	if ((j == 4 || j == 6) && (f[0] < 1970 || f[0] > 2199))
+	if (f[0] < 1970 || f[0] > 2199)
 		return 1;
 	if (!valid_date(f[0], f[1], f[2], f[3], f[4], f[5]))
 		return -1;
@@ -234,6 +234,14 @@ time_parse(const char *s, int64_t now, int64_t *t)
 	if (strcasecmp(s, "ever") == 0 || strcasecmp(s, "epoch") == 0) {
 		*t = 0;
 		return 0;
+	}
+	if (*s == '@') {
+		/* @SECONDS since the epoch, as date(1) reads them. */
+		char *end;
+
+		errno = 0;
+		*t = strtoll(s + 1, &end, 10);
+		return errno || end == s + 1 || *end || *t < 0 ? -1 : 0;
 	}
 	/* Eight digits or more, or four or six: a date (ipac-ng took the
 	 * short ones for seconds ago; its man page promised dates). */

@@ -36,6 +36,20 @@ test_expect_success 'fetchipac.8 has every option of usage()' '
 	done
 '
 
+test_expect_success 'ipacsum.8 has every option of usage()' '
+	ipacsum -h >usage &&
+	for opt in $(grep -o "\[-[A-Za-z]" usage | cut -c3 | sort -u) x z
+	do
+		grep -q "Fl $opt" "$SRC_ROOT/man/ipacsum.8" ||
+		{ echo "-$opt is not in ipacsum.8"; return 1; }
+	done &&
+	for long in $(grep -o "\[--[a-z]*" usage | cut -c4-)
+	do
+		grep -q "Fl \\\\-$long" "$SRC_ROOT/man/ipacsum.8" ||
+		{ echo "--$long is not in ipacsum.8"; return 1; }
+	done
+'
+
 test_expect_success 'ipac-settings.conf.5 has every setting' '
 	sed -n "s/.*strcmp(key, \"\([a-z ]*\)\").*/\1/p" \
 		"$SRC_ROOT/lib/settings.c" >keys &&

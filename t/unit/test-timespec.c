@@ -83,6 +83,8 @@ test_absolute(void)
 	    "29 February 2028");
 	is_int(tp("ever", now), 0, "ever");
 	is_int(tp("now", now), now, "now");
+	is_int(tp("@1774738801", now), 1774738801, "@SECONDS");
+	is_int(tp("@x", now), -1, "@ without seconds refused");
 	is_int(tp("junk", now), -1, "junk refused");
 	is_int(tp("2026-13-01", now), -1, "month 13 refused");
 

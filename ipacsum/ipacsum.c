@@ -1,0 +1,416 @@
+/*
+ * ipacsum - what the store holds, for people and programs: the classic
+ * ipac summary, CSV and JSON.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "config.h"
+#include "ipac.h"
+#include "fetch.h"
+#include "query.h"
+#include "store.h"
+
+enum { FMT_TEXT, FMT_CSV, FMT_JSON };
+enum { SORT_NAME, SORT_BYTES, SORT_PACKETS };
+
+struct opts {
+	const char	*start, *end, *frame;
+	const char	*regex, *glob;
+	int		format, sort;
+	long		top;		/* 0: all */
+	bool		exact, si, omit_zero;
+	int		week_start;
+};
+
+struct line {
+	const char	*name;
+	uint64_t	bytes, packets;
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: ipacsum [-xz] [-C settings] [-d store] [-H host] "
+	    "[-s start] [-e end]\n"
+	    "               [-t frame] [-f regex] [--glob pattern] "
+	    "[--format text|csv|json]\n"
+	    "               [--sort name|bytes|packets] [--top N] [--si]\n");
+	exit(status);
+}
+
+/* ipac-ng's human numbers: the largest unit reached, rounded. */
+static const char *
+human(uint64_t v, bool si, bool exact)
+{
+	static char buf[32];
+	static const char unit[] = "KMGTPE";
+	double base = si ? 1000.0 : 1024.0, x = (double)v;
+	int u = -1;
+
+	if (exact || x < base) {
+		snprintf(buf, sizeof(buf), "%" PRIu64, v);
+		return buf;
+	}
+	while (x >= base && u < 5) {
+		x /= base;
+		u++;
+	}
+	snprintf(buf, sizeof(buf), "%.0f%c", x, unit[u]);
+	return buf;
+}
+
+static const char *
+fmt_time(int64_t t)
+{
+	static char buf[2][64];
+	static int i;
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	i = !i;
+	localtime_r(&tt, &tm);
+	strftime(buf[i], sizeof(buf[i]), "%Y/%m/%d %H:%M:%S %Z", &tm);
+	return buf[i];
+}
+
+static void
+csv_field(const char *s)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static void
+json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static int sort_key;
+
+static int
+line_cmp(const void *pa, const void *pb)
+{
+	const struct line *a = pa, *b = pb;
+
+	if (sort_key == SORT_BYTES && a->bytes != b->bytes)
+		return a->bytes < b->bytes ? 1 : -1;
+	if (sort_key == SORT_PACKETS && a->packets != b->packets)
+		return a->packets < b->packets ? 1 : -1;
+	return strcmp(a->name, b->name);
+}
+
+static void
+print(const struct opts *o, const char *host, int64_t now, int64_t from,
+    int64_t to, struct line *v, size_t n)
+{
+	size_t i;
+
+	switch (o->format) {
+	case FMT_CSV:
+		puts("rule,bytes,packets");
+		for (i = 0; i < n; i++) {
+			csv_field(v[i].name);
+			printf(",%" PRIu64 ",%" PRIu64 "\n", v[i].bytes,
+			    v[i].packets);
+		}
+		break;
+	case FMT_JSON:
+		printf("{\"host\":");
+		json_string(host);
+		printf(",\"from\":%" PRId64 ",\"to\":%" PRId64 ",\"rules\":[",
+		    from, to);
+		for (i = 0; i < n; i++) {
+			printf("%s{\"rule\":", i ? "," : "");
+			json_string(v[i].name);
+			printf(",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 "}",
+			    v[i].bytes, v[i].packets);
+		}
+		printf("]}\n");
+		break;
+	default:
+		printf("IP accounting summary\n");
+		printf("Host: %s / Time created: %s\n", host, fmt_time(now));
+		printf("Data from %s to %s\n", fmt_time(from), fmt_time(to));
+		for (i = 0; i < n; i++)
+			printf("  %-48s: %15s\n", v[i].name,
+			    human(v[i].bytes, o->si, o->exact));
+		break;
+	}
+}
+
+static int
+summary(const struct settings *set, const struct opts *o)
+{
+	struct store *st;
+	struct host_state h;
+	struct rule_state *rules = NULL;
+	struct sums sums = { 0 };
+	struct line *v = NULL;
+	struct run before, first;
+	bool has_before, has_first = false;
+	regex_t re;
+	bool has_re = false;
+	char *user_zone = system_zone();
+	int64_t now = acct_now(), from = 0, to = now, t;
+	size_t nrules = 0, n = 0, i;
+	int ex = EX_CONFIG, rc;
+
+	zone_use(user_zone);
+	if (o->frame && frame_parse(o->frame, now, o->week_start, &from,
+	    &to) < 0) {
+		log_error("-t '%s': not a time frame (today, last month, the "
+		    "day 3 days ago, ...)", o->frame);
+		goto out;
+	}
+	if (o->start && time_parse(o->start, now, &from) < 0) {
+		log_error("-s '%s': not a time (YYYYMMDD[hh[mm[ss]]], "
+		    "2026-12-01T10:00, 1D2h, ever)", o->start);
+		goto out;
+	}
+	if (o->end && time_parse(o->end, now, &to) < 0) {
+		log_error("-e '%s': not a time (YYYYMMDD[hh[mm[ss]]], "
+		    "2026-12-01T10:00, 1D2h, now)", o->end);
+		goto out;
+	}
+	if (to > now)
+		to = now;
+	if (from > to) {
+		log_error("the range ends before it starts");
+		goto out;
+	}
+	if (o->regex) {
+		if ((rc = regcomp(&re, o->regex, REG_EXTENDED | REG_NOSUB))) {
+			char err[256];
+
+			regerror(rc, &re, err, sizeof(err));
+			log_error("-f '%s': %s", o->regex, err);
+			goto out;
+		}
+		has_re = true;
+	}
+	ex = EX_STORE;
+	if ((st = store_open(set->store, STORE_RO, set->busy_ms, NULL,
+	    NULL)) == NULL)
+		goto out;
+	if ((rc = store_host_get(st, set->host, &h)) != 0) {
+		if (rc == 1)
+			log_error("%s: no host '%s' in the store (-H)",
+			    set->store, set->host);
+		store_close(st);
+		goto out;
+	}
+	zone_use(store_zone(st));
+	rc = range_sums(st, &h, from, to, &sums, NULL);
+	zone_use(user_zone);
+	/* Without a start, the data starts with the first run. */
+	if (rc == 0 && o->start == NULL && o->frame == NULL)
+		rc = store_run_around(st, h.id, INT64_MIN, INT64_MIN, &before,
+		    &has_before, &first, &has_first);
+	if (rc == 0 && has_first && first.t0 > from)
+		from = first.t0;
+	if (rc == 0)
+		rc = store_rules(st, h.id, &rules, &nrules);
+	store_close(st);
+	if (rc < 0)
+		goto out;
+
+	v = xcalloc(nrules ? nrules : 1, sizeof(*v));
+	for (i = 0; i < nrules; i++) {
+		const struct sum *s = sums_get(&sums, rules[i].id);
+
+		/* Names seen in the range, and those counting now. */
+		if (s == NULL && !rules[i].in_kernel)
+			continue;
+		if (has_re && regexec(&re, rules[i].name, 0, NULL, 0) != 0)
+			continue;
+		if (o->glob && fnmatch(o->glob, rules[i].name, 0) != 0)
+			continue;
+		t = s ? (int64_t)(s->bytes | s->packets) : 0;
+		if (o->omit_zero && t == 0)
+			continue;
+		v[n].name = rules[i].name;
+		v[n].bytes = s ? s->bytes : 0;
+		v[n].packets = s ? s->packets : 0;
+		n++;
+	}
+	sort_key = o->sort;
+	qsort(v, n, sizeof(*v), line_cmp);
+	if (o->top > 0 && (size_t)o->top < n)
+		n = (size_t)o->top;
+	print(o, set->host, now, from, to, v, n);
+	ex = EX_OK;
+out:
+	if (has_re)
+		regfree(&re);
+	free(v);
+	rules_free(rules, nrules);
+	sums_free(&sums);
+	free(user_zone);
+	return ex;
+}
+
+static int
+run(int argc, char *argv[])
+{
+	enum { OPT_FORMAT = 256, OPT_SORT, OPT_TOP, OPT_SI, OPT_GLOB };
+	static const struct option longopts[] = {
+		{ "settings",		required_argument, NULL, 'C' },
+		{ "store",		required_argument, NULL, 'd' },
+		{ "hostname",		required_argument, NULL, 'H' },
+		{ "host",		required_argument, NULL, 'H' },
+		{ "starttime",		required_argument, NULL, 's' },
+		{ "endtime",		required_argument, NULL, 'e' },
+		{ "timeframe",		required_argument, NULL, 't' },
+		{ "filter",		required_argument, NULL, 'f' },
+		{ "glob",		required_argument, NULL, OPT_GLOB },
+		{ "exact",		no_argument,	   NULL, 'x' },
+		{ "omit-zero-lines",	no_argument,	   NULL, 'z' },
+		{ "format",		required_argument, NULL, OPT_FORMAT },
+		{ "sort",		required_argument, NULL, OPT_SORT },
+		{ "top",		required_argument, NULL, OPT_TOP },
+		{ "si",			no_argument,	   NULL, OPT_SI },
+		{ "verbose",		no_argument,	   NULL, 'v' },
+		{ "version",		no_argument,	   NULL, 'V' },
+		{ "help",		no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct opts o = { .week_start = 1 };
+	const char *setfile = NULL, *store = NULL, *host = NULL;
+	struct settings set;
+	char *end;
+	int ch, ex;
+
+	log_init(argv[0]);
+	while ((ch = getopt_long(argc, argv, "C:d:e:f:hH:s:t:vVxz", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'C':
+			setfile = optarg;
+			break;
+		case 'd':
+			store = optarg;
+			break;
+		case 'e':
+			o.end = optarg;
+			break;
+		case 'f':
+			o.regex = optarg;
+			break;
+		case 'H':
+			host = optarg;
+			break;
+		case 's':
+			o.start = optarg;
+			break;
+		case 't':
+			o.frame = optarg;
+			break;
+		case 'v':
+			log_verbose++;
+			break;
+		case 'V':
+			printf("ipacsum %s\n", IPAC_VERSION);
+			return EX_OK;
+		case 'x':
+			o.exact = true;
+			break;
+		case 'z':
+			o.omit_zero = true;
+			break;
+		case OPT_GLOB:
+			o.glob = optarg;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				o.format = FMT_TEXT;
+			else if (strcmp(optarg, "csv") == 0)
+				o.format = FMT_CSV;
+			else if (strcmp(optarg, "json") == 0)
+				o.format = FMT_JSON;
+			else {
+				log_error("--format '%s': text, csv or json",
+				    optarg);
+				return EX_CONFIG;
+			}
+			break;
+		case OPT_SORT:
+			if (strcmp(optarg, "name") == 0)
+				o.sort = SORT_NAME;
+			else if (strcmp(optarg, "bytes") == 0)
+				o.sort = SORT_BYTES;
+			else if (strcmp(optarg, "packets") == 0)
+				o.sort = SORT_PACKETS;
+			else {
+				log_error("--sort '%s': name, bytes or packets",
+				    optarg);
+				return EX_CONFIG;
+			}
+			break;
+		case OPT_TOP:
+			errno = 0;
+			o.top = strtol(optarg, &end, 10);
+			if (errno || *end || o.top < 1) {
+				log_error("--top '%s': a number from 1", optarg);
+				return EX_CONFIG;
+			}
+			break;
+		case OPT_SI:
+			o.si = true;
+			break;
+		case 'h':
+			usage(EX_OK);
+		default:
+			usage(EX_CONFIG);
+		}
+	}
+	if (optind != argc)
+		usage(EX_CONFIG);
+	if (o.frame && (o.start || o.end)) {
+		log_error("-t excludes -s and -e");
+		return EX_CONFIG;
+	}
+	if (settings_for(setfile, store, host, &set) < 0)
+		return EX_CONFIG;
+	ex = summary(&set, &o);
+	settings_free(&set);
+	return ex;
+}
+
+int
+main(int argc, char *argv[])
+{
+	return stdout_status(run(argc, argv));
+}

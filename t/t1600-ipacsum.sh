@@ -1,0 +1,122 @@
+#!/bin/sh
+test_description='ipacsum: the classic summary, CSV, JSON, time ranges in local time'
+. "$(dirname "$0")/test-lib.sh"
+
+test_require_prog perl
+
+# now: 2026-03-30 00:00 UTC = 02:00 CEST
+IPAC_TEST_NOW=1774828800
+export IPAC_TEST_NOW
+
+sum () {
+	ipacsum -d "$TRASH_DIRECTORY/fx.db" -H gw "$@"
+}
+
+test_expect_success 'a store from known readings (days and months of Berlin)' '
+	ipac-fixture -d fx.db -H gw -z Europe/Berlin <"$TEST_DIRECTORY/ipacsum/readings"
+'
+
+test_expect_success 'the classic summary, exactly' '
+	TZ=Europe/Berlin sum >actual &&
+	test_cmp_saved "$TEST_DIRECTORY/ipacsum/summary.txt" actual
+'
+
+test_expect_success 'CSV: header, quoting, exact numbers' '
+	TZ=Europe/Berlin sum --format csv >actual &&
+	cat >expect <<-\EOF &&
+	rule,bytes,packets
+	late,64,1
+	total download,1073743824,32
+	total upload,1500100,1001
+	"web, ""quoted""",300,3
+	EOF
+	test_cmp expect actual
+'
+
+test_expect_success 'JSON parses, with rule, bytes and packets' '
+	TZ=Europe/Berlin sum --format json >actual.json &&
+	perl -MJSON::PP -e "
+		local \$/; my \$j = decode_json(<STDIN>);
+		print \"\$j->{host} \$j->{to}\n\";
+		print \"\$_->{rule}|\$_->{bytes}|\$_->{packets}\n\" for @{\$j->{rules}};
+	" <actual.json >actual &&
+	cat >expect <<-\EOF &&
+	gw 1774828800
+	late|64|1
+	total download|1073743824|32
+	total upload|1500100|1001
+	web, "quoted"|300|3
+	EOF
+	test_cmp expect actual
+'
+
+test_expect_success 'yesterday in Berlin: 29 March, 23 hours, by the middle of each run' '
+	TZ=Europe/Berlin sum -t yesterday -x --format csv >actual &&
+	cat >expect <<-\EOF &&
+	rule,bytes,packets
+	late,0,0
+	total download,1073741824,30
+	total upload,1500000,1000
+	"web, ""quoted""",300,3
+	EOF
+	test_cmp expect actual &&
+	TZ=Europe/Berlin sum -t today -x -z --format csv >actual &&
+	cat >expect <<-\EOF &&
+	rule,bytes,packets
+	late,64,1
+	total download,2000,2
+	total upload,100,1
+	EOF
+	test_cmp expect actual
+'
+
+test_expect_success 'the same store in New York: other days' '
+	# 29 March in New York: 04:00 UTC .. 04:00 UTC on the 30th; the run
+	# ending 21:50 UTC has its middle at 10:40 UTC on the 29th
+	TZ=America/New_York sum -s 2026-03-29 -e 2026-03-30 -x --format csv >actual &&
+	cat >expect <<-\EOF &&
+	rule,bytes,packets
+	late,64,1
+	total download,1073740824,12
+	total upload,100,1
+	"web, ""quoted""",200,2
+	EOF
+	test_cmp expect actual
+'
+
+test_expect_success 'filters, sorting, top, omitting zeros' '
+	TZ=UTC sum -f "^total" --sort packets --format csv >actual &&
+	printf "%s\n" rule,bytes,packets "total upload,1500100,1001" \
+		"total download,1073743824,32" >expect &&
+	test_cmp expect actual &&
+	TZ=UTC sum --glob "*quoted*" --format csv >actual &&
+	printf "%s\n" rule,bytes,packets "\"web, \"\"quoted\"\"\",300,3" >expect &&
+	test_cmp expect actual &&
+	TZ=UTC sum --sort bytes --top 1 -x >actual &&
+	tail -1 actual >last &&
+	echo "  total download                                  :      1073743824" >expect &&
+	test_cmp expect last &&
+	TZ=UTC sum -s ever -e @1774738801 -z --format csv >actual &&
+	printf "%s\n" rule,bytes,packets "total download,1000,10" \
+		"total upload,500,5" >expect &&
+	test_cmp expect actual &&
+	TZ=UTC sum --si -f download >actual &&
+	grep "total download .*:              1G$" actual
+'
+
+test_expect_success 'bad input: clear errors, status 1; no host: status 4' '
+	test_expect_code 1 sum -t fortnight 2>err &&
+	grep "ipacsum: -t .fortnight.: not a time frame" err &&
+	test_expect_code 1 sum -s 20261399 2>err &&
+	grep "ipacsum: -s .20261399.: not a time" err &&
+	test_expect_code 1 sum -f "(" 2>err &&
+	grep "ipacsum: -f .(.:" err &&
+	test_expect_code 1 sum -t today -s ever 2>err &&
+	grep "ipacsum: -t excludes -s and -e" err &&
+	test_expect_code 4 ipacsum -d "$TRASH_DIRECTORY/fx.db" -H nobody 2>err &&
+	grep "no host .nobody. in the store" err &&
+	test_expect_code 4 ipacsum -d "$TRASH_DIRECTORY/none.db" 2>err &&
+	! test -e none.db
+'
+
+test_done
