@@ -29,13 +29,23 @@ struct opts {
 	const char	*regex, *glob;
 	int		format, sort;
 	long		top;		/* 0: all */
-	bool		exact, si, omit_zero;
+	bool		exact, si, omit_zero, graph;
 	int		week_start;
+	const char	*interval;	/* NULL: one total */
 };
 
 struct line {
 	const char	*name;
+	int64_t		rule_id;
 	uint64_t	bytes, packets;
+};
+
+/* The intervals of a breakdown: [b[i], b[i + 1]) for i < n. */
+struct series {
+	const char	*unit;		/* as given: "5m", "day", ... */
+	int64_t		*b;
+	size_t		n;
+	struct sums	*sums;		/* n of them */
 };
 
 static void __attribute__((noreturn))
@@ -46,7 +56,8 @@ usage(int status)
 	    "[-s start] [-e end]\n"
 	    "               [-t frame] [-f regex] [--glob pattern] "
 	    "[--format text|csv|json]\n"
-	    "               [--sort name|bytes|packets] [--top N] [--si]\n");
+	    "               [--sort name|bytes|packets] [--top N] [--si]\n"
+	    "               [--interval 5m|hour|day|week|month|year] [-g]\n");
 	exit(status);
 }
 
@@ -132,6 +143,168 @@ line_cmp(const void *pa, const void *pb)
 	return strcmp(a->name, b->name);
 }
 
+/* The value of v[j] in interval i of the series. */
+static const struct sum *
+cell(const struct series *se, size_t i, const struct line *l)
+{
+	static const struct sum zero;
+	const struct sum *s = sums_get(&se->sums[i], l->rule_id);
+
+	return s ? s : &zero;
+}
+
+/* ipac-ng's ASCII graph: one bar of '*' per interval, 55 wide at most. */
+static void
+graph(const struct opts *o, const struct series *se, const struct line *v,
+    size_t n)
+{
+	size_t i, j;
+
+	for (j = 0; j < n; j++) {
+		uint64_t max = 0;
+
+		for (i = 0; i < se->n; i++)
+			if (cell(se, i, &v[j])->bytes > max)
+				max = cell(se, i, &v[j])->bytes;
+		printf("\nGraph for rule \"%s\"\n", v[j].name);
+		printf("%-24s %8s 0%54s\n", "time", "bytes",
+		    human(max, o->si, false));
+		for (i = 0; i < se->n; i++) {
+			uint64_t b = cell(se, i, &v[j])->bytes;
+			int w = max ? (int)((double)b * 55.0 / (double)max +
+			    0.5) : 0;
+
+			printf("%-24s %8s |%.*s\n", fmt_time(se->b[i]),
+			    human(b, o->si, o->exact), w,
+			    "*******************************************"
+			    "************");
+		}
+	}
+}
+
+static void
+print_series(const struct opts *o, const char *host, int64_t now,
+    int64_t from, int64_t to, const struct series *se, struct line *v,
+    size_t n)
+{
+	size_t i, j;
+
+	switch (o->format) {
+	case FMT_CSV:
+		puts("start,end,rule,bytes,packets");
+		for (i = 0; i < se->n; i++)
+			for (j = 0; j < n; j++) {
+				const struct sum *c = cell(se, i, &v[j]);
+
+				if (o->omit_zero && !c->bytes && !c->packets)
+					continue;
+				printf("%" PRId64 ",%" PRId64 ",", se->b[i],
+				    se->b[i + 1]);
+				csv_field(v[j].name);
+				printf(",%" PRIu64 ",%" PRIu64 "\n", c->bytes,
+				    c->packets);
+			}
+		break;
+	case FMT_JSON:
+		printf("{\"host\":");
+		json_string(host);
+		printf(",\"from\":%" PRId64 ",\"to\":%" PRId64
+		    ",\"interval\":", from, to);
+		json_string(se->unit);
+		printf(",\"intervals\":[");
+		for (i = 0; i < se->n; i++) {
+			bool first = true;
+
+			printf("%s{\"start\":%" PRId64 ",\"end\":%" PRId64
+			    ",\"rules\":[", i ? "," : "", se->b[i],
+			    se->b[i + 1]);
+			for (j = 0; j < n; j++) {
+				const struct sum *c = cell(se, i, &v[j]);
+
+				if (o->omit_zero && !c->bytes && !c->packets)
+					continue;
+				printf("%s{\"rule\":", first ? "" : ",");
+				json_string(v[j].name);
+				printf(",\"bytes\":%" PRIu64 ",\"packets\":%"
+				    PRIu64 "}", c->bytes, c->packets);
+				first = false;
+			}
+			printf("]}");
+		}
+		printf("]}\n");
+		break;
+	default:
+		printf("IP accounting summary\n");
+		printf("Host: %s / Time created: %s\n", host, fmt_time(now));
+		printf("Data from %s to %s\n", fmt_time(from), fmt_time(to));
+		if (o->graph) {
+			graph(o, se, v, n);
+			break;
+		}
+		for (i = 0; i < se->n; i++) {
+			printf("%s\n", fmt_time(se->b[i]));
+			for (j = 0; j < n; j++) {
+				const struct sum *c = cell(se, i, &v[j]);
+
+				if (o->omit_zero && !c->bytes && !c->packets)
+					continue;
+				printf("  %-48s: %15s\n", v[j].name,
+				    human(c->bytes, o->si, o->exact));
+			}
+		}
+		break;
+	}
+}
+
+/* The bounds of the breakdown of [from, to) into the given unit. */
+static int
+make_series(const char *unit, int week_start, int64_t from, int64_t to,
+    struct series *se)
+{
+	int64_t step = 0, t, d;
+	int u = frame_unit(unit);
+	size_t cap = 0;
+
+	memset(se, 0, sizeof(*se));
+	se->unit = unit;
+	if (u < 0) {
+		if (parse_duration(unit, &d) < 0 || d < 60 || d > 86400 ||
+		    86400 % d != 0)
+			return -1;
+		step = d;	/* minutes that divide a day, UTC-aligned */
+	}
+	for (t = from; ; ) {
+		if (se->n + 2 > cap) {
+			cap = cap ? 2 * cap : 64;
+			se->b = xrealloc(se->b, cap, sizeof(*se->b));
+		}
+		se->b[se->n] = t;
+		if (t >= to)
+			break;
+		se->n++;
+		if (se->n > 1000000)
+			return -1;
+		t = step ? (t / step + 1) * step : frame_start(u, t, -1,
+		    week_start);
+		if (t > to)
+			t = to;
+	}
+	se->sums = xcalloc(se->n ? se->n : 1, sizeof(*se->sums));
+	return 0;
+}
+
+static void
+series_free(struct series *se)
+{
+	size_t i;
+
+	for (i = 0; i < se->n && se->sums; i++)
+		sums_free(&se->sums[i]);
+	free(se->sums);
+	free(se->b);
+	memset(se, 0, sizeof(*se));
+}
+
 static void
 print(const struct opts *o, const char *host, int64_t now, int64_t from,
     int64_t to, struct line *v, size_t n)
@@ -181,6 +354,7 @@ summary(const struct settings *set, const struct opts *o)
 	struct line *v = NULL;
 	struct run before, first;
 	bool has_before, has_first = false;
+	struct series se = { 0 };
 	regex_t re;
 	bool has_re = false;
 	char *user_zone = system_zone();
@@ -209,6 +383,10 @@ summary(const struct settings *set, const struct opts *o)
 		to = now;
 	if (from > to) {
 		log_error("the range ends before it starts");
+		goto out;
+	}
+	if (o->graph && o->interval == NULL && o->format == FMT_TEXT) {
+		log_error("-g draws one bar per interval: give --interval");
 		goto out;
 	}
 	if (o->regex) {
@@ -241,6 +419,19 @@ summary(const struct settings *set, const struct opts *o)
 		    &has_before, &first, &has_first);
 	if (rc == 0 && has_first && first.t0 > from)
 		from = first.t0;
+	if (rc == 0 && o->interval) {
+		zone_use(user_zone);
+		if (make_series(o->interval, o->week_start, from, to, &se) < 0) {
+			log_error("--interval '%s': 5m, 15m, 1h ... (dividing a "
+			    "day), hour, day, week, month or year", o->interval);
+			store_close(st);
+			ex = EX_CONFIG;
+			goto out;
+		}
+		zone_use(store_zone(st));
+		rc = series_sums(st, &h, se.b, se.n, se.sums, NULL);
+		zone_use(user_zone);
+	}
 	if (rc == 0)
 		rc = store_rules(st, h.id, &rules, &nrules);
 	store_close(st);
@@ -262,6 +453,7 @@ summary(const struct settings *set, const struct opts *o)
 		if (o->omit_zero && t == 0)
 			continue;
 		v[n].name = rules[i].name;
+		v[n].rule_id = rules[i].id;
 		v[n].bytes = s ? s->bytes : 0;
 		v[n].packets = s ? s->packets : 0;
 		n++;
@@ -270,9 +462,13 @@ summary(const struct settings *set, const struct opts *o)
 	qsort(v, n, sizeof(*v), line_cmp);
 	if (o->top > 0 && (size_t)o->top < n)
 		n = (size_t)o->top;
-	print(o, set->host, now, from, to, v, n);
+	if (o->interval)
+		print_series(o, set->host, now, from, to, &se, v, n);
+	else
+		print(o, set->host, now, from, to, v, n);
 	ex = EX_OK;
 out:
+	series_free(&se);
 	if (has_re)
 		regfree(&re);
 	free(v);
@@ -285,7 +481,8 @@ out:
 static int
 run(int argc, char *argv[])
 {
-	enum { OPT_FORMAT = 256, OPT_SORT, OPT_TOP, OPT_SI, OPT_GLOB };
+	enum { OPT_FORMAT = 256, OPT_SORT, OPT_TOP, OPT_SI, OPT_GLOB,
+		OPT_INTERVAL };
 	static const struct option longopts[] = {
 		{ "settings",		required_argument, NULL, 'C' },
 		{ "store",		required_argument, NULL, 'd' },
@@ -302,6 +499,8 @@ run(int argc, char *argv[])
 		{ "sort",		required_argument, NULL, OPT_SORT },
 		{ "top",		required_argument, NULL, OPT_TOP },
 		{ "si",			no_argument,	   NULL, OPT_SI },
+		{ "interval",		required_argument, NULL, OPT_INTERVAL },
+		{ "graph",		no_argument,	   NULL, 'g' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -314,7 +513,7 @@ run(int argc, char *argv[])
 	int ch, ex;
 
 	log_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "C:d:e:f:hH:s:t:vVxz", longopts,
+	while ((ch = getopt_long(argc, argv, "C:d:e:f:ghH:i:s:t:vVxz", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -352,6 +551,13 @@ run(int argc, char *argv[])
 			break;
 		case OPT_GLOB:
 			o.glob = optarg;
+			break;
+		case 'g':
+			o.graph = true;
+			break;
+		case 'i':
+		case OPT_INTERVAL:
+			o.interval = optarg;
 			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") == 0)

@@ -289,6 +289,11 @@ int	time_parse(const char *s, int64_t now, int64_t *t);
  */
 int	frame_parse(const char *s, int64_t now, int week_start, int64_t *start,
 	    int64_t *end);
+enum { FRAME_HOUR, FRAME_DAY, FRAME_WEEK, FRAME_MONTH, FRAME_YEAR };
+/* "hour", "day", "week", "month", "year" as FRAME_*, or -1. */
+int	frame_unit(const char *word);
+/* The local start of the unit that holds t, n units back (-1: the next). */
+int64_t	frame_start(int unit, int64_t t, int n, int week_start);
 
 /* log.c */
 

@@ -74,3 +74,79 @@ range_sums(struct store *st, const struct host_state *h, int64_t from,
 		*nqueries = c.nqueries;
 	return rc;
 }
+
+/* Rows of one resolution, each added to the interval its time is in. */
+struct spread {
+	const int64_t	*bounds;	/* n + 1 */
+	size_t		n, i;		/* i: the interval of the last row */
+	struct sums	*out;
+};
+
+static int
+spread_row(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes,
+    uint64_t packets)
+{
+	struct spread *sp = ctx;
+
+	/* Rows come ordered by time: the interval only moves forward. */
+	while (sp->i < sp->n && t >= sp->bounds[sp->i + 1])
+		sp->i++;
+	if (sp->i < sp->n && t >= sp->bounds[sp->i])
+		sums_add(&sp->out[sp->i], rule_id, bytes, packets);
+	return 0;
+}
+
+/* Is every bound in [from, to] the start of a bucket of res? */
+static bool
+aligned(int res, const int64_t *bounds, size_t n, int64_t to)
+{
+	size_t i;
+
+	for (i = 0; i <= n && bounds[i] <= to; i++)
+		if (bucket_start(res, bounds[i]) != bounds[i])
+			return false;
+	return true;
+}
+
+int
+series_sums(struct store *st, const struct host_state *h,
+    const int64_t *bounds, size_t n, struct sums *out, int *nqueries)
+{
+	struct cover c = { .st = st, .h = h };
+	struct spread sp = { .bounds = bounds, .n = n, .out = out };
+	size_t i, k = 0;
+	int res, q = 0;
+
+	if (n == 0)
+		return 0;
+	/*
+	 * The coarsest closed resolution whose buckets the intervals are
+	 * made of answers the intervals it holds in one query; the rest
+	 * (the open end) interval by interval.
+	 */
+	for (res = RES_MONTH; h->has_done && res > RES_SAMPLE; res--) {
+		int64_t done = h->done[res];
+
+		for (k = 0; k < n && bounds[k + 1] <= done; k++)
+			;
+		if (k > 0 && aligned(res, bounds, k, bounds[k]))
+			break;
+		k = 0;
+	}
+	if (k > 0) {
+		q++;
+		if (store_rows(st, res, h->id, bounds[0], bounds[k], spread_row,
+		    &sp) < 0)
+			return -1;
+	}
+	for (i = k; i < n; i++) {
+		c.out = &out[i];
+		c.nqueries = 0;
+		if (cover(&c, RES_MONTH, bounds[i], bounds[i + 1]) < 0)
+			return -1;
+		q += c.nqueries;
+	}
+	if (nqueries)
+		*nqueries = q;
+	return 0;
+}

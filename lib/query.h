@@ -20,4 +20,12 @@
 int	range_sums(struct store *, const struct host_state *h, int64_t from,
 	    int64_t to, struct sums *out, int *nqueries);
 
+/*
+ * The same for n intervals at once, [bounds[i], bounds[i + 1]), into
+ * out[i]: the intervals that are whole closed buckets of a resolution
+ * (days of the store's zone, say) in one query of its rows.
+ */
+int	series_sums(struct store *, const struct host_state *h,
+	    const int64_t *bounds, size_t n, struct sums *out, int *nqueries);
+
 #endif

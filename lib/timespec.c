@@ -277,10 +277,8 @@ squeeze(const char *s, char *out, size_t len)
 	out[j] = '\0';
 }
 
-enum { F_HOUR, F_DAY, F_WEEK, F_MONTH, F_YEAR };
-
-static int
-unit_of(const char *w)
+int
+frame_unit(const char *w)
 {
 	static const char *const names[] = {
 		"hour", "day", "week", "month", "year",
@@ -293,8 +291,7 @@ unit_of(const char *w)
 	return -1;
 }
 
-/* The start of the frame unit that holds t, n units back. */
-static int64_t
+int64_t
 frame_start(int unit, int64_t t, int n, int week_start)
 {
 	time_t tt = (time_t)t;
@@ -304,19 +301,19 @@ frame_start(int unit, int64_t t, int n, int week_start)
 	tm.tm_min = tm.tm_sec = 0;
 	tm.tm_isdst = -1;
 	switch (unit) {
-	case F_HOUR:
+	case FRAME_HOUR:
 		/* Hours step in absolute time: a DST change has no hour 2:xx
 		   or two of them, and both are hours. */
 		return (int64_t)mktime(&tm) - (int64_t)n * 3600;
-	case F_DAY:
+	case FRAME_DAY:
 		tm.tm_hour = 0;
 		tm.tm_mday -= n;
 		break;
-	case F_WEEK:
+	case FRAME_WEEK:
 		tm.tm_hour = 0;
 		tm.tm_mday -= (tm.tm_wday - week_start + 7) % 7 + 7 * n;
 		break;
-	case F_MONTH:
+	case FRAME_MONTH:
 		tm.tm_hour = 0;
 		tm.tm_mday = 1;
 		tm.tm_mon -= n;
@@ -339,18 +336,18 @@ frame_parse(const char *s, int64_t now, int week_start, int64_t *start,
 		const char *word;
 		int unit, n;
 	} shorthand[] = {
-		{ "this hour", F_HOUR, 0 },
-		{ "last hour", F_HOUR, 1 },
-		{ "today", F_DAY, 0 },
-		{ "yesterday", F_DAY, 1 },
-		{ "the day before yesterday", F_DAY, 2 },
-		{ "this week", F_WEEK, 0 },
-		{ "last week", F_WEEK, 1 },
-		{ "the week before last week", F_WEEK, 2 },
-		{ "this month", F_MONTH, 0 },
-		{ "last month", F_MONTH, 1 },
-		{ "this year", F_YEAR, 0 },
-		{ "last year", F_YEAR, 1 },
+		{ "this hour", FRAME_HOUR, 0 },
+		{ "last hour", FRAME_HOUR, 1 },
+		{ "today", FRAME_DAY, 0 },
+		{ "yesterday", FRAME_DAY, 1 },
+		{ "the day before yesterday", FRAME_DAY, 2 },
+		{ "this week", FRAME_WEEK, 0 },
+		{ "last week", FRAME_WEEK, 1 },
+		{ "the week before last week", FRAME_WEEK, 2 },
+		{ "this month", FRAME_MONTH, 0 },
+		{ "last month", FRAME_MONTH, 1 },
+		{ "this year", FRAME_YEAR, 0 },
+		{ "last year", FRAME_YEAR, 1 },
 	};
 	char w[128], u1[16], u2[16], ago[8];
 	int unit = -1, n = 0, k;
@@ -371,12 +368,12 @@ frame_parse(const char *s, int64_t now, int week_start, int64_t *start,
 		/* the (hour|day|week|month|year) N (unit)s? ago */
 		if (sscanf(w, "the %15s %d %15s %7s%n", u1, &n, u2, ago,
 		    &k) != 4 || w[k] != '\0' || strcmp(ago, "ago") != 0 ||
-		    n < 0 || n > 100000 || (unit = unit_of(u1)) < 0)
+		    n < 0 || n > 100000 || (unit = frame_unit(u1)) < 0)
 			return -1;
 		l = strlen(u2);
 		if (l && u2[l - 1] == 's')
 			u2[l - 1] = '\0';
-		if (unit_of(u2) != unit)
+		if (frame_unit(u2) != unit)
 			return -1;
 	}
 	*start = frame_start(unit, now, n, week_start);

@@ -104,6 +104,61 @@ test_expect_success 'filters, sorting, top, omitting zeros' '
 	grep "total download .*:              1G$" actual
 '
 
+test_expect_success 'per day in Berlin: 29 March (23 hours) and the 30th' '
+	TZ=Europe/Berlin sum --interval day --format csv >actual &&
+	cat >expect <<-\EOF &&
+	start,end,rule,bytes,packets
+	1774738800,1774821600,late,0,0
+	1774738800,1774821600,total download,1073741824,30
+	1774738800,1774821600,total upload,1500000,1000
+	1774738800,1774821600,"web, ""quoted""",300,3
+	1774821600,1774828800,late,64,1
+	1774821600,1774828800,total download,2000,2
+	1774821600,1774828800,total upload,100,1
+	1774821600,1774828800,"web, ""quoted""",0,0
+	EOF
+	test_cmp expect actual &&
+	test $(( (1774821600 - 1774738800) / 3600 )) = 23
+'
+
+test_expect_success 'per interval in JSON and text; the intervals add up to the total' '
+	TZ=UTC sum -i hour --format json >actual.json &&
+	perl -MJSON::PP -e "
+		local \$/; my \$j = decode_json(<STDIN>);
+		my %t; my \$n = 0;
+		for my \$i (@{\$j->{intervals}}) {
+			\$n++;
+			\$t{\$_->{rule}} += \$_->{bytes} for @{\$i->{rules}};
+		}
+		print \"\$j->{interval} \$n\n\";
+		print \"\$_ \$t{\$_}\n\" for sort keys %t;
+	" <actual.json >actual &&
+	cat >expect <<-\EOF &&
+	hour 25
+	late 64
+	total download 1073743824
+	total upload 1500100
+	web, "quoted" 300
+	EOF
+	test_cmp expect actual &&
+	TZ=UTC sum -i day -x >actual &&
+	grep -c "^2026/03/" actual >days &&
+	echo 2 >expect && test_cmp expect days
+'
+
+test_expect_success 'the ASCII graph: a bar per interval, the largest 55 wide' '
+	TZ=UTC sum -i hour -g -f download >actual &&
+	grep "^Graph for rule \"total download\"$" actual &&
+	grep -c "^2026/03/" actual >bars &&
+	echo 25 >expect && test_cmp expect bars &&
+	grep -c "|\*\{55\}$" actual >full &&
+	echo 1 >expect && test_cmp expect full &&
+	test_expect_code 1 sum -g 2>err &&
+	grep "give --interval" err &&
+	test_expect_code 1 sum -i fortnight 2>err &&
+	grep "interval .fortnight.: 5m" err
+'
+
 test_expect_success 'bad input: clear errors, status 1; no host: status 4' '
 	test_expect_code 1 sum -t fortnight 2>err &&
 	grep "ipacsum: -t .fortnight.: not a time frame" err &&

@@ -163,6 +163,51 @@ main(void)
 			bad++;
 	}
 	is_int(bad, 0, "300 random ranges: all equal the samples' sums");
+
+	/* Series: every Berlin day from 10 March to 25 May, one query. */
+	{
+		int64_t b[80];
+		struct sums out[79];
+		size_t k, nb = 0;
+		int64_t t = utc(2026, 3, 9, 23, 0);
+
+		memset(out, 0, sizeof(out));
+		while (nb < 78) {
+			b[nb++] = t;
+			t = bucket_next(RES_DAY, t);
+		}
+		b[nb] = t;
+		ok(series_sums(st, &host, b, nb, out, &nq) == 0,
+		    "78 Berlin days as a series");
+		for (k = 0, bad = 0; k < nb; k++)
+			if (b[k + 1] > host.done[RES_DAY])
+				bad++;	/* days not rolled up yet */
+		ok(nq <= 2 + bad, "the closed days in one query, each open "
+		    "day by itself (hours and samples for the last): %d for "
+		    "%d open days", nq, bad);
+		for (k = 0, bad = 0; k < nb; k++) {
+			struct sums want = { 0 };
+			size_t j;
+
+			store_rows(st, RES_SAMPLE, host.id, b[k], b[k + 1],
+			    add_truth, &want);
+			for (j = 0; j < want.cap; j++) {
+				const struct sum *w = &want.v[j], *g;
+
+				if (w->id == 0)
+					continue;
+				g = sums_get(&out[k], w->id);
+				if (!g || g->bytes != w->bytes ||
+				    g->packets != w->packets)
+					bad++;
+			}
+			if (out[k].n != want.n)
+				bad++;
+			sums_free(&want);
+			sums_free(&out[k]);
+		}
+		is_int(bad, 0, "each day of the series equals its samples");
+	}
 	store_close(st);
 	{
 		char cmd[300];
