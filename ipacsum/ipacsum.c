@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "ipac.h"
@@ -21,7 +23,7 @@
 #include "query.h"
 #include "store.h"
 
-enum { FMT_TEXT, FMT_CSV, FMT_JSON };
+enum { FMT_TEXT, FMT_CSV, FMT_JSON, FMT_PROM };
 enum { SORT_NAME, SORT_BYTES, SORT_PACKETS };
 
 struct opts {
@@ -32,6 +34,7 @@ struct opts {
 	bool		exact, si, omit_zero, graph;
 	int		week_start;
 	const char	*interval;	/* NULL: one total */
+	const char	*output;	/* -o: written whole, then renamed */
 };
 
 struct line {
@@ -57,7 +60,8 @@ usage(int status)
 	    "               [-t frame] [-f regex] [--glob pattern] "
 	    "[--format text|csv|json]\n"
 	    "               [--sort name|bytes|packets] [--top N] [--si]\n"
-	    "               [--interval 5m|hour|day|week|month|year] [-g]\n");
+	    "               [--interval 5m|hour|day|week|month|year] [-g] "
+	    "[-o file]\n");
 	exit(status);
 }
 
@@ -305,13 +309,48 @@ series_free(struct series *se)
 	memset(se, 0, sizeof(*se));
 }
 
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void
+prom_label(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			printf("\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", stdout);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
 static void
 print(const struct opts *o, const char *host, int64_t now, int64_t from,
     int64_t to, struct line *v, size_t n)
 {
 	size_t i;
+	int m;
 
 	switch (o->format) {
+	case FMT_PROM:
+		for (m = 0; m < 2; m++) {
+			const char *metric = m ? "ipac_packets_total" :
+			    "ipac_bytes_total";
+
+			printf("# HELP %s %s counted by an ipac accounting "
+			    "name.\n# TYPE %s counter\n", metric,
+			    m ? "Packets" : "Bytes (IP total length)", metric);
+			for (i = 0; i < n; i++) {
+				printf("%s{host=", metric);
+				prom_label(host);
+				printf(",rule=");
+				prom_label(v[i].name);
+				printf("} %" PRIu64 "\n", m ? v[i].packets :
+				    v[i].bytes);
+			}
+		}
+		break;
 	case FMT_CSV:
 		puts("rule,bytes,packets");
 		for (i = 0; i < n; i++) {
@@ -478,6 +517,58 @@ out:
 	return ex;
 }
 
+/*
+ * -o FILE: the output goes to a temporary file beside FILE, which takes
+ * FILE's place only when all of it was written, so a reader (a web
+ * panel, Prometheus' textfile collector) never sees half a file.
+ */
+static char *out_path, *out_tmp;
+
+static int
+output_begin(const char *path)
+{
+	struct strbuf sb;
+	int fd;
+
+	sb_init(&sb);
+	sb_printf(&sb, "%s.XXXXXX", path);
+	if ((fd = mkstemp(sb.buf)) < 0) {
+		log_error("%s: %s", sb.buf, strerror(errno));
+		sb_free(&sb);
+		return -1;
+	}
+	fchmod(fd, 0644);
+	if (dup2(fd, 1) < 0) {
+		log_error("%s: %s", sb.buf, strerror(errno));
+		close(fd);
+		unlink(sb.buf);
+		sb_free(&sb);
+		return -1;
+	}
+	close(fd);
+	out_path = xstrdup(path);
+	out_tmp = sb.buf;
+	return 0;
+}
+
+static int
+output_end(int ex)
+{
+	if (fflush(stdout) == EOF || ferror(stdout) || fsync(1) < 0) {
+		log_error("%s: %s", out_tmp, strerror(errno ? errno : EIO));
+		ex = ex ? ex : EX_CONFIG;
+	}
+	if (ex == EX_OK && rename(out_tmp, out_path) < 0) {
+		log_error("%s: %s", out_path, strerror(errno));
+		ex = EX_CONFIG;
+	}
+	if (ex != EX_OK)
+		unlink(out_tmp);
+	free(out_tmp);
+	free(out_path);
+	return ex;
+}
+
 static int
 run(int argc, char *argv[])
 {
@@ -501,6 +592,7 @@ run(int argc, char *argv[])
 		{ "si",			no_argument,	   NULL, OPT_SI },
 		{ "interval",		required_argument, NULL, OPT_INTERVAL },
 		{ "graph",		no_argument,	   NULL, 'g' },
+		{ "output",		required_argument, NULL, 'o' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -513,7 +605,7 @@ run(int argc, char *argv[])
 	int ch, ex;
 
 	log_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "C:d:e:f:ghH:i:s:t:vVxz", longopts,
+	while ((ch = getopt_long(argc, argv, "C:d:e:f:ghH:i:o:s:t:vVxz", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -555,6 +647,9 @@ run(int argc, char *argv[])
 		case 'g':
 			o.graph = true;
 			break;
+		case 'o':
+			o.output = optarg;
+			break;
 		case 'i':
 		case OPT_INTERVAL:
 			o.interval = optarg;
@@ -566,9 +661,11 @@ run(int argc, char *argv[])
 				o.format = FMT_CSV;
 			else if (strcmp(optarg, "json") == 0)
 				o.format = FMT_JSON;
+			else if (strcmp(optarg, "prometheus") == 0)
+				o.format = FMT_PROM;
 			else {
-				log_error("--format '%s': text, csv or json",
-				    optarg);
+				log_error("--format '%s': text, csv, json or "
+				    "prometheus", optarg);
 				return EX_CONFIG;
 			}
 			break;
@@ -608,10 +705,20 @@ run(int argc, char *argv[])
 		log_error("-t excludes -s and -e");
 		return EX_CONFIG;
 	}
+	if (o.format == FMT_PROM && o.interval) {
+		log_error("--format prometheus has no intervals");
+		return EX_CONFIG;
+	}
 	if (settings_for(setfile, store, host, &set) < 0)
 		return EX_CONFIG;
+	if (o.output && output_begin(o.output) < 0) {
+		settings_free(&set);
+		return EX_CONFIG;
+	}
 	ex = summary(&set, &o);
 	settings_free(&set);
+	if (o.output)
+		ex = output_end(ex);
 	return ex;
 }
 

@@ -159,6 +159,33 @@ test_expect_success 'the ASCII graph: a bar per interval, the largest 55 wide' '
 	grep "interval .fortnight.: 5m" err
 '
 
+test_expect_success 'Prometheus textfile, written whole to -o' '
+	TZ=UTC sum --format prometheus -o metrics.prom &&
+	cat >expect <<-\EOF &&
+	# HELP ipac_bytes_total Bytes (IP total length) counted by an ipac accounting name.
+	# TYPE ipac_bytes_total counter
+	ipac_bytes_total{host="gw",rule="late"} 64
+	ipac_bytes_total{host="gw",rule="total download"} 1073743824
+	ipac_bytes_total{host="gw",rule="total upload"} 1500100
+	ipac_bytes_total{host="gw",rule="web, \"quoted\""} 300
+	# HELP ipac_packets_total Packets counted by an ipac accounting name.
+	# TYPE ipac_packets_total counter
+	ipac_packets_total{host="gw",rule="late"} 1
+	ipac_packets_total{host="gw",rule="total download"} 32
+	ipac_packets_total{host="gw",rule="total upload"} 1001
+	ipac_packets_total{host="gw",rule="web, \"quoted\""} 3
+	EOF
+	test_cmp expect metrics.prom &&
+	ls metrics.prom* >files &&
+	echo metrics.prom >expect && test_cmp expect files &&
+	# a failing run leaves the old file, and no temporary one
+	test_expect_code 4 ipacsum -d "$TRASH_DIRECTORY/fx.db" -H nobody \
+		--format prometheus -o metrics.prom 2>err &&
+	ls metrics.prom* >files &&
+	echo metrics.prom >expect && test_cmp expect files &&
+	grep -q "^ipac_bytes_total{host=\"gw\",rule=\"late\"} 64$" metrics.prom
+'
+
 test_expect_success 'bad input: clear errors, status 1; no host: status 4' '
 	test_expect_code 1 sum -t fortnight 2>err &&
 	grep "ipacsum: -t .fortnight.: not a time frame" err &&
