@@ -31,7 +31,7 @@ struct opts {
 	const char	*regex, *glob;
 	int		format, sort;
 	long		top;		/* 0: all */
-	bool		exact, si, omit_zero, graph;
+	bool		exact, si, omit_zero, graph, p95;
 	int		week_start;
 	const char	*interval;	/* NULL: one total */
 	const char	*output;	/* -o: written whole, then renamed */
@@ -41,6 +41,7 @@ struct line {
 	const char	*name;
 	int64_t		rule_id;
 	uint64_t	bytes, packets;
+	double		p95;		/* bits per second, with --p95 */
 };
 
 /* The intervals of a breakdown: [b[i], b[i + 1]) for i < n. */
@@ -61,7 +62,7 @@ usage(int status)
 	    "[--format text|csv|json]\n"
 	    "               [--sort name|bytes|packets] [--top N] [--si]\n"
 	    "               [--interval 5m|hour|day|week|month|year] [-g] "
-	    "[-o file]\n");
+	    "[-o file] [--p95]\n");
 	exit(status);
 }
 
@@ -309,6 +310,23 @@ series_free(struct series *se)
 	memset(se, 0, sizeof(*se));
 }
 
+/* A rate in bits per second, SI units: "12.3 Mbit/s". */
+static const char *
+bps(double v)
+{
+	static char buf[32];
+	static const char *const unit[] = { "", "k", "M", "G", "T", "P" };
+	int u = 0;
+
+	while (v >= 1000.0 && u < 5) {
+		v /= 1000.0;
+		u++;
+	}
+	snprintf(buf, sizeof(buf), u ? "%.1f %sbit/s" : "%.0f %sbit/s", v,
+	    unit[u]);
+	return buf;
+}
+
 /* A Prometheus label value: backslash, quote and newline escaped. */
 static void
 prom_label(const char *s)
@@ -352,11 +370,15 @@ print(const struct opts *o, const char *host, int64_t now, int64_t from,
 		}
 		break;
 	case FMT_CSV:
-		puts("rule,bytes,packets");
+		puts(o->p95 ? "rule,bytes,packets,p95_bps" :
+		    "rule,bytes,packets");
 		for (i = 0; i < n; i++) {
 			csv_field(v[i].name);
-			printf(",%" PRIu64 ",%" PRIu64 "\n", v[i].bytes,
+			printf(",%" PRIu64 ",%" PRIu64, v[i].bytes,
 			    v[i].packets);
+			if (o->p95)
+				printf(",%.0f", v[i].p95);
+			putchar('\n');
 		}
 		break;
 	case FMT_JSON:
@@ -367,8 +389,11 @@ print(const struct opts *o, const char *host, int64_t now, int64_t from,
 		for (i = 0; i < n; i++) {
 			printf("%s{\"rule\":", i ? "," : "");
 			json_string(v[i].name);
-			printf(",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 "}",
+			printf(",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64,
 			    v[i].bytes, v[i].packets);
+			if (o->p95)
+				printf(",\"p95_bps\":%.0f", v[i].p95);
+			putchar('}');
 		}
 		printf("]}\n");
 		break;
@@ -376,9 +401,13 @@ print(const struct opts *o, const char *host, int64_t now, int64_t from,
 		printf("IP accounting summary\n");
 		printf("Host: %s / Time created: %s\n", host, fmt_time(now));
 		printf("Data from %s to %s\n", fmt_time(from), fmt_time(to));
-		for (i = 0; i < n; i++)
-			printf("  %-48s: %15s\n", v[i].name,
+		for (i = 0; i < n; i++) {
+			printf("  %-48s: %15s", v[i].name,
 			    human(v[i].bytes, o->si, o->exact));
+			if (o->p95)
+				printf("   95%%: %s", bps(v[i].p95));
+			putchar('\n');
+		}
 		break;
 	}
 }
@@ -497,6 +526,34 @@ summary(const struct settings *set, const struct opts *o)
 		v[n].packets = s ? s->packets : 0;
 		n++;
 	}
+	if (o->p95 && n) {
+		/* The rates need the samples and the runs. */
+		int64_t *ids = xcalloc(n, sizeof(*ids));
+		double *p = xcalloc(n, sizeof(*p));
+		size_t nruns;
+
+		if ((st = store_open(set->store, STORE_RO, set->busy_ms, NULL,
+		    NULL)) == NULL) {
+			free(ids);
+			free(p);
+			goto out;
+		}
+		for (i = 0; i < n; i++)
+			ids[i] = v[i].rule_id;
+		rc = range_p95(st, &h, from, to, ids, n, p, &nruns);
+		store_close(st);
+		for (i = 0; i < n; i++)
+			v[i].p95 = p[i];
+		free(ids);
+		free(p);
+		if (rc < 0)
+			goto out;
+		if (set->keep[RES_SAMPLE] >= 0 &&
+		    from < now - set->keep[RES_SAMPLE])
+			log_warnx("95th percentile from the samples kept (%s "
+			    "on), over %zu runs", fmt_time(now -
+			    set->keep[RES_SAMPLE]), nruns);
+	}
 	sort_key = o->sort;
 	qsort(v, n, sizeof(*v), line_cmp);
 	if (o->top > 0 && (size_t)o->top < n)
@@ -573,7 +630,7 @@ static int
 run(int argc, char *argv[])
 {
 	enum { OPT_FORMAT = 256, OPT_SORT, OPT_TOP, OPT_SI, OPT_GLOB,
-		OPT_INTERVAL };
+		OPT_INTERVAL, OPT_P95 };
 	static const struct option longopts[] = {
 		{ "settings",		required_argument, NULL, 'C' },
 		{ "store",		required_argument, NULL, 'd' },
@@ -593,6 +650,7 @@ run(int argc, char *argv[])
 		{ "interval",		required_argument, NULL, OPT_INTERVAL },
 		{ "graph",		no_argument,	   NULL, 'g' },
 		{ "output",		required_argument, NULL, 'o' },
+		{ "p95",		no_argument,	   NULL, OPT_P95 },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -650,6 +708,9 @@ run(int argc, char *argv[])
 		case 'o':
 			o.output = optarg;
 			break;
+		case OPT_P95:
+			o.p95 = true;
+			break;
 		case 'i':
 		case OPT_INTERVAL:
 			o.interval = optarg;
@@ -703,6 +764,10 @@ run(int argc, char *argv[])
 		usage(EX_CONFIG);
 	if (o.frame && (o.start || o.end)) {
 		log_error("-t excludes -s and -e");
+		return EX_CONFIG;
+	}
+	if (o.p95 && (o.interval || o.format == FMT_PROM)) {
+		log_error("--p95 goes with a total, in text, CSV or JSON");
 		return EX_CONFIG;
 	}
 	if (o.format == FMT_PROM && o.interval) {

@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "ipac.h"
 #include "store.h"
@@ -149,4 +150,138 @@ series_sums(struct store *st, const struct host_state *h,
 	if (nqueries)
 		*nqueries = q;
 	return 0;
+}
+
+/* The runs of a range, for the rates of their samples. */
+struct runs {
+	struct run	*v;
+	size_t		n, cap;
+};
+
+static int
+add_run(void *ctx, const struct run *r)
+{
+	struct runs *rs = ctx;
+
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? 2 * rs->cap : 256;
+		rs->v = xrealloc(rs->v, rs->cap, sizeof(*rs->v));
+	}
+	rs->v[rs->n++] = *r;
+	return 0;
+}
+
+/* Per rule: the rates of the runs it counted in (the others are 0). */
+struct rates {
+	const struct runs *runs;
+	size_t		i;		/* run of the last sample */
+	int64_t		*ids;		/* rule ids, sorted */
+	size_t		nids;
+	double		**r;		/* r[k]: rates of ids[k] */
+	size_t		*n, *cap;
+};
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+add_rate(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes,
+    uint64_t packets)
+{
+	struct rates *ra = ctx;
+	const struct run *run;
+	int64_t *p;
+	size_t k;
+
+	(void)packets;
+	while (ra->i < ra->runs->n && ra->runs->v[ra->i].t < t)
+		ra->i++;
+	if (ra->i == ra->runs->n || ra->runs->v[ra->i].t != t)
+		return 0;	/* a sample of no run in range */
+	run = &ra->runs->v[ra->i];
+	if (run->t1 <= run->t0)
+		return 0;
+	p = bsearch(&rule_id, ra->ids, ra->nids, sizeof(*ra->ids), id_cmp);
+	if (p == NULL)
+		return 0;
+	k = (size_t)(p - ra->ids);
+	if (ra->n[k] == ra->cap[k]) {
+		ra->cap[k] = ra->cap[k] ? 2 * ra->cap[k] : 64;
+		ra->r[k] = xrealloc(ra->r[k], ra->cap[k], sizeof(**ra->r));
+	}
+	ra->r[k][ra->n[k]++] = (double)bytes * 8.0 / (double)(run->t1 -
+	    run->t0);
+	return 0;
+}
+
+int
+range_p95(struct store *st, const struct host_state *h, int64_t from,
+    int64_t to, const int64_t *rule_ids, size_t nids, double *p95,
+    size_t *nruns)
+{
+	struct runs runs = { 0 };
+	struct rates ra = { .runs = &runs };
+	size_t k, m;
+	int rc = -1;
+
+	*nruns = 0;
+	/* Runs by their time t (the middle), as samples are attributed. */
+	if (store_runs(st, h->id, INT64_MIN, INT64_MAX, add_run, &runs) < 0)
+		goto out;
+	for (k = m = 0; k < runs.n; k++)
+		if (runs.v[k].t >= from && runs.v[k].t < to &&
+		    runs.v[k].t1 > runs.v[k].t0)
+			runs.v[m++] = runs.v[k];
+	runs.n = m;
+	ra.nids = nids;
+	ra.ids = xcalloc(nids ? nids : 1, sizeof(*ra.ids));
+	memcpy(ra.ids, rule_ids, nids * sizeof(*ra.ids));
+	qsort(ra.ids, nids, sizeof(*ra.ids), id_cmp);
+	ra.r = xcalloc(nids ? nids : 1, sizeof(*ra.r));
+	ra.n = xcalloc(nids ? nids : 1, sizeof(*ra.n));
+	ra.cap = xcalloc(nids ? nids : 1, sizeof(*ra.cap));
+	if (store_rows(st, RES_SAMPLE, h->id, from, to, add_rate, &ra) < 0)
+		goto out;
+	/* Nearest rank: the ceil(0.95 N)-th smallest of N rates. */
+	for (k = 0; k < nids; k++) {
+		int64_t *p = bsearch(&rule_ids[k], ra.ids, nids,
+		    sizeof(*ra.ids), id_cmp);
+		size_t j = (size_t)(p - ra.ids), zeros, rank;
+
+		p95[k] = 0;
+		if (runs.n == 0)
+			continue;
+		zeros = runs.n - ra.n[j];
+		rank = (size_t)((double)runs.n * 0.95 + 0.999999);
+		if (rank < 1)
+			rank = 1;
+		if (rank <= zeros)
+			continue;
+		qsort(ra.r[j], ra.n[j], sizeof(**ra.r), dbl_cmp);
+		p95[k] = ra.r[j][rank - zeros - 1];
+	}
+	*nruns = runs.n;
+	rc = 0;
+out:
+	for (k = 0; k < ra.nids && ra.r; k++)
+		free(ra.r[k]);
+	free(ra.r);
+	free(ra.n);
+	free(ra.cap);
+	free(ra.ids);
+	free(runs.v);
+	return rc;
 }

@@ -28,4 +28,16 @@ int	range_sums(struct store *, const struct host_state *h, int64_t from,
 int	series_sums(struct store *, const struct host_state *h,
 	    const int64_t *bounds, size_t n, struct sums *out, int *nqueries);
 
+/*
+ * The 95th percentile of each rule's rate, in bits per second, over the
+ * runs (five minutes, usually) whose time is in [from, to): each run's
+ * rate is its sample's bytes over the run's length, 0 when the rule
+ * counted nothing in it; the nearest-rank percentile, ceil(0.95 N)-th
+ * smallest of N.  p95[k] for rule_ids[k]; *nruns = N.  Needs the
+ * samples, which are kept "keep samples" long.  0 or -1.
+ */
+int	range_p95(struct store *, const struct host_state *h, int64_t from,
+	    int64_t to, const int64_t *rule_ids, size_t nids, double *p95,
+	    size_t *nruns);
+
 #endif

@@ -186,6 +186,35 @@ test_expect_success 'Prometheus textfile, written whole to -o' '
 	grep -q "^ipac_bytes_total{host=\"gw\",rule=\"late\"} 64$" metrics.prom
 '
 
+test_expect_success '95th percentile of 5-minute rates (nearest rank)' '
+	# 21 readings 300 s apart: 20 runs.  a: 19 runs of 3000 bytes
+	# (80 bit/s) and one of 300000; b: one run of 3000; c: 3000 and 6000.
+	awk "BEGIN {
+		t = 1774740000; a = 0; b = 0; c = 0
+		for (k = 0; k <= 20; k++) {
+			if (k > 0) a += (k == 7 ? 300000 : 3000)
+			if (k == 3) b += 3000
+			if (k == 4) c += 3000
+			if (k == 5) c += 6000
+			printf \"%d a %d %d\n%d b %d %d\n%d c %d %d\n\", t, a, k, t, b, k, t, c, k
+			t += 300
+		}
+	}" >p95.readings &&
+	ipac-fixture -d p95.db -H p <p95.readings &&
+	TZ=UTC ipacsum -d "$TRASH_DIRECTORY/p95.db" -H p --p95 --format csv >actual &&
+	cat >expect <<-\EOF &&
+	rule,bytes,packets,p95_bps
+	a,357000,20,80
+	b,3000,20,0
+	c,9000,20,80
+	EOF
+	test_cmp expect actual &&
+	TZ=UTC ipacsum -d "$TRASH_DIRECTORY/p95.db" -H p --p95 -f "^a" >actual &&
+	grep "^  a .*:            349K   95%: 80 bit/s$" actual &&
+	test_expect_code 1 sum --p95 -i day 2>err &&
+	grep "p95 goes with a total" err
+'
+
 test_expect_success 'bad input: clear errors, status 1; no host: status 4' '
 	test_expect_code 1 sum -t fortnight 2>err &&
 	grep "ipacsum: -t .fortnight.: not a time frame" err &&
