@@ -201,7 +201,20 @@ struct settings {
 	int	busy_ms;	/* wait for another writer this long */
 	char	*timezone;	/* of days and months; NULL: the system's */
 	int64_t	keep[RES_MAX];	/* retention in seconds; -1 for ever */
+	struct account *accounts;	/* [account NAME] sections */
+	size_t	naccounts;
 };
+
+/* An account for billing: the names (shell patterns) it is made of. */
+enum { WAY_IN, WAY_OUT, WAY_ANY, WAY_MAX };
+struct account {
+	char	*name;
+	char	**pat[WAY_MAX];	/* "in", "out", "rules" */
+	size_t	npat[WAY_MAX];
+	int	cycle_day;	/* billing cycles start on this day, 1-31 */
+};
+/* Which way of account a the accounting name falls in, or -1. */
+int	account_way(const struct account *a, const char *name);
 
 /* $IPAC_SETTINGS, or the compiled-in /etc/ipac-settings.conf. */
 const char *settings_path(void);
@@ -294,6 +307,15 @@ enum { FRAME_HOUR, FRAME_DAY, FRAME_WEEK, FRAME_MONTH, FRAME_YEAR };
 int	frame_unit(const char *word);
 /* The local start of the unit that holds t, n units back (-1: the next). */
 int64_t	frame_start(int unit, int64_t t, int n, int week_start);
+/*
+ * Billing cycles that start at local midnight of day (1-31; in a month
+ * without that day, its last day) of every month: the one holding t, n
+ * cycles back.
+ */
+void	cycle_of(int64_t t, int day, int n, int64_t *start, int64_t *end);
+/* "current", "last" or "YYYY-MM" (the cycle starting in that month). */
+int	cycle_named(const char *s, int64_t now, int day, int64_t *start,
+	    int64_t *end);
 
 /* log.c */
 

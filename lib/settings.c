@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,80 @@ apply_setting(struct settings *s, const char *key, const char *v, char *buf,
 }
 #undef FAIL
 
+/* "a, b*, c": shell patterns, blanks around commas dropped. */
+static int
+add_patterns(struct account *a, int way, const char *v)
+{
+	const char *p = v;
+
+	while (*p) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		while (n && isblank((unsigned char)*p)) {
+			p++;
+			n--;
+		}
+		while (n && isblank((unsigned char)p[n - 1]))
+			n--;
+		if (n == 0)
+			return -1;
+		a->pat[way] = xrealloc(a->pat[way], a->npat[way] + 1,
+		    sizeof(*a->pat[way]));
+		a->pat[way][a->npat[way]++] = xstrndup(p, n);
+		p = e ? e + 1 : p + n;
+	}
+	return 0;
+}
+
+/* A key of an [account NAME] section: 0 or -1 with the reason in buf. */
+static int
+account_setting(struct account *a, const char *key, const char *v,
+    char *buf, size_t len)
+{
+	static const char *const ways[WAY_MAX] = { "in", "out", "rules" };
+	char *end;
+	long d;
+	int w;
+
+	for (w = 0; w < WAY_MAX; w++)
+		if (strcmp(key, ways[w]) == 0) {
+			if (!*v || add_patterns(a, w, v) < 0) {
+				snprintf(buf, len, "%s: names or shell patterns "
+				    "separated by commas", key);
+				return -1;
+			}
+			return 0;
+		}
+	if (strcmp(key, "cycle day") == 0) {
+		errno = 0;
+		d = strtol(v, &end, 10);
+		if (errno || !*v || *end || d < 1 || d > 31) {
+			snprintf(buf, len, "cycle day: 1 to 31 (a day a month "
+			    "does not have is its last)");
+			return -1;
+		}
+		a->cycle_day = (int)d;
+		return 0;
+	}
+	snprintf(buf, len, "unknown account setting '%.200s' (in, out, rules, "
+	    "cycle day)", key);
+	return -1;
+}
+
+int
+account_way(const struct account *a, const char *name)
+{
+	size_t i;
+	int w;
+
+	for (w = 0; w < WAY_MAX; w++)
+		for (i = 0; i < a->npat[w]; i++)
+			if (fnmatch(a->pat[w][i], name, 0) == 0)
+				return w;
+	return -1;
+}
+
 static void
 settings_defaults(struct settings *s)
 {
@@ -298,6 +373,18 @@ settings_check(struct settings *s)
 {
 	int64_t day = s->keep[RES_DAY];
 
+	size_t i;
+
+	for (i = 0; i < s->naccounts; i++) {
+		const struct account *a = &s->accounts[i];
+
+		if (!a->npat[WAY_IN] && !a->npat[WAY_OUT] &&
+		    !a->npat[WAY_ANY]) {
+			log_error("%s: account '%s' has no names (in, out or "
+			    "rules)", s->file ? s->file : "settings", a->name);
+			return -1;
+		}
+	}
 	/* Daily rows make the months: a month must stay whole. */
 	if (day >= 0 && day < 32 * 86400) {
 		log_error("%s: keep daily: at least 32d (months are made "
@@ -324,6 +411,8 @@ settings_load(const char *path, bool must_exist, struct settings *s)
 	}
 	s->file = xstrdup(path);
 	while (fgets(line, sizeof(line), fp)) {
+		struct account *acct = s->naccounts ?
+		    &s->accounts[s->naccounts - 1] : NULL;
 		char *p = line, *eq, *v;
 		const char *why = NULL;
 		size_t n = strlen(line);
@@ -343,6 +432,41 @@ settings_load(const char *path, bool must_exist, struct settings *s)
 			p++;
 		if (*p == '\0' || *p == '#')
 			continue;
+		if (*p == '[') {
+			/* [account NAME]: the keys after it are the account's. */
+			char *e = strchr(p, ']'), *name;
+			size_t i;
+
+			if (e == NULL || strncmp(p, "[account ", 9) != 0 ||
+			    e[1] != '\0') {
+				log_error("%s:%d: expected '[account NAME]'",
+				    path, lineno);
+				nerr++;
+				continue;
+			}
+			*e = '\0';
+			name = p + 9;
+			while (isblank((unsigned char)*name))
+				name++;
+			for (i = 0; i < s->naccounts; i++)
+				if (strcmp(s->accounts[i].name, name) == 0)
+					break;
+			if (!*name || strpbrk(name, "/|") || i < s->naccounts) {
+				log_error("%s:%d: account '%s': %s", path, lineno,
+				    name, *name && i == s->naccounts ?
+				    "no '/' or '|' in its name" : "given twice or "
+				    "empty");
+				nerr++;
+				continue;
+			}
+			s->accounts = xrealloc(s->accounts, s->naccounts + 1,
+			    sizeof(*s->accounts));
+			acct = &s->accounts[s->naccounts++];
+			memset(acct, 0, sizeof(*acct));
+			acct->name = xstrdup(name);
+			acct->cycle_day = 1;
+			continue;
+		}
 		if ((eq = strchr(p, '=')) == NULL) {
 			log_error("%s:%d: expected 'key = value'", path,
 			    lineno);
@@ -352,7 +476,8 @@ settings_load(const char *path, bool must_exist, struct settings *s)
 		*eq = '\0';
 		norm_key(p);
 		if ((v = parse_value(eq + 1, &why)) != NULL)
-			r = apply_setting(s, p, v, buf, sizeof(buf));
+			r = acct ? account_setting(acct, p, v, buf, sizeof(buf)) :
+			    apply_setting(s, p, v, buf, sizeof(buf));
 		else
 			snprintf(buf, sizeof(buf), "%s", why);
 		if (r == 1)
@@ -433,6 +558,8 @@ settings_for(const char *file, const char *store, const char *host,
 void
 settings_free(struct settings *s)
 {
+	size_t i;
+
 	if (s == NULL)
 		return;
 	free(s->file);
@@ -444,5 +571,19 @@ settings_free(struct settings *s)
 	free(s->backend);
 	free(s->table);
 	free(s->timezone);
+	for (i = 0; i < s->naccounts; i++) {
+		struct account *a = &s->accounts[i];
+		int w;
+
+		free(a->name);
+		for (w = 0; w < WAY_MAX; w++) {
+			size_t j;
+
+			for (j = 0; j < a->npat[w]; j++)
+				free(a->pat[w][j]);
+			free(a->pat[w]);
+		}
+	}
+	free(s->accounts);
 	memset(s, 0, sizeof(*s));
 }

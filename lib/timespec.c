@@ -382,3 +382,70 @@ frame_parse(const char *s, int64_t now, int week_start, int64_t *start,
 		*end = now;
 	return 0;
 }
+
+static int
+days_in(int y, int m)
+{
+	static const int md[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+
+	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+		return 29;
+	return md[m - 1];
+}
+
+/* Local midnight of the cycle day of month (y, m), m may run over. */
+static int64_t
+cycle_in(int y, int m, int day)
+{
+	while (m < 1) {
+		m += 12;
+		y--;
+	}
+	while (m > 12) {
+		m -= 12;
+		y++;
+	}
+	return local(y, m, day < days_in(y, m) ? day : days_in(y, m), 0, 0, 0);
+}
+
+void
+cycle_of(int64_t t, int day, int n, int64_t *start, int64_t *end)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	int y, m;
+
+	localtime_r(&tt, &tm);
+	y = tm.tm_year + 1900;
+	m = tm.tm_mon + 1;
+	if (cycle_in(y, m, day) > t)
+		m--;
+	*start = cycle_in(y, m - n, day);
+	*end = cycle_in(y, m - n + 1, day);
+}
+
+int
+cycle_named(const char *s, int64_t now, int day, int64_t *start,
+    int64_t *end)
+{
+	int y, m;
+
+	if (strcmp(s, "current") == 0) {
+		cycle_of(now, day, 0, start, end);
+		return 0;
+	}
+	if (strcmp(s, "last") == 0) {
+		cycle_of(now, day, 1, start, end);
+		return 0;
+	}
+	if (strlen(s) == 7 && digits(s, 4, &y) && s[4] == '-' &&
+	    digits(s + 5, 2, &m) && y >= 1970 && y <= 2199 && m >= 1 &&
+	    m <= 12) {
+		*start = cycle_in(y, m, day);
+		*end = cycle_in(y, m + 1, day);
+		return 0;
+	}
+	return -1;
+}

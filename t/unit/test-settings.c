@@ -198,6 +198,53 @@ test_errors(void)
 }
 
 static void
+test_accounts(void)
+{
+	struct settings s;
+
+	is_int(load("store = /srv/ipac.db\n"
+	    "[account alice]\n"
+	    "in = alice down, alice dl*\n"
+	    "out = alice up\n"
+	    "cycle day = 15\n"
+	    "\n"
+	    "[account  office]\n"
+	    "rules = office *\n", &s), 0, "two accounts");
+	is_int(s.naccounts, 2, "two of them");
+	is_str(s.accounts[0].name, "alice", "the first's name");
+	is_int(s.accounts[0].npat[WAY_IN], 2, "two in patterns");
+	is_str(s.accounts[0].pat[WAY_IN][1], "alice dl*", "blanks trimmed");
+	is_int(s.accounts[0].cycle_day, 15, "cycle day");
+	is_str(s.accounts[1].name, "office", "blanks before the name go");
+	is_int(s.accounts[1].cycle_day, 1, "cycles start on the 1st by "
+	    "default");
+	is_int(account_way(&s.accounts[0], "alice dl2"), WAY_IN, "a pattern "
+	    "matches");
+	is_int(account_way(&s.accounts[0], "alice up"), WAY_OUT, "out");
+	is_int(account_way(&s.accounts[1], "office printer"), WAY_ANY, "rules");
+	is_int(account_way(&s.accounts[1], "alice up"), -1, "no match");
+	is_str(s.store, "/srv/ipac.db", "settings before the sections stay");
+	settings_free(&s);
+
+	is_int(load("[account a]\ncycle day = 32\n", &s), -1, "day 32");
+	is_str(err(), ":2: cycle day: 1 to 31 (a day a month does not have "
+	    "is its last)", "its message");
+	is_int(load("[account a]\nin = x\n[account a]\nin = y\n", &s), -1,
+	    "an account twice");
+	is_str(err(), ":3: account 'a': given twice or empty", "its message");
+	is_int(load("[account a]\nstore = /x\n", &s), -1,
+	    "settings keys inside an account");
+	is_str(err(), ":2: unknown account setting 'store' (in, out, rules, "
+	    "cycle day)", "its message");
+	is_int(load("[account a]\n", &s), -1, "an account without names");
+	ok(strstr(errbuf, "account 'a' has no names (in, out or rules)") !=
+	    NULL, "its message");
+	is_int(load("[accounts]\n", &s), -1, "another section");
+	is_str(err(), ":1: expected '[account NAME]'", "its message");
+	is_int(load("[account a]\nin = x,,y\n", &s), -1, "an empty pattern");
+}
+
+static void
 test_duration(void)
 {
 	int64_t v;
@@ -227,6 +274,7 @@ main(void)
 	test_keys();
 	test_ipac_ng();
 	test_errors();
+	test_accounts();
 	test_duration();
 	unlink(file);
 	unlink(errfile);

@@ -178,9 +178,60 @@ test_frames(void)
 	zone_use("UTC");
 }
 
+/* "START END" of a billing cycle, UTC, or "(error)". */
+static const char *
+cycle(const char *s, int64_t now, int day)
+{
+	static char buf[96];
+	int64_t a, b;
+	char x[32], y[32];
+	time_t ta, tb;
+
+	if (cycle_named(s, now, day, &a, &b) < 0)
+		return "(error)";
+	ta = (time_t)a;
+	tb = (time_t)b;
+	strftime(x, sizeof(x), "%Y-%m-%d %H:%M", gmtime(&ta));
+	strftime(y, sizeof(y), "%Y-%m-%d %H:%M", gmtime(&tb));
+	snprintf(buf, sizeof(buf), "%s %s", x, y);
+	return buf;
+}
+
+static void
+test_cycles(void)
+{
+	int64_t now = utc(2028, 3, 10, 12, 0, 0);
+
+	zone_use("UTC");
+	is_str(cycle("current", now, 15), "2028-02-15 00:00 2028-03-15 00:00",
+	    "before the 15th: the cycle began last month");
+	is_str(cycle("current", utc(2028, 3, 15, 0, 0, 0), 15),
+	    "2028-03-15 00:00 2028-04-15 00:00", "on the 15th: a new cycle");
+	is_str(cycle("last", now, 15), "2028-01-15 00:00 2028-02-15 00:00",
+	    "the last cycle");
+	is_str(cycle("2028-01", now, 31), "2028-01-31 00:00 2028-02-29 00:00",
+	    "day 31 in a leap February: the 29th");
+	is_str(cycle("2027-01", now, 31), "2027-01-31 00:00 2027-02-28 00:00",
+	    "day 31 in February 2027: the 28th");
+	is_str(cycle("2028-02", now, 30), "2028-02-29 00:00 2028-03-30 00:00",
+	    "day 30: February's cycle starts the 29th");
+	is_str(cycle("2026-12", now, 1), "2026-12-01 00:00 2027-01-01 00:00",
+	    "across the year");
+	is_str(cycle("current", utc(2028, 3, 1, 0, 0, 0), 31),
+	    "2028-02-29 00:00 2028-03-31 00:00",
+	    "1 March with day 31: February's cycle (began the 29th)");
+	is_str(cycle("2028-13", now, 1), "(error)", "month 13 refused");
+	is_str(cycle("soon", now, 1), "(error)", "unknown cycle refused");
+	zone_use("Europe/Berlin");
+	is_str(cycle("2026-03", now, 29), "2026-03-28 23:00 2026-04-28 22:00",
+	    "Berlin: cycles start at local midnight, across DST");
+	zone_use("UTC");
+}
+
 int
 main(void)
 {
+	test_cycles();
 	test_absolute();
 	test_durations();
 	test_frames();
