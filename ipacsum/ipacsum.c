@@ -23,7 +23,7 @@
 #include "query.h"
 #include "store.h"
 
-enum { FMT_TEXT, FMT_CSV, FMT_JSON, FMT_PROM };
+enum { FMT_TEXT, FMT_CSV, FMT_JSON, FMT_PROM, FMT_TRAFFIC };
 enum { SORT_NAME, SORT_BYTES, SORT_PACKETS };
 
 struct opts {
@@ -35,6 +35,21 @@ struct opts {
 	int		week_start;
 	const char	*interval;	/* NULL: one total */
 	const char	*output;	/* -o: written whole, then renamed */
+	const char	*billing;	/* a cycle: current, last, YYYY-MM */
+	const char	*account;	/* only this one */
+	const char	*split;		/* a file per account in this folder */
+};
+
+static int	output_begin(const char *);
+static int	output_end(int);
+
+/* What an account counted in a cycle. */
+struct bill {
+	const struct account *a;
+	int64_t		start, end;
+	struct sum	way[WAY_MAX];
+	struct line	*rules;		/* the names it is made of, by name */
+	size_t		nrules;
 };
 
 struct line {
@@ -62,7 +77,10 @@ usage(int status)
 	    "[--format text|csv|json]\n"
 	    "               [--sort name|bytes|packets] [--top N] [--si]\n"
 	    "               [--interval 5m|hour|day|week|month|year] [-g] "
-	    "[-o file] [--p95]\n");
+	    "[-o file] [--p95]\n"
+	    "       ipacsum --billing current|last|YYYY-MM [--account name] "
+	    "[--split dir]\n"
+	    "               [--format text|csv|json|traffic] [-o file] [-x]\n");
 	exit(status);
 }
 
@@ -412,6 +430,198 @@ print(const struct opts *o, const char *host, int64_t now, int64_t from,
 	}
 }
 
+static void
+print_bill_csv_head(void)
+{
+	puts("account,start,end,in_bytes,in_packets,out_bytes,out_packets,"
+	    "bytes,packets");
+}
+
+static void
+print_bill(const struct opts *o, const char *host, const struct bill *b,
+    bool first, bool last)
+{
+	static const char *const way[WAY_MAX] = { "in", "out", "rules" };
+	uint64_t bytes = 0, packets = 0;
+	size_t i;
+	int w;
+
+	for (w = 0; w < WAY_MAX; w++) {
+		bytes = sat_add(bytes, b->way[w].bytes);
+		packets = sat_add(packets, b->way[w].packets);
+	}
+	switch (o->format) {
+	case FMT_TRAFFIC:
+		/* dumpstats style: each way, the name last (it may hold blanks) */
+		printf("%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %s\n",
+		    b->way[WAY_IN].bytes, b->way[WAY_IN].packets,
+		    b->way[WAY_OUT].bytes, b->way[WAY_OUT].packets, b->a->name);
+		break;
+	case FMT_CSV:
+		csv_field(b->a->name);
+		printf(",%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%"
+		    PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", b->start,
+		    b->end, b->way[WAY_IN].bytes, b->way[WAY_IN].packets,
+		    b->way[WAY_OUT].bytes, b->way[WAY_OUT].packets, bytes,
+		    packets);
+		break;
+	case FMT_JSON:
+		if (first) {
+			printf("{\"host\":");
+			json_string(host);
+			printf(",\"accounts\":[");
+		} else
+			putchar(',');
+		printf("{\"account\":");
+		json_string(b->a->name);
+		printf(",\"start\":%" PRId64 ",\"end\":%" PRId64
+		    ",\"in_bytes\":%" PRIu64 ",\"in_packets\":%" PRIu64
+		    ",\"out_bytes\":%" PRIu64 ",\"out_packets\":%" PRIu64
+		    ",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64
+		    ",\"rules\":[", b->start, b->end, b->way[WAY_IN].bytes,
+		    b->way[WAY_IN].packets, b->way[WAY_OUT].bytes,
+		    b->way[WAY_OUT].packets, bytes, packets);
+		for (i = 0; i < b->nrules; i++) {
+			printf("%s{\"rule\":", i ? "," : "");
+			json_string(b->rules[i].name);
+			printf(",\"way\":\"%s\",\"bytes\":%" PRIu64
+			    ",\"packets\":%" PRIu64 "}",
+			    way[account_way(b->a, b->rules[i].name)],
+			    b->rules[i].bytes, b->rules[i].packets);
+		}
+		printf("]}%s", last ? "]}\n" : "");
+		break;
+	default:
+		printf("%sAccount %s, cycle %s to %s\n", first ? "" : "\n",
+		    b->a->name, fmt_time(b->start), fmt_time(b->end));
+		for (i = 0; i < b->nrules; i++)
+			printf("  %-48s: %15s\n", b->rules[i].name,
+			    human(b->rules[i].bytes, o->si, o->exact));
+		printf("  %-48s: %15s\n", "(in)",
+		    human(b->way[WAY_IN].bytes, o->si, o->exact));
+		printf("  %-48s: %15s\n", "(out)",
+		    human(b->way[WAY_OUT].bytes, o->si, o->exact));
+		printf("  %-48s: %15s\n", "(total)", human(bytes, o->si,
+		    o->exact));
+		break;
+	}
+}
+
+/*
+ * --billing: what each account counted in its billing cycle, from the
+ * names it is made of.  One output, or one file per account (--split).
+ */
+static int
+billing(const struct settings *set, const struct opts *o)
+{
+	struct store *st = NULL;
+	struct host_state h;
+	struct rule_state *rules = NULL;
+	struct bill *bills = NULL;
+	char *user_zone = system_zone();
+	int64_t now = acct_now();
+	size_t nrules = 0, nb = 0, i, j;
+	int ex = EX_CONFIG, rc;
+
+	zone_use(user_zone);
+	if (set->naccounts == 0) {
+		log_error("%s: no accounts ([account NAME] sections)",
+		    set->file ? set->file : settings_path());
+		goto out;
+	}
+	bills = xcalloc(set->naccounts, sizeof(*bills));
+	for (i = 0; i < set->naccounts; i++) {
+		const struct account *a = &set->accounts[i];
+
+		if (o->account && strcmp(o->account, a->name) != 0)
+			continue;
+		if (cycle_named(o->billing, now, a->cycle_day,
+		    &bills[nb].start, &bills[nb].end) < 0) {
+			log_error("--billing '%s': current, last or YYYY-MM",
+			    o->billing);
+			goto out;
+		}
+		bills[nb++].a = a;
+	}
+	if (nb == 0) {
+		log_error("--account '%s': no such account", o->account);
+		goto out;
+	}
+	ex = EX_STORE;
+	if ((st = store_open(set->store, STORE_RO, set->busy_ms, NULL,
+	    NULL)) == NULL)
+		goto out;
+	if ((rc = store_host_get(st, set->host, &h)) != 0) {
+		if (rc == 1)
+			log_error("%s: no host '%s' in the store (-H)",
+			    set->store, set->host);
+		goto out;
+	}
+	if (store_rules(st, h.id, &rules, &nrules) < 0)
+		goto out;
+	for (i = 0; i < nb; i++) {
+		struct bill *b = &bills[i];
+		struct sums sums = { 0 };
+		int64_t end = b->end < now ? b->end : now;
+
+		zone_use(store_zone(st));
+		rc = range_sums(st, &h, b->start, end, &sums, NULL);
+		zone_use(user_zone);
+		if (rc < 0) {
+			sums_free(&sums);
+			goto out;
+		}
+		b->rules = xcalloc(nrules ? nrules : 1, sizeof(*b->rules));
+		for (j = 0; j < nrules; j++) {
+			const struct sum *s = sums_get(&sums, rules[j].id);
+			int w = account_way(b->a, rules[j].name);
+
+			if (w < 0)
+				continue;
+			b->rules[b->nrules].name = rules[j].name;
+			b->rules[b->nrules].bytes = s ? s->bytes : 0;
+			b->rules[b->nrules].packets = s ? s->packets : 0;
+			b->way[w].bytes = sat_add(b->way[w].bytes,
+			    b->rules[b->nrules].bytes);
+			b->way[w].packets = sat_add(b->way[w].packets,
+			    b->rules[b->nrules].packets);
+			b->nrules++;
+		}
+		sums_free(&sums);
+	}
+	ex = EX_OK;
+	for (i = 0; i < nb && ex == EX_OK; i++) {
+		if (o->split) {
+			struct strbuf path;
+
+			sb_init(&path);
+			sb_printf(&path, "%s/%s.%s", o->split,
+			    bills[i].a->name, o->format == FMT_CSV ? "csv" :
+			    o->format == FMT_JSON ? "json" : o->format ==
+			    FMT_TRAFFIC ? "traffic" : "txt");
+			if (output_begin(path.buf) < 0)
+				ex = EX_CONFIG;
+			sb_free(&path);
+			if (ex != EX_OK)
+				break;
+		}
+		if (o->format == FMT_CSV && (o->split || i == 0))
+			print_bill_csv_head();
+		print_bill(o, set->host, &bills[i], o->split || i == 0,
+		    o->split || i == nb - 1);
+		if (o->split)
+			ex = output_end(ex);
+	}
+out:
+	for (i = 0; bills && i < nb; i++)
+		free(bills[i].rules);
+	free(bills);
+	rules_free(rules, nrules);
+	store_close(st);
+	free(user_zone);
+	return ex;
+}
+
 static int
 summary(const struct settings *set, const struct opts *o)
 {
@@ -630,7 +840,7 @@ static int
 run(int argc, char *argv[])
 {
 	enum { OPT_FORMAT = 256, OPT_SORT, OPT_TOP, OPT_SI, OPT_GLOB,
-		OPT_INTERVAL, OPT_P95 };
+		OPT_INTERVAL, OPT_P95, OPT_BILLING, OPT_ACCOUNT, OPT_SPLIT };
 	static const struct option longopts[] = {
 		{ "settings",		required_argument, NULL, 'C' },
 		{ "store",		required_argument, NULL, 'd' },
@@ -651,6 +861,9 @@ run(int argc, char *argv[])
 		{ "graph",		no_argument,	   NULL, 'g' },
 		{ "output",		required_argument, NULL, 'o' },
 		{ "p95",		no_argument,	   NULL, OPT_P95 },
+		{ "billing",		required_argument, NULL, OPT_BILLING },
+		{ "account",		required_argument, NULL, OPT_ACCOUNT },
+		{ "split",		required_argument, NULL, OPT_SPLIT },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -711,6 +924,15 @@ run(int argc, char *argv[])
 		case OPT_P95:
 			o.p95 = true;
 			break;
+		case OPT_BILLING:
+			o.billing = optarg;
+			break;
+		case OPT_ACCOUNT:
+			o.account = optarg;
+			break;
+		case OPT_SPLIT:
+			o.split = optarg;
+			break;
 		case 'i':
 		case OPT_INTERVAL:
 			o.interval = optarg;
@@ -724,9 +946,11 @@ run(int argc, char *argv[])
 				o.format = FMT_JSON;
 			else if (strcmp(optarg, "prometheus") == 0)
 				o.format = FMT_PROM;
+			else if (strcmp(optarg, "traffic") == 0)
+				o.format = FMT_TRAFFIC;
 			else {
-				log_error("--format '%s': text, csv, json or "
-				    "prometheus", optarg);
+				log_error("--format '%s': text, csv, json, "
+				    "prometheus or traffic", optarg);
 				return EX_CONFIG;
 			}
 			break;
@@ -766,6 +990,24 @@ run(int argc, char *argv[])
 		log_error("-t excludes -s and -e");
 		return EX_CONFIG;
 	}
+	if (o.billing && (o.interval || o.p95 || o.start || o.end ||
+	    o.frame || o.format == FMT_PROM)) {
+		log_error("--billing takes its range from the accounts' cycles; "
+		    "not with -s, -e, -t, --interval, --p95 or prometheus");
+		return EX_CONFIG;
+	}
+	if (o.format == FMT_TRAFFIC && !o.billing) {
+		log_error("--format traffic goes with --billing");
+		return EX_CONFIG;
+	}
+	if ((o.split || o.account) && !o.billing) {
+		log_error("--split and --account go with --billing");
+		return EX_CONFIG;
+	}
+	if (o.split && o.output) {
+		log_error("--split and -o exclude each other");
+		return EX_CONFIG;
+	}
 	if (o.p95 && (o.interval || o.format == FMT_PROM)) {
 		log_error("--p95 goes with a total, in text, CSV or JSON");
 		return EX_CONFIG;
@@ -780,7 +1022,7 @@ run(int argc, char *argv[])
 		settings_free(&set);
 		return EX_CONFIG;
 	}
-	ex = summary(&set, &o);
+	ex = o.billing ? billing(&set, &o) : summary(&set, &o);
 	settings_free(&set);
 	if (o.output)
 		ex = output_end(ex);

@@ -215,6 +215,86 @@ test_expect_success '95th percentile of 5-minute rates (nearest rank)' '
 	grep "p95 goes with a total" err
 '
 
+# Billing: alice's cycles begin on day 31 (so on 29 February in 2028),
+# bob's on the 1st.  Readings every 12 hours from 27 February to 3 March.
+test_expect_success 'billing cycles across the end of a leap February' '
+	t=$(date -u -d "2028-02-27 00:00" +%s) &&
+	awk -v t=$t "BEGIN {
+		for (k = 0; k <= 12; k++) {
+			v = k * 1000
+			printf \"%d alice down %d %d\n\", t, v, k
+			printf \"%d alice up %d %d\n\", t, v / 10, k
+			printf \"%d bob down %d %d\n\", t, v * 2, 2 * k
+			printf \"%d office printer %d %d\n\", t, 7 * k, k
+			t += 43200
+		}
+	}" >bill.readings &&
+	ipac-fixture -d bill.db -H b <bill.readings &&
+	cat >bill.settings <<-EOF &&
+	store = $TRASH_DIRECTORY/bill.db
+	[account alice]
+	in = alice down
+	out = alice up
+	cycle day = 31
+	[account bob]
+	in = bob *
+	rules = office *
+	EOF
+	NOW=$(date -u -d "2028-03-03 12:00" +%s) &&
+	# 13 readings, 12 runs whose middles are 06:00 and 18:00 from 27 Feb
+	# to 3 Mar (the last, 3 Mar 18:00, is after now): alice from 29 Feb
+	# has 7 runs, bob from 1 Mar 5
+	IPAC_TEST_NOW=$NOW TZ=UTC ipacsum -C bill.settings -H b \
+		--billing current --format csv >actual &&
+	cat >expect <<-EOF &&
+	account,start,end,in_bytes,in_packets,out_bytes,out_packets,bytes,packets
+	alice,$(date -u -d "2028-02-29" +%s),$(date -u -d "2028-03-31" +%s),7000,7,700,7,7700,14
+	bob,$(date -u -d "2028-03-01" +%s),$(date -u -d "2028-04-01" +%s),10000,10,0,0,10035,15
+	EOF
+	test_cmp expect actual &&
+	IPAC_TEST_NOW=$NOW TZ=UTC ipacsum -C bill.settings -H b \
+		--billing 2028-02 --account bob --format csv >actual &&
+	tail -1 actual >row &&
+	# bob in February: the 6 runs before 1 March
+	echo "bob,$(date -u -d "2028-02-01" +%s),$(date -u -d "2028-03-01" +%s),12000,12,0,0,12042,18" >expect &&
+	test_cmp expect row
+'
+
+test_expect_success 'billing: a file per account, JSON totals equal their names' '
+	mkdir bills &&
+	IPAC_TEST_NOW=$NOW TZ=UTC ipacsum -C bill.settings -H b \
+		--billing current --format json --split bills &&
+	ls bills >files &&
+	printf "%s\n" alice.json bob.json >expect &&
+	test_cmp expect files &&
+	for a in alice bob
+	do
+		perl -MJSON::PP -e "
+			local \$/; my \$j = decode_json(<STDIN>);
+			my \$b = \$j->{accounts}[0]; my \$s = 0;
+			\$s += \$_->{bytes} for @{\$b->{rules}};
+			print \"\$b->{account} \$b->{bytes} \$s\n\";
+		" <bills/$a.json || return 1
+	done >actual &&
+	printf "%s\n" "alice 7700 7700" "bob 10035 10035" >expect &&
+	test_cmp expect actual &&
+	test_expect_code 1 ipacsum -C bill.settings --billing soon 2>err &&
+	grep "billing .soon.: current, last or YYYY-MM" err &&
+	test_expect_code 1 ipacsum -C bill.settings --billing last --account eve 2>err &&
+	grep "account .eve.: no such account" err &&
+	test_expect_code 1 sum --billing last 2>err &&
+	grep "no accounts" err
+'
+
+test_expect_success 'per-user traffic file: each way per account, written whole' '
+	IPAC_TEST_NOW=$NOW TZ=UTC ipacsum -C bill.settings -H b \
+		--billing current --format traffic -o traffic.txt &&
+	printf "%s\n" "7000 7 700 7 alice" "10000 10 0 0 bob" >expect &&
+	test_cmp expect traffic.txt &&
+	test_expect_code 1 sum --format traffic 2>err &&
+	grep "traffic goes with --billing" err
+'
+
 test_expect_success 'bad input: clear errors, status 1; no host: status 4' '
 	test_expect_code 1 sum -t fortnight 2>err &&
 	grep "ipacsum: -t .fortnight.: not a time frame" err &&
