@@ -115,6 +115,8 @@ static const char *const migration[STORE_VERSION] = {
 #define SAT_ADD(c)	"CASE WHEN " c " > 9223372036854775807 - excluded." c \
 			" THEN 9223372036854775807 ELSE " c " + excluded." c " END"
 #define OF_HOST		"rule_id IN (SELECT id FROM rule WHERE host_id = ?1)"
+/* The same, skipped when ?4 says the store has this one host only. */
+#define OF_HOST_OR_ALL	"(?4 OR " OF_HOST ")"
 
 enum {
 	ST_META_GET, ST_META_SET,
@@ -161,13 +163,13 @@ static const char *const sql[ST_MAX] = {
 	[ST_GAP_ADD] = "INSERT INTO gap (host_id, t0, t1, reason) "
 	    "VALUES (?1, ?2, ?3, ?4)",
 	[ST_ROWS_SAMPLE] = "SELECT t, rule_id, bytes, pkts FROM sample "
-	    "WHERE t >= ?2 AND t < ?3 AND " OF_HOST " ORDER BY t",
+	    "WHERE t >= ?2 AND t < ?3 AND " OF_HOST_OR_ALL " ORDER BY t",
 	[ST_ROWS_HOUR] = "SELECT t, rule_id, bytes, pkts FROM hourly "
-	    "WHERE t >= ?2 AND t < ?3 AND " OF_HOST " ORDER BY t",
+	    "WHERE t >= ?2 AND t < ?3 AND " OF_HOST_OR_ALL " ORDER BY t",
 	[ST_ROWS_DAY] = "SELECT t, rule_id, bytes, pkts FROM daily "
-	    "WHERE t >= ?2 AND t < ?3 AND " OF_HOST " ORDER BY t",
+	    "WHERE t >= ?2 AND t < ?3 AND " OF_HOST_OR_ALL " ORDER BY t",
 	[ST_ROWS_MONTH] = "SELECT t, rule_id, bytes, pkts FROM monthly "
-	    "WHERE t >= ?2 AND t < ?3 AND " OF_HOST " ORDER BY t",
+	    "WHERE t >= ?2 AND t < ?3 AND " OF_HOST_OR_ALL " ORDER BY t",
 	[ST_PUT_HOUR] = "INSERT INTO hourly (t, rule_id, bytes, pkts) "
 	    "VALUES (?1, ?2, ?3, ?4)",
 	[ST_PUT_DAY] = "INSERT INTO daily (t, rule_id, bytes, pkts) "
@@ -204,6 +206,7 @@ struct store {
 	sqlite3_stmt	*st[ST_MAX];
 	enum store_err	err;
 	bool		in_txn;
+	int		one_host;	/* -1 not known yet, 0 or 1 */
 };
 
 /* Classify the connection's last error for the caller's fallback. */
@@ -428,6 +431,7 @@ store_open(const char *path, int mode, int busy_ms, const char *zone,
 
 	s->path = xstrdup(path);
 	s->err = STORE_FAILED;
+	s->one_host = -1;
 	if (mode == STORE_RW) {
 		flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 		if (mkdir_of(path, 0755) < 0) {
@@ -439,6 +443,8 @@ store_open(const char *path, int mode, int busy_ms, const char *zone,
 		}
 	} else
 		flags = SQLITE_OPEN_READONLY;
+	/* One connection per process and thread: no mutex per call. */
+	flags |= SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		fail(s, "open");
 		goto fail;
@@ -902,9 +908,22 @@ store_rows(struct store *s, int res, int64_t host_id, int64_t from,
 
 	if (q == NULL)
 		return -1;
+	/*
+	 * Reports read many rows: with one host in the store, each need not
+	 * be looked up among the host's rules.  Known once per handle (a
+	 * writer adds hosts only in its own transactions).
+	 */
+	if (s->one_host < 0 && !s->in_txn) {
+		int n = 0;
+
+		if (pragma_int(s, "SELECT count(*) FROM host", &n) < 0)
+			return -1;
+		s->one_host = n == 1;
+	}
 	sqlite3_bind_int64(q, 1, host_id);
 	sqlite3_bind_int64(q, 2, from);
 	sqlite3_bind_int64(q, 3, to);
+	sqlite3_bind_int(q, 4, s->one_host == 1);
 	return each_row(s, q, row_each, &c, "read rows");
 }
 

@@ -119,6 +119,40 @@ fmt_time(int64_t t)
 	return buf[i];
 }
 
+/* Digits of v into the end of buf[24]; returns where they start. */
+static char *
+u64_digits(uint64_t v, char buf[24])
+{
+	char *p = buf + 23;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return p;
+}
+
+/* A name quoted for CSV (RFC 4180), as a new string. */
+static char *
+csv_quote(const char *s)
+{
+	struct strbuf sb;
+
+	sb_init(&sb);
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		sb_puts(&sb, s);
+		return sb.buf;
+	}
+	sb_puts(&sb, "\"");
+	for (; *s; s++) {
+		if (*s == '"')
+			sb_puts(&sb, "\"");
+		sb_add(&sb, s, 1);
+	}
+	sb_puts(&sb, "\"");
+	return sb.buf;
+}
+
 static void
 csv_field(const char *s)
 {
@@ -213,21 +247,40 @@ print_series(const struct opts *o, const char *host, int64_t now,
 	size_t i, j;
 
 	switch (o->format) {
-	case FMT_CSV:
+	case FMT_CSV: {
+		/* Hundreds of thousands of lines: no printf per line. */
+		char **q = xcalloc(n ? n : 1, sizeof(*q)), prefix[64], d[24];
+		struct strbuf line;
+
+		sb_init(&line);
+		for (j = 0; j < n; j++)
+			q[j] = csv_quote(v[j].name);
 		puts("start,end,rule,bytes,packets");
-		for (i = 0; i < se->n; i++)
+		for (i = 0; i < se->n; i++) {
+			snprintf(prefix, sizeof(prefix), "%" PRId64 ",%" PRId64
+			    ",", se->b[i], se->b[i + 1]);
 			for (j = 0; j < n; j++) {
 				const struct sum *c = cell(se, i, &v[j]);
 
 				if (o->omit_zero && !c->bytes && !c->packets)
 					continue;
-				printf("%" PRId64 ",%" PRId64 ",", se->b[i],
-				    se->b[i + 1]);
-				csv_field(v[j].name);
-				printf(",%" PRIu64 ",%" PRIu64 "\n", c->bytes,
-				    c->packets);
+				line.len = 0;
+				sb_puts(&line, prefix);
+				sb_puts(&line, q[j]);
+				sb_add(&line, ",", 1);
+				sb_puts(&line, u64_digits(c->bytes, d));
+				sb_add(&line, ",", 1);
+				sb_puts(&line, u64_digits(c->packets, d));
+				sb_add(&line, "\n", 1);
+				fwrite_unlocked(line.buf, 1, line.len, stdout);
 			}
+		}
+		for (j = 0; j < n; j++)
+			free(q[j]);
+		free(q);
+		sb_free(&line);
 		break;
+	}
 	case FMT_JSON:
 		printf("{\"host\":");
 		json_string(host);
