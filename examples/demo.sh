@@ -9,7 +9,7 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/ipacset:$top/fetchipac:$top/t/helper:$PATH
+PATH=$top/ipacset:$top/fetchipac:$top/ipacsum:$top/t/helper:$PATH
 conf=$top/examples/ipac.conf
 
 if [ "$(id -u)" != 0 ]; then
@@ -109,5 +109,12 @@ step "The runs, and the one with the reloads in ipac-ng's record format"
 run lab_exec "$LAB_R" fetchipac -t
 t1=$(sqlite3 "$store" "SELECT max(t1) FROM run WHERE t1 < (SELECT max(t1) FROM run)")
 run lab_exec "$LAB_R" fetchipac -r"$t1,$((t1 + 1))"
+
+step "The report: what each name counted today (ipacsum)"
+run ipacsum -t today
+step "The same as CSV, largest first, for scripts"
+run ipacsum -t today --format csv --sort bytes --top 5
+step "Per minute, as ipac-ng's ASCII graph"
+run ipacsum -t "this hour" -i 1m -g -f "^total upload"
 
 step "Done; the lab and $work are deleted"
