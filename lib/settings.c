@@ -310,7 +310,7 @@ account_setting(struct account *a, const char *key, const char *v,
 	for (w = 0; w < WAY_MAX; w++)
 		if (strcmp(key, ways[w]) == 0) {
 			if (!*v || add_patterns(a, w, v) < 0) {
-				snprintf(buf, len, "%s: names or shell patterns "
+				snprintf(buf, len, "%.40s: names or shell patterns "
 				    "separated by commas", key);
 				return -1;
 			}
