@@ -126,7 +126,7 @@ enum {
 	ST_GAP_FIND, ST_GAP_DEL, ST_GAP_ADD,
 	ST_ROWS_SAMPLE, ST_ROWS_HOUR, ST_ROWS_DAY, ST_ROWS_MONTH,
 	ST_PUT_HOUR, ST_PUT_DAY, ST_PUT_MONTH,
-	ST_EXP_SAMPLE, ST_EXP_HOUR, ST_EXP_DAY, ST_EXP_MONTH,
+	ST_EXP_SAMPLE, ST_EXP_HOUR, ST_EXP_DAY, ST_EXP_MONTH, ST_DEL_SAMPLES,
 	ST_RULESET_LATEST, ST_RULESET_ADD,
 	ST_RUNS, ST_RUN_BEFORE, ST_RUN_AFTER, ST_RUN_SAMPLES, ST_GAPS,
 	ST_MAX
@@ -177,6 +177,8 @@ static const char *const sql[ST_MAX] = {
 	[ST_PUT_MONTH] = "INSERT INTO monthly (t, rule_id, bytes, pkts) "
 	    "VALUES (?1, ?2, ?3, ?4)",
 	[ST_EXP_SAMPLE] = "DELETE FROM sample WHERE t < ?2 AND " OF_HOST,
+	[ST_DEL_SAMPLES] = "DELETE FROM sample WHERE t >= ?2 AND t < ?3 AND "
+	    OF_HOST,
 	[ST_EXP_HOUR] = "DELETE FROM hourly WHERE t < ?2 AND " OF_HOST,
 	[ST_EXP_DAY] = "DELETE FROM daily WHERE t < ?2 AND " OF_HOST,
 	[ST_EXP_MONTH] = "DELETE FROM monthly WHERE t < ?2 AND " OF_HOST,
@@ -956,6 +958,24 @@ store_expire(struct store *s, int res, int64_t host_id, int64_t before,
 	sqlite3_bind_int64(q, 1, host_id);
 	sqlite3_bind_int64(q, 2, before);
 	if (done(s, q, "expire rows") < 0)
+		return -1;
+	*n = sqlite3_changes64(s->db);
+	return 0;
+}
+
+int
+store_samples_delete(struct store *s, int64_t host_id, int64_t from,
+    int64_t to, int64_t *n)
+{
+	sqlite3_stmt *q = stmt(s, ST_DEL_SAMPLES);
+
+	*n = 0;
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, host_id);
+	sqlite3_bind_int64(q, 2, from);
+	sqlite3_bind_int64(q, 3, to);
+	if (done(s, q, "delete samples") < 0)
 		return -1;
 	*n = sqlite3_changes64(s->db);
 	return 0;

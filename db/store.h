@@ -125,6 +125,9 @@ int	store_rows(struct store *, int res, int64_t host_id, int64_t from,
 /* Write one rollup row (res is RES_HOUR, RES_DAY or RES_MONTH). */
 int	store_rollup_put(struct store *, int res, int64_t t, int64_t rule_id,
 	    uint64_t bytes, uint64_t packets);
+/* Delete the host's samples in [from, to); *n = how many. */
+int	store_samples_delete(struct store *, int64_t host_id, int64_t from,
+	    int64_t to, int64_t *n);
 /* Delete the host's rows of resolution res before t; *n = how many. */
 int	store_expire(struct store *, int res, int64_t host_id, int64_t before,
 	    int64_t *n);

@@ -38,6 +38,7 @@ struct opts {
 	const char	*billing;	/* a cycle: current, last, YYYY-MM */
 	const char	*account;	/* only this one */
 	const char	*split;		/* a file per account in this folder */
+	bool		replace;	/* -r: compact the samples of the range */
 };
 
 static int	output_begin(const char *);
@@ -80,7 +81,9 @@ usage(int status)
 	    "[-o file] [--p95]\n"
 	    "       ipacsum --billing current|last|YYYY-MM [--account name] "
 	    "[--split dir]\n"
-	    "               [--format text|csv|json|traffic] [-o file] [-x]\n");
+	    "               [--format text|csv|json|traffic] [-o file] [-x]\n"
+	    "       ipacsum -r -s start [-e end] | -t frame [-C settings] "
+	    "[-d store] [-H host]\n");
 	exit(status);
 }
 
@@ -560,6 +563,78 @@ print_bill(const struct opts *o, const char *host, const struct bill *b,
 	}
 }
 
+/* The range of -s, -e and -t; 0, or -1 (reported). */
+static int
+range_of(const struct opts *o, int64_t now, int64_t *from, int64_t *to)
+{
+	*from = 0;
+	*to = now;
+	if (o->frame && frame_parse(o->frame, now, o->week_start, from,
+	    to) < 0) {
+		log_error("-t '%s': not a time frame (today, last month, the "
+		    "day 3 days ago, ...)", o->frame);
+		return -1;
+	}
+	if (o->start && time_parse(o->start, now, from) < 0) {
+		log_error("-s '%s': not a time (YYYYMMDD[hh[mm[ss]]], "
+		    "2026-12-01T10:00, 1D2h, ever)", o->start);
+		return -1;
+	}
+	if (o->end && time_parse(o->end, now, to) < 0) {
+		log_error("-e '%s': not a time (YYYYMMDD[hh[mm[ss]]], "
+		    "2026-12-01T10:00, 1D2h, now)", o->end);
+		return -1;
+	}
+	if (*to > now)
+		*to = now;
+	if (*from > *to) {
+		log_error("the range ends before it starts");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * -r: the samples of the range replaced by their sums per rule and hour,
+ * in one transaction, for this host only.  Prints nothing but errors.
+ */
+static int
+replace(const struct settings *set, const struct opts *o)
+{
+	struct store *st;
+	struct host_state h;
+	char *user_zone = system_zone();
+	int64_t now = acct_now(), from, to, before, after;
+	int ex = EX_CONFIG, rc;
+
+	zone_use(user_zone);
+	if (range_of(o, now, &from, &to) < 0)
+		goto out;
+	ex = EX_STORE;
+	if ((st = store_open(set->store, STORE_RW, set->busy_ms, NULL,
+	    NULL)) == NULL)
+		goto out;
+	if ((rc = store_host_get(st, set->host, &h)) != 0) {
+		if (rc == 1)
+			log_error("%s: no host '%s' in the store (-H)",
+			    set->store, set->host);
+		store_close(st);
+		goto out;
+	}
+	zone_use(store_zone(st));
+	if (store_begin(st) == 0 &&
+	    compact_samples(st, &h, from, to, &before, &after) == 0 &&
+	    store_commit(st) == 0) {
+		log_info("%" PRId64 " samples of host %s replaced by %" PRId64,
+		    before, set->host, after);
+		ex = EX_OK;
+	}
+	store_close(st);
+out:
+	free(user_zone);
+	return ex;
+}
+
 /*
  * --billing: what each account counted in its billing cycle, from the
  * names it is made of.  One output, or one file per account (--split).
@@ -694,28 +769,8 @@ summary(const struct settings *set, const struct opts *o)
 	int ex = EX_CONFIG, rc;
 
 	zone_use(user_zone);
-	if (o->frame && frame_parse(o->frame, now, o->week_start, &from,
-	    &to) < 0) {
-		log_error("-t '%s': not a time frame (today, last month, the "
-		    "day 3 days ago, ...)", o->frame);
+	if (range_of(o, now, &from, &to) < 0)
 		goto out;
-	}
-	if (o->start && time_parse(o->start, now, &from) < 0) {
-		log_error("-s '%s': not a time (YYYYMMDD[hh[mm[ss]]], "
-		    "2026-12-01T10:00, 1D2h, ever)", o->start);
-		goto out;
-	}
-	if (o->end && time_parse(o->end, now, &to) < 0) {
-		log_error("-e '%s': not a time (YYYYMMDD[hh[mm[ss]]], "
-		    "2026-12-01T10:00, 1D2h, now)", o->end);
-		goto out;
-	}
-	if (to > now)
-		to = now;
-	if (from > to) {
-		log_error("the range ends before it starts");
-		goto out;
-	}
 	if (o->graph && o->interval == NULL && o->format == FMT_TEXT) {
 		log_error("-g draws one bar per interval: give --interval");
 		goto out;
@@ -912,6 +967,7 @@ run(int argc, char *argv[])
 		{ "si",			no_argument,	   NULL, OPT_SI },
 		{ "interval",		required_argument, NULL, OPT_INTERVAL },
 		{ "graph",		no_argument,	   NULL, 'g' },
+		{ "replace",		no_argument,	   NULL, 'r' },
 		{ "output",		required_argument, NULL, 'o' },
 		{ "p95",		no_argument,	   NULL, OPT_P95 },
 		{ "billing",		required_argument, NULL, OPT_BILLING },
@@ -929,7 +985,7 @@ run(int argc, char *argv[])
 	int ch, ex;
 
 	log_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "C:d:e:f:ghH:i:o:s:t:vVxz", longopts,
+	while ((ch = getopt_long(argc, argv, "C:d:e:f:ghH:i:o:rs:t:vVxz", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -970,6 +1026,9 @@ run(int argc, char *argv[])
 			break;
 		case 'g':
 			o.graph = true;
+			break;
+		case 'r':
+			o.replace = true;
 			break;
 		case 'o':
 			o.output = optarg;
@@ -1043,6 +1102,12 @@ run(int argc, char *argv[])
 		log_error("-t excludes -s and -e");
 		return EX_CONFIG;
 	}
+	if (o.replace && (!(o.start || o.frame) || o.billing || o.interval ||
+	    o.p95 || o.output)) {
+		log_error("-r replaces the samples of a range: give -s (and -e) "
+		    "or -t, and nothing to print");
+		return EX_CONFIG;
+	}
 	if (o.billing && (o.interval || o.p95 || o.start || o.end ||
 	    o.frame || o.format == FMT_PROM)) {
 		log_error("--billing takes its range from the accounts' cycles; "
@@ -1075,7 +1140,8 @@ run(int argc, char *argv[])
 		settings_free(&set);
 		return EX_CONFIG;
 	}
-	ex = o.billing ? billing(&set, &o) : summary(&set, &o);
+	ex = o.replace ? replace(&set, &o) : o.billing ? billing(&set, &o) :
+	    summary(&set, &o);
 	settings_free(&set);
 	if (o.output)
 		ex = output_end(ex);

@@ -285,3 +285,74 @@ out:
 	free(runs.v);
 	return rc;
 }
+
+/* The samples of one piece (an hour within a day) added up per rule. */
+struct piece {
+	int64_t		t;		/* the first sample's time */
+	int64_t		hour, day;	/* its buckets */
+	struct sums	sums;
+	struct piece	*next;
+};
+
+struct pieces {
+	struct piece	*head, *last;
+};
+
+static int
+add_to_piece(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes,
+    uint64_t packets)
+{
+	struct pieces *ps = ctx;
+	struct piece *p = ps->last;
+	int64_t hour = bucket_start(RES_HOUR, t);
+
+	if (p == NULL || p->hour != hour || t >= bucket_next(RES_DAY, p->day)) {
+		p = xcalloc(1, sizeof(*p));
+		p->t = t;
+		p->hour = hour;
+		p->day = bucket_start(RES_DAY, t);
+		if (ps->last)
+			ps->last->next = p;
+		else
+			ps->head = p;
+		ps->last = p;
+	}
+	sums_add(&p->sums, rule_id, bytes, packets);
+	return 0;
+}
+
+int
+compact_samples(struct store *st, const struct host_state *h, int64_t from,
+    int64_t to, int64_t *before, int64_t *after)
+{
+	struct pieces ps = { 0 };
+	struct piece *p, *next;
+	int64_t n;
+	size_t i;
+	int rc = -1;
+
+	*before = *after = 0;
+	if (store_rows(st, RES_SAMPLE, h->id, from, to, add_to_piece, &ps) < 0 ||
+	    store_samples_delete(st, h->id, from, to, &n) < 0)
+		goto out;
+	for (p = ps.head; p; p = p->next)
+		for (i = 0; i < p->sums.cap; i++) {
+			const struct sum *e = &p->sums.v[i];
+
+			if (e->id == 0)
+				continue;
+			if (store_sample_add(st, p->t, e->id, e->bytes,
+			    e->packets) < 0)
+				goto out;
+			(*after)++;
+		}
+	*before = n;
+	rc = 0;
+out:
+	for (p = ps.head; p; p = next) {
+		next = p->next;
+		sums_free(&p->sums);
+		free(p);
+	}
+	return rc;
+}

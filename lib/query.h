@@ -40,4 +40,14 @@ int	range_p95(struct store *, const struct host_state *h, int64_t from,
 	    int64_t to, const int64_t *rule_ids, size_t nids, double *p95,
 	    size_t *nruns);
 
+/*
+ * ipacsum -r: replace the host's samples in [from, to) by their sums, one
+ * sample per rule and hour (split where a day of the store's zone
+ * begins inside an hour), at the time of the hour's first sample; so
+ * every rollup still holds what it held.  In the caller's transaction.
+ * *before and *after: the rows there were and are.  0 or -1.
+ */
+int	compact_samples(struct store *, const struct host_state *h,
+	    int64_t from, int64_t to, int64_t *before, int64_t *after);
+
 #endif

@@ -295,6 +295,26 @@ test_expect_success 'per-user traffic file: each way per account, written whole'
 	grep "traffic goes with --billing" err
 '
 
+test_expect_success '-r: samples merged per hour, atomically; totals and hours unchanged' '
+	P="ipacsum -d $TRASH_DIRECTORY/p95.db -H p" &&
+	TZ=UTC $P -x --format csv >total.before &&
+	TZ=UTC $P -x -i hour --format csv >hours.before &&
+	# 20 runs x 3 names, in two hours (23:20 to 01:00, by their middles)
+	test "$(sqlite3 p95.db "SELECT count(*) FROM sample")" = 60 &&
+	TZ=UTC $P -r -s ever >out 2>err &&
+	test_must_be_empty out &&
+	test "$(sqlite3 p95.db "SELECT count(*) FROM sample")" = 6 &&
+	TZ=UTC $P -x --format csv >total.after &&
+	TZ=UTC $P -x -i hour --format csv >hours.after &&
+	test_cmp total.before total.after &&
+	test_cmp hours.before hours.after &&
+	test "$(sqlite3 p95.db "PRAGMA integrity_check")" = ok &&
+	test_expect_code 1 $P -r 2>err &&
+	grep "r replaces the samples of a range" err &&
+	test_expect_code 4 ipacsum -d "$TRASH_DIRECTORY/p95.db" -H nobody -r -t today 2>err &&
+	grep "no host .nobody." err
+'
+
 test_expect_success 'bad input: clear errors, status 1; no host: status 4' '
 	test_expect_code 1 sum -t fortnight 2>err &&
 	grep "ipacsum: -t .fortnight.: not a time frame" err &&
