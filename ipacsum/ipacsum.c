@@ -1050,30 +1050,19 @@ run(int argc, char *argv[])
 			o.interval = optarg;
 			break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "text") == 0)
-				o.format = FMT_TEXT;
-			else if (strcmp(optarg, "csv") == 0)
-				o.format = FMT_CSV;
-			else if (strcmp(optarg, "json") == 0)
-				o.format = FMT_JSON;
-			else if (strcmp(optarg, "prometheus") == 0)
-				o.format = FMT_PROM;
-			else if (strcmp(optarg, "traffic") == 0)
-				o.format = FMT_TRAFFIC;
-			else {
+			/* In the order of FMT_*. */
+			if ((o.format = word_index(optarg, (const char *[]){
+			    "text", "csv", "json", "prometheus", "traffic",
+			    NULL })) < 0) {
 				log_error("--format '%s': text, csv, json, "
 				    "prometheus or traffic", optarg);
 				return EX_CONFIG;
 			}
 			break;
 		case OPT_SORT:
-			if (strcmp(optarg, "name") == 0)
-				o.sort = SORT_NAME;
-			else if (strcmp(optarg, "bytes") == 0)
-				o.sort = SORT_BYTES;
-			else if (strcmp(optarg, "packets") == 0)
-				o.sort = SORT_PACKETS;
-			else {
+			/* In the order of SORT_*. */
+			if ((o.sort = word_index(optarg, (const char *[]){
+			    "name", "bytes", "packets", NULL })) < 0) {
 				log_error("--sort '%s': name, bytes or packets",
 				    optarg);
 				return EX_CONFIG;

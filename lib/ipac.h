@@ -342,6 +342,15 @@ char	*xstrndup(const char *, size_t);
 int	mkdir_p(const char *dir, int mode);
 /* mkdir -p of the folder path is in. */
 int	mkdir_of(const char *path, int mode);
+/* A unit letter of a duration and its seconds; tables end with c 0. */
+struct unit {
+	char	c;
+	int64_t	secs;
+};
+/* The seconds of unit c in table u, or 0. */
+int64_t	unit_seconds(const struct unit *u, char c);
+/* The index of w in the NULL-terminated words, or -1. */
+int	word_index(const char *w, const char *const words[]);
 /* -w SECONDS: 0 to 86400 into *secs; 0, or -1 with a message. */
 int	parse_wait(const char *arg, int *secs);
 /*

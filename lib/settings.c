@@ -64,38 +64,19 @@ parse_duration(const char *s, int64_t *secs)
 		*secs = -1;
 		return 0;
 	}
+	static const struct unit units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+		{ 'w', 7 * 86400 }, { 'y', 366 * 86400 }, { 0, 0 },
+	};
+
 	if (!isdigit((unsigned char)*s))
 		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (errno)
 		return -1;
-	switch (*end) {
-	case '\0':
-		unit = 1;
-		break;
-	case 's':
-		unit = 1;
-		break;
-	case 'm':
-		unit = 60;
-		break;
-	case 'h':
-		unit = 3600;
-		break;
-	case 'd':
-		unit = 86400;
-		break;
-	case 'w':
-		unit = 7 * 86400;
-		break;
-	case 'y':
-		unit = 366 * 86400;
-		break;
-	default:
-		return -1;
-	}
-	if (*end && end[1] != '\0')
+	unit = *end ? unit_seconds(units, *end) : 1;
+	if (unit == 0 || (*end && end[1] != '\0'))
 		return -1;
 	if (v > INT64_MAX / unit / 1000)	/* stays sane in ms */
 		return -1;

@@ -18,19 +18,26 @@
 
 #include "ipac.h"
 
+static void
+fill_tm(struct tm *tm, int y, int mo, int d, int h, int mi, int s)
+{
+	memset(tm, 0, sizeof(*tm));
+	tm->tm_year = y - 1900;
+	tm->tm_mon = mo - 1;
+	tm->tm_mday = d;
+	tm->tm_hour = h;
+	tm->tm_min = mi;
+	tm->tm_sec = s;
+	tm->tm_isdst = -1;
+}
+
 /* mktime() of local broken-down fields, DST found by mktime itself. */
 static int64_t
 local(int y, int mo, int d, int h, int mi, int s)
 {
-	struct tm tm = { 0 };
+	struct tm tm;
 
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
-	tm.tm_isdst = -1;
+	fill_tm(&tm, y, mo, d, h, mi, s);
 	return (int64_t)mktime(&tm);
 }
 
@@ -113,7 +120,7 @@ parse_iso(const char *s, int64_t *t)
 {
 	int y, mo, d, h = 0, mi = 0, sec = 0, oh, om;
 	const char *p = s + 10;
-	struct tm tm = { 0 };
+	struct tm tm;
 	bool zoned = false;
 	int64_t off = 0;
 
@@ -152,12 +159,7 @@ parse_iso(const char *s, int64_t *t)
 		*t = local(y, mo, d, h, mi, sec);
 		return 0;
 	}
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
+	fill_tm(&tm, y, mo, d, h, mi, sec);
 	*t = (int64_t)timegm(&tm) - off;
 	return 0;
 }
@@ -170,6 +172,11 @@ parse_iso(const char *s, int64_t *t)
 static int
 parse_duration_ng(const char *s, int64_t *secs)
 {
+	static const struct unit units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'D', 86400 },
+		{ 'W', 7 * 86400 }, { 'M', 30 * 86400 }, { 'Y', 365 * 86400 },
+		{ 0, 0 },
+	};
 	int64_t total = 0, v, unit;
 	const char *p = s;
 	char *end;
@@ -189,31 +196,8 @@ parse_duration_ng(const char *s, int64_t *secs)
 		p = end;
 		if (*p == ' ')
 			p++;
-		switch (*p) {
-		case 's':
-			unit = 1;
-			break;
-		case 'm':
-			unit = 60;
-			break;
-		case 'h':
-			unit = 3600;
-			break;
-		case 'D':
-			unit = 86400;
-			break;
-		case 'W':
-			unit = 7 * 86400;
-			break;
-		case 'M':
-			unit = 30 * 86400;
-			break;
-		case 'Y':
-			unit = 365 * 86400;
-			break;
-		default:
+		if (*p == '\0' || (unit = unit_seconds(units, *p)) == 0)
 			return 1;
-		}
 		total += v * unit;
 		p++;
 	}

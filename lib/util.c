@@ -260,3 +260,23 @@ mkdir_of(const char *path, int mode)
 	errno = saved;
 	return rc;
 }
+
+int64_t
+unit_seconds(const struct unit *u, char c)
+{
+	for (; u->c; u++)
+		if (u->c == c)
+			return u->secs;
+	return 0;
+}
+
+int
+word_index(const char *w, const char *const words[])
+{
+	int i;
+
+	for (i = 0; words[i]; i++)
+		if (strcmp(w, words[i]) == 0)
+			return i;
+	return -1;
+}
