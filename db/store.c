@@ -641,16 +641,22 @@ store_host_get(struct store *s, const char *name, struct host_state *h)
 	return 1;
 }
 
-int
-store_host_find(struct store *s, const char *name, int64_t *id)
+struct store *
+store_open_host(const char *path, int mode, int busy_ms, const char *name,
+    struct host_state *h)
 {
-	struct host_state h;
-	int rc = store_host_get(s, name, &h);
+	struct store *s = store_open(path, mode, busy_ms, NULL, NULL);
+	int rc;
 
-	if (rc == 1)
-		log_error("%s: no host '%s' in the store", s->path, name);
-	*id = h.id;
-	return rc == 0 ? 0 : -1;
+	if (s == NULL)
+		return NULL;
+	if ((rc = store_host_get(s, name, h)) == 1)
+		log_error("%s: no host '%s' in the store (-H)", path, name);
+	if (rc != 0) {
+		store_close(s);
+		return NULL;
+	}
+	return s;
 }
 
 int

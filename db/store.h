@@ -74,7 +74,13 @@ struct host_state {
 int	store_host(struct store *, const char *name, struct host_state *);
 /* The host called name: 0, 1 when there is none, -1 on error. */
 int	store_host_get(struct store *, const char *name, struct host_state *);
-int	store_host_find(struct store *, const char *name, int64_t *id);
+/*
+ * Open an existing store (store_open() without making or migrating it
+ * unless mode is STORE_RW) and read host name into *h; NULL, with the
+ * reason reported ("no host" too).
+ */
+struct store *store_open_host(const char *path, int mode, int busy_ms,
+	    const char *name, struct host_state *h);
 int	store_host_save(struct store *, const struct host_state *);
 
 /* An accounting name of a host with its counter as read last. */

@@ -168,16 +168,14 @@ list(const struct settings *set, int mode, bool machine, int64_t from,
     int64_t to)
 {
 	struct list_ctx l = { .host = set->host, .machine = machine };
+	struct host_state h;
 	int rc;
 
-	if ((l.st = store_open(set->store, STORE_RO, set->busy_ms, NULL,
-	    NULL)) == NULL)
+	if ((l.st = store_open_host(set->store, STORE_RO, set->busy_ms,
+	    set->host, &h)) == NULL)
 		return EX_STORE;
+	l.host_id = h.id;
 	zone_use(store_zone(l.st));
-	if (store_host_find(l.st, set->host, &l.host_id) < 0) {
-		store_close(l.st);
-		return EX_STORE;
-	}
 	if (mode == MODE_TIMES)
 		rc = list_times(&l, from, to);
 	else
@@ -224,14 +222,13 @@ check_only(const struct settings *set)
 	struct target tg;
 	struct store *st;
 	char *problems = NULL;
-	int64_t host_id;
+	struct host_state h;
 	int has, ex = EX_OK;
 
-	if ((st = store_open(set->store, STORE_RO, set->busy_ms, NULL,
-	    NULL)) == NULL)
+	if ((st = store_open_host(set->store, STORE_RO, set->busy_ms,
+	    set->host, &h)) == NULL)
 		return EX_STORE;
-	if (store_host_find(st, set->host, &host_id) < 0 ||
-	    (has = store_ruleset_latest(st, host_id, &rec)) < 0) {
+	if ((has = store_ruleset_latest(st, h.id, &rec)) < 0) {
 		store_close(st);
 		return EX_STORE;
 	}

@@ -605,22 +605,15 @@ replace(const struct settings *set, const struct opts *o)
 	struct host_state h;
 	char *user_zone = system_zone();
 	int64_t now = acct_now(), from, to, before, after;
-	int ex = EX_CONFIG, rc;
+	int ex = EX_CONFIG;
 
 	zone_use(user_zone);
 	if (range_of(o, now, &from, &to) < 0)
 		goto out;
 	ex = EX_STORE;
-	if ((st = store_open(set->store, STORE_RW, set->busy_ms, NULL,
-	    NULL)) == NULL)
+	if ((st = store_open_host(set->store, STORE_RW, set->busy_ms,
+	    set->host, &h)) == NULL)
 		goto out;
-	if ((rc = store_host_get(st, set->host, &h)) != 0) {
-		if (rc == 1)
-			log_error("%s: no host '%s' in the store (-H)",
-			    set->store, set->host);
-		store_close(st);
-		goto out;
-	}
 	zone_use(store_zone(st));
 	if (store_begin(st) == 0 &&
 	    compact_samples(st, &h, from, to, &before, &after) == 0 &&
@@ -676,15 +669,9 @@ billing(const struct settings *set, const struct opts *o)
 		goto out;
 	}
 	ex = EX_STORE;
-	if ((st = store_open(set->store, STORE_RO, set->busy_ms, NULL,
-	    NULL)) == NULL)
+	if ((st = store_open_host(set->store, STORE_RO, set->busy_ms,
+	    set->host, &h)) == NULL)
 		goto out;
-	if ((rc = store_host_get(st, set->host, &h)) != 0) {
-		if (rc == 1)
-			log_error("%s: no host '%s' in the store (-H)",
-			    set->store, set->host);
-		goto out;
-	}
 	if (store_rules(st, h.id, &rules, &nrules) < 0)
 		goto out;
 	for (i = 0; i < nb; i++) {
@@ -753,7 +740,7 @@ out:
 static int
 summary(const struct settings *set, const struct opts *o)
 {
-	struct store *st;
+	struct store *st = NULL;
 	struct host_state h;
 	struct rule_state *rules = NULL;
 	struct sums sums = { 0 };
@@ -786,16 +773,9 @@ summary(const struct settings *set, const struct opts *o)
 		has_re = true;
 	}
 	ex = EX_STORE;
-	if ((st = store_open(set->store, STORE_RO, set->busy_ms, NULL,
-	    NULL)) == NULL)
+	if ((st = store_open_host(set->store, STORE_RO, set->busy_ms,
+	    set->host, &h)) == NULL)
 		goto out;
-	if ((rc = store_host_get(st, set->host, &h)) != 0) {
-		if (rc == 1)
-			log_error("%s: no host '%s' in the store (-H)",
-			    set->store, set->host);
-		store_close(st);
-		goto out;
-	}
 	zone_use(store_zone(st));
 	rc = range_sums(st, &h, from, to, &sums, NULL);
 	zone_use(user_zone);
@@ -810,7 +790,6 @@ summary(const struct settings *set, const struct opts *o)
 		if (make_series(o->interval, o->week_start, from, to, &se) < 0) {
 			log_error("--interval '%s': 5m, 15m, 1h ... (dividing a "
 			    "day), hour, day, week, month or year", o->interval);
-			store_close(st);
 			ex = EX_CONFIG;
 			goto out;
 		}
@@ -820,7 +799,6 @@ summary(const struct settings *set, const struct opts *o)
 	}
 	if (rc == 0)
 		rc = store_rules(st, h.id, &rules, &nrules);
-	store_close(st);
 	if (rc < 0)
 		goto out;
 
@@ -850,16 +828,9 @@ summary(const struct settings *set, const struct opts *o)
 		double *p = xcalloc(n, sizeof(*p));
 		size_t nruns;
 
-		if ((st = store_open(set->store, STORE_RO, set->busy_ms, NULL,
-		    NULL)) == NULL) {
-			free(ids);
-			free(p);
-			goto out;
-		}
 		for (i = 0; i < n; i++)
 			ids[i] = v[i].rule_id;
 		rc = range_p95(st, &h, from, to, ids, n, p, &nruns);
-		store_close(st);
 		for (i = 0; i < n; i++)
 			v[i].p95 = p[i];
 		free(ids);
@@ -882,6 +853,7 @@ summary(const struct settings *set, const struct opts *o)
 		print(o, set->host, now, from, to, v, n);
 	ex = EX_OK;
 out:
+	store_close(st);
 	series_free(&se);
 	if (has_re)
 		regfree(&re);

@@ -190,7 +190,12 @@ open_store(void)
 	set.host = xstrdup("h1");
 	set.keep[RES_SAMPLE] = 2 * 86400;
 	ac = acct_on_store(st, &set);
-	store_host_find(st, "h1", &host_id);
+	{
+		struct host_state h;
+
+		store_host_get(st, "h1", &h);
+		host_id = h.id;
+	}
 	ok(host_id > 0, "host made");
 }
 
