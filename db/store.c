@@ -129,6 +129,7 @@ enum {
 	ST_EXP_SAMPLE, ST_EXP_HOUR, ST_EXP_DAY, ST_EXP_MONTH, ST_DEL_SAMPLES,
 	ST_RULESET_LATEST, ST_RULESET_ADD,
 	ST_RUNS, ST_RUN_BEFORE, ST_RUN_AFTER, ST_RUN_SAMPLES, ST_GAPS,
+	ST_FIRST_SAMPLE,
 	ST_MAX
 };
 
@@ -199,6 +200,7 @@ static const char *const sql[ST_MAX] = {
 	    "r.host_id = ?1 ORDER BY r.name",
 	[ST_GAPS] = "SELECT t0, t1, reason FROM gap WHERE host_id = ?1 "
 	    "AND t1 > ?2 AND t0 < ?3 ORDER BY t0",
+	[ST_FIRST_SAMPLE] = "SELECT min(t) FROM sample WHERE " OF_HOST,
 };
 
 struct store {
@@ -1129,6 +1131,25 @@ store_run_around(struct store *s, int64_t host_id, int64_t from, int64_t to,
 	if (one_run(s, ST_RUN_BEFORE, host_id, from, before, has_before) < 0)
 		return -1;
 	return one_run(s, ST_RUN_AFTER, host_id, to, after, has_after);
+}
+
+int
+store_first_sample(struct store *s, int64_t host_id, int64_t *t, bool *has)
+{
+	sqlite3_stmt *q = stmt(s, ST_FIRST_SAMPLE);
+	int rc;
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, host_id);
+	rc = sqlite3_step(q);
+	*has = rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL;
+	if (*has)
+		*t = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW)
+		return fail(s, "read the first sample");
+	return 0;
 }
 
 static int

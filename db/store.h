@@ -162,6 +162,9 @@ int	store_runs(struct store *, int64_t host_id, int64_t from, int64_t to,
 int	store_run_around(struct store *, int64_t host_id, int64_t from,
 	    int64_t to, struct run *before, bool *has_before,
 	    struct run *after, bool *has_after);
+/* The time of the host's oldest sample; *has is false when it has none. */
+int	store_first_sample(struct store *, int64_t host_id, int64_t *t,
+	    bool *has);
 typedef int (*named_fn)(void *ctx, const char *name, uint64_t bytes,
 	    uint64_t packets);
 /* The samples of the host's run at t, by name. */

@@ -1,10 +1,11 @@
 /*
  * ipacsum - what the store holds, for people and programs: the classic
- * ipac summary, CSV and JSON.
+ * ipac summary, CSV, JSON, billing exports, RRD files, graphs and HTML.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -22,6 +23,7 @@
 #include "fetch.h"
 #include "query.h"
 #include "store.h"
+#include "ipacsum.h"
 
 enum { FMT_TEXT, FMT_CSV, FMT_JSON, FMT_PROM, FMT_TRAFFIC };
 enum { SORT_NAME, SORT_BYTES, SORT_PACKETS };
@@ -39,6 +41,12 @@ struct opts {
 	const char	*account;	/* only this one */
 	const char	*split;		/* a file per account in this folder */
 	bool		replace;	/* -r: compact the samples of the range */
+	bool		rrd_update;	/* --rrd-update */
+	const char	*rrd_dir;	/* --rrd-dir; NULL: the settings' */
+	const char	*graphs;	/* --graphs: images into this folder */
+	const char	*html;		/* --html: the report into this folder */
+	int		image, plotter;	/* IMG_*, PLOT_* */
+	int		width, height;
 };
 
 static int	output_begin(const char *);
@@ -53,32 +61,23 @@ struct bill {
 	size_t		nrules;
 };
 
-struct line {
-	const char	*name;
-	int64_t		rule_id;
-	uint64_t	bytes, packets;
-	double		p95;		/* bits per second, with --p95 */
-};
-
-/* The intervals of a breakdown: [b[i], b[i + 1]) for i < n. */
-struct series {
-	const char	*unit;		/* as given: "5m", "day", ... */
-	int64_t		*b;
-	size_t		n;
-	struct sums	*sums;		/* n of them */
-};
-
 static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: ipacsum [-xz] [-C settings] [-d store] [-H host] "
+	    "usage: ipacsum [-qxz] [-C settings] [-d store] [-H host] "
 	    "[-s start] [-e end]\n"
 	    "               [-t frame] [-f regex] [--glob pattern] "
 	    "[--format text|csv|json]\n"
 	    "               [--sort name|bytes|packets] [--top N] [--si]\n"
 	    "               [--interval 5m|hour|day|week|month|year] [-g] "
 	    "[-o file] [--p95]\n"
+	    "       ipacsum --graphs dir | --html dir [--image png|svg] "
+	    "[--plotter rrd|gnuplot]\n"
+	    "               [--width N] [--height N] [--rrd-dir dir] "
+	    "[range and selection]\n"
+	    "       ipacsum --rrd-update [--rrd-dir dir] [-f regex] "
+	    "[--glob pattern]\n"
 	    "       ipacsum --billing current|last|YYYY-MM [--account name] "
 	    "[--split dir]\n"
 	    "               [--format text|csv|json|traffic] [-o file] [-x]\n"
@@ -88,7 +87,7 @@ usage(int status)
 }
 
 /* ipac-ng's human numbers: the largest unit reached, rounded. */
-static const char *
+const char *
 human(uint64_t v, bool si, bool exact)
 {
 	static char buf[32];
@@ -108,7 +107,7 @@ human(uint64_t v, bool si, bool exact)
 	return buf;
 }
 
-static const char *
+const char *
 fmt_time(int64_t t)
 {
 	static char buf[2][64];
@@ -133,6 +132,70 @@ u64_digits(uint64_t v, char buf[24])
 		*--p = (char)('0' + v % 10);
 	while ((v /= 10) != 0);
 	return p;
+}
+
+char *
+name_file(const char *name, const char *ext)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct strbuf sb;
+	const char *p;
+
+	sb_init(&sb);
+	for (p = name; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		    (c == '.' && p != name))
+			sb_add(&sb, p, 1);
+		else {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+			sb_add(&sb, e, 3);
+		}
+	}
+	sb_puts(&sb, ext);
+	return sb.buf;
+}
+
+int
+write_file(const char *path, const void *buf, size_t len)
+{
+	struct strbuf tmp;
+	size_t off = 0;
+	int fd, rc = -1;
+
+	sb_init(&tmp);
+	sb_printf(&tmp, "%s.XXXXXX", path);
+	if ((fd = mkstemp(tmp.buf)) < 0) {
+		log_error("%s: %s", tmp.buf, strerror(errno));
+		sb_free(&tmp);
+		return -1;
+	}
+	fchmod(fd, 0644);
+	while (off < len) {
+		ssize_t k = write(fd, (const char *)buf + off, len - off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			break;
+		off += (size_t)k;
+	}
+	if (off < len || fsync(fd) < 0) {
+		log_error("%s: %s", tmp.buf, strerror(errno));
+		close(fd);
+	} else if (close(fd) < 0)
+		log_error("%s: %s", tmp.buf, strerror(errno));
+	else if (rename(tmp.buf, path) < 0)
+		log_error("%s: %s", path, strerror(errno));
+	else
+		rc = 0;
+	if (rc < 0)
+		unlink(tmp.buf);
+	sb_free(&tmp);
+	return rc;
 }
 
 /* A name quoted for CSV (RFC 4180), as a new string. */
@@ -203,8 +266,7 @@ line_cmp(const void *pa, const void *pb)
 	return strcmp(a->name, b->name);
 }
 
-/* The value of v[j] in interval i of the series. */
-static const struct sum *
+const struct sum *
 cell(const struct series *se, size_t i, const struct line *l)
 {
 	static const struct sum zero;
@@ -737,6 +799,118 @@ out:
 	return ex;
 }
 
+/* The host's folder of RRD files; free() it. */
+static char *
+rrd_host_dir(const struct settings *set, const struct opts *o)
+{
+	char *base = o->rrd_dir ? xstrdup(o->rrd_dir) : settings_rrd_dir(set);
+	char *host = name_file(set->host, "");
+	struct strbuf sb;
+
+	sb_init(&sb);
+	sb_printf(&sb, "%s/%s", base, host);
+	free(base);
+	free(host);
+	return sb.buf;
+}
+
+/* A breakdown fine enough for a graph of [from, to), about 100 to 600 steps. */
+static const char *
+graph_unit(int64_t from, int64_t to)
+{
+	int64_t span = to - from;
+
+	return span <= 2 * 86400 ? "5m" : span <= 7 * 86400 ? "30m" :
+	    span <= 62 * 86400 ? "day" : span <= 3 * 366 * 86400 ? "week" :
+	    "month";
+}
+
+/* --graphs and --html: an image per name, and the page. */
+static int
+draw(const struct settings *set, const struct opts *o, struct store *st,
+    const struct host_state *h, int64_t now, int64_t from, int64_t to,
+    const struct series *se, const struct line *v, size_t n)
+{
+	struct plot p = {
+		.host = set->host, .from = from, .to = to,
+		.format = o->image, .width = o->width, .height = o->height,
+		.dir = o->html ? o->html : o->graphs, .se = se,
+	};
+	char *rrd = NULL;
+	int rc;
+
+	if (mkdir_p(p.dir, 0755) < 0)
+		return EX_CONFIG;
+	if (o->plotter == PLOT_RRD) {
+		p.rrd_dir = rrd = rrd_host_dir(set, o);
+		rc = rrd_update_lines(st, h, rrd, v, n);
+		if (rc == 0)
+			rc = rrd_graph_lines(&p, v, n);
+	} else
+		rc = gnuplot_lines(&p, v, n);
+	if (rc == 0 && o->html)
+		rc = html_report(&p, now, v, n, o->si);
+	free(rrd);
+	return rc == 0 ? EX_OK : EX_CONFIG;
+}
+
+/* --rrd-update: every name of the host (or those -f and --glob select). */
+static int
+rrd_update(const struct settings *set, const struct opts *o)
+{
+	struct store *st;
+	struct host_state h;
+	struct rule_state *rules = NULL;
+	struct line *v = NULL;
+	size_t nrules = 0, n = 0, i;
+	regex_t re;
+	bool has_re = false;
+	char *dir = NULL;
+	int ex = EX_CONFIG, rc;
+
+	if (o->regex) {
+		if ((rc = regcomp(&re, o->regex, REG_EXTENDED | REG_NOSUB))) {
+			char err[256];
+
+			regerror(rc, &re, err, sizeof(err));
+			log_error("-f '%s': %s", o->regex, err);
+			return EX_CONFIG;
+		}
+		has_re = true;
+	}
+	if ((st = store_open_host(set->store, STORE_RO, set->busy_ms,
+	    set->host, &h)) == NULL) {
+		ex = EX_STORE;
+		goto out;
+	}
+	if (store_rules(st, h.id, &rules, &nrules) < 0) {
+		ex = EX_STORE;
+		goto out;
+	}
+	v = xcalloc(nrules ? nrules : 1, sizeof(*v));
+	for (i = 0; i < nrules; i++) {
+		if (has_re && regexec(&re, rules[i].name, 0, NULL, 0) != 0)
+			continue;
+		if (o->glob && fnmatch(o->glob, rules[i].name, 0) != 0)
+			continue;
+		v[n].name = rules[i].name;
+		v[n++].rule_id = rules[i].id;
+	}
+	dir = rrd_host_dir(set, o);
+	if (rrd_update_lines(st, &h, dir, v, n) == 0) {
+		log_info("%zu RRD files of host %s in %s", n, set->host, dir);
+		ex = EX_OK;
+	}
+out:
+	free(dir);
+	free(v);
+	rules_free(rules, nrules);
+	store_close(st);
+	if (has_re)
+		regfree(&re);
+	return ex;
+}
+
 static int
 summary(const struct settings *set, const struct opts *o)
 {
@@ -752,6 +926,7 @@ summary(const struct settings *set, const struct opts *o)
 	bool has_re = false;
 	char *user_zone = system_zone();
 	int64_t now = acct_now(), from = 0, to = now, t;
+	const char *unit;
 	size_t nrules = 0, n = 0, i;
 	int ex = EX_CONFIG, rc;
 
@@ -785,9 +960,11 @@ summary(const struct settings *set, const struct opts *o)
 		    &has_before, &first, &has_first);
 	if (rc == 0 && has_first && first.t0 > from)
 		from = first.t0;
-	if (rc == 0 && o->interval) {
+	unit = o->interval ? o->interval : (o->graphs || o->html) &&
+	    o->plotter == PLOT_GNUPLOT ? graph_unit(from, to) : NULL;
+	if (rc == 0 && unit) {
 		zone_use(user_zone);
-		if (make_series(o->interval, o->week_start, from, to, &se) < 0) {
+		if (make_series(unit, o->week_start, from, to, &se) < 0) {
 			log_error("--interval '%s': 5m, 15m, 1h ... (dividing a "
 			    "day), hour, day, week, month or year", o->interval);
 			ex = EX_CONFIG;
@@ -847,11 +1024,15 @@ summary(const struct settings *set, const struct opts *o)
 	qsort(v, n, sizeof(*v), line_cmp);
 	if (o->top > 0 && (size_t)o->top < n)
 		n = (size_t)o->top;
-	if (o->interval)
+	if (o->graphs || o->html)
+		ex = draw(set, o, st, &h, now, from, to, &se, v, n);
+	else if (o->interval) {
 		print_series(o, set->host, now, from, to, &se, v, n);
-	else
+		ex = EX_OK;
+	} else {
 		print(o, set->host, now, from, to, v, n);
-	ex = EX_OK;
+		ex = EX_OK;
+	}
 out:
 	store_close(st);
 	series_free(&se);
@@ -920,7 +1101,9 @@ static int
 run(int argc, char *argv[])
 {
 	enum { OPT_FORMAT = 256, OPT_SORT, OPT_TOP, OPT_SI, OPT_GLOB,
-		OPT_INTERVAL, OPT_P95, OPT_BILLING, OPT_ACCOUNT, OPT_SPLIT };
+		OPT_INTERVAL, OPT_P95, OPT_BILLING, OPT_ACCOUNT, OPT_SPLIT,
+		OPT_RRD_UPDATE, OPT_RRD_DIR, OPT_GRAPHS, OPT_PNG, OPT_HTML,
+		OPT_IMAGE, OPT_PLOTTER, OPT_WIDTH, OPT_HEIGHT };
 	static const struct option longopts[] = {
 		{ "settings",		required_argument, NULL, 'C' },
 		{ "store",		required_argument, NULL, 'd' },
@@ -945,19 +1128,31 @@ run(int argc, char *argv[])
 		{ "billing",		required_argument, NULL, OPT_BILLING },
 		{ "account",		required_argument, NULL, OPT_ACCOUNT },
 		{ "split",		required_argument, NULL, OPT_SPLIT },
+		{ "rrd-update",		no_argument,	   NULL, OPT_RRD_UPDATE },
+		{ "rrd-dir",		required_argument, NULL, OPT_RRD_DIR },
+		{ "graphs",		required_argument, NULL, OPT_GRAPHS },
+		{ "png",		required_argument, NULL, OPT_PNG },
+		{ "html",		required_argument, NULL, OPT_HTML },
+		{ "image",		required_argument, NULL, OPT_IMAGE },
+		{ "plotter",		required_argument, NULL, OPT_PLOTTER },
+		{ "width",		required_argument, NULL, OPT_WIDTH },
+		{ "png-width",		required_argument, NULL, OPT_WIDTH },
+		{ "height",		required_argument, NULL, OPT_HEIGHT },
+		{ "png-height",		required_argument, NULL, OPT_HEIGHT },
+		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct opts o = { .week_start = 1 };
+	struct opts o = { .week_start = 1, .width = 720, .height = 260 };
 	const char *setfile = NULL, *store = NULL, *host = NULL;
 	struct settings set;
 	char *end;
 	int ch, ex;
 
 	log_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "C:d:e:f:ghH:i:o:rs:t:vVxz", longopts,
+	while ((ch = getopt_long(argc, argv, "C:d:e:f:ghH:i:o:qrs:t:vVxz", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -983,6 +1178,9 @@ run(int argc, char *argv[])
 			break;
 		case 'v':
 			log_verbose++;
+			break;
+		case 'q':
+			log_mute(true);
 			break;
 		case 'V':
 			printf("ipacsum %s\n", IPAC_VERSION);
@@ -1017,6 +1215,53 @@ run(int argc, char *argv[])
 		case OPT_SPLIT:
 			o.split = optarg;
 			break;
+		case OPT_RRD_UPDATE:
+			o.rrd_update = true;
+			break;
+		case OPT_RRD_DIR:
+			o.rrd_dir = optarg;
+			break;
+		case OPT_PNG:
+			o.image = IMG_PNG;
+			/* FALLTHROUGH */
+		case OPT_GRAPHS:
+			o.graphs = optarg;
+			break;
+		case OPT_HTML:
+			o.html = optarg;
+			break;
+		case OPT_IMAGE:
+			/* In the order of IMG_*. */
+			if ((o.image = word_index(optarg, (const char *[]){
+			    "png", "svg", NULL })) < 0) {
+				log_error("--image '%s': png or svg", optarg);
+				return EX_CONFIG;
+			}
+			break;
+		case OPT_PLOTTER:
+			/* In the order of PLOT_*. */
+			if ((o.plotter = word_index(optarg, (const char *[]){
+			    "rrd", "gnuplot", NULL })) < 0) {
+				log_error("--plotter '%s': rrd or gnuplot",
+				    optarg);
+				return EX_CONFIG;
+			}
+			break;
+		case OPT_WIDTH:
+		case OPT_HEIGHT: {
+			long px;
+
+			errno = 0;
+			px = strtol(optarg, &end, 10);
+			if (errno || *end || px < 100 || px > 10000) {
+				log_error("--%s '%s': pixels, 100 to 10000",
+				    ch == OPT_WIDTH ? "width" : "height",
+				    optarg);
+				return EX_CONFIG;
+			}
+			*(ch == OPT_WIDTH ? &o.width : &o.height) = (int)px;
+			break;
+		}
 		case 'i':
 		case OPT_INTERVAL:
 			o.interval = optarg;
@@ -1091,6 +1336,30 @@ run(int argc, char *argv[])
 		log_error("--p95 goes with a total, in text, CSV or JSON");
 		return EX_CONFIG;
 	}
+	if ((o.graphs || o.html || o.rrd_update) && (o.replace || o.billing ||
+	    o.output || o.graph || o.p95 || o.format != FMT_TEXT)) {
+		log_error("--graphs, --html and --rrd-update write files of "
+		    "their own: not with -r, --billing, -o, -g, --p95 or "
+		    "--format");
+		return EX_CONFIG;
+	}
+	if (o.graphs && o.html) {
+		log_error("--html puts its images beside the page: not with "
+		    "--graphs");
+		return EX_CONFIG;
+	}
+	if (o.rrd_update && (o.graphs || o.html || o.start || o.end ||
+	    o.frame || o.interval)) {
+		log_error("--rrd-update feeds every run not yet fed: no range, "
+		    "no --graphs or --html (which update the RRD files "
+		    "themselves)");
+		return EX_CONFIG;
+	}
+	if (o.interval && (o.graphs || o.html) && o.plotter == PLOT_RRD) {
+		log_error("--interval: librrd chooses the steps of its graphs; "
+		    "give --plotter gnuplot for steps of your choosing");
+		return EX_CONFIG;
+	}
 	if (o.format == FMT_PROM && o.interval) {
 		log_error("--format prometheus has no intervals");
 		return EX_CONFIG;
@@ -1102,7 +1371,7 @@ run(int argc, char *argv[])
 		return EX_CONFIG;
 	}
 	ex = o.replace ? replace(&set, &o) : o.billing ? billing(&set, &o) :
-	    summary(&set, &o);
+	    o.rrd_update ? rrd_update(&set, &o) : summary(&set, &o);
 	settings_free(&set);
 	if (o.output)
 		ex = output_end(ex);

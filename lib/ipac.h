@@ -195,6 +195,7 @@ struct settings {
 	char	*store;		/* the SQLite file */
 	char	*spool;		/* NULL: "spool" beside the store */
 	char	*spool_fallback; /* when the spool cannot be written */
+	char	*rrd_dir;	/* NULL: "rrd" beside the store */
 	char	*host;		/* stored with every row */
 	char	*backend, *table;
 	int	priority;
@@ -233,6 +234,8 @@ int	settings_for(const char *file, const char *store, const char *host,
 	    struct settings *s);
 /* The spool folder; free() it. */
 char	*settings_spool(const struct settings *s);
+/* The folder of ipacsum's RRD files; free() it. */
+char	*settings_rrd_dir(const struct settings *s);
 /* "14d", "1y", "3600", "forever" (-1) into seconds; 0 or -1. */
 int	parse_duration(const char *s, int64_t *secs);
 bool	is_table_name(const char *s);
@@ -329,6 +332,8 @@ void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	log_error_count(void);
 /* Suppress warnings while true (-q). */
 void	log_mute(bool);
+/* Progress of long work, shown only on a terminal; done == total clears it. */
+void	log_progress(const char *what, size_t done, size_t total);
 
 /* util.c */
 

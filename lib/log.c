@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ipac.h"
 
@@ -104,4 +106,37 @@ void
 log_mute(bool on)
 {
 	muted = on;
+}
+
+/*
+ * Progress of long work on a terminal: "prog: what 12/345" rewritten in
+ * place at most ten times a second, cleared when done == total.  Nothing
+ * when stderr is not a terminal (cron mail, logs) or muted (-q).
+ */
+void
+log_progress(const char *what, size_t done, size_t total)
+{
+	static struct timespec last;
+	static int tty = -1;
+	static bool shown;
+	struct timespec now;
+
+	if (tty < 0)
+		tty = isatty(2);
+	if (!tty || muted)
+		return;
+	if (done >= total) {
+		if (shown)
+			fputs("\r\033[K", stderr);
+		shown = false;
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (shown && (now.tv_sec - last.tv_sec) * 1000000000L +
+	    (now.tv_nsec - last.tv_nsec) < 100000000L)
+		return;
+	last = now;
+	shown = true;
+	fprintf(stderr, "\r%s: %s %zu/%zu (%zu%%)\033[K", progname, what, done,
+	    total, done * 100 / total);
 }

@@ -178,6 +178,10 @@ apply_setting(struct settings *s, const char *key, const char *v, char *buf,
 		if (*v != '/')
 			FAIL("spool: give an absolute path");
 		set_str(&s->spool, v);
+	} else if (strcmp(key, "rrd dir") == 0) {
+		if (*v != '/')
+			FAIL("rrd dir: give an absolute path");
+		set_str(&s->rrd_dir, v);
 	} else if (strcmp(key, "spool fallback") == 0) {
 		if (*v != '/')
 			FAIL("spool fallback: give an absolute path");
@@ -483,25 +487,34 @@ done:
 	return 0;
 }
 
-/* The spool folder: as set, or "spool" beside the store. */
+/* The folder set, or the one named name beside the store. */
+static char *
+beside_store(const struct settings *s, const char *set, const char *name)
+{
+	const char *slash;
+	struct strbuf sb;
+
+	if (set)
+		return xstrdup(set);
+	slash = strrchr(s->store, '/');
+	if (slash == NULL)
+		return xstrdup(name);
+	sb_init(&sb);
+	sb_add(&sb, s->store, (size_t)(slash - s->store) + 1);
+	sb_puts(&sb, name);
+	return sb.buf;
+}
+
 char *
 settings_spool(const struct settings *s)
 {
-	const char *slash;
+	return beside_store(s, s->spool, "spool");
+}
 
-	if (s->spool)
-		return xstrdup(s->spool);
-	slash = strrchr(s->store, '/');
-	if (slash == NULL)
-		return xstrdup("spool");
-	{
-		struct strbuf sb;
-
-		sb_init(&sb);
-		sb_add(&sb, s->store, (size_t)(slash - s->store) + 1);
-		sb_puts(&sb, "spool");
-		return sb.buf;
-	}
+char *
+settings_rrd_dir(const struct settings *s)
+{
+	return beside_store(s, s->rrd_dir, "rrd");
 }
 
 /* -d: a store file, or a folder holding ipac.db (as ipac-ng's -d). */
@@ -547,6 +560,7 @@ settings_free(struct settings *s)
 	free(s->rules_file);
 	free(s->store);
 	free(s->spool);
+	free(s->rrd_dir);
 	free(s->spool_fallback);
 	free(s->host);
 	free(s->backend);

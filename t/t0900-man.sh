@@ -43,7 +43,7 @@ test_expect_success 'ipacsum.8 has every option of usage()' '
 		grep -q "Fl $opt" "$SRC_ROOT/man/ipacsum.8" ||
 		{ echo "-$opt is not in ipacsum.8"; return 1; }
 	done &&
-	for long in $(grep -o "\[--[a-z]*" usage | cut -c4-)
+	for long in $(grep -o "\-\-[a-z0-9-]*" usage | cut -c3- | sort -u)
 	do
 		grep -q "Fl \\\\-$long" "$SRC_ROOT/man/ipacsum.8" ||
 		{ echo "--$long is not in ipacsum.8"; return 1; }

@@ -1,0 +1,161 @@
+/*
+ * The HTML report: one static page (index.html) with the range's totals
+ * and an image per name, readable without scripts or a server.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "ipacsum.h"
+
+static void
+html_text(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&':
+			sb_puts(sb, "&amp;");
+			break;
+		case '<':
+			sb_puts(sb, "&lt;");
+			break;
+		case '>':
+			sb_puts(sb, "&gt;");
+			break;
+		case '"':
+			sb_puts(sb, "&quot;");
+			break;
+		case '\'':
+			sb_puts(sb, "&#39;");
+			break;
+		default:
+			sb_add(sb, s, 1);
+		}
+	}
+}
+
+/* An image's file name as a relative URL: its '%' escapes escaped. */
+static void
+html_src(struct strbuf *sb, const char *file)
+{
+	for (; *file; file++) {
+		if (*file == '%')
+			sb_puts(sb, "%25");
+		else
+			sb_add(sb, file, 1);
+	}
+}
+
+/* 1234567 as "1 234 567", with narrow no-break spaces. */
+static void
+grouped(struct strbuf *sb, uint64_t v)
+{
+	char d[24];
+	size_t len, i;
+
+	snprintf(d, sizeof(d), "%" PRIu64, v);
+	len = strlen(d);
+	for (i = 0; i < len; i++) {
+		if (i && (len - i) % 3 == 0)
+			sb_puts(sb, "\xe2\x80\xaf");
+		sb_add(sb, d + i, 1);
+	}
+}
+
+static const char style[] =
+	"body{font:15px/1.45 system-ui,-apple-system,\"Segoe UI\",Roboto,"
+	"\"DejaVu Sans\",sans-serif;color:#1d1d1f;background:#fafafa;"
+	"margin:0 auto;max-width:62rem;padding:1.5rem}\n"
+	"h1{font-size:1.6rem;margin:0 0 .8rem}h2{font-size:1.15rem;"
+	"margin:2rem 0 .5rem}\n"
+	"table{border-collapse:collapse;background:#fff;margin:.5rem 0 1rem;"
+	"box-shadow:0 1px 2px #0002}\n"
+	"th,td{padding:.35rem .8rem;text-align:left;border-bottom:1px solid "
+	"#e5e5e5}\nthead th{background:#f0f0f3;font-weight:600}\n"
+	"td.n{text-align:right;font-variant-numeric:tabular-nums;"
+	"white-space:nowrap}\ntd.h{color:#666}\n"
+	"table.meta th{font-weight:600;background:none}\n"
+	"a{color:#2a5db0;text-decoration:none}a:hover{text-decoration:"
+	"underline}\n"
+	"figure{margin:0;background:#fff;box-shadow:0 1px 2px #0002;"
+	"display:inline-block;max-width:100%}\nimg{display:block;"
+	"max-width:100%;height:auto}\n"
+	"footer{margin-top:2.5rem;color:#888;font-size:.85rem}\n";
+
+int
+html_report(const struct plot *p, int64_t now, const struct line *v,
+    size_t n, bool si)
+{
+	const char *ext = p->format == IMG_SVG ? ".svg" : ".png";
+	struct strbuf sb, path;
+	size_t i;
+	int rc;
+
+	sb_init(&sb);
+	sb_puts(&sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
+	    "content=\"width=device-width, initial-scale=1\">\n"
+	    "<meta name=\"generator\" content=\"ipacsum " IPAC_VERSION
+	    "\">\n<title>IP accounting of ");
+	html_text(&sb, p->host);
+	sb_printf(&sb, ", %s to ", fmt_time(p->from));
+	sb_printf(&sb, "%s</title>\n<style>\n%s</style>\n</head>\n<body>\n",
+	    fmt_time(p->to), style);
+	sb_puts(&sb, "<h1>IP accounting of ");
+	html_text(&sb, p->host);
+	sb_puts(&sb, "</h1>\n<table class=\"meta\">\n<tr><th>Host</th><td>");
+	html_text(&sb, p->host);
+	sb_printf(&sb, "</td></tr>\n<tr><th>Created</th><td>%s</td></tr>\n"
+	    "<tr><th>Data from</th><td><time datetime=\"@%" PRId64 "\">%s"
+	    "</time></td></tr>\n", fmt_time(now), p->from,
+	    fmt_time(p->from));
+	sb_printf(&sb, "<tr><th>Data to</th><td><time datetime=\"@%" PRId64
+	    "\">%s</time></td></tr>\n</table>\n", p->to, fmt_time(p->to));
+
+	sb_puts(&sb, "<table class=\"totals\" id=\"totals\">\n<thead><tr>"
+	    "<th>Name</th><th>Bytes</th><th></th><th>Packets</th></tr>"
+	    "</thead>\n<tbody>\n");
+	for (i = 0; i < n; i++) {
+		sb_printf(&sb, "<tr><td><a href=\"#n%zu\">", i + 1);
+		html_text(&sb, v[i].name);
+		sb_printf(&sb, "</a></td><td class=\"n\" data-bytes=\"%" PRIu64
+		    "\">", v[i].bytes);
+		grouped(&sb, v[i].bytes);
+		sb_printf(&sb, "</td><td class=\"n h\">%s</td>",
+		    v[i].bytes >= 1024 ? human(v[i].bytes, si, false) : "");
+		sb_printf(&sb, "<td class=\"n\" data-packets=\"%" PRIu64 "\">",
+		    v[i].packets);
+		grouped(&sb, v[i].packets);
+		sb_puts(&sb, "</td></tr>\n");
+	}
+	sb_puts(&sb, "</tbody>\n</table>\n");
+
+	for (i = 0; i < n; i++) {
+		char *file = name_file(v[i].name, ext);
+
+		sb_printf(&sb, "<section id=\"n%zu\">\n<h2>", i + 1);
+		html_text(&sb, v[i].name);
+		sb_puts(&sb, "</h2>\n<figure><img src=\"");
+		html_src(&sb, file);
+		sb_printf(&sb, "\" width=\"%d\" height=\"%d\" alt=\"Traffic of ",
+		    p->width, p->height);
+		html_text(&sb, v[i].name);
+		sb_puts(&sb, " in bits per second\"></figure>\n</section>\n");
+		free(file);
+	}
+	sb_printf(&sb, "<footer>Made by ipacsum " IPAC_VERSION " on %s from "
+	    "the ipac store. Bytes are IP total lengths; a sample counts "
+	    "whole, at the middle of its interval.</footer>\n</body>\n"
+	    "</html>\n", fmt_time(now));
+
+	sb_init(&path);
+	sb_printf(&path, "%s/index.html", p->dir);
+	rc = write_file(path.buf, sb.buf, sb.len);
+	sb_free(&path);
+	sb_free(&sb);
+	return rc;
+}

@@ -1,0 +1,88 @@
+/*
+ * ipacsum: what its files share.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef IPACSUM_H
+#define IPACSUM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipac.h"
+#include "store.h"
+
+/* One accounting name of a report. */
+struct line {
+	const char	*name;
+	int64_t		rule_id;
+	uint64_t	bytes, packets;
+	double		p95;		/* bits per second, with --p95 */
+};
+
+/* The intervals of a breakdown: [b[i], b[i + 1]) for i < n. */
+struct series {
+	const char	*unit;		/* as given: "5m", "day", ... */
+	int64_t		*b;
+	size_t		n;
+	struct sums	*sums;		/* n of them */
+};
+
+enum { IMG_PNG, IMG_SVG };
+enum { PLOT_RRD, PLOT_GNUPLOT };
+
+/* Images of a range, one per name, into a folder. */
+struct plot {
+	const char	*host;
+	int64_t		from, to;
+	int		format;		/* IMG_* */
+	int		width, height;	/* of the whole image, pixels */
+	const char	*dir;		/* where the images go */
+	const char	*rrd_dir;	/* the host's RRD files (PLOT_RRD) */
+	const struct series *se;	/* the breakdown drawn (PLOT_GNUPLOT) */
+};
+
+/* ipacsum.c */
+const char *human(uint64_t v, bool si, bool exact);
+/* Local time as "2026/12/01 10:00:00 CET"; two calls may be in use. */
+const char *fmt_time(int64_t t);
+/* The value of line l in interval i of the series. */
+const struct sum *cell(const struct series *se, size_t i,
+	    const struct line *l);
+/*
+ * The file name of an accounting name plus ext (".png"): bytes other
+ * than letters, digits, '-', '_' and a '.' not first as %XX, so every
+ * name is one file of its own.  free() it.
+ */
+char	*name_file(const char *name, const char *ext);
+/* Write len bytes as the file path: a temporary file, then renamed. */
+int	write_file(const char *path, const void *buf, size_t len);
+
+/* rrd.c */
+/*
+ * Bring the RRD of each of the n names (dir/NAME.rrd, made when missing)
+ * up to date with the host's runs: what each run counted, at its end.
+ * 0, or -1 (reported).
+ */
+int	rrd_update_lines(struct store *, const struct host_state *h,
+	    const char *dir, const struct line *v, size_t n);
+/* An image per name from its RRD (graph_lines for PLOT_RRD); 0 or -1. */
+int	rrd_graph_lines(const struct plot *, const struct line *v, size_t n);
+
+/* gnuplot.c */
+/*
+ * An image per name from the breakdown p->se, drawn by gnuplot(1), run
+ * without a shell; 0 or -1 (reported; also when gnuplot is missing).
+ */
+int	gnuplot_lines(const struct plot *, const struct line *v, size_t n);
+
+/* html.c */
+/*
+ * The HTML report of a range into p->dir: index.html with the totals,
+ * and the images already drawn there (one per name, p->format).  0 or -1.
+ */
+int	html_report(const struct plot *p, int64_t now, const struct line *v,
+	    size_t n, bool si);
+
+#endif

@@ -1,0 +1,363 @@
+/*
+ * RRD files kept from the store, and graphs drawn from them, through
+ * librrd: one file per accounting name, fed what each fetchipac run
+ * counted, at the run's end.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <rrd.h>
+
+#include "ipacsum.h"
+
+#define RRD_STEP	300
+#define RUNS_CHUNK	512	/* runs fed at a time */
+
+/*
+ * ABSOLUTE: each update is what a run counted since the one before.  A
+ * year's heartbeat, so a long run (fetchipac stopped for hours) is spread
+ * over its time instead of lost; times without runs are fed as unknown.
+ */
+static const char *rrd_def[] = {
+	"DS:bytes:ABSOLUTE:31622400:0:U",
+	"DS:packets:ABSOLUTE:31622400:0:U",
+	"RRA:AVERAGE:0.5:1:4032",	/* 14 days of 5 minutes */
+	"RRA:AVERAGE:0.5:12:8784",	/* 366 days of hours */
+	"RRA:AVERAGE:0.5:288:3660",	/* 10 years of days */
+};
+
+/* One name's file and how far it is fed. */
+struct feed {
+	const struct line *l;
+	char		*path;
+	int64_t		last;		/* its last update */
+	bool		exists;
+};
+
+struct runs {
+	struct run	*r;
+	size_t		n, cap;
+};
+
+static int
+run_add(void *ctx, const struct run *r)
+{
+	struct runs *rs = ctx;
+
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? 2 * rs->cap : 256;
+		rs->r = xrealloc(rs->r, rs->cap, sizeof(*rs->r));
+	}
+	rs->r[rs->n++] = *r;
+	return 0;
+}
+
+/* Rule ids in order, for finding a row's name. */
+struct by_id {
+	int64_t		id;
+	size_t		i;
+};
+
+static int
+by_id_cmp(const void *a, const void *b)
+{
+	const struct by_id *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* What the names counted in a chunk of runs. */
+struct chunk {
+	const struct run *r;		/* the chunk's runs */
+	size_t		nr;
+	const struct by_id *ids;
+	size_t		nids;
+	struct sum	*v;		/* [name * nr + run] */
+};
+
+static int
+chunk_row(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes,
+    uint64_t packets)
+{
+	struct chunk *c = ctx;
+	struct by_id key = { .id = rule_id }, *f;
+	size_t lo = 0, hi = c->nr;
+	struct sum *s;
+
+	if ((f = bsearch(&key, c->ids, c->nids, sizeof(*c->ids),
+	    by_id_cmp)) == NULL)
+		return 0;
+	/* The last run at or before t (samples carry their run's t). */
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c->r[mid].t <= t)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	s = &c->v[f->i * c->nr + lo];
+	s->bytes = sat_add(s->bytes, bytes);
+	s->packets = sat_add(s->packets, packets);
+	return 0;
+}
+
+static int
+rrd_failed(const char *path, const char *what)
+{
+	const char *e = rrd_get_error();
+
+	log_error("%s: %s: %s", path, what, e && *e ? e : "failed");
+	rrd_clear_error();
+	return -1;
+}
+
+static int
+feed_create(struct feed *f, int64_t start)
+{
+	rrd_clear_error();
+	if (rrd_create_r2(f->path, RRD_STEP, (time_t)start, 0, NULL, NULL,
+	    (int)(sizeof(rrd_def) / sizeof(rrd_def[0])), rrd_def) != 0)
+		return rrd_failed(f->path, "create");
+	f->exists = true;
+	f->last = start;
+	return 0;
+}
+
+/* Feed one name the runs of the chunk that end after its last update. */
+static int
+feed_chunk(struct feed *f, size_t k, const struct chunk *c)
+{
+	char (*buf)[64] = xcalloc(2 * c->nr, sizeof(*buf));
+	const char **argv = xcalloc(2 * c->nr, sizeof(*argv));
+	int argc = 0, rc = 0;
+	size_t j;
+
+	for (j = 0; j < c->nr; j++) {
+		const struct run *r = &c->r[j];
+		const struct sum *s = &c->v[k * c->nr + j];
+		/* A run of no length (its start unknown): the step before. */
+		int64_t t0 = r->t0 < r->t1 ? r->t0 : r->t1 - RRD_STEP;
+
+		if (r->t1 <= f->last)
+			continue;
+		if (!f->exists && feed_create(f, t0) < 0) {
+			rc = -1;
+			goto out;
+		}
+		if (t0 > f->last) {
+			/* No run covers [last, t0): unknown, not zero. */
+			snprintf(buf[argc], sizeof(buf[argc]), "%" PRId64
+			    ":U:U", t0);
+			argv[argc] = buf[argc];
+			argc++;
+		}
+		snprintf(buf[argc], sizeof(buf[argc]), "%" PRId64 ":%" PRIu64
+		    ":%" PRIu64, r->t1, s->bytes, s->packets);
+		argv[argc] = buf[argc];
+		argc++;
+		f->last = r->t1;
+	}
+	rrd_clear_error();
+	if (argc && rrd_update_r(f->path, "bytes:packets", argc, argv) != 0)
+		rc = rrd_failed(f->path, "update");
+out:
+	free(argv);
+	free(buf);
+	return rc;
+}
+
+int
+rrd_update_lines(struct store *st, const struct host_state *h,
+    const char *dir, const struct line *v, size_t n)
+{
+	struct feed *f = xcalloc(n ? n : 1, sizeof(*f));
+	struct by_id *ids = xcalloc(n ? n : 1, sizeof(*ids));
+	struct runs rs = { 0 };
+	int64_t from = INT64_MAX, first = 0;
+	bool has_first = false;
+	struct stat sb;
+	size_t i, a, done = 0;
+	int rc = -1;
+
+	if (n == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (mkdir_p(dir, 0755) < 0)
+		goto out;
+	if (store_first_sample(st, h->id, &first, &has_first) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct strbuf p;
+		char *file = name_file(v[i].name, ".rrd");
+
+		sb_init(&p);
+		sb_printf(&p, "%s/%s", dir, file);
+		free(file);
+		f[i].l = &v[i];
+		f[i].path = p.buf;
+		ids[i].id = v[i].rule_id;
+		ids[i].i = i;
+		if (stat(f[i].path, &sb) == 0) {
+			rrd_clear_error();
+			if ((f[i].last = rrd_last_r(f[i].path)) == -1) {
+				rrd_failed(f[i].path, "read");
+				goto out;
+			}
+			f[i].exists = true;
+		} else if (errno != ENOENT) {
+			log_error("%s: %s", f[i].path, strerror(errno));
+			goto out;
+		} else {
+			/*
+			 * A new file starts with the run of the oldest sample
+			 * kept: the first that ends at or after it.
+			 */
+			f[i].last = has_first ? first - 1 : h->has_run ?
+			    h->last_t1 : acct_now();
+		}
+		if (f[i].last < from)
+			from = f[i].last;
+	}
+	qsort(ids, n, sizeof(*ids), by_id_cmp);
+	if (store_runs(st, h->id, from + 1, INT64_MAX, run_add, &rs) < 0)
+		goto out;
+	for (a = 0; a < rs.n; a += RUNS_CHUNK) {
+		struct chunk c = { .r = rs.r + a, .ids = ids, .nids = n };
+
+		c.nr = rs.n - a < RUNS_CHUNK ? rs.n - a : RUNS_CHUNK;
+		c.v = xcalloc(n * c.nr, sizeof(*c.v));
+		if (store_rows(st, RES_SAMPLE, h->id, c.r[0].t,
+		    c.r[c.nr - 1].t + 1, chunk_row, &c) < 0) {
+			free(c.v);
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			log_progress("RRD updates", done++, n * ((rs.n +
+			    RUNS_CHUNK - 1) / RUNS_CHUNK));
+			if (feed_chunk(&f[i], i, &c) < 0) {
+				free(c.v);
+				goto out;
+			}
+		}
+		free(c.v);
+	}
+	/* Names without a run to feed get a file all the same. */
+	for (i = 0; i < n; i++)
+		if (!f[i].exists && feed_create(&f[i], f[i].last) < 0)
+			goto out;
+	rc = 0;
+out:
+	log_progress("RRD updates", 1, 1);
+	for (i = 0; i < n; i++)
+		free(f[i].path);
+	free(f);
+	free(ids);
+	free(rs.r);
+	return rc;
+}
+
+/* path with ':' escaped for a DEF. */
+static char *
+def_path(const char *path)
+{
+	struct strbuf sb;
+
+	sb_init(&sb);
+	for (; *path; path++) {
+		if (*path == ':' || *path == '\\')
+			sb_add(&sb, "\\", 1);
+		sb_add(&sb, path, 1);
+	}
+	return sb.buf;
+}
+
+static int
+graph_one(const struct plot *p, const struct line *l)
+{
+	char *file = name_file(l->name, ".rrd"), *def = NULL;
+	char start[24], end[24], width[16], height[16];
+	struct strbuf path, defarg, out;
+	rrd_info_t *info, *i;
+	int rc = -1;
+
+	sb_init(&path);
+	sb_init(&defarg);
+	sb_init(&out);
+	sb_printf(&path, "%s/%s", p->rrd_dir, file);
+	free(file);
+	def = def_path(path.buf);
+	sb_printf(&defarg, "DEF:b=%s:bytes:AVERAGE", def);
+	snprintf(start, sizeof(start), "%" PRId64, p->from);
+	snprintf(end, sizeof(end), "%" PRId64, p->to);
+	snprintf(width, sizeof(width), "%d", p->width);
+	snprintf(height, sizeof(height), "%d", p->height);
+	{
+		char *argv[] = {
+			"graph", "-", "--imgformat",
+			p->format == IMG_SVG ? "SVG" : "PNG",
+			"--start", start, "--end", end,
+			"--width", width, "--height", height,
+			"--full-size-mode", "--lower-limit", "0",
+			"--base", "1000", "--vertical-label", "bit/s",
+			"--title", (char *)l->name,
+			defarg.buf,
+			"CDEF:bits=b,8,*",
+			"VDEF:total=b,TOTAL",
+			"VDEF:peak=bits,MAXIMUM",
+			"AREA:bits#3465a4:bits per second",
+			"GPRINT:peak:peak %.1lf %sbit/s",
+			"GPRINT:total:total %.1lf %sB\\l",
+			NULL
+		};
+		int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+
+		rrd_clear_error();
+		info = rrd_graph_v(argc, argv);
+	}
+	if (info == NULL) {
+		rrd_failed(path.buf, "graph");
+		goto out;
+	}
+	for (i = info; i; i = i->next)
+		if (strcmp(i->key, "image") == 0 && i->type == RD_I_BLO)
+			break;
+	if (i == NULL)
+		log_error("%s: graph: librrd made no image", path.buf);
+	else {
+		file = name_file(l->name, p->format == IMG_SVG ? ".svg" :
+		    ".png");
+		sb_printf(&out, "%s/%s", p->dir, file);
+		free(file);
+		rc = write_file(out.buf, i->value.u_blo.ptr,
+		    i->value.u_blo.size);
+	}
+	rrd_info_free(info);
+out:
+	free(def);
+	sb_free(&path);
+	sb_free(&defarg);
+	sb_free(&out);
+	return rc;
+}
+
+int
+rrd_graph_lines(const struct plot *p, const struct line *v, size_t n)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		log_progress("RRD graphs", i, n);
+		rc = graph_one(p, &v[i]);
+	}
+	log_progress("RRD graphs", n, n);
+	return rc;
+}

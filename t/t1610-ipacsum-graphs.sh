@@ -1,0 +1,259 @@
+#!/bin/sh
+test_description='ipacsum: RRD files agree with the store, PNG/SVG graphs by librrd and gnuplot, the HTML report in Chromium'
+. "$(dirname "$0")/test-lib.sh"
+
+test_require_prog perl rrdtool gnuplot chromium script
+
+# now: 2026-03-30 00:00 UTC; runs every 5 minutes from 2026-03-29 00:00 UTC
+IPAC_TEST_NOW=1774828800
+export IPAC_TEST_NOW
+T0=1774742400
+EVIL='evil `touch PWNED1` '"'"'q'"'"' $(touch PWNED2) "x"'
+
+sum () {
+	TZ=Europe/Berlin ipacsum -d "$TRASH_DIRECTORY/fx.db" -H gw \
+		--rrd-dir "$TRASH_DIRECTORY/rrd" "$@"
+}
+
+# readings FIRST LAST: runs FIRST..LAST (5 minutes each) of three names:
+# a ramp, a saw tooth and the name with shell and gnuplot syntax in it.
+readings () {
+	perl -e '
+		my ($t0, $first, $last, $evil) = @ARGV;
+		for my $i ($first .. $last) {
+			my $t = $t0 + 300 * $i;
+			my ($d, $u, $e) = (0, 0, 0);
+			for my $k (0 .. $i) {
+				$d += 1000 * ($k % 50 + 1);
+				$u += 500 * (($k * 7) % 13);
+				$e += ($k > 100 && $k < 200) ? 3000 : 0;
+			}
+			print "$t down $d ", int($d / 1000), "\n";
+			print "$t up $u ", int($u / 500), "\n";
+			print "$t $evil $e ", int($e / 1500), "\n";
+		}' "$T0" "$1" "$2" "$EVIL"
+}
+
+# rrd_sum FILE START END: bytes and packets in the rows of (START, END]
+# of the 5-minute archive: rate times step, added up and rounded.
+rrd_sum () {
+	rrdtool fetch "$1" AVERAGE -r 300 -s "$2" -e "$3" |
+	perl -ne '
+		BEGIN { ($s, $e) = @ARGV[0, 1]; @ARGV = () }
+		next unless /^(\d+): (\S+) (\S+)/;
+		my ($t, $rb, $rp) = ($1, $2, $3);
+		next if $t <= $s || $t > $e;
+		die "unknown row at $t\n" if $rb =~ /nan/i;
+		$b += $rb * 300; $p += $rp * 300;
+		END { printf "%.0f %.0f\n", $b, $p }' "$2" "$3"
+}
+
+# store_sum NAME START END: what the store says, bytes and packets.
+store_sum () {
+	sum -x --format csv -s "@$2" -e "@$3" |
+	perl -F, -lane 'BEGIN { $n = shift } print "$F[1] $F[2]" if $F[0] eq $n' "$1"
+}
+
+test_expect_success 'a store of 200 runs' '
+	readings 0 200 | ipac-fixture -d fx.db -H gw -z Europe/Berlin
+'
+
+test_expect_success '--rrd-update: a file per name, in a folder per host' '
+	sum --rrd-update &&
+	test -f rrd/gw/down.rrd &&
+	test -f rrd/gw/up.rrd &&
+	test -f "rrd/gw/evil%20%60touch%20PWNED1%60%20%27q%27%20%24%28touch%20PWNED2%29%20%22x%22.rrd" &&
+	test $(ls rrd/gw | wc -l) = 3
+'
+
+# The first run has no start (no ruleset in a fixture): the RRD has it in
+# the step before, (T0 - 300, T0]; the store at T0.  So -1 for the ranges
+# that start with it.
+test_expect_success 'the RRD rows add up to the store, name by name, over any run-aligned range' '
+	for range in "-1 200" "1 2" "10 150" "99 101" "150 200"
+	do
+		set -- $range &&
+		s=$((T0 + 300 * $1)) && e=$((T0 + 300 * $2)) &&
+		rrd_sum rrd/gw/down.rrd $s $e >actual &&
+		store_sum down $s $e >expect &&
+		test_cmp expect actual &&
+		rrd_sum rrd/gw/up.rrd $s $e >actual &&
+		store_sum up $s $e >expect &&
+		test_cmp expect actual || return 1
+	done &&
+	# not trivially zero: the first 200 runs of down, k = 0 .. 200
+	test "$(store_sum down $T0 $((T0 + 60000)))" = "5101000 5101"
+'
+
+test_expect_success 'later runs are fed once: no run counted twice' '
+	readings 201 280 | ipac-fixture -d fx.db -H gw -z Europe/Berlin &&
+	sum --rrd-update &&
+	sum --rrd-update &&
+	s=$((T0 - 300)) && e=$((T0 + 300 * 280)) &&
+	rrd_sum rrd/gw/down.rrd $s $e >actual &&
+	store_sum down $s $e >expect &&
+	test_cmp expect actual &&
+	rrd_sum rrd/gw/up.rrd $s $e >actual &&
+	store_sum up $s $e >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'no run yet: unknown, not zero' '
+	rrdtool fetch rrd/gw/down.rrd AVERAGE -r 300 -s $((T0 + 300 * 281)) \
+		-e $((T0 + 300 * 283)) >rows &&
+	grep -i "nan" rows
+'
+
+# png_size FILE: "WIDTH HEIGHT" of a PNG, after checking its signature.
+png_size () {
+	perl -e '
+		open my $f, "<:raw", $ARGV[0] or die;
+		read $f, my $b, 24;
+		die "not a PNG\n" unless substr($b, 0, 8) eq "\x89PNG\r\n\x1a\n"
+			&& substr($b, 12, 4) eq "IHDR";
+		printf "%d %d\n", unpack("NN", substr($b, 16, 8));' "$1"
+}
+
+# svg_size FILE: "WIDTH HEIGHT" of an SVG, from its viewBox.
+svg_size () {
+	perl -0777 -ne '
+		/<svg\b[^>]*\bviewBox="0 0 (\d+) (\d+)"/s or die "not an SVG\n";
+		print "$1 $2\n"; /<\/svg>\s*$/ or die "SVG not complete\n"' "$1"
+}
+
+test_expect_success 'librrd: PNG and SVG graphs of the requested size' '
+	sum -s @$T0 -e @$((T0 + 86400)) --graphs png --width 640 --height 200 &&
+	test $(ls png | wc -l) = 3 &&
+	for f in png/*.png
+	do
+		echo "640 200" >expect && png_size "$f" >actual &&
+		test_cmp expect actual || return 1
+	done &&
+	sum -t yesterday --graphs svg --image svg &&
+	for f in svg/*.svg
+	do
+		echo "720 260" >expect && svg_size "$f" >actual &&
+		test_cmp expect actual || return 1
+	done &&
+	! ls png svg | grep -v "\.png$\|\.svg$\|^png:$\|^svg:$\|^$"
+'
+
+test_expect_success 'gnuplot: PNG and SVG; names with backquotes and quotes run nothing' '
+	sum -s @$T0 -e @$((T0 + 86400)) --plotter gnuplot --graphs gp \
+		--width 500 --height 300 &&
+	test $(ls gp | wc -l) = 3 &&
+	for f in gp/*.png
+	do
+		echo "500 300" >expect && png_size "$f" >actual &&
+		test_cmp expect actual || return 1
+	done &&
+	sum --plotter gnuplot --graphs gps --image svg --interval hour &&
+	for f in gps/*.svg
+	do
+		echo "720 260" >expect && svg_size "$f" >actual &&
+		test_cmp expect actual || return 1
+	done &&
+	grep -q "PWNED1" gps/evil*.svg &&
+	! test -e PWNED1 && ! test -e PWNED2 &&
+	! test -e gp/PWNED1 && ! test -e "$HOME/PWNED1"
+'
+
+test_expect_success 'gnuplot missing: a clear message, status 1, no image' '
+	mkdir nobin &&
+	ln -s "$(command -v ipacsum)" nobin/ipacsum &&
+	test_expect_code 1 env PATH="$TRASH_DIRECTORY/nobin" \
+		TZ=Europe/Berlin ipacsum -d fx.db -H gw --rrd-dir rrd \
+		--plotter gnuplot --graphs none 2>err &&
+	grep "gnuplot: not found; install it (apt-get install gnuplot-nox)" err &&
+	test -d none && test -z "$(ls -A none)"
+'
+
+test_expect_success 'the HTML report: a page, an image per name' '
+	sum -t yesterday --html html &&
+	test -f html/index.html &&
+	test $(ls html/*.png | wc -l) = 3 &&
+	grep -q "<title>IP accounting of gw" html/index.html &&
+	# names escaped in the page, %-escapes escaped in the URL
+	grep -q "evil \`touch PWNED1\` &#39;q&#39; \$(touch PWNED2) &quot;x&quot;" html/index.html &&
+	grep -q "src=\"evil%2520%2560touch" html/index.html
+'
+
+# chromium_check DIR: open DIR/index.html in headless Chromium and print,
+# from the page as loaded, how many images it has and how many loaded,
+# then "name|bytes|packets" per row of the totals.
+chromium_check () {
+	sed "s|</body>|<script>\
+window.addEventListener(\"load\", function () {\
+var imgs = Array.from(document.images), ok = imgs.filter(function (i) {\
+return i.complete \&\& i.naturalWidth > 0; }).length;\
+var rows = Array.from(document.querySelectorAll(\"#totals tbody tr\"))\
+.map(function (r) { return r.cells[0].textContent + \"\|\" +\
+r.cells[1].dataset.bytes + \"\|\" + r.cells[3].dataset.packets; });\
+var p = document.createElement(\"pre\"); p.id = \"check\";\
+p.textContent = \"images \" + imgs.length + \" loaded \" + ok + \"\\\\n\" +\
+rows.join(\"\\\\n\") + \"\\\\n\"; document.body.appendChild(p); });\
+</script></body>|" "$1/index.html" >"$1/check.html" &&
+	timeout 120 chromium --headless --no-sandbox --disable-gpu \
+		--disable-quic --no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync \
+		--user-data-dir="$TRASH_DIRECTORY/chromium-profile" \
+		--virtual-time-budget=10000 --dump-dom \
+		"file://$1/check.html" 2>chromium.err >dom.html &&
+	perl -0777 -ne '
+		/<pre id="check">(.*?)<\/pre>/s or die "no check in the page\n";
+		my $t = $1;
+		$t =~ s/&amp;/&/g; $t =~ s/&lt;/</g; $t =~ s/&gt;/>/g;
+		$t =~ s/&quot;/"/g; $t =~ s/&#39;/'"'"'/g;
+		print $t' dom.html
+}
+
+test_expect_success 'the HTML report in Chromium: loads, images there, numbers those of the text report' '
+	chromium_check "$TRASH_DIRECTORY/html" >actual &&
+	{
+		echo "images 3 loaded 3" &&
+		sum -t yesterday --format json | perl -MJSON::PP -e "
+			local \$/; my \$j = decode_json(<STDIN>);
+			print \"\$_->{rule}|\$_->{bytes}|\$_->{packets}\n\"
+				for @{\$j->{rules}}"
+	} >expect &&
+	test_cmp expect actual &&
+	test $(wc -l <actual) = 4
+'
+
+test_expect_success 'the HTML report with gnuplot SVG images in Chromium' '
+	sum --html html-svg --image svg --plotter gnuplot -f "^(down|up)$" &&
+	chromium_check "$TRASH_DIRECTORY/html-svg" >actual &&
+	head -1 actual >first &&
+	echo "images 2 loaded 2" >expect &&
+	test_cmp expect first
+'
+
+test_expect_success 'progress on a terminal only' '
+	sum --rrd-update 2>err &&
+	test_must_be_empty err &&
+	rm -rf rrd &&
+	script -qec "TZ=Europe/Berlin ipacsum -d fx.db -H gw --rrd-dir rrd --rrd-update" /dev/null >tty &&
+	grep -q "RRD updates" tty &&
+	rm -rf rrd &&
+	script -qec "TZ=Europe/Berlin ipacsum -q -d fx.db -H gw --rrd-dir rrd --rrd-update" /dev/null >tty &&
+	! grep -q "RRD updates" tty
+'
+
+test_expect_success 'bad input: clear errors, status 1, nothing written' '
+	test_expect_code 1 sum --graphs bad --image gif 2>err &&
+	grep "image .gif.: png or svg" err &&
+	test_expect_code 1 sum --graphs bad --width 5 2>err &&
+	grep "width .5.: pixels, 100 to 10000" err &&
+	test_expect_code 1 sum --graphs bad --format csv 2>err &&
+	grep "write files of their own" err &&
+	test_expect_code 1 sum --graphs bad --interval day 2>err &&
+	grep "librrd chooses the steps" err &&
+	test_expect_code 1 sum --graphs bad --html bad 2>err &&
+	test_expect_code 1 sum --rrd-update -t today 2>err &&
+	grep "rrd-update feeds every run" err &&
+	test_expect_code 1 sum --plotter excel --graphs bad 2>err &&
+	! test -e bad &&
+	test_expect_code 4 ipacsum -d fx.db -H nosuchhost --rrd-update 2>err
+'
+
+test_done
