@@ -117,4 +117,19 @@ run ipacsum -t today --format csv --sort bytes --top 5
 step "Per minute, as ipac-ng's ASCII graph"
 run ipacsum -t "this hour" -i 1m -g -f "^total upload"
 
+step "RRD files for rrdtool, kept from the store (ipacsum --rrd-update)"
+run ipacsum --rrd-update -v
+ls -l "$work/rrd/demo-router"
+
+step "Graphs of today: a PNG per name, drawn by librrd"
+run ipacsum -t today --graphs "$work/graphs" -f "^total"
+ls -l "$work/graphs"
+
+# IPAC_DEMO_HTML=DIR keeps the HTML report there (the rest is deleted).
+html=${IPAC_DEMO_HTML:-$work/html}
+step "The HTML report of today: index.html and a graph per name"
+run ipacsum -t today --html "$html"
+ls -l "$html"
+echo "(open $html/index.html in a browser; IPAC_DEMO_HTML=DIR keeps it)"
+
 step "Done; the lab and $work are deleted"
