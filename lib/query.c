@@ -328,7 +328,7 @@ compact_samples(struct store *st, const struct host_state *h, int64_t from,
 	struct pieces ps = { 0 };
 	struct piece *p, *next;
 	int64_t n;
-	size_t i;
+	size_t i, npieces = 0, done = 0;
 	int rc = -1;
 
 	*before = *after = 0;
@@ -336,6 +336,9 @@ compact_samples(struct store *st, const struct host_state *h, int64_t from,
 	    store_samples_delete(st, h->id, from, to, &n) < 0)
 		goto out;
 	for (p = ps.head; p; p = p->next)
+		npieces++;
+	for (p = ps.head; p; p = p->next) {
+		log_progress("hours compacted", done++, npieces);
 		for (i = 0; i < p->sums.cap; i++) {
 			const struct sum *e = &p->sums.v[i];
 
@@ -346,9 +349,11 @@ compact_samples(struct store *st, const struct host_state *h, int64_t from,
 				goto out;
 			(*after)++;
 		}
+	}
 	*before = n;
 	rc = 0;
 out:
+	log_progress("hours compacted", 1, 1);
 	for (p = ps.head; p; p = next) {
 		next = p->next;
 		sums_free(&p->sums);
