@@ -304,6 +304,8 @@ graph(const struct opts *o, const struct series *se, const struct line *v,
 	}
 }
 
+#define CSV_BUF	65536
+
 static void
 print_series(const struct opts *o, const char *host, int64_t now,
     int64_t from, int64_t to, const struct series *se, struct line *v,
@@ -313,37 +315,61 @@ print_series(const struct opts *o, const char *host, int64_t now,
 
 	switch (o->format) {
 	case FMT_CSV: {
-		/* Hundreds of thousands of lines: no printf per line. */
+		/*
+		 * Hundreds of thousands of lines: built in a buffer with
+		 * memcpy, written 64 KiB at a time.
+		 */
 		char **q = xcalloc(n ? n : 1, sizeof(*q)), prefix[64], d[24];
-		struct strbuf line;
+		size_t *qlen = xcalloc(n ? n : 1, sizeof(*qlen)), used = 0;
+		char *buf = xmalloc(CSV_BUF);
 
-		sb_init(&line);
-		for (j = 0; j < n; j++)
+		for (j = 0; j < n; j++) {
 			q[j] = csv_quote(v[j].name);
+			qlen[j] = strlen(q[j]);
+		}
 		puts("start,end,rule,bytes,packets");
 		for (i = 0; i < se->n; i++) {
-			snprintf(prefix, sizeof(prefix), "%" PRId64 ",%" PRId64
-			    ",", se->b[i], se->b[i + 1]);
+			size_t plen = (size_t)snprintf(prefix, sizeof(prefix),
+			    "%" PRId64 ",%" PRId64 ",", se->b[i], se->b[i + 1]);
+
 			for (j = 0; j < n; j++) {
 				const struct sum *c = cell(se, i, &v[j]);
+				char *p;
 
 				if (o->omit_zero && !c->bytes && !c->packets)
 					continue;
-				line.len = 0;
-				sb_puts(&line, prefix);
-				sb_puts(&line, q[j]);
-				sb_add(&line, ",", 1);
-				sb_puts(&line, u64_digits(c->bytes, d));
-				sb_add(&line, ",", 1);
-				sb_puts(&line, u64_digits(c->packets, d));
-				sb_add(&line, "\n", 1);
-				fwrite_unlocked(line.buf, 1, line.len, stdout);
+				if (used + plen + qlen[j] + 2 * 24 > CSV_BUF) {
+					fwrite_unlocked(buf, 1, used, stdout);
+					used = 0;
+				}
+				memcpy(buf + used, prefix, plen);
+				used += plen;
+				if (qlen[j] + plen + 2 * 24 > CSV_BUF) {
+					/* a name longer than the buffer */
+					fwrite_unlocked(buf, 1, used, stdout);
+					fwrite_unlocked(q[j], 1, qlen[j], stdout);
+					used = 0;
+				} else {
+					memcpy(buf + used, q[j], qlen[j]);
+					used += qlen[j];
+				}
+				buf[used++] = ',';
+				p = u64_digits(c->bytes, d);
+				memcpy(buf + used, p, (size_t)(d + 23 - p));
+				used += (size_t)(d + 23 - p);
+				buf[used++] = ',';
+				p = u64_digits(c->packets, d);
+				memcpy(buf + used, p, (size_t)(d + 23 - p));
+				used += (size_t)(d + 23 - p);
+				buf[used++] = '\n';
 			}
 		}
+		fwrite_unlocked(buf, 1, used, stdout);
 		for (j = 0; j < n; j++)
 			free(q[j]);
 		free(q);
-		sb_free(&line);
+		free(qlen);
+		free(buf);
 		break;
 	}
 	case FMT_JSON:
@@ -951,17 +977,20 @@ summary(const struct settings *set, const struct opts *o)
 	if ((st = store_open_host(set->store, STORE_RO, set->busy_ms,
 	    set->host, &h)) == NULL)
 		goto out;
-	zone_use(store_zone(st));
-	rc = range_sums(st, &h, from, to, &sums, NULL);
-	zone_use(user_zone);
+	unit = o->interval ? o->interval : (o->graphs || o->html) &&
+	    o->plotter == PLOT_GNUPLOT ? graph_unit(from, to) : NULL;
+	rc = 0;
+	if (unit == NULL) {
+		zone_use(store_zone(st));
+		rc = range_sums(st, &h, from, to, &sums, NULL);
+		zone_use(user_zone);
+	}
 	/* Without a start, the data starts with the first run. */
 	if (rc == 0 && o->start == NULL && o->frame == NULL)
 		rc = store_run_around(st, h.id, INT64_MIN, INT64_MIN, &before,
 		    &has_before, &first, &has_first);
 	if (rc == 0 && has_first && first.t0 > from)
 		from = first.t0;
-	unit = o->interval ? o->interval : (o->graphs || o->html) &&
-	    o->plotter == PLOT_GNUPLOT ? graph_unit(from, to) : NULL;
 	if (rc == 0 && unit) {
 		zone_use(user_zone);
 		if (make_series(unit, o->week_start, from, to, &se) < 0) {
@@ -973,6 +1002,9 @@ summary(const struct settings *set, const struct opts *o)
 		zone_use(store_zone(st));
 		rc = series_sums(st, &h, se.b, se.n, se.sums, NULL);
 		zone_use(user_zone);
+		/* The intervals make up the range: their sum is its total. */
+		for (i = 0; rc == 0 && i < se.n; i++)
+			sums_merge(&sums, &se.sums[i]);
 	}
 	if (rc == 0)
 		rc = store_rules(st, h.id, &rules, &nrules);

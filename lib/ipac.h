@@ -283,6 +283,8 @@ struct sums {
 void	sums_add(struct sums *, int64_t id, uint64_t bytes, uint64_t packets);
 /* The sums of id, or NULL. */
 const struct sum *sums_get(const struct sums *, int64_t id);
+/* Add every sum of from to to. */
+void	sums_merge(struct sums *to, const struct sums *from);
 /* Empty, keeping the memory. */
 void	sums_clear(struct sums *);
 void	sums_free(struct sums *);

@@ -62,6 +62,17 @@ sums_get(const struct sums *s, int64_t id)
 }
 
 void
+sums_merge(struct sums *to, const struct sums *from)
+{
+	size_t i;
+
+	for (i = 0; i < from->cap; i++)
+		if (from->v[i].id)
+			sums_add(to, from->v[i].id, from->v[i].bytes,
+			    from->v[i].packets);
+}
+
+void
 sums_clear(struct sums *s)
 {
 	if (s->cap)
