@@ -1,0 +1,93 @@
+/*
+ * The admin commands of iplogin by name, in order: iplogin2's command set
+ * (iplogin2(8)).  The index of a command is its bit in a client's perms.
+ * Pure data, shared by the config parser (perms), the daemon (cmd.c) and
+ * ilcmd's help and completion.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <string.h>
+
+#include "iplogin.h"
+
+static const struct il_cmd_desc cmds[] = {
+	/* name		min max	usage */
+	{ "add",	2, 5,	"add [-t] [-v] address account [chain[,...]]",
+	    "log a client in and open its chains" },
+	{ "addblock",	2, 2,	"addblock address chain[,...]",
+	    "block an address in the given chains" },
+	{ "check",	1, 1,	"check address",
+	    "is the client at address logged in?" },
+	{ "checkuser",	1, 1,	"checkuser account",
+	    "is the account logged in?" },
+	{ "count",	0, 0,	"count",
+	    "the number of logged-in clients" },
+	{ "del",	1, 1,	"del address",
+	    "log the client at address out" },
+	{ "delblock",	2, 2,	"delblock address chain[,...]",
+	    "remove a block" },
+	{ "deluser",	1, 1,	"deluser account",
+	    "log every client of the account out" },
+	{ "dump",	0, 0,	"dump",
+	    "every logged-in client, in long form" },
+	{ "dumpstats",	1, 2,	"dumpstats [-a] file",
+	    "write a traffic file (in the file directory)" },
+	{ "dumptrie",	0, 0,	"dumptrie",
+	    "the address lookup structure (debug)" },
+	{ "help",	0, 1,	"help [command]",
+	    "the commands, or one command's usage" },
+	{ "list",	0, 0,	"list",
+	    "every logged-in client, one line each" },
+	{ "loadstate",	1, 1,	"loadstate file",
+	    "log in the clients of a state file (in the file directory)" },
+	{ "login",	2, 5,	"login [-t] [-v] address account [chain[,...]]",
+	    "the same as add" },
+	{ "quit",	0, 0,	"quit",
+	    "save the state and stop the daemon" },
+	{ "reload",	0, 3,	"reload [-r] [-R] [-l]",
+	    "put every client's access into the kernel again" },
+	{ "reset",	0, 0,	"reset",
+	    "log every client out" },
+	{ "rss",	0, 0,	"rss",
+	    "resident memory of the daemon (debug)" },
+	{ "savestate",	1, 1,	"savestate file",
+	    "save the state (in the file directory)" },
+	{ "stat",	1, 1,	"stat address",
+	    "everything about one client" },
+	{ "traceuser",	1, 2,	"traceuser address|account [-s]",
+	    "trace a client's probes in the log, or stop (-s)" },
+	{ "vsize",	0, 0,	"vsize",
+	    "virtual memory of the daemon (debug)" },
+};
+
+const struct il_cmd_desc *
+cmd_desc(int i)
+{
+	return i >= 0 && (size_t)i < cmd_count() ? &cmds[i] : NULL;
+}
+
+size_t
+cmd_count(void)
+{
+	return sizeof(cmds) / sizeof(cmds[0]);
+}
+
+int
+cmd_index(const char *name)
+{
+	size_t lo = 0, hi = cmd_count();
+
+	/* The table is sorted by name. */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(name, cmds[mid].name);
+
+		if (c == 0)
+			return (int)mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
