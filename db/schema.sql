@@ -1,6 +1,6 @@
 -- The ipac store: one SQLite file, default /var/lib/ipac/ipac.db.
 --
--- This file documents the current schema (version 1 of PRAGMA
+-- This file documents the current schema (version 2 of PRAGMA
 -- user_version).  The program builds it with the migrations in
 -- db/store.c; t/t1500-store.sh checks that both give the same schema.
 --
@@ -11,7 +11,7 @@
 -- SPDX-License-Identifier: GPL-2.0-or-later
 
 PRAGMA application_id = 1768972643;	-- 0x69706163, "ipac"
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 -- Settings of the store itself.  Rows:
 --   timezone	the zone of the daily and monthly buckets, fixed when the
@@ -129,3 +129,28 @@ CREATE TABLE ruleset (
 ) STRICT;
 
 CREATE INDEX ruleset_host ON ruleset (host_id, id);
+
+-- An iplogin session: a client logged in at addr under account, through
+-- the server's chains.  Open while logout is NULL; the traffic each way
+-- is written at every counter interval (updated) and at logout, with
+-- the reason (del, deluser, timeout, idle, reset, shutdown, lost, ...).
+CREATE TABLE session (
+	id		TEXT PRIMARY KEY,	-- 128 random bits, hex
+	host_id		INTEGER NOT NULL REFERENCES host (id),
+	server		TEXT NOT NULL,		-- iplogin -s NAME
+	account		TEXT NOT NULL,
+	addr		TEXT NOT NULL,
+	mac		TEXT,			-- learned by the probes
+	chains		TEXT NOT NULL,
+	login		INTEGER NOT NULL,
+	logout		INTEGER,
+	reason		TEXT,
+	updated		INTEGER NOT NULL,
+	rx_bytes	INTEGER NOT NULL DEFAULT 0,	-- to the client
+	rx_pkts		INTEGER NOT NULL DEFAULT 0,
+	tx_bytes	INTEGER NOT NULL DEFAULT 0,	-- from the client
+	tx_pkts		INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE INDEX session_open ON session (host_id, server, logout);
+CREATE INDEX session_login ON session (host_id, login);

@@ -109,6 +109,26 @@ static const char *const migration[STORE_VERSION] = {
 	"  created INTEGER NOT NULL"
 	") STRICT;"
 	"CREATE INDEX ruleset_host ON ruleset (host_id, id);",
+	/* 1 -> 2: iplogin's sessions */
+	"CREATE TABLE session ("
+	"  id TEXT PRIMARY KEY,"
+	"  host_id INTEGER NOT NULL REFERENCES host (id),"
+	"  server TEXT NOT NULL,"
+	"  account TEXT NOT NULL,"
+	"  addr TEXT NOT NULL,"
+	"  mac TEXT,"
+	"  chains TEXT NOT NULL,"
+	"  login INTEGER NOT NULL,"
+	"  logout INTEGER,"
+	"  reason TEXT,"
+	"  updated INTEGER NOT NULL,"
+	"  rx_bytes INTEGER NOT NULL DEFAULT 0,"
+	"  rx_pkts INTEGER NOT NULL DEFAULT 0,"
+	"  tx_bytes INTEGER NOT NULL DEFAULT 0,"
+	"  tx_pkts INTEGER NOT NULL DEFAULT 0"
+	") STRICT;"
+	"CREATE INDEX session_open ON session (host_id, server, logout);"
+	"CREATE INDEX session_login ON session (host_id, login);"
 };
 
 /* Saturating "col + excluded.col" for upserts. */
@@ -130,6 +150,8 @@ enum {
 	ST_RULESET_LATEST, ST_RULESET_ADD,
 	ST_RUNS, ST_RUN_BEFORE, ST_RUN_AFTER, ST_RUN_SAMPLES, ST_GAPS,
 	ST_FIRST_SAMPLE,
+	ST_SESSION_OPEN, ST_SESSION_UPDATE, ST_SESSION_CLOSE,
+	ST_SESSIONS_OPEN, ST_SESSIONS,
 	ST_MAX
 };
 
@@ -201,6 +223,25 @@ static const char *const sql[ST_MAX] = {
 	[ST_GAPS] = "SELECT t0, t1, reason FROM gap WHERE host_id = ?1 "
 	    "AND t1 > ?2 AND t0 < ?3 ORDER BY t0",
 	[ST_FIRST_SAMPLE] = "SELECT min(t) FROM sample WHERE " OF_HOST,
+	[ST_SESSION_OPEN] = "INSERT INTO session (id, host_id, server, "
+	    "account, addr, mac, chains, login, updated, rx_bytes, rx_pkts, "
+	    "tx_bytes, tx_pkts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, "
+	    "?9, ?10, ?11, ?12)",
+	[ST_SESSION_UPDATE] = "UPDATE session SET updated = ?2, "
+	    "mac = coalesce(?3, mac), rx_bytes = ?4, rx_pkts = ?5, "
+	    "tx_bytes = ?6, tx_pkts = ?7 WHERE id = ?1 AND logout IS NULL",
+	[ST_SESSION_CLOSE] = "UPDATE session SET logout = ?2, updated = ?2, "
+	    "reason = ?3, mac = coalesce(?4, mac), rx_bytes = ?5, "
+	    "rx_pkts = ?6, tx_bytes = ?7, tx_pkts = ?8 "
+	    "WHERE id = ?1 AND logout IS NULL",
+#define SESSION_COLS "id, server, account, addr, mac, chains, login, " \
+	"logout, reason, updated, rx_bytes, rx_pkts, tx_bytes, tx_pkts"
+	[ST_SESSIONS_OPEN] = "SELECT " SESSION_COLS " FROM session "
+	    "WHERE host_id = ?1 AND server = ?2 AND logout IS NULL "
+	    "ORDER BY login",
+	[ST_SESSIONS] = "SELECT " SESSION_COLS " FROM session "
+	    "WHERE host_id = ?1 AND login < ?3 AND "
+	    "(logout IS NULL OR logout >= ?2) ORDER BY login",
 };
 
 struct store {
@@ -325,6 +366,7 @@ struct cb {
 		run_fn		run;
 		named_fn	named;
 		gap_fn		gap;
+		session_fn	session;
 	}	fn;
 	void	*ctx;
 };
@@ -1223,4 +1265,126 @@ store_integrity(struct store *s)
 	if (rc != SQLITE_DONE)
 		return fail(s, "integrity_check");
 	return ok ? 0 : -1;
+}
+
+/* iplogin's sessions. */
+
+static void
+bind_traffic(sqlite3_stmt *q, int i, const struct session_rec *r)
+{
+	sqlite3_bind_int64(q, i, clamp(r->rx_bytes));
+	sqlite3_bind_int64(q, i + 1, clamp(r->rx_packets));
+	sqlite3_bind_int64(q, i + 2, clamp(r->tx_bytes));
+	sqlite3_bind_int64(q, i + 3, clamp(r->tx_packets));
+}
+
+int
+store_session_open(struct store *s, int64_t host_id,
+    const struct session_rec *r)
+{
+	sqlite3_stmt *q = stmt(s, ST_SESSION_OPEN);
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, host_id);
+	sqlite3_bind_text(q, 3, r->server, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, r->account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, r->addr, -1, SQLITE_STATIC);
+	if (r->mac)
+		sqlite3_bind_text(q, 6, r->mac, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, r->chains, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 8, r->login);
+	bind_traffic(q, 9, r);
+	return done(s, q, "open a session");
+}
+
+int
+store_session_update(struct store *s, const struct session_rec *r,
+    int64_t t)
+{
+	sqlite3_stmt *q = stmt(s, ST_SESSION_UPDATE);
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, t);
+	if (r->mac)
+		sqlite3_bind_text(q, 3, r->mac, -1, SQLITE_STATIC);
+	bind_traffic(q, 4, r);
+	return done(s, q, "update a session");
+}
+
+int
+store_session_close(struct store *s, const struct session_rec *r,
+    int64_t t, const char *reason)
+{
+	sqlite3_stmt *q = stmt(s, ST_SESSION_CLOSE);
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, t);
+	sqlite3_bind_text(q, 3, reason, -1, SQLITE_STATIC);
+	if (r->mac)
+		sqlite3_bind_text(q, 4, r->mac, -1, SQLITE_STATIC);
+	bind_traffic(q, 5, r);
+	return done(s, q, "close a session");
+}
+
+static const char *
+col_text(sqlite3_stmt *q, int i)
+{
+	return (const char *)sqlite3_column_text(q, i);
+}
+
+static int
+session_each(sqlite3_stmt *q, void *ctx)
+{
+	struct cb *c = ctx;
+	struct session_rec r = {
+		.id = col_text(q, 0), .server = col_text(q, 1),
+		.account = col_text(q, 2), .addr = col_text(q, 3),
+		.mac = col_text(q, 4), .chains = col_text(q, 5),
+		.login = sqlite3_column_int64(q, 6),
+		.logout = sqlite3_column_type(q, 7) == SQLITE_NULL ? 0 :
+		    sqlite3_column_int64(q, 7),
+		.reason = col_text(q, 8),
+		.updated = sqlite3_column_int64(q, 9),
+		.rx_bytes = (uint64_t)sqlite3_column_int64(q, 10),
+		.rx_packets = (uint64_t)sqlite3_column_int64(q, 11),
+		.tx_bytes = (uint64_t)sqlite3_column_int64(q, 12),
+		.tx_packets = (uint64_t)sqlite3_column_int64(q, 13),
+	};
+
+	return c->fn.session(c->ctx, &r);
+}
+
+int
+store_sessions_open(struct store *s, int64_t host_id, const char *server,
+    session_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = stmt(s, ST_SESSIONS_OPEN);
+	struct cb c = { .fn.session = fn, .ctx = ctx };
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, host_id);
+	sqlite3_bind_text(q, 2, server, -1, SQLITE_STATIC);
+	return each_row(s, q, session_each, &c, "read open sessions");
+}
+
+int
+store_sessions(struct store *s, int64_t host_id, int64_t from, int64_t to,
+    session_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = stmt(s, ST_SESSIONS);
+	struct cb c = { .fn.session = fn, .ctx = ctx };
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, host_id);
+	sqlite3_bind_int64(q, 2, from);
+	sqlite3_bind_int64(q, 3, to);
+	return each_row(s, q, session_each, &c, "read sessions");
 }

@@ -14,7 +14,7 @@
 
 #include "ipac.h"
 
-#define STORE_VERSION	1	/* PRAGMA user_version this program writes */
+#define STORE_VERSION	2	/* PRAGMA user_version this program writes */
 
 struct store;
 
@@ -175,6 +175,34 @@ int	store_run_samples(struct store *, int64_t host_id, int64_t t,
 typedef int (*gap_fn)(void *ctx, int64_t t0, int64_t t1, const char *reason);
 int	store_gaps(struct store *, int64_t host_id, int64_t from, int64_t to,
 	    gap_fn, void *ctx);
+
+/*
+ * iplogin's sessions.  Strings are borrowed (in a callback: valid during
+ * it); mac may be NULL; logout 0 while open.
+ */
+struct session_rec {
+	const char	*id;		/* 32 hex digits */
+	const char	*server, *account, *addr, *mac, *chains;
+	int64_t		login, logout, updated;
+	const char	*reason;
+	uint64_t	rx_bytes, rx_packets;	/* to the client */
+	uint64_t	tx_bytes, tx_packets;	/* from the client */
+};
+int	store_session_open(struct store *, int64_t host_id,
+	    const struct session_rec *);
+/* The traffic (and a MAC learned) of an open session, at t. */
+int	store_session_update(struct store *, const struct session_rec *,
+	    int64_t t);
+/* Close an open session at t with its final traffic and the reason. */
+int	store_session_close(struct store *, const struct session_rec *,
+	    int64_t t, const char *reason);
+typedef int (*session_fn)(void *ctx, const struct session_rec *);
+/* The server's open sessions, oldest first (a restart reconciles them). */
+int	store_sessions_open(struct store *, int64_t host_id,
+	    const char *server, session_fn, void *ctx);
+/* The host's sessions that were open at some time in [from, to). */
+int	store_sessions(struct store *, int64_t host_id, int64_t from,
+	    int64_t to, session_fn, void *ctx);
 
 /* Check: PRAGMA integrity_check says ok; 0, or -1 with the reason. */
 int	store_integrity(struct store *);

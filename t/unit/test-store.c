@@ -414,6 +414,83 @@ test_versions(void)
 	ok(store_integrity(st) == 0, "integrity_check: ok");
 }
 
+struct seen {
+	int		n;
+	char		ids[4][40], reasons[4][40], macs[4][40];
+	uint64_t	rx[4], tx[4];
+	int64_t		logout[4];
+};
+
+static int
+seen_one(void *ctx, const struct session_rec *r)
+{
+	struct seen *sn = ctx;
+
+	if (sn->n < 4) {
+		snprintf(sn->ids[sn->n], 40, "%s", r->id);
+		snprintf(sn->reasons[sn->n], 40, "%s", r->reason ? r->reason : "-");
+		snprintf(sn->macs[sn->n], 40, "%s", r->mac ? r->mac : "-");
+		sn->rx[sn->n] = r->rx_bytes;
+		sn->tx[sn->n] = r->tx_packets;
+		sn->logout[sn->n] = r->logout;
+	}
+	sn->n++;
+	return 0;
+}
+
+static void
+test_sessions(void)
+{
+	struct session_rec a = {
+		.id = "0123456789abcdef0123456789abcdef", .server = "gw",
+		.account = "alice", .addr = "198.18.1.2", .chains = "users/b",
+		.login = 1000,
+	}, b = a;
+	struct seen sn = { 0 };
+
+	b.id = "fedcba9876543210fedcba9876543210";
+	b.account = "bob";
+	b.addr = "2001:db8::2";
+	b.login = 1500;
+	store_begin(st);
+	ok(store_session_open(st, host_id, &a) == 0, "session a opened");
+	ok(store_session_open(st, host_id, &b) == 0, "session b opened");
+	ok(store_session_open(st, host_id, &a) == -1, "the same id twice: refused");
+	store_commit(st);
+	store_begin(st);
+	a.rx_bytes = 5000;
+	a.tx_packets = 7;
+	a.mac = "02:00:00:00:00:01";
+	ok(store_session_update(st, &a, 1600) == 0, "interim update of a");
+	b.rx_bytes = (uint64_t)1 << 63;
+	ok(store_session_close(st, &b, 2000, "timeout") == 0, "b closed");
+	b.rx_bytes = 1;
+	ok(store_session_update(st, &b, 2100) == 0, "an update of a closed "
+	    "session changes nothing (no error)");
+	store_commit(st);
+	ok(store_sessions_open(st, host_id, "gw", seen_one, &sn) == 0 &&
+	    sn.n == 1, "one open session of gw");
+	is_str(sn.ids[0], a.id, "the open one is a");
+	is_int(sn.rx[0], 5000, "its interim rx bytes");
+	is_int(sn.tx[0], 7, "its interim tx packets");
+	is_str(sn.macs[0], "02:00:00:00:00:01", "its MAC");
+	memset(&sn, 0, sizeof(sn));
+	ok(store_sessions_open(st, host_id, "other", seen_one, &sn) == 0 &&
+	    sn.n == 0, "no open session of another server");
+	memset(&sn, 0, sizeof(sn));
+	ok(store_sessions(st, host_id, 1800, 3000, seen_one, &sn) == 0 &&
+	    sn.n == 2, "[1800, 3000): both were open in it");
+	is_str(sn.reasons[1], "timeout", "b's reason");
+	is_int(sn.logout[1], 2000, "b's logout time");
+	ok(sn.rx[1] == STORE_MAX, "b's rx clamped to the store's largest value");
+	memset(&sn, 0, sizeof(sn));
+	ok(store_sessions(st, host_id, 2001, 3000, seen_one, &sn) == 0 &&
+	    sn.n == 1, "[2001, 3000): only a (b ended at 2000)");
+	memset(&sn, 0, sizeof(sn));
+	ok(store_sessions(st, host_id, 0, 1000, seen_one, &sn) == 0 &&
+	    sn.n == 0, "[0, 1000): none (a began at 1000)");
+}
+
 int
 main(void)
 {
@@ -434,6 +511,7 @@ main(void)
 	test_rollups();
 	test_saturating_rollup();
 	test_versions();
+	test_sessions();
 	acct_abort(ac);
 	store_close(st);
 	settings_free(&set);
