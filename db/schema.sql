@@ -149,7 +149,15 @@ CREATE TABLE session (
 	rx_bytes	INTEGER NOT NULL DEFAULT 0,	-- to the client
 	rx_pkts		INTEGER NOT NULL DEFAULT 0,
 	tx_bytes	INTEGER NOT NULL DEFAULT 0,	-- from the client
-	tx_pkts		INTEGER NOT NULL DEFAULT 0
+	tx_pkts		INTEGER NOT NULL DEFAULT 0,
+	-- The kernel counters of the client's elements when the traffic
+	-- was last added up (64-bit patterns): a restarted iplogin adds
+	-- what they counted since, or all of them if they are lower (made
+	-- again).
+	k_rx_bytes	INTEGER NOT NULL DEFAULT 0,
+	k_rx_pkts	INTEGER NOT NULL DEFAULT 0,
+	k_tx_bytes	INTEGER NOT NULL DEFAULT 0,
+	k_tx_pkts	INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
 CREATE INDEX session_open ON session (host_id, server, logout);

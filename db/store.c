@@ -125,7 +125,11 @@ static const char *const migration[STORE_VERSION] = {
 	"  rx_bytes INTEGER NOT NULL DEFAULT 0,"
 	"  rx_pkts INTEGER NOT NULL DEFAULT 0,"
 	"  tx_bytes INTEGER NOT NULL DEFAULT 0,"
-	"  tx_pkts INTEGER NOT NULL DEFAULT 0"
+	"  tx_pkts INTEGER NOT NULL DEFAULT 0,"
+	"  k_rx_bytes INTEGER NOT NULL DEFAULT 0,"
+	"  k_rx_pkts INTEGER NOT NULL DEFAULT 0,"
+	"  k_tx_bytes INTEGER NOT NULL DEFAULT 0,"
+	"  k_tx_pkts INTEGER NOT NULL DEFAULT 0"
 	") STRICT;"
 	"CREATE INDEX session_open ON session (host_id, server, logout);"
 	"CREATE INDEX session_login ON session (host_id, login);"
@@ -229,13 +233,16 @@ static const char *const sql[ST_MAX] = {
 	    "?9, ?10, ?11, ?12)",
 	[ST_SESSION_UPDATE] = "UPDATE session SET updated = ?2, "
 	    "mac = coalesce(?3, mac), rx_bytes = ?4, rx_pkts = ?5, "
-	    "tx_bytes = ?6, tx_pkts = ?7 WHERE id = ?1 AND logout IS NULL",
+	    "tx_bytes = ?6, tx_pkts = ?7, k_rx_bytes = ?8, k_rx_pkts = ?9, "
+	    "k_tx_bytes = ?10, k_tx_pkts = ?11 "
+	    "WHERE id = ?1 AND logout IS NULL",
 	[ST_SESSION_CLOSE] = "UPDATE session SET logout = ?2, updated = ?2, "
 	    "reason = ?3, mac = coalesce(?4, mac), rx_bytes = ?5, "
 	    "rx_pkts = ?6, tx_bytes = ?7, tx_pkts = ?8 "
 	    "WHERE id = ?1 AND logout IS NULL",
 #define SESSION_COLS "id, server, account, addr, mac, chains, login, " \
-	"logout, reason, updated, rx_bytes, rx_pkts, tx_bytes, tx_pkts"
+	"logout, reason, updated, rx_bytes, rx_pkts, tx_bytes, tx_pkts, " \
+	"k_rx_bytes, k_rx_pkts, k_tx_bytes, k_tx_pkts"
 	[ST_SESSIONS_OPEN] = "SELECT " SESSION_COLS " FROM session "
 	    "WHERE host_id = ?1 AND server = ?2 AND logout IS NULL "
 	    "ORDER BY login",
@@ -1312,6 +1319,11 @@ store_session_update(struct store *s, const struct session_rec *r,
 	if (r->mac)
 		sqlite3_bind_text(q, 3, r->mac, -1, SQLITE_STATIC);
 	bind_traffic(q, 4, r);
+	/* the 64-bit patterns, as the rules' kernel values */
+	sqlite3_bind_int64(q, 8, (int64_t)r->k[0]);
+	sqlite3_bind_int64(q, 9, (int64_t)r->k[1]);
+	sqlite3_bind_int64(q, 10, (int64_t)r->k[2]);
+	sqlite3_bind_int64(q, 11, (int64_t)r->k[3]);
 	return done(s, q, "update a session");
 }
 
@@ -1355,6 +1367,10 @@ session_each(sqlite3_stmt *q, void *ctx)
 		.rx_packets = (uint64_t)sqlite3_column_int64(q, 11),
 		.tx_bytes = (uint64_t)sqlite3_column_int64(q, 12),
 		.tx_packets = (uint64_t)sqlite3_column_int64(q, 13),
+		.k = { (uint64_t)sqlite3_column_int64(q, 14),
+		    (uint64_t)sqlite3_column_int64(q, 15),
+		    (uint64_t)sqlite3_column_int64(q, 16),
+		    (uint64_t)sqlite3_column_int64(q, 17) },
 	};
 
 	return c->fn.session(c->ctx, &r);

@@ -187,6 +187,12 @@ struct session_rec {
 	const char	*reason;
 	uint64_t	rx_bytes, rx_packets;	/* to the client */
 	uint64_t	tx_bytes, tx_packets;	/* from the client */
+	/*
+	 * The kernel counters (rx bytes, rx packets, tx bytes, tx packets)
+	 * of the client's elements when the traffic was last added up, so
+	 * a restarted daemon adds only what they counted since.
+	 */
+	uint64_t	k[4];
 };
 int	store_session_open(struct store *, int64_t host_id,
 	    const struct session_rec *);

@@ -419,6 +419,7 @@ struct seen {
 	char		ids[4][40], reasons[4][40], macs[4][40];
 	uint64_t	rx[4], tx[4];
 	int64_t		logout[4];
+	uint64_t	k0;
 };
 
 static int
@@ -433,6 +434,8 @@ seen_one(void *ctx, const struct session_rec *r)
 		sn->rx[sn->n] = r->rx_bytes;
 		sn->tx[sn->n] = r->tx_packets;
 		sn->logout[sn->n] = r->logout;
+		if (sn->n == 0)
+			sn->k0 = r->k[0];
 	}
 	sn->n++;
 	return 0;
@@ -461,6 +464,7 @@ test_sessions(void)
 	a.rx_bytes = 5000;
 	a.tx_packets = 7;
 	a.mac = "02:00:00:00:00:01";
+	a.k[0] = UINT64_MAX;
 	ok(store_session_update(st, &a, 1600) == 0, "interim update of a");
 	b.rx_bytes = (uint64_t)1 << 63;
 	ok(store_session_close(st, &b, 2000, "timeout") == 0, "b closed");
@@ -474,6 +478,7 @@ test_sessions(void)
 	is_int(sn.rx[0], 5000, "its interim rx bytes");
 	is_int(sn.tx[0], 7, "its interim tx packets");
 	is_str(sn.macs[0], "02:00:00:00:00:01", "its MAC");
+	ok(sn.k0 == UINT64_MAX, "its kernel value, all 64 bits");
 	memset(&sn, 0, sizeof(sn));
 	ok(store_sessions_open(st, host_id, "other", seen_one, &sn) == 0 &&
 	    sn.n == 0, "no open session of another server");
