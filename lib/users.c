@@ -531,6 +531,17 @@ verdict_text(const struct chainspec *cs, char *buf, size_t len)
 	}
 }
 
+/* Back to the specs before a failed set-up, keeping its message. */
+static void
+restore_specs(struct users *u, const struct chainspec *old, size_t n)
+{
+	char keep[sizeof u->err];
+
+	memcpy(keep, u->err, sizeof keep);
+	(void)users_use(u, old, n);
+	memcpy(u->err, keep, sizeof keep);
+}
+
 int
 users_setup(struct users *u, const struct chainspec *v, size_t n)
 {
@@ -538,16 +549,27 @@ users_setup(struct users *u, const struct chainspec *v, size_t n)
 		"ip saddr", "ip6 saddr", "ip daddr", "ip6 daddr",
 	};
 	struct sbuf b = { 0 };
+	struct chainspec *old = NULL;
 	struct nft_ctx *nft;
-	size_t i, j;
+	size_t i, j, nold;
 	int rc;
 
 	if (u->bulk) {
 		uerr(u, "users_setup: inside users_begin()");
 		return -1;
 	}
-	if (users_use(u, v, n) < 0)
+	/* On failure the handle keeps the specs it had. */
+	if (u->nspecs && (old = malloc(u->nspecs * sizeof *old)) == NULL) {
+		uerr(u, "setup: out of memory");
 		return -1;
+	}
+	if (old)
+		memcpy(old, u->specs, u->nspecs * sizeof *old);
+	nold = u->nspecs;
+	if (users_use(u, v, n) < 0) {
+		free(old);
+		return -1;
+	}
 	sbuf_printf(&b, "add table inet %s\n", u->table);
 	for (i = 0; i < n; i++) {
 		char nm[64], vb[64];
@@ -569,11 +591,15 @@ users_setup(struct users *u, const struct chainspec *v, size_t n)
 	}
 	if (b.oom) {
 		free(b.p);
+		restore_specs(u, old, nold);
+		free(old);
 		uerr(u, "setup: out of memory");
 		return -1;
 	}
 	if ((nft = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL) {
 		free(b.p);
+		restore_specs(u, old, nold);
+		free(old);
 		uerr(u, "setup: cannot create an nftables context");
 		return -1;
 	}
@@ -601,6 +627,9 @@ users_setup(struct users *u, const struct chainspec *v, size_t n)
 	}
 	nft_ctx_free(nft);
 	free(b.p);
+	if (rc < 0)
+		restore_specs(u, old, nold);
+	free(old);
 	return rc;
 }
 
@@ -1122,6 +1151,10 @@ dump_set(struct users *u, const struct uset *s, struct elems *es)
 	ssize_t n;
 	int ret;
 
+	/* Late answers to a failed batch would break the dump's seq check. */
+	while (recv(mnl_socket_get_fd(u->nl), u->buf, u->bufsize,
+	    MSG_DONTWAIT) > 0)
+		;
 	nlh = put_msg(u->buf, NFT_MSG_GETSETELEM, NLM_F_DUMP | NLM_F_ACK,
 	    seq);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, u->table);
@@ -1191,6 +1224,8 @@ users_counters(struct users *u, const char *chain, users_count_fn fn,
 	size_t spec, i, j;
 	int rc = 0, found = 0;
 
+	if (chain && strncmp(chain, "filter:", 7) == 0)
+		chain += 7;
 	for (spec = 0; spec < u->nspecs && rc == 0; spec++) {
 		char lab[64];
 
@@ -1202,8 +1237,10 @@ users_counters(struct users *u, const char *chain, users_count_fn fn,
 			rc = -1;
 			break;
 		}
-		qsort(s.v, s.n, sizeof *s.v, elem_cmp);
-		qsort(d.v, d.n, sizeof *d.v, elem_cmp);
+		if (s.n > 1)
+			qsort(s.v, s.n, sizeof *s.v, elem_cmp);
+		if (d.n > 1)
+			qsort(d.v, d.n, sizeof *d.v, elem_cmp);
 		for (i = j = 0; (i < s.n || j < d.n) && rc == 0;) {
 			struct users_count c = { .chain = lab };
 			const struct elem *e;

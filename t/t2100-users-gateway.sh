@@ -131,7 +131,15 @@ test_expect_success 'IPv6 still closed for A, then login A (IPv6)' '
 	counted users $LAB_A6 3 3000 5 2000 &&
 	counted users $LAB_A4 4 2000 9 2300 &&
 	users counters nat:users >nat &&
-	! grep -q 2001 nat
+	! grep -q 2001 nat &&
+	lab_exec $LAB_A ipac-send -6 -p tcp -d $LAB_B6 --sport 40002 --dport 80 -c 1 -l 150 &&
+	seen $LAB_C http 4 530 &&
+	users add $LAB_A6 nat:users &&
+	lab_exec $LAB_A ipac-send -6 -p tcp -d $LAB_B6 --sport 40003 --dport 80 -c 1 -l 150 &&
+	seen $LAB_B http 3 350 &&
+	seen $LAB_C http 4 530 &&
+	counted users $LAB_A6 3 3000 7 2300 &&
+	counted nat:users $LAB_A6 0 0 1 150
 '
 
 test_expect_success 'setup again (a daemon restart) keeps elements and counters' '
@@ -193,11 +201,14 @@ test_expect_success 'bulk load and unload of 1000 users' '
 	users load load &&
 	users counters users >list &&
 	test $(wc -l <list) = 1002 &&
+	users counters filter:users >list2 &&
+	test_cmp list list2 &&
 	users counters nat:users >list &&
-	test $(wc -l <list) = 1000 &&
+	test $(wc -l <list) = 1001 &&
 	users unload load 2>err &&
 	users counters >list &&
-	echo "users $LAB_A6 3 3000 6 2100" >expect &&
+	echo "users $LAB_A6 3 3000 8 2400" >expect &&
+	echo "nat:users $LAB_A6 0 0 1 150" >>expect &&
 	test_cmp expect list
 '
 
