@@ -322,7 +322,11 @@ struct users {
 #define RECV_SIZE	(64 * 1024)
 #define BATCH_BIG	(4 * 1024 * 1024)	/* with SO_SNDBUFFORCE */
 #define BATCH_SMALL	(128 * 1024)		/* fits the default sndbuf */
-#define KEYS_PER_MSG	4096
+/*
+ * The element list is one attribute, whose length is 16 bits: 2048 IPv6
+ * keys of 28 bytes each stay under 64 KiB.
+ */
+#define KEYS_PER_MSG	2048
 
 static void __attribute__((format(printf, 2, 3)))
 uerr(struct users *u, const char *fmt, ...)

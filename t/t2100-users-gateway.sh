@@ -190,21 +190,25 @@ test_expect_success 'one batch: a del that fails deletes nothing' '
 	! grep -q "$LAB_A4 " list
 '
 
-test_expect_success 'bulk load and unload of 1000 users' '
-	i=0 && : >load &&
-	while test $i -lt 1000
-	do
-		echo "198.19.$((i / 250)).$((i % 250 + 1))" >>load
-		i=$((i + 1))
-	done &&
-	echo "2001:db8:9::1 users/d" >>load &&
+# More than one netlink message per set (2048 keys each) and per batch.
+test_expect_success 'bulk load and unload of 5000 IPv4 and 3000 IPv6 users' '
+	awk "BEGIN {
+		for (i = 0; i < 5000; i++)
+			printf \"198.19.%d.%d\\n\", i / 250, i % 250 + 1
+		for (i = 0; i < 3000; i++)
+			printf \"2001:db8:9::%x users/d\\n\", i + 1
+	}" >load &&
+	test $(wc -l <load) = 8000 &&
 	users load load &&
 	users counters users >list &&
-	test $(wc -l <list) = 1002 &&
+	test $(wc -l <list) = 8001 &&
+	grep -c "^users 2001:db8:9::" list >n && echo 3000 >want && test_cmp want n &&
+	grep -q "^users 198.19.19.250 0 0 0 0$" list &&
+	grep -q "^users 2001:db8:9::bb8 0 0 0 0$" list &&
 	users counters filter:users >list2 &&
 	test_cmp list list2 &&
 	users counters nat:users >list &&
-	test $(wc -l <list) = 1001 &&
+	test $(wc -l <list) = 5001 &&
 	users unload load 2>err &&
 	users counters >list &&
 	echo "users $LAB_A6 3 3000 8 2400" >expect &&
