@@ -69,7 +69,10 @@ test_expect_success 'the example gateway loads before iplogin, iplogin sets up' 
 	lab_exec $LAB_R nft -f gateway.nft &&
 	users setup &&
 	lab_exec $LAB_R nft list chain inet iplogin users >chain &&
-	grep -c "@users_" chain >n && echo 4 >four && test_cmp four n &&
+	grep -c "vmap {.*jump users_[sd][46]_15 }$" chain >n &&
+	echo 4 >four && test_cmp four n &&
+	lab_exec $LAB_R nft list chain inet iplogin users_d6_15 >shard &&
+	grep -q "ip6 daddr @users_d6_15 accept" shard &&
 	lab_exec $LAB_R nft list table inet other >other.after &&
 	test_cmp other.before other.after
 '
@@ -111,6 +114,20 @@ test_expect_success 'login A (IPv4): B both ways, exact element counters' '
 	seen $LAB_A u5000 4 2000 &&
 	counted users $LAB_A4 4 2000 7 2100 &&
 	counted nat:users $LAB_A4 0 0 1 300
+'
+
+test_expect_success 'a second address of A, in another shard, counts on its own' '
+	ip -n $LAB_A addr add 198.18.1.31/24 dev a0 &&
+	ip -n $LAB_R neigh replace 198.18.1.31 lladdr 02:1a:00:00:01:02 \
+		dev r0 nud permanent &&
+	users add 198.18.1.31 users/b &&
+	lab_exec $LAB_A ipac-send -p udp -s 198.18.1.31 -d $LAB_B4 --dport 5001 -c 2 -l 111 &&
+	lab_exec $LAB_B ipac-send -p udp -d 198.18.1.31 --dport 5001 -c 3 -l 222 &&
+	lab_exec $LAB_R nft list set inet iplogin users_s4_15 >shard &&
+	grep -q "198.18.1.31 counter packets 2 bytes 222" shard &&
+	counted users 198.18.1.31 3 666 2 222 &&
+	counted users $LAB_A4 4 2000 7 2100 &&
+	users del 198.18.1.31 users/b
 '
 
 test_expect_success 'logged in: HTTP goes where it was sent (a new connection)' '
@@ -178,7 +195,7 @@ test_expect_success 'del A (IPv4): closed again, IPv6 still open' '
 	lab_exec $LAB_A ipac-send -6 -p udp -d $LAB_B6 --dport 5000 -c 1 -l 100 &&
 	seen $LAB_B u5000 14 4300 &&
 	test_must_fail users del $LAB_A4 2>err &&
-	grep "del $LAB_A4 from chain users (set users_s4 of table inet iplogin): No such file or directory" err
+	grep "del $LAB_A4 from chain users (set users_s4_2 of table inet iplogin): No such file or directory" err
 '
 
 test_expect_success 'one batch: a del that fails deletes nothing' '
