@@ -325,6 +325,7 @@ struct users {
 	size_t			nspecs;
 	struct uset		*sets;		/* SETS_PER_SPEC per spec */
 	bool			bulk;
+	struct users_count	*fin;		/* users_del_final(): per spec */
 	size_t			queued;		/* keys queued, all sets */
 	unsigned char		*buf;		/* batch, then receive */
 	size_t			bufsize, batch_max;
@@ -764,9 +765,15 @@ describe(struct users *u, const struct msg_info *mi, int error,
 		    s->name, u->table, strerror(error));
 }
 
+struct elems;
+static int elem_cb(const struct nlmsghdr *nlh, void *data);
+static void echo_final(struct users *u, const struct nlmsghdr *nlh);
+
 /*
  * End the batch, send it, read one answer per message: 0, or -1 with
  * the first error described (the kernel then applied nothing of it).
+ * The kernel's echo of deleted elements (users_del_final()) comes before
+ * the answers.
  */
 static int
 batch_send(struct users *u, struct batch *b, size_t done)
@@ -789,7 +796,7 @@ batch_send(struct users *u, struct batch *b, size_t done)
 	while (answers < b->ninfo) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
-		int pr;
+		int pr, left;
 
 		/* After an error, take what is there and stop. */
 		pr = poll(&pfd, 1, first_err ? 100 : 10000);
@@ -808,15 +815,26 @@ batch_send(struct users *u, struct batch *b, size_t done)
 			return -1;
 		}
 		nlh = (struct nlmsghdr *)u->buf;
-		for (; mnl_nlmsg_ok(nlh, (int)n);
-		    nlh = mnl_nlmsg_next(nlh, (int *)&n)) {
+		for (left = (int)n; mnl_nlmsg_ok(nlh, left);
+		    nlh = mnl_nlmsg_next(nlh, &left)) {
 			const struct nlmsgerr *e;
 			size_t i;
 
+			/*
+			 * Echoes of deleted elements come with seq 0 (the
+			 * commit's notifications), addressed to us.
+			 */
+			if (u->fin && nlh->nlmsg_type ==
+			    ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELSETELEM) &&
+			    nlh->nlmsg_pid == u->portid) {
+				echo_final(u, nlh);
+				continue;
+			}
 			if (nlh->nlmsg_seq < b->seq0 ||
-			    nlh->nlmsg_seq > seq_end ||
-			    nlh->nlmsg_type != NLMSG_ERROR)
+			    nlh->nlmsg_seq > seq_end)
 				continue;	/* a late answer to an old batch */
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
 			e = mnl_nlmsg_get_payload(nlh);
 			answers++;
 			if (e->error == 0 || first_err)
@@ -873,7 +891,8 @@ send_queued(struct users *u)
 				chunk = (u->batch_max - b.len - 256) / per;
 			nlh = put_msg(u->buf + b.len, s->op,
 			    (uint16_t)(NLM_F_ACK | (s->op == NFT_MSG_NEWSETELEM ?
-			    NLM_F_CREATE : 0)), u->seq++);
+			    NLM_F_CREATE : 0) | (u->fin ? NLM_F_ECHO : 0)),
+			    u->seq++);
 			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE,
 			    u->table);
 			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, s->name);
@@ -1032,6 +1051,39 @@ users_del(struct users *u, const struct users_addr *a,
 }
 
 int
+users_del_final(struct users *u, const struct users_addr *a,
+    const struct chainspec *v, size_t n, users_count_fn fn, void *arg)
+{
+	size_t i, j;
+	int rc;
+
+	if (u->bulk) {
+		uerr(u, "users_del_final: inside users_begin()");
+		return -1;
+	}
+	if (u->nspecs == 0 || n == 0)
+		return users_del(u, a, v, n);
+	if ((u->fin = calloc(u->nspecs, sizeof *u->fin)) == NULL) {
+		uerr(u, "out of memory");
+		return -1;
+	}
+	rc = change(u, NFT_MSG_DELSETELEM, a, v, n);
+	for (i = 0; i < n && rc == 0; i++) {
+		char lab[64];
+
+		for (j = 0; j < u->nspecs; j++)
+			if (chainspec_same(&v[i], &u->specs[j]))
+				break;
+		u->fin[j].chain = spec_label(&u->specs[j], lab, sizeof lab);
+		u->fin[j].addr = *a;
+		rc = fn(&u->fin[j], arg);
+	}
+	free(u->fin);
+	u->fin = NULL;
+	return rc;
+}
+
+int
 users_begin(struct users *u)
 {
 	if (u->bulk) {
@@ -1178,6 +1230,43 @@ elem_cb(const struct nlmsghdr *nlh, void *data)
 		}
 	}
 	return MNL_CB_OK;
+}
+
+/* Add the counters of elements the kernel echoed as deleted to u->fin. */
+static void
+echo_final(struct users *u, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a;
+	const char *name = NULL;
+	struct elems es = { 0 };
+	size_t i, k;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET)
+			name = mnl_attr_get_str(a);
+	if (name == NULL)
+		return;
+	for (i = 0; i < u->nspecs * SETS_PER_SPEC; i++)
+		if (strcmp(u->sets[i].name, name) == 0)
+			break;
+	if (i == u->nspecs * SETS_PER_SPEC)
+		return;
+	es.fam6 = u->sets[i].keylen == 16;
+	(void)elem_cb(nlh, &es);
+	for (k = 0; k < es.n; k++) {
+		struct users_count *c = &u->fin[u->sets[i].spec];
+
+		if (i % SETS_PER_SPEC < SETS_PER_SPEC / 2) {
+			c->tx_bytes += es.v[k].bytes;
+			c->tx_packets += es.v[k].packets;
+			c->dirs |= CS_DIR_S;
+		} else {
+			c->rx_bytes += es.v[k].bytes;
+			c->rx_packets += es.v[k].packets;
+			c->dirs |= CS_DIR_D;
+		}
+	}
+	free(es.v);
 }
 
 /* Append the elements of one set to es: one dump. */

@@ -207,6 +207,16 @@ int	users_del(struct users *u, const struct users_addr *addr,
 	    const struct chainspec *v, size_t n);
 
 /*
+ * users_del() that also hands fn, once per chain of v in order, the
+ * element's last counters as the kernel echoed them when it deleted it
+ * (in the same transaction: no packet between a last read and the
+ * delete is lost).  Not inside users_begin().  fn's non-zero return is
+ * returned (the delete is done by then).
+ */
+int	users_del_final(struct users *u, const struct users_addr *addr,
+	    const struct chainspec *v, size_t n, users_count_fn fn, void *arg);
+
+/*
  * Bulk changes (loadstate, mass logout): between users_begin() and
  * users_commit(), users_add() and users_del() only queue; users_commit()
  * sends everything in as few batches as fit the socket (each batch all

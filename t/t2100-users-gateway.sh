@@ -186,8 +186,14 @@ test_expect_success 'a bad chain spec: a clear error, nothing changed' '
 	test_cmp rs.before rs.after
 '
 
-test_expect_success 'del A (IPv4): closed again, IPv6 still open' '
-	users del $LAB_A4 &&
+test_expect_success 'logout A (IPv4): final counters from the delete itself' '
+	users logout $LAB_A4 >final &&
+	printf "%s\n" "users $LAB_A4 4 2000 10 2400" \
+		"nat:users $LAB_A4 0 0 2 400" >expect &&
+	test_cmp expect final
+'
+
+test_expect_success 'after del A (IPv4): closed again, IPv6 still open' '
 	lab_exec $LAB_A ipac-send -p udp -d $LAB_B4 --dport 5000 -c 2 -l 100 &&
 	seen $LAB_B u5000 13 4200 &&
 	users counters >list &&
