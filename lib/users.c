@@ -292,9 +292,21 @@ users_addr_fmt(const struct users_addr *a, char *buf, size_t len)
 
 /* ---- the handle ---- */
 
-/* Set index within a spec: direction (s 0, d 1) * 2 + family (4 0, 6 1). */
-#define SET_IDX(dir, fam6)	((dir) * 2 + (fam6))
-#define SETS_PER_SPEC		4
+/*
+ * Each of a spec's four kinds of set (s4 s6 d4 d6: kind = direction
+ * (s 0, d 1) * 2 + family (4 0, 6 1)) is split by the low 4 bits of the
+ * address into SHARDS sets: the kernel resumes a set dump by walking the
+ * set from its start for every 32 KiB message, so dumping one set costs
+ * its size squared (100,000 elements: 0.6 s), 16 sets of a 16th of it a
+ * 16th of that.  A packet costs one more lookup (the verdict map that
+ * picks the shard).
+ */
+#define SHARD_BITS		4
+#define SHARDS			(1 << SHARD_BITS)
+#define KINDS			4
+#define SETS_PER_SPEC		(KINDS * SHARDS)
+#define SET_IDX(dir, fam6, shard) \
+	((((dir) * 2 + (fam6)) * SHARDS) + (shard))
 
 struct uset {
 	char		name[80];
@@ -313,6 +325,7 @@ struct users {
 	size_t			nspecs;
 	struct uset		*sets;		/* SETS_PER_SPEC per spec */
 	bool			bulk;
+	struct users_count	*fin;		/* users_del_final(): per spec */
 	size_t			queued;		/* keys queued, all sets */
 	unsigned char		*buf;		/* batch, then receive */
 	size_t			bufsize, batch_max;
@@ -322,7 +335,11 @@ struct users {
 #define RECV_SIZE	(64 * 1024)
 #define BATCH_BIG	(4 * 1024 * 1024)	/* with SO_SNDBUFFORCE */
 #define BATCH_SMALL	(128 * 1024)		/* fits the default sndbuf */
-#define KEYS_PER_MSG	4096
+/*
+ * The element list is one attribute, whose length is 16 bits: 2048 IPv6
+ * keys of 28 bytes each stay under 64 KiB.
+ */
+#define KEYS_PER_MSG	2048
 
 static void __attribute__((format(printf, 2, 3)))
 uerr(struct users *u, const char *fmt, ...)
@@ -462,11 +479,13 @@ users_use(struct users *u, const struct chainspec *v, size_t n)
 		chainspec_nft_name(&v[i], nm, sizeof nm);
 		for (j = 0; j < SETS_PER_SPEC; j++) {
 			struct uset *s = &u->sets[i * SETS_PER_SPEC + j];
+			size_t kind = j / SHARDS;
 
-			snprintf(s->name, sizeof s->name, "%s_%c%c", nm,
-			    j / 2 ? 'd' : 's', j % 2 ? '6' : '4');
+			snprintf(s->name, sizeof s->name, "%s_%c%c_%zu", nm,
+			    kind / 2 ? 'd' : 's', kind % 2 ? '6' : '4',
+			    j % SHARDS);
 			s->spec = i;
-			s->keylen = j % 2 ? 16 : 4;
+			s->keylen = kind % 2 ? 16 : 4;
 		}
 	}
 	u->nspecs = n;
@@ -545,7 +564,7 @@ restore_specs(struct users *u, const struct chainspec *old, size_t n)
 int
 users_setup(struct users *u, const struct chainspec *v, size_t n)
 {
-	static const char *const match[SETS_PER_SPEC] = {
+	static const char *const match[KINDS] = {
 		"ip saddr", "ip6 saddr", "ip daddr", "ip6 daddr",
 	};
 	struct sbuf b = { 0 };
@@ -575,19 +594,36 @@ users_setup(struct users *u, const struct chainspec *v, size_t n)
 		char nm[64], vb[64];
 
 		chainspec_nft_name(&v[i], nm, sizeof nm);
-		for (j = 0; j < SETS_PER_SPEC; j++)
+		/* a set and a chain of one rule per shard */
+		for (j = 0; j < SETS_PER_SPEC; j++) {
+			const char *sn = u->sets[i * SETS_PER_SPEC + j].name;
+			size_t kind = j / SHARDS;
+
 			sbuf_printf(&b, "add set inet %s %s { type %s; "
-			    "counter; }\n", u->table,
-			    u->sets[i * SETS_PER_SPEC + j].name,
-			    j % 2 ? "ipv6_addr" : "ipv4_addr");
+			    "counter; }\n"
+			    "add chain inet %s %s\n"
+			    "flush chain inet %s %s\n"
+			    "add rule inet %s %s %s @%s %s\n",
+			    u->table, sn, kind % 2 ? "ipv6_addr" : "ipv4_addr",
+			    u->table, sn, u->table, sn, u->table, sn,
+			    match[kind], sn,
+			    verdict_text(&v[i], vb, sizeof vb));
+		}
 		sbuf_printf(&b, "add chain inet %s %s\n"
 		    "flush chain inet %s %s\n", u->table, nm, u->table, nm);
 		/* s before d: a packet between two users is the sender's. */
-		for (j = 0; j < SETS_PER_SPEC; j++)
-			sbuf_printf(&b, "add rule inet %s %s %s @%s %s\n",
+		for (j = 0; j < KINDS; j++) {
+			size_t k;
+
+			sbuf_printf(&b, "add rule inet %s %s %s & %s vmap { ",
 			    u->table, nm, match[j],
-			    u->sets[i * SETS_PER_SPEC + j].name,
-			    verdict_text(&v[i], vb, sizeof vb));
+			    j % 2 ? "::f" : "0.0.0.15");
+			for (k = 0; k < SHARDS; k++)
+				sbuf_printf(&b, j % 2 ? "::%zx : jump %s%s" :
+				    "0.0.0.%zu : jump %s%s", k,
+				    u->sets[i * SETS_PER_SPEC + j * SHARDS +
+				    k].name, k + 1 < SHARDS ? ", " : " }\n");
+		}
 	}
 	if (b.oom) {
 		free(b.p);
@@ -729,9 +765,15 @@ describe(struct users *u, const struct msg_info *mi, int error,
 		    s->name, u->table, strerror(error));
 }
 
+struct elems;
+static int elem_cb(const struct nlmsghdr *nlh, void *data);
+static void echo_final(struct users *u, const struct nlmsghdr *nlh);
+
 /*
  * End the batch, send it, read one answer per message: 0, or -1 with
  * the first error described (the kernel then applied nothing of it).
+ * The kernel's echo of deleted elements (users_del_final()) comes before
+ * the answers.
  */
 static int
 batch_send(struct users *u, struct batch *b, size_t done)
@@ -754,7 +796,7 @@ batch_send(struct users *u, struct batch *b, size_t done)
 	while (answers < b->ninfo) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
-		int pr;
+		int pr, left;
 
 		/* After an error, take what is there and stop. */
 		pr = poll(&pfd, 1, first_err ? 100 : 10000);
@@ -773,15 +815,26 @@ batch_send(struct users *u, struct batch *b, size_t done)
 			return -1;
 		}
 		nlh = (struct nlmsghdr *)u->buf;
-		for (; mnl_nlmsg_ok(nlh, (int)n);
-		    nlh = mnl_nlmsg_next(nlh, (int *)&n)) {
+		for (left = (int)n; mnl_nlmsg_ok(nlh, left);
+		    nlh = mnl_nlmsg_next(nlh, &left)) {
 			const struct nlmsgerr *e;
 			size_t i;
 
+			/*
+			 * Echoes of deleted elements come with seq 0 (the
+			 * commit's notifications), addressed to us.
+			 */
+			if (u->fin && nlh->nlmsg_type ==
+			    ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELSETELEM) &&
+			    nlh->nlmsg_pid == u->portid) {
+				echo_final(u, nlh);
+				continue;
+			}
 			if (nlh->nlmsg_seq < b->seq0 ||
-			    nlh->nlmsg_seq > seq_end ||
-			    nlh->nlmsg_type != NLMSG_ERROR)
+			    nlh->nlmsg_seq > seq_end)
 				continue;	/* a late answer to an old batch */
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
 			e = mnl_nlmsg_get_payload(nlh);
 			answers++;
 			if (e->error == 0 || first_err)
@@ -838,7 +891,8 @@ send_queued(struct users *u)
 				chunk = (u->batch_max - b.len - 256) / per;
 			nlh = put_msg(u->buf + b.len, s->op,
 			    (uint16_t)(NLM_F_ACK | (s->op == NFT_MSG_NEWSETELEM ?
-			    NLM_F_CREATE : 0)), u->seq++);
+			    NLM_F_CREATE : 0) | (u->fin ? NLM_F_ECHO : 0)),
+			    u->seq++);
 			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE,
 			    u->table);
 			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, s->name);
@@ -926,7 +980,7 @@ change(struct users *u, int op, const struct users_addr *a,
     const struct chainspec *v, size_t n)
 {
 	size_t i, j;
-	int fam6;
+	int fam6, shard;
 
 	if (a->family != AF_INET && a->family != AF_INET6) {
 		uerr(u, "address family %d: neither IPv4 nor IPv6",
@@ -934,6 +988,9 @@ change(struct users *u, int op, const struct users_addr *a,
 		return -1;
 	}
 	fam6 = a->family == AF_INET6;
+	/* the low bits of the address, as the verdict maps pick shards */
+	shard = (fam6 ? a->u.v6.s6_addr[15] :
+	    ((const unsigned char *)&a->u.v4)[3]) & (SHARDS - 1);
 	/* Check everything before queueing anything. */
 	for (i = 0; i < n; i++) {
 		char lab[64], have[96], want[96];
@@ -964,10 +1021,10 @@ change(struct users *u, int op, const struct users_addr *a,
 				break;
 		dir = v[i].has_dir ? v[i].dir : u->specs[j].dir;
 		if (((dir & CS_DIR_S) && queue_key(u,
-		    &u->sets[j * SETS_PER_SPEC + SET_IDX(0, fam6)], op,
+		    &u->sets[j * SETS_PER_SPEC + SET_IDX(0, fam6, shard)], op,
 		    &a->u) < 0) ||
 		    ((dir & CS_DIR_D) && queue_key(u,
-		    &u->sets[j * SETS_PER_SPEC + SET_IDX(1, fam6)], op,
+		    &u->sets[j * SETS_PER_SPEC + SET_IDX(1, fam6, shard)], op,
 		    &a->u) < 0)) {
 			if (!u->bulk)
 				unqueue(u);
@@ -991,6 +1048,39 @@ users_del(struct users *u, const struct users_addr *a,
     const struct chainspec *v, size_t n)
 {
 	return change(u, NFT_MSG_DELSETELEM, a, v, n);
+}
+
+int
+users_del_final(struct users *u, const struct users_addr *a,
+    const struct chainspec *v, size_t n, users_count_fn fn, void *arg)
+{
+	size_t i, j;
+	int rc;
+
+	if (u->bulk) {
+		uerr(u, "users_del_final: inside users_begin()");
+		return -1;
+	}
+	if (u->nspecs == 0 || n == 0)
+		return users_del(u, a, v, n);
+	if ((u->fin = calloc(u->nspecs, sizeof *u->fin)) == NULL) {
+		uerr(u, "out of memory");
+		return -1;
+	}
+	rc = change(u, NFT_MSG_DELSETELEM, a, v, n);
+	for (i = 0; i < n && rc == 0; i++) {
+		char lab[64];
+
+		for (j = 0; j < u->nspecs; j++)
+			if (chainspec_same(&v[i], &u->specs[j]))
+				break;
+		u->fin[j].chain = spec_label(&u->specs[j], lab, sizeof lab);
+		u->fin[j].addr = *a;
+		rc = fn(&u->fin[j], arg);
+	}
+	free(u->fin);
+	u->fin = NULL;
+	return rc;
 }
 
 int
@@ -1142,6 +1232,43 @@ elem_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* Add the counters of elements the kernel echoed as deleted to u->fin. */
+static void
+echo_final(struct users *u, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a;
+	const char *name = NULL;
+	struct elems es = { 0 };
+	size_t i, k;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET)
+			name = mnl_attr_get_str(a);
+	if (name == NULL)
+		return;
+	for (i = 0; i < u->nspecs * SETS_PER_SPEC; i++)
+		if (strcmp(u->sets[i].name, name) == 0)
+			break;
+	if (i == u->nspecs * SETS_PER_SPEC)
+		return;
+	es.fam6 = u->sets[i].keylen == 16;
+	(void)elem_cb(nlh, &es);
+	for (k = 0; k < es.n; k++) {
+		struct users_count *c = &u->fin[u->sets[i].spec];
+
+		if (i % SETS_PER_SPEC < SETS_PER_SPEC / 2) {
+			c->tx_bytes += es.v[k].bytes;
+			c->tx_packets += es.v[k].packets;
+			c->dirs |= CS_DIR_S;
+		} else {
+			c->rx_bytes += es.v[k].bytes;
+			c->rx_packets += es.v[k].packets;
+			c->dirs |= CS_DIR_D;
+		}
+	}
+	free(es.v);
+}
+
 /* Append the elements of one set to es: one dump. */
 static int
 dump_set(struct users *u, const struct uset *s, struct elems *es)
@@ -1191,11 +1318,14 @@ dump_spec(struct users *u, size_t spec, struct elems *s, struct elems *d)
 		const struct uset *sets = &u->sets[spec * SETS_PER_SPEC];
 		struct timespec pause = { 0, 2000000L };
 
+		size_t k;
+
 		s->n = d->n = 0;
-		if (dump_set(u, &sets[SET_IDX(0, 0)], s) == 0 &&
-		    dump_set(u, &sets[SET_IDX(0, 1)], s) == 0 &&
-		    dump_set(u, &sets[SET_IDX(1, 0)], d) == 0 &&
-		    dump_set(u, &sets[SET_IDX(1, 1)], d) == 0)
+		for (k = 0; k < SETS_PER_SPEC; k++)
+			if (dump_set(u, &sets[k], k < SETS_PER_SPEC / 2 ?
+			    s : d) < 0)
+				break;
+		if (k == SETS_PER_SPEC)
 			return 0;
 		if (s->oom || d->oom) {
 			uerr(u, "counters: out of memory");

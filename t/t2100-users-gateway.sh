@@ -69,7 +69,10 @@ test_expect_success 'the example gateway loads before iplogin, iplogin sets up' 
 	lab_exec $LAB_R nft -f gateway.nft &&
 	users setup &&
 	lab_exec $LAB_R nft list chain inet iplogin users >chain &&
-	grep -c "@users_" chain >n && echo 4 >four && test_cmp four n &&
+	grep -c "vmap {.*jump users_[sd][46]_15 }$" chain >n &&
+	echo 4 >four && test_cmp four n &&
+	lab_exec $LAB_R nft list chain inet iplogin users_d6_15 >shard &&
+	grep -q "ip6 daddr @users_d6_15 accept" shard &&
 	lab_exec $LAB_R nft list table inet other >other.after &&
 	test_cmp other.before other.after
 '
@@ -111,6 +114,20 @@ test_expect_success 'login A (IPv4): B both ways, exact element counters' '
 	seen $LAB_A u5000 4 2000 &&
 	counted users $LAB_A4 4 2000 7 2100 &&
 	counted nat:users $LAB_A4 0 0 1 300
+'
+
+test_expect_success 'a second address of A, in another shard, counts on its own' '
+	ip -n $LAB_A addr add 198.18.1.31/24 dev a0 &&
+	ip -n $LAB_R neigh replace 198.18.1.31 lladdr 02:1a:00:00:01:02 \
+		dev r0 nud permanent &&
+	users add 198.18.1.31 users/b &&
+	lab_exec $LAB_A ipac-send -p udp -s 198.18.1.31 -d $LAB_B4 --dport 5001 -c 2 -l 111 &&
+	lab_exec $LAB_B ipac-send -p udp -d 198.18.1.31 --dport 5001 -c 3 -l 222 &&
+	lab_exec $LAB_R nft list set inet iplogin users_s4_15 >shard &&
+	grep -q "198.18.1.31 counter packets 2 bytes 222" shard &&
+	counted users 198.18.1.31 3 666 2 222 &&
+	counted users $LAB_A4 4 2000 7 2100 &&
+	users del 198.18.1.31 users/b
 '
 
 test_expect_success 'logged in: HTTP goes where it was sent (a new connection)' '
@@ -169,8 +186,14 @@ test_expect_success 'a bad chain spec: a clear error, nothing changed' '
 	test_cmp rs.before rs.after
 '
 
-test_expect_success 'del A (IPv4): closed again, IPv6 still open' '
-	users del $LAB_A4 &&
+test_expect_success 'logout A (IPv4): final counters from the delete itself' '
+	users logout $LAB_A4 >final &&
+	printf "%s\n" "users $LAB_A4 4 2000 10 2400" \
+		"nat:users $LAB_A4 0 0 2 400" >expect &&
+	test_cmp expect final
+'
+
+test_expect_success 'after del A (IPv4): closed again, IPv6 still open' '
 	lab_exec $LAB_A ipac-send -p udp -d $LAB_B4 --dport 5000 -c 2 -l 100 &&
 	seen $LAB_B u5000 13 4200 &&
 	users counters >list &&
@@ -178,7 +201,7 @@ test_expect_success 'del A (IPv4): closed again, IPv6 still open' '
 	lab_exec $LAB_A ipac-send -6 -p udp -d $LAB_B6 --dport 5000 -c 1 -l 100 &&
 	seen $LAB_B u5000 14 4300 &&
 	test_must_fail users del $LAB_A4 2>err &&
-	grep "del $LAB_A4 from chain users (set users_s4 of table inet iplogin): No such file or directory" err
+	grep "del $LAB_A4 from chain users (set users_s4_2 of table inet iplogin): No such file or directory" err
 '
 
 test_expect_success 'one batch: a del that fails deletes nothing' '
@@ -190,21 +213,25 @@ test_expect_success 'one batch: a del that fails deletes nothing' '
 	! grep -q "$LAB_A4 " list
 '
 
-test_expect_success 'bulk load and unload of 1000 users' '
-	i=0 && : >load &&
-	while test $i -lt 1000
-	do
-		echo "198.19.$((i / 250)).$((i % 250 + 1))" >>load
-		i=$((i + 1))
-	done &&
-	echo "2001:db8:9::1 users/d" >>load &&
+# More than one netlink message per set (2048 keys each) and per batch.
+test_expect_success 'bulk load and unload of 5000 IPv4 and 3000 IPv6 users' '
+	awk "BEGIN {
+		for (i = 0; i < 5000; i++)
+			printf \"198.19.%d.%d\\n\", i / 250, i % 250 + 1
+		for (i = 0; i < 3000; i++)
+			printf \"2001:db8:9::%x users/d\\n\", i + 1
+	}" >load &&
+	test $(wc -l <load) = 8000 &&
 	users load load &&
 	users counters users >list &&
-	test $(wc -l <list) = 1002 &&
+	test $(wc -l <list) = 8001 &&
+	grep -c "^users 2001:db8:9::" list >n && echo 3000 >want && test_cmp want n &&
+	grep -q "^users 198.19.19.250 0 0 0 0$" list &&
+	grep -q "^users 2001:db8:9::bb8 0 0 0 0$" list &&
 	users counters filter:users >list2 &&
 	test_cmp list list2 &&
 	users counters nat:users >list &&
-	test $(wc -l <list) = 1001 &&
+	test $(wc -l <list) = 5001 &&
 	users unload load 2>err &&
 	users counters >list &&
 	echo "users $LAB_A6 3 3000 8 2400" >expect &&

@@ -3,7 +3,7 @@
  * the benchmark.  Not installed.
  *
  *	ipac-users [-t TABLE] [-c SPECS] setup
- *	ipac-users [-t TABLE] [-c SPECS] add|del ADDR [SPECS]
+ *	ipac-users [-t TABLE] [-c SPECS] add|del|logout ADDR [SPECS]
  *	ipac-users [-t TABLE] [-c SPECS] load|unload FILE
  *	ipac-users [-t TABLE] [-c SPECS] counters [CHAIN]
  *	ipac-users [-t TABLE] [-c SPECS] flush
@@ -14,7 +14,7 @@
  * (default: all of -c).  load/unload read "ADDR [SPECS]" lines ("-" is
  * stdin) and send them between users_begin() and users_commit().
  * counters prints "CHAIN ADDR RX_PACKETS RX_BYTES TX_PACKETS TX_BYTES"
- * per element.  parse prints each spec normalised, one a line.  Errors go
+ * per element; logout is del printing the final counters so (per chain).  parse prints each spec normalised, one a line.  Errors go
  * to stderr as "ipac-users: MESSAGE", exit status 1.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -30,7 +30,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: ipac-users [-t table] [-c specs] "
-	    "setup|add|del|load|unload|counters|flush|parse [args]\n");
+	    "setup|add|del|logout|load|unload|counters|flush|parse [args]\n");
 	exit(2);
 }
 
@@ -56,7 +56,7 @@ print_count(const struct users_count *c, void *arg)
 	return 0;
 }
 
-/* One add or del of "ADDR [SPECS]"; default specs from -c. */
+/* One add, del or logout (del 2) of "ADDR [SPECS]"; default specs -c. */
 static int
 one(struct users *u, int del, const char *addr, const char *specs,
     const struct chainspec *dv, size_t dn)
@@ -73,8 +73,11 @@ one(struct users *u, int del, const char *addr, const char *specs,
 	}
 	if (specs && chainspec_parse_list(specs, &v, &n, err, sizeof err) < 0)
 		die(err);
-	rc = del ? users_del(u, &a, v ? v : dv, n) :
-	    users_add(u, &a, v ? v : dv, n);
+	if (del == 2)
+		rc = users_del_final(u, &a, v ? v : dv, n, print_count, NULL);
+	else
+		rc = del ? users_del(u, &a, v ? v : dv, n) :
+		    users_add(u, &a, v ? v : dv, n);
 	free(v);
 	if (rc < 0)
 		fprintf(stderr, "ipac-users: %s\n", users_error(u));
@@ -158,10 +161,10 @@ main(int argc, char **argv)
 	} else {
 		if (users_use(u, v, n) < 0)
 			die(users_error(u));
-		if ((strcmp(cmd, "add") == 0 || strcmp(cmd, "del") == 0) &&
-		    (argc == 2 || argc == 3))
-			rc = one(u, cmd[0] == 'd', argv[1],
-			    argc == 3 ? argv[2] : NULL, v, n);
+		if ((strcmp(cmd, "add") == 0 || strcmp(cmd, "del") == 0 ||
+		    strcmp(cmd, "logout") == 0) && (argc == 2 || argc == 3))
+			rc = one(u, cmd[0] == 'd' ? 1 : cmd[0] == 'l' ? 2 : 0,
+			    argv[1], argc == 3 ? argv[2] : NULL, v, n);
 		else if ((strcmp(cmd, "load") == 0 ||
 		    strcmp(cmd, "unload") == 0) && argc == 2)
 			rc = load(u, cmd[0] == 'u', argv[1], v, n);
