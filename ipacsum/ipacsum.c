@@ -25,7 +25,6 @@
 #include "store.h"
 #include "ipacsum.h"
 
-enum { FMT_TEXT, FMT_CSV, FMT_JSON, FMT_PROM, FMT_TRAFFIC };
 enum { SORT_NAME, SORT_BYTES, SORT_PACKETS };
 
 struct opts {
@@ -41,6 +40,7 @@ struct opts {
 	const char	*account;	/* only this one */
 	const char	*split;		/* a file per account in this folder */
 	bool		replace;	/* -r: compact the samples of the range */
+	bool		sessions;	/* --sessions: iplogin's, per account */
 	bool		rrd_update;	/* --rrd-update */
 	const char	*rrd_dir;	/* --rrd-dir; NULL: the settings' */
 	const char	*graphs;	/* --graphs: images into this folder */
@@ -78,6 +78,8 @@ usage(int status)
 	    "[range and selection]\n"
 	    "       ipacsum --rrd-update [--rrd-dir dir] [-f regex] "
 	    "[--glob pattern]\n"
+	    "       ipacsum --sessions [-x] [-s start] [-e end] [-t frame] "
+	    "[--format text|csv|json]\n"
 	    "       ipacsum --billing current|last|YYYY-MM [--account name] "
 	    "[--split dir]\n"
 	    "               [--format text|csv|json|traffic] [-o file] [-x]\n"
@@ -219,7 +221,7 @@ csv_quote(const char *s)
 	return sb.buf;
 }
 
-static void
+void
 csv_field(const char *s)
 {
 	if (strpbrk(s, ",\"\r\n") == NULL) {
@@ -235,7 +237,7 @@ csv_field(const char *s)
 	putchar('"');
 }
 
-static void
+void
 json_string(const char *s)
 {
 	putchar('"');
@@ -937,6 +939,35 @@ out:
 	return ex;
 }
 
+/* --sessions: the logins of the range, per account. */
+static int
+sessions(const struct settings *set, const struct opts *o)
+{
+	struct store *st;
+	struct host_state h;
+	char *user_zone = system_zone();
+	int64_t now = acct_now(), from, to;
+	int ex = EX_CONFIG;
+
+	zone_use(user_zone);
+	if (range_of(o, now, &from, &to) < 0)
+		goto out;
+	/* Up to now: also the logins of this very second. */
+	if (o->end == NULL && o->frame == NULL)
+		to = now + 1;
+	ex = EX_STORE;
+	if ((st = store_open_host(set->store, STORE_RO, set->busy_ms,
+	    set->host, &h)) == NULL)
+		goto out;
+	if (sessions_report(st, &h, set->host, now, from, to, o->format,
+	    o->si, o->exact) == 0)
+		ex = EX_OK;
+	store_close(st);
+out:
+	free(user_zone);
+	return ex;
+}
+
 static int
 summary(const struct settings *set, const struct opts *o)
 {
@@ -1135,7 +1166,7 @@ run(int argc, char *argv[])
 	enum { OPT_FORMAT = 256, OPT_SORT, OPT_TOP, OPT_SI, OPT_GLOB,
 		OPT_INTERVAL, OPT_P95, OPT_BILLING, OPT_ACCOUNT, OPT_SPLIT,
 		OPT_RRD_UPDATE, OPT_RRD_DIR, OPT_GRAPHS, OPT_PNG, OPT_HTML,
-		OPT_IMAGE, OPT_PLOTTER, OPT_WIDTH, OPT_HEIGHT };
+		OPT_IMAGE, OPT_PLOTTER, OPT_WIDTH, OPT_HEIGHT, OPT_SESSIONS };
 	static const struct option longopts[] = {
 		{ "settings",		required_argument, NULL, 'C' },
 		{ "store",		required_argument, NULL, 'd' },
@@ -1172,6 +1203,7 @@ run(int argc, char *argv[])
 		{ "height",		required_argument, NULL, OPT_HEIGHT },
 		{ "png-height",		required_argument, NULL, OPT_HEIGHT },
 		{ "quiet",		no_argument,	   NULL, 'q' },
+		{ "sessions",		no_argument,	   NULL, OPT_SESSIONS },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -1249,6 +1281,9 @@ run(int argc, char *argv[])
 			break;
 		case OPT_RRD_UPDATE:
 			o.rrd_update = true;
+			break;
+		case OPT_SESSIONS:
+			o.sessions = true;
 			break;
 		case OPT_RRD_DIR:
 			o.rrd_dir = optarg;
@@ -1392,6 +1427,13 @@ run(int argc, char *argv[])
 		    "give --plotter gnuplot for steps of your choosing");
 		return EX_CONFIG;
 	}
+	if (o.sessions && (o.replace || o.billing || o.interval || o.p95 ||
+	    o.graphs || o.html || o.rrd_update || o.format == FMT_PROM ||
+	    o.format == FMT_TRAFFIC || o.regex || o.glob)) {
+		log_error("--sessions reports iplogin's sessions per account: "
+		    "with a range, -o and --format text, csv or json only");
+		return EX_CONFIG;
+	}
 	if (o.format == FMT_PROM && o.interval) {
 		log_error("--format prometheus has no intervals");
 		return EX_CONFIG;
@@ -1403,7 +1445,8 @@ run(int argc, char *argv[])
 		return EX_CONFIG;
 	}
 	ex = o.replace ? replace(&set, &o) : o.billing ? billing(&set, &o) :
-	    o.rrd_update ? rrd_update(&set, &o) : summary(&set, &o);
+	    o.rrd_update ? rrd_update(&set, &o) : o.sessions ?
+	    sessions(&set, &o) : summary(&set, &o);
 	settings_free(&set);
 	if (o.output)
 		ex = output_end(ex);

@@ -29,6 +29,7 @@ struct series {
 	struct sums	*sums;		/* n of them */
 };
 
+enum { FMT_TEXT, FMT_CSV, FMT_JSON, FMT_PROM, FMT_TRAFFIC };
 enum { IMG_PNG, IMG_SVG };
 enum { PLOT_RRD, PLOT_GNUPLOT };
 
@@ -56,6 +57,9 @@ const struct sum *cell(const struct series *se, size_t i,
  * name is one file of its own.  free() it.
  */
 char	*name_file(const char *name, const char *ext);
+/* A CSV field (quoted when it must be) and a JSON string, to stdout. */
+void	csv_field(const char *s);
+void	json_string(const char *s);
 /* Write len bytes as the file path: a temporary file, then renamed. */
 int	write_file(const char *path, const void *buf, size_t len);
 
@@ -76,6 +80,15 @@ int	rrd_graph_lines(const struct plot *, const struct line *v, size_t n);
  * without a shell; 0 or -1 (reported; also when gnuplot is missing).
  */
 int	gnuplot_lines(const struct plot *, const struct line *v, size_t n);
+
+/* sessions.c */
+/*
+ * iplogin's sessions whose login is in [from, to), per account: text,
+ * CSV or JSON (format FMT_*).  0 or -1.
+ */
+int	sessions_report(struct store *, const struct host_state *h,
+	    const char *host, int64_t now, int64_t from, int64_t to,
+	    int format, bool si, bool exact);
 
 /* html.c */
 /*

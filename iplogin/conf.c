@@ -248,6 +248,12 @@ server_key(struct parser *p, const char *k, char *v)
 		if (rc == 0)
 			set_str(&s->default_chains, v);
 		return rc;
+	} else if (strcmp(k, "counterchain") == 0) {
+		if (!is_chain_spec(v)) {
+			bad(p, "counterchain: '%s' is not a chain spec", v);
+			return -1;
+		}
+		set_str(&s->counterchain, v);
 	} else if (strcmp(k, "logout_timeout") == 0) {
 		if (parse_secs(v, 86400, &x) < 0 || x < 1) {
 			bad(p, "logout_timeout: seconds, 1 to 86400");
@@ -483,11 +489,22 @@ server_done(struct parser *p)
 	if (s->syslog_name == NULL)
 		s->syslog_name = xstrdup("iplogin");
 	if (s->nchains == 0) {
+		free(s->chains);
 		s->chains = xcalloc(1, sizeof(*s->chains));
 		s->chains[s->nchains++] = xstrdup("users/b");
 	}
-	if (s->default_chains == NULL)
-		s->default_chains = xstrdup(s->chains[0]);
+	if (s->default_chains == NULL) {
+		/* every chain of the server */
+		struct strbuf sb;
+		size_t i;
+
+		sb_init(&sb);
+		for (i = 0; i < s->nchains; i++)
+			sb_printf(&sb, "%s%s", i ? "," : "", s->chains[i]);
+		s->default_chains = sb.buf;
+	}
+	if (s->counterchain == NULL)
+		s->counterchain = xstrdup(s->chains[0]);
 	if (s->blocktime == 0)
 		s->blocktime = 900;
 	if ((s->tls_address == NULL) != (s->tls_port == NULL) ||
@@ -678,6 +695,7 @@ il_conf_free(struct il_conf *c)
 		free(s->table);
 		free_list(s->chains, s->nchains);
 		free(s->default_chains);
+		free(s->counterchain);
 		free(s->timings);
 		free(s->idle.v);
 		free(s->lazy.v);
@@ -805,6 +823,7 @@ il_conf_print(FILE *fp, const struct il_conf *c)
 		PRINT_STR("table", s->table);
 		print_list(fp, "chains", s->chains, s->nchains);
 		PRINT_STR("default_chains", s->default_chains);
+		PRINT_STR("counterchain", s->counterchain);
 		for (j = 0; j < s->ntimings; j++)
 			fprintf(fp, "\tprobe = %s %dms %dms\n", j ? prefix_fmt(
 			    &s->timings[j].net, buf, sizeof(buf)) : "default",

@@ -12,6 +12,9 @@
 #include <sys/types.h>
 
 #include "ipac.h"
+#include "store.h"
+#include "users.h"
+#include "probe.h"
 
 #define IL_LINE_MAX	4096	/* one admin command line, with its '\n' */
 
@@ -41,6 +44,7 @@ struct il_server {
 	char		**chains;	/* chain specs that may be used */
 	size_t		nchains;
 	char		*default_chains; /* of an add that names none */
+	char		*counterchain;	/* whose elements count the traffic */
 	struct il_timing *timings;	/* the default first (net.len 0) */
 	size_t		ntimings;
 	struct il_prefixes idle, lazy;
@@ -101,6 +105,150 @@ bool	il_prefixes_have(const struct il_prefixes *ps, int family,
 	    const uint8_t *addr);
 /* Print the config normalised (iplogin -n). */
 void	il_conf_print(FILE *fp, const struct il_conf *c);
+
+/* loop.c: epoll, and one-shot timers on a timerfd. */
+
+struct loop;
+struct timer;
+typedef void (*io_fn)(struct loop *, int fd, unsigned events, void *arg);
+typedef void (*timer_fn)(struct loop *, void *arg);
+
+/* Milliseconds of CLOCK_MONOTONIC: every deadline of the loop. */
+int64_t	loop_now(void);
+struct loop *loop_new(void);
+void	loop_free(struct loop *);
+/* Watch fd for events (EPOLLIN, EPOLLOUT); 0 or -1 with errno. */
+int	loop_add_fd(struct loop *, int fd, unsigned events, io_fn, void *arg);
+int	loop_mod_fd(struct loop *, int fd, unsigned events);
+/* Stop watching fd (before closing it); unknown fds are ignored. */
+void	loop_del_fd(struct loop *, int fd);
+/*
+ * Call fn(arg) once at when (loop_now() time).  The loop frees the timer
+ * after it fired: the callback forgets it and must not free it.
+ */
+struct timer *loop_timer(struct loop *, int64_t when, timer_fn, void *arg);
+/* Cancel and free a timer that has not fired; NULL is a no-op. */
+void	loop_timer_free(struct loop *, struct timer *);
+int64_t	loop_timer_when(const struct timer *);
+/* Run until loop_stop(); -1 when epoll failed. */
+int	loop_run(struct loop *);
+void	loop_stop(struct loop *);
+
+/* The daemon. */
+
+/* Why a session ended (session.reason in the store). */
+#define WHY_DEL		"del"		/* an admin's del */
+#define WHY_DELUSER	"deluser"	/* an admin's deluser */
+#define WHY_TIMEOUT	"timeout"	/* stopped answering the probes */
+#define WHY_IDLE	"idle"		/* no traffic for rxidle / txidle */
+#define WHY_RESET	"reset"		/* an admin's reset */
+#define WHY_SHUTDOWN	"shutdown"	/* the daemon stopped (quit, SIGTERM) */
+#define WHY_LOST	"lost"		/* gone when the daemon came back */
+#define WHY_RELOAD	"reload"	/* reload -r: a new session begins */
+#define WHY_MAC		"mac changed"	/* another machine took the address */
+
+enum { TR_RXB, TR_RXP, TR_TXB, TR_TXP, TR_MAX };
+
+/* A logged-in client. */
+struct il_user {
+	struct users_addr addr;
+	char		addr_s[48];
+	char		*account;
+	struct chainspec *cs;		/* its chains */
+	size_t		ncs;
+	char		*chains;	/* as text, "users/b,nat:users" */
+	char		id[33];		/* the session's id */
+	int64_t		login;		/* UTC seconds */
+	bool		has_mac;
+	uint8_t		mac[6];
+	bool		trace, lazy;
+	struct probe_target *pt;
+	uint64_t	tr[TR_MAX];	/* the session's traffic */
+	uint64_t	k[TR_MAX];	/* its counters when last added up */
+	int64_t		rx_moved, tx_moved;	/* loop_now() of the last change */
+	double		rx_kbps, tx_kbps;
+	uint64_t	probes_missed;
+	struct il_user	*hnext;		/* in the address hash */
+	bool		in_store;	/* its session row was written */
+};
+
+struct conn;
+
+struct daemon {
+	const char	*conffile, *servername;
+	struct il_conf	conf;
+	const struct il_server *srv;
+	struct settings	set;
+	struct loop	*loop;
+	struct users	*users;		/* the kernel's elements */
+	struct chainspec *specs;	/* the server's chains */
+	size_t		nspecs;
+	struct chainspec counter;	/* the chain that counts */
+	struct chainspec block;		/* addblock's chain */
+	bool		has_block;
+	struct prober	*prober;
+	struct timer	*probe_timer, *count_timer, *save_timer,
+			*conf_timer, *flush_timer;
+	struct store	*store;
+	struct host_state host;
+	struct il_user	**hash;		/* by address */
+	size_t		hcap, nusers;
+	int		listen_fd, sig_fd;
+	struct conn	*conns;
+	size_t		nconns;
+	const char	*statefile, *pidfile;
+	int64_t		conf_mtime;
+	bool		stopping;
+	/* store writes waiting for the next flush (group commit) */
+	struct pending	*pend;
+	size_t		npend, cappend;
+};
+
+/* iplogin.c */
+/* The probes' timer for the engine's next work (after adding targets). */
+void	probe_arm(struct daemon *);
+
+/* session.c: the clients, their access, sessions and traffic. */
+struct il_user *user_find(struct daemon *, const struct users_addr *);
+/* Every user, in hash order: fn may log the user out. */
+void	user_each(struct daemon *, void (*fn)(struct daemon *,
+	    struct il_user *, void *), void *arg);
+/*
+ * Log a client in: its chains (text; NULL: the server's default chains)
+ * open in the kernel, a session row, probes.  0, 1 when it was already
+ * logged in (nothing changed), -1 with the reason in err.
+ */
+int	user_login(struct daemon *, const struct users_addr *,
+	    const char *account, const char *chains, const char *id,
+	    int64_t login, char *err, size_t errlen);
+/* Log u out: final traffic, the session closed with why, access closed. */
+void	user_logout(struct daemon *, struct il_user *, const char *why);
+/* Add up every client's traffic now; idle logouts; a store update. */
+void	users_count(struct daemon *);
+/* Write the waiting session rows in one transaction; 0 or -1. */
+int	sessions_flush(struct daemon *);
+/* After a restart: the store's open sessions against the kernel's. */
+int	sessions_reconcile(struct daemon *);
+int	session_setup(struct daemon *);
+void	session_teardown(struct daemon *);
+
+/* state.c: the state file (savestate, loadstate, autosave). */
+int	state_save(struct daemon *, const char *path);
+/* Log in the clients of a state file; *n = how many. */
+int	state_load(struct daemon *, const char *path, size_t *n);
+
+/* control.c: the admin socket. */
+int	control_listen(struct daemon *);
+void	control_close(struct daemon *);
+/* A new config: each admin connection to its stanza there, or closed. */
+void	control_rebind(struct daemon *, const struct il_conf *);
+
+/* cmd.c: run one admin command line; the reply goes into out. */
+void	cmd_run(struct daemon *, const struct il_client *admin, char *line,
+	    struct strbuf *out);
+/* A file argument inside the server's file_dir, as a new path, or NULL. */
+char	*cmd_file_path(const struct daemon *, const char *arg, char *err,
+	    size_t errlen);
 
 /* cmdtab.c: the admin commands by name. */
 

@@ -38,7 +38,7 @@ test_expect_success 'exported variables and PATH' '
 	test -f "$SRC_ROOT/t/test-lib.sh" &&
 	test "$(pwd -P)" = "$TEST_DIRECTORY/trash.t0000-harness" &&
 	case $PATH in
-	"$SRC_ROOT/ipacset:$SRC_ROOT/fetchipac:$SRC_ROOT/ipacsum:$SRC_ROOT/t/helper:"*) ;;
+	"$SRC_ROOT/ipacset:$SRC_ROOT/fetchipac:$SRC_ROOT/ipacsum:$SRC_ROOT/iplogin:$SRC_ROOT/t/helper:"*) ;;
 	*) echo "PATH=$PATH"; false ;;
 	esac &&
 	# the store of the programs stays in the trash folder

@@ -54,7 +54,7 @@ TEST_NAME=$(basename "$0" .sh)
 TEST_DIRECTORY=$(cd "$(dirname "$0")" && pwd -P) || exit 1
 SRC_ROOT=$(cd "$TEST_DIRECTORY/.." && pwd -P) || exit 1
 TRASH_DIRECTORY=$TEST_DIRECTORY/trash.$TEST_NAME
-PATH=$SRC_ROOT/ipacset:$SRC_ROOT/fetchipac:$SRC_ROOT/ipacsum:$SRC_ROOT/t/helper:$PATH
+PATH=$SRC_ROOT/ipacset:$SRC_ROOT/fetchipac:$SRC_ROOT/ipacsum:$SRC_ROOT/iplogin:$SRC_ROOT/t/helper:$PATH
 export TEST_DIRECTORY SRC_ROOT TRASH_DIRECTORY PATH
 
 # Tests must not depend on the caller's locale or terminal.

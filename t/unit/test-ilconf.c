@@ -122,7 +122,8 @@ test_iplogin2_sample(void)
 	is_str(s->listen, "/run/iplogin/gw.sock", "listen socket");
 	is_int(s->nchains, 2, "two chain specs");
 	is_str(s->chains[1], "nat:users/s>REDIRECT", "a nat chain spec");
-	is_str(s->default_chains, "users/b", "default chains: the first");
+	is_str(s->default_chains, "users/b,nat:users/s>REDIRECT",
+	    "default chains: all of the server's");
 	is_int(s->ntimings, 3, "default timing and two prefixes");
 	is_int(s->timings[0].timeout_ms, 25000, "default timeout: logout_timeout");
 	is_int(s->timings[0].interval_ms, 5000, "default interval: 5 probes a timeout");

@@ -1,0 +1,138 @@
+/*
+ * ipacsum --sessions: iplogin's sessions per account.  A session belongs
+ * to the range its login is in (so consecutive ranges never count one
+ * twice); its duration runs to its logout, or to now while it is open;
+ * its traffic is all it counted.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipacsum.h"
+
+struct acct_sum {
+	char		*account;
+	size_t		sessions, open;
+	int64_t		seconds;
+	uint64_t	tr[4];		/* rx bytes, rx packets, tx bytes, tx packets */
+};
+
+struct collect {
+	struct acct_sum	*v;
+	size_t		n, cap;
+	int64_t		from, to, now;
+};
+
+static int
+add_session(void *ctx, const struct session_rec *r)
+{
+	struct collect *c = ctx;
+	struct acct_sum *a = NULL;
+	int64_t end = r->logout ? r->logout : c->now;
+	size_t i;
+
+	if (r->login < c->from || r->login >= c->to)
+		return 0;
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->v[i].account, r->account) == 0) {
+			a = &c->v[i];
+			break;
+		}
+	if (a == NULL) {
+		if (c->n == c->cap) {
+			c->cap = c->cap ? 2 * c->cap : 64;
+			c->v = xrealloc(c->v, c->cap, sizeof(*c->v));
+		}
+		a = &c->v[c->n++];
+		memset(a, 0, sizeof(*a));
+		a->account = xstrdup(r->account);
+	}
+	a->sessions++;
+	a->open += r->logout == 0;
+	if (end > r->login)
+		a->seconds += end - r->login;
+	a->tr[0] = sat_add(a->tr[0], r->rx_bytes);
+	a->tr[1] = sat_add(a->tr[1], r->rx_packets);
+	a->tr[2] = sat_add(a->tr[2], r->tx_bytes);
+	a->tr[3] = sat_add(a->tr[3], r->tx_packets);
+	return 0;
+}
+
+static int
+by_account(const void *a, const void *b)
+{
+	return strcmp(((const struct acct_sum *)a)->account,
+	    ((const struct acct_sum *)b)->account);
+}
+
+static const char *
+hms(int64_t s, char buf[32])
+{
+	snprintf(buf, 32, "%" PRId64 ":%02" PRId64 ":%02" PRId64, s / 3600,
+	    s / 60 % 60, s % 60);
+	return buf;
+}
+
+int
+sessions_report(struct store *st, const struct host_state *h,
+    const char *host, int64_t now, int64_t from, int64_t to, int format,
+    bool si, bool exact)
+{
+	struct collect c = { .from = from, .to = to, .now = now };
+	size_t i;
+	char t[32];
+
+	if (store_sessions(st, h->id, from, to, add_session, &c) < 0)
+		return -1;
+	qsort(c.v, c.n, sizeof(*c.v), by_account);
+	switch (format) {
+	case FMT_CSV:
+		puts("account,sessions,open,seconds,rx_bytes,rx_packets,"
+		    "tx_bytes,tx_packets");
+		for (i = 0; i < c.n; i++) {
+			csv_field(c.v[i].account);
+			printf(",%zu,%zu,%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%"
+			    PRIu64 ",%" PRIu64 "\n", c.v[i].sessions,
+			    c.v[i].open, c.v[i].seconds, c.v[i].tr[0],
+			    c.v[i].tr[1], c.v[i].tr[2], c.v[i].tr[3]);
+		}
+		break;
+	case FMT_JSON:
+		printf("{\"host\":");
+		json_string(host);
+		printf(",\"from\":%" PRId64 ",\"to\":%" PRId64 ",\"accounts\":[",
+		    from, to);
+		for (i = 0; i < c.n; i++) {
+			printf("%s{\"account\":", i ? "," : "");
+			json_string(c.v[i].account);
+			printf(",\"sessions\":%zu,\"open\":%zu,\"seconds\":%" PRId64
+			    ",\"rx_bytes\":%" PRIu64 ",\"rx_packets\":%" PRIu64
+			    ",\"tx_bytes\":%" PRIu64 ",\"tx_packets\":%" PRIu64 "}",
+			    c.v[i].sessions, c.v[i].open, c.v[i].seconds,
+			    c.v[i].tr[0], c.v[i].tr[1], c.v[i].tr[2],
+			    c.v[i].tr[3]);
+		}
+		printf("]}\n");
+		break;
+	default:
+		printf("IP login sessions\n");
+		printf("Host: %s / Time created: %s\n", host, fmt_time(now));
+		printf("Logins from %s to %s\n", fmt_time(from), fmt_time(to));
+		printf("  %-30s %8s %12s %15s %15s\n", "account", "sessions",
+		    "time", "in", "out");
+		for (i = 0; i < c.n; i++) {
+			printf("  %-30s %8zu %12s", c.v[i].account,
+			    c.v[i].sessions, hms(c.v[i].seconds, t));
+			printf(" %15s", human(c.v[i].tr[0], si, exact));
+			printf(" %15s\n", human(c.v[i].tr[2], si, exact));
+		}
+		break;
+	}
+	for (i = 0; i < c.n; i++)
+		free(c.v[i].account);
+	free(c.v);
+	return 0;
+}

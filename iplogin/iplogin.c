@@ -1,0 +1,469 @@
+/*
+ * iplogin - the login/probe daemon.  Admins (a portal) log clients in
+ * over the admin socket; iplogin opens their chains in the kernel,
+ * probes them, logs them out when they go silent or idle, and records
+ * every session with its traffic in the ipac store.  One thread, one
+ * event loop (epoll, timerfd, signalfd).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "iplogin.h"
+#include "fetch.h"
+
+#define CONF_CHECK_MS	5000	/* re-read within 10 s of a change */
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: iplogin [-dnv] -c conffile -s servername [-l statefile] "
+	    "[-p pidfile] [-C settings]\n"
+	    "       iplogin [-dnv] conffile servername [-l statefile] "
+	    "[-p pidfile]\n"
+	    "       iplogin -V\n");
+	exit(status);
+}
+
+/* Probe callbacks: the user is the struct il_user. */
+static struct daemon *the_daemon;
+
+static void
+probe_alive(void *user, const uint8_t *mac, unsigned how)
+{
+	struct il_user *u = user;
+	struct daemon *d = the_daemon;
+
+	if (mac && (how & PROBE_F_NEWMAC)) {
+		if (u->has_mac && memcmp(u->mac, mac, 6) != 0) {
+			log_warnx("%s (%s): another MAC answers, "
+			    "%02x:%02x:%02x:%02x:%02x:%02x; logged out",
+			    u->addr_s, u->account, mac[0], mac[1], mac[2],
+			    mac[3], mac[4], mac[5]);
+			user_logout(d, u, WHY_MAC);
+			return;
+		}
+		memcpy(u->mac, mac, 6);
+		u->has_mac = true;
+		log_info("%s (%s): MAC %02x:%02x:%02x:%02x:%02x:%02x",
+		    u->addr_s, u->account, mac[0], mac[1], mac[2], mac[3],
+		    mac[4], mac[5]);
+	}
+	if (u->trace)
+		log_info("trace %s: alive (%u)", u->addr_s, how & PROBE_HOW_MASK);
+}
+
+static void
+probe_gone(void *user)
+{
+	struct il_user *u = user;
+
+	log_info("%s (%s): no answer to the probes", u->addr_s, u->account);
+	user_logout(the_daemon, u, WHY_TIMEOUT);
+}
+
+static void probe_due(struct loop *, void *);
+
+void
+probe_arm(struct daemon *d)
+{
+	int64_t next = prober_tick(d->prober, loop_now());
+
+	loop_timer_free(d->loop, d->probe_timer);
+	d->probe_timer = next == INT64_MAX ? NULL :
+	    loop_timer(d->loop, next, probe_due, d);
+}
+
+static void
+probe_due(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+
+	d->probe_timer = NULL;
+	probe_arm(d);
+}
+
+static void
+probe_readable(struct loop *l, int fd, unsigned events, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (prober_readable(d->prober, fd, loop_now()) < 0)
+		log_warn("probe socket");
+	probe_arm(d);
+}
+
+static void
+count_due(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+
+	d->count_timer = loop_timer(l, loop_now() +
+	    (int64_t)d->srv->counterinterval * 1000, count_due, d);
+	users_count(d);
+}
+
+static void
+save_due(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+
+	d->save_timer = loop_timer(l, loop_now() +
+	    (int64_t)d->srv->autosave * 1000, save_due, d);
+	if (d->statefile)
+		state_save(d, d->statefile);
+}
+
+static int64_t
+file_mtime(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (int64_t)st.st_mtim.tv_sec * 1000000000 +
+	    st.st_mtim.tv_nsec : 0;
+}
+
+static void
+timings_apply(struct daemon *d, struct il_user *u, void *arg)
+{
+	const struct il_timing *tm = il_timing_for(d->srv, u->addr.family,
+	    (const uint8_t *)&u->addr.u);
+	struct probe_timing pt = {
+		.interval_ms = (uint32_t)tm->interval_ms,
+		.timeout_ms = (uint32_t)tm->timeout_ms,
+	};
+
+	if (u->pt)
+		prober_set_timing(d->prober, u->pt, &pt);
+	u->lazy = il_prefixes_have(&d->srv->lazy, u->addr.family,
+	    (const uint8_t *)&u->addr.u);
+}
+
+/*
+ * The config again (changed, or SIGHUP): admins, perms, timings, idle
+ * and lazy prefixes, intervals.  A broken file keeps the old config.
+ * Socket, table and chains stay as they were started.
+ */
+static void
+conf_reload(struct daemon *d, const char *why)
+{
+	struct il_conf c;
+	const struct il_server *s;
+
+	if (il_conf_load(d->conffile, &c) < 0) {
+		log_error("%s: not re-read (%s): the old config stays", d->conffile,
+		    why);
+		return;
+	}
+	if ((s = il_conf_server(&c, d->servername)) == NULL) {
+		log_error("%s: no server %s any more: the old config stays",
+		    d->conffile, d->servername);
+		il_conf_free(&c);
+		return;
+	}
+	/* The connections point at client stanzas: rebind them. */
+	control_rebind(d, &c);
+	il_conf_free(&d->conf);
+	d->conf = c;
+	d->srv = il_conf_server(&d->conf, d->servername);
+	user_each(d, timings_apply, NULL);
+	log_info("%s: re-read (%s)", d->conffile, why);
+}
+
+static void
+conf_due(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+	int64_t m = file_mtime(d->conffile);
+
+	d->conf_timer = loop_timer(l, loop_now() + CONF_CHECK_MS, conf_due, d);
+	if (m && m != d->conf_mtime) {
+		d->conf_mtime = m;
+		conf_reload(d, "changed");
+	}
+}
+
+static void
+stop_one(struct daemon *d, struct il_user *u, void *arg)
+{
+	user_logout(d, u, WHY_SHUTDOWN);
+}
+
+static void
+on_signal(struct loop *l, int fd, unsigned events, void *arg)
+{
+	struct daemon *d = arg;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			conf_reload(d, "SIGHUP");
+			break;
+		case SIGUSR1:
+			if (d->statefile)
+				state_save(d, d->statefile);
+			break;
+		case SIGUSR2:
+		case SIGTERM:
+		case SIGINT:
+			log_info("signal %d: stopping", (int)si.ssi_signo);
+			d->stopping = true;
+			loop_stop(l);
+			break;
+		}
+	}
+}
+
+static int
+write_pidfile(const char *path)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (fp == NULL || fprintf(fp, "%ld\n", (long)getpid()) < 0 ||
+	    fclose(fp) != 0) {
+		log_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+setup(struct daemon *d)
+{
+	struct prober_opts po = {
+		.cb = { .alive = probe_alive, .gone = probe_gone },
+	};
+	char err[512];
+	sigset_t ss;
+	const int *fds;
+	size_t n, i;
+
+	if ((d->loop = loop_new()) == NULL)
+		return -1;
+	if (chainspec_parse_list(d->srv->chains[0], &d->specs, &d->nspecs,
+	    err, sizeof(err)) < 0) {
+		log_error("%s: chains: %s", d->conffile, err);
+		return -1;
+	}
+	for (i = 1; i < d->srv->nchains; i++) {
+		struct chainspec cs;
+
+		if (chainspec_parse(d->srv->chains[i], &cs, err,
+		    sizeof(err)) < 0) {
+			log_error("%s: chains: %s", d->conffile, err);
+			return -1;
+		}
+		d->specs = xrealloc(d->specs, d->nspecs + 1, sizeof(cs));
+		d->specs[d->nspecs++] = cs;
+	}
+	if (chainspec_parse(d->srv->counterchain, &d->counter, err,
+	    sizeof(err)) < 0) {
+		log_error("%s: counterchain: %s", d->conffile, err);
+		return -1;
+	}
+	if (d->srv->blockchain) {
+		if (chainspec_parse(d->srv->blockchain, &d->block, err,
+		    sizeof(err)) < 0) {
+			log_error("%s: blockchain: %s", d->conffile, err);
+			return -1;
+		}
+		d->has_block = true;
+		d->specs = xrealloc(d->specs, d->nspecs + 1, sizeof(d->block));
+		d->specs[d->nspecs++] = d->block;
+	}
+	if ((d->users = users_open(d->srv->table, err, sizeof(err))) == NULL) {
+		log_error("table %s: %s", d->srv->table, err);
+		return -1;
+	}
+	if (users_setup(d->users, d->specs, d->nspecs) < 0) {
+		log_error("table %s: %s", d->srv->table, users_error(d->users));
+		return -1;
+	}
+	if ((d->prober = prober_new(&po)) == NULL) {
+		log_error("probes: %s", strerror(errno));
+		return -1;
+	}
+	fds = prober_fds(d->prober, &n);
+	for (i = 0; i < n; i++)
+		if (loop_add_fd(d->loop, fds[i], EPOLLIN, probe_readable,
+		    d) < 0) {
+			log_warn("probe socket");
+			return -1;
+		}
+	if (session_setup(d) < 0)
+		return -1;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGHUP);
+	sigaddset(&ss, SIGUSR1);
+	sigaddset(&ss, SIGUSR2);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((d->sig_fd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+	    loop_add_fd(d->loop, d->sig_fd, EPOLLIN, on_signal, d) < 0) {
+		log_warn("signalfd");
+		return -1;
+	}
+	if (control_listen(d) < 0)
+		return -1;
+	if (mkdir_p(d->srv->file_dir, 0750) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+run(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "conf",	required_argument, NULL, 'c' },
+		{ "server",	required_argument, NULL, 's' },
+		{ "state",	required_argument, NULL, 'l' },
+		{ "pidfile",	required_argument, NULL, 'p' },
+		{ "settings",	required_argument, NULL, 'C' },
+		{ "debug",	no_argument,	   NULL, 'd' },
+		{ "check",	no_argument,	   NULL, 'n' },
+		{ "verbose",	no_argument,	   NULL, 'v' },
+		{ "version",	no_argument,	   NULL, 'V' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct daemon d = { .listen_fd = -1, .sig_fd = -1 };
+	const char *settings = NULL;
+	bool check = false, foreground = false;
+	size_t n;
+	int ch, ex = EX_CONFIG;
+
+	log_init(argv[0]);
+	while ((ch = getopt_long(argc, argv, "c:C:dhl:np:s:vV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			d.conffile = optarg;
+			break;
+		case 's':
+			d.servername = optarg;
+			break;
+		case 'l':
+			d.statefile = optarg;
+			break;
+		case 'p':
+			d.pidfile = optarg;
+			break;
+		case 'C':
+			settings = optarg;
+			break;
+		case 'd':
+			foreground = true;
+			log_verbose++;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'v':
+			log_verbose++;
+			break;
+		case 'V':
+			printf("iplogin %s\n", IPAC_VERSION);
+			return EX_OK;
+		case 'h':
+			usage(EX_OK);
+		default:
+			usage(EX_CONFIG);
+		}
+	}
+	/* iplogin2's positional form: conffile servername */
+	if (d.conffile == NULL && optind < argc)
+		d.conffile = argv[optind++];
+	if (d.servername == NULL && optind < argc)
+		d.servername = argv[optind++];
+	if (optind != argc || d.conffile == NULL || d.servername == NULL)
+		usage(EX_CONFIG);
+	if (il_conf_load(d.conffile, &d.conf) < 0)
+		return EX_CONFIG;
+	if ((d.srv = il_conf_server(&d.conf, d.servername)) == NULL) {
+		log_error("%s: no server stanza '%s'", d.conffile, d.servername);
+		il_conf_free(&d.conf);
+		return EX_CONFIG;
+	}
+	if (check) {
+		il_conf_print(stdout, &d.conf);
+		il_conf_free(&d.conf);
+		return EX_OK;
+	}
+	if (settings_for(settings, NULL, NULL, &d.set) < 0) {
+		il_conf_free(&d.conf);
+		return EX_CONFIG;
+	}
+	if (d.statefile == NULL)
+		d.statefile = d.srv->statefile;
+	if (d.pidfile == NULL)
+		d.pidfile = d.srv->pidfile;
+	d.conf_mtime = file_mtime(d.conffile);
+	the_daemon = &d;
+	if (setup(&d) < 0)
+		goto out;
+	if (!foreground && daemon(0, 0) < 0) {
+		log_warn("daemon");
+		goto out;
+	}
+	if (d.pidfile && write_pidfile(d.pidfile) < 0)
+		goto out;
+	/* The store's open sessions first: they go on; then the state file. */
+	if (sessions_reconcile(&d) < 0)
+		log_warnx("the open sessions of the store were not reconciled");
+	if (d.statefile && access(d.statefile, F_OK) == 0)
+		state_load(&d, d.statefile, &n);
+	sessions_flush(&d);
+	probe_arm(&d);
+	if (d.srv->counterinterval)
+		d.count_timer = loop_timer(d.loop, loop_now() +
+		    (int64_t)d.srv->counterinterval * 1000, count_due, &d);
+	if (d.srv->autosave && d.statefile)
+		d.save_timer = loop_timer(d.loop, loop_now() +
+		    (int64_t)d.srv->autosave * 1000, save_due, &d);
+	d.conf_timer = loop_timer(d.loop, loop_now() + CONF_CHECK_MS,
+	    conf_due, &d);
+	log_info("server %s ready: %zu clients, socket %s", d.srv->name,
+	    d.nusers, d.srv->listen);
+	ex = loop_run(d.loop) < 0 ? EX_KERNEL : EX_OK;
+	/* A graceful stop: the state saved, every client logged out. */
+	if (d.statefile)
+		state_save(&d, d.statefile);
+	user_each(&d, stop_one, NULL);
+	if (sessions_flush(&d) < 0)
+		ex = EX_STORE;
+out:
+	control_close(&d);
+	session_teardown(&d);
+	prober_free(d.prober);
+	users_close(d.users);
+	free(d.specs);
+	free(d.hash);
+	loop_free(d.loop);
+	if (d.sig_fd >= 0)
+		close(d.sig_fd);
+	if (d.pidfile && ex == EX_OK)
+		unlink(d.pidfile);
+	settings_free(&d.set);
+	il_conf_free(&d.conf);
+	return ex;
+}
+
+int
+main(int argc, char *argv[])
+{
+	return run(argc, argv);
+}
