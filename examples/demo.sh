@@ -9,7 +9,7 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/ipacset:$top/fetchipac:$top/ipacsum:$top/t/helper:$PATH
+PATH=$top/ipacset:$top/fetchipac:$top/ipacsum:$top/iplogin:$top/t/helper:$PATH
 conf=$top/examples/ipac.conf
 
 if [ "$(id -u)" != 0 ]; then
@@ -131,5 +131,77 @@ step "The HTML report of today: index.html and a graph per name"
 run ipacsum -t today --html "$html"
 ls -l "$html"
 echo "(open $html/index.html in a browser; IPAC_DEMO_HTML=DIR keeps it)"
+
+step "iplogin: the router lets only logged-in clients through"
+# Our gate: table inet iplogin, whose chain "users" iplogin fills; the
+# LAN (eth1) passes only through it (examples/iplogin-gateway.nft is a
+# whole captive portal).  Two clients: alice at A's IPv4 address and bob
+# at its IPv6 address.
+lab_exec "$LAB_R" nft -f - <<EOF
+table inet iplogin {
+	chain users { }
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		iifname "eth1" jump users
+		oifname "eth1" jump users
+		iifname "eth1" drop
+		oifname "eth1" drop
+	}
+}
+EOF
+cat >"$work/iplogin.conf" <<EOF
+server gw
+	listen = $work/iplogin.sock
+	chains = users/b
+	probe = 198.18.0.0/15 500ms 3s
+	probe = 2001:db8::/32 500ms 3s
+	counterinterval = 1
+	file_dir = $work/iplogin
+
+client root
+	user = 0
+	perms = any
+EOF
+cat "$work/iplogin.conf"
+il() { printf '$ ilcmd %s\n' "$*"; lab_exec "$LAB_R" ilcmd -S "$work/iplogin.sock" "$@"; }
+lab_exec "$LAB_R" iplogin -d -c "$work/iplogin.conf" -s gw -p "$work/iplogin.pid" \
+	2>"$work/iplogin.log" &
+i=0
+while ! lab_exec "$LAB_R" ilcmd -S "$work/iplogin.sock" count >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -lt 50 ] || { cat "$work/iplogin.log"; exit 1; }
+	sleep 0.1
+done
+lab_exec "$LAB_A" ipac-send -p udp -d "$LAB_B4" --dport 5000 -c 3 -l 1000 2>/dev/null
+echo "(before login: 3 packets from A to B, dropped at the router)"
+il add "$LAB_A4" alice
+il add "$LAB_A6" bob
+lab_exec "$LAB_A" ipac-send -p udp -d "$LAB_B4" --dport 5000 -c 20 -l 1000
+lab_exec "$LAB_A" ipac-send -6 -p udp -d "$LAB_B6" --dport 5000 -c 10 -l 500
+echo "(alice sent 20 x 1000 bytes, bob 10 x 500)"
+sleep 1.5
+il list
+
+step "bob goes silent (A's IPv6 stops answering); iplogin logs him out"
+lab_exec "$LAB_A" nft -f - <<EOF
+table ip6 silent {
+	chain out { type filter hook output priority 0; policy drop; }
+}
+EOF
+t0=$(date +%s)
+while [ "$(lab_exec "$LAB_R" ilcmd -S "$work/iplogin.sock" check "$LAB_A6")" = Yes ]; do
+	[ $(($(date +%s) - t0)) -lt 15 ] || break
+	sleep 0.2
+done
+echo "(bob logged out after about $(($(date +%s) - t0)) s; his timeout is 3 s)"
+il list
+il del "$LAB_A4"
+kill "$(cat "$work/iplogin.pid")"
+wait 2>/dev/null || :
+grep -E "login|logout|no answer" "$work/iplogin.log" | sed 's/^/  /'
+
+step "The sessions in the store (ipacsum --sessions)"
+run ipacsum --sessions
+q "SELECT account, addr, reason, logout - login AS seconds, tx_bytes, tx_pkts
+	FROM session ORDER BY login"
 
 step "Done; the lab and $work are deleted"
