@@ -53,12 +53,22 @@ static int	output_begin(const char *);
 static int	output_end(int);
 
 /* What an account counted in a cycle. */
+/* What an iplogin account's sessions counted, for a bill. */
+struct login_sum {
+	char		*login;
+	size_t		sessions;
+	uint64_t	tr[4];		/* rx bytes, rx packets, tx, tx */
+};
+
 struct bill {
 	const struct account *a;
 	int64_t		start, end;
 	struct sum	way[WAY_MAX];
 	struct line	*rules;		/* the names it is made of, by name */
 	size_t		nrules;
+	struct login_sum *logins;	/* its iplogin logins, sessions that
+					   began in the cycle */
+	size_t		nlogins;
 };
 
 static void __attribute__((noreturn))
@@ -635,6 +645,17 @@ print_bill(const struct opts *o, const char *host, const struct bill *b,
 			    way[account_way(b->a, b->rules[i].name)],
 			    b->rules[i].bytes, b->rules[i].packets);
 		}
+		printf("],\"logins\":[");
+		for (i = 0; i < b->nlogins; i++) {
+			const struct login_sum *l = &b->logins[i];
+
+			printf("%s{\"login\":", i ? "," : "");
+			json_string(l->login);
+			printf(",\"sessions\":%zu,\"rx_bytes\":%" PRIu64
+			    ",\"rx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
+			    ",\"tx_packets\":%" PRIu64 "}", l->sessions, l->tr[0],
+			    l->tr[1], l->tr[2], l->tr[3]);
+		}
 		printf("]}%s", last ? "]}\n" : "");
 		break;
 	default:
@@ -643,6 +664,18 @@ print_bill(const struct opts *o, const char *host, const struct bill *b,
 		for (i = 0; i < b->nrules; i++)
 			printf("  %-48s: %15s\n", b->rules[i].name,
 			    human(b->rules[i].bytes, o->si, o->exact));
+		for (i = 0; i < b->nlogins; i++) {
+			char label[80];
+
+			snprintf(label, sizeof(label), "login %.40s (in)",
+			    b->logins[i].login);
+			printf("  %-48s: %15s\n", label,
+			    human(b->logins[i].tr[0], o->si, o->exact));
+			snprintf(label, sizeof(label), "login %.40s (out)",
+			    b->logins[i].login);
+			printf("  %-48s: %15s\n", label,
+			    human(b->logins[i].tr[2], o->si, o->exact));
+		}
 		printf("  %-48s: %15s\n", "(in)",
 		    human(b->way[WAY_IN].bytes, o->si, o->exact));
 		printf("  %-48s: %15s\n", "(out)",
@@ -716,6 +749,42 @@ replace(const struct settings *set, const struct opts *o)
 out:
 	free(user_zone);
 	return ex;
+}
+
+/* A session of iplogin that began in the bill's cycle, of its logins. */
+static int
+bill_session(void *ctx, const struct session_rec *r)
+{
+	struct bill *b = ctx;
+	struct login_sum *l = NULL;
+	size_t i;
+
+	if (r->login < b->start || r->login >= b->end ||
+	    !account_has_login(b->a, r->account))
+		return 0;
+	for (i = 0; i < b->nlogins; i++)
+		if (strcmp(b->logins[i].login, r->account) == 0)
+			l = &b->logins[i];
+	if (l == NULL) {
+		b->logins = xrealloc(b->logins, b->nlogins + 1,
+		    sizeof(*b->logins));
+		l = &b->logins[b->nlogins++];
+		memset(l, 0, sizeof(*l));
+		l->login = xstrdup(r->account);
+	}
+	l->sessions++;
+	l->tr[0] = sat_add(l->tr[0], r->rx_bytes);
+	l->tr[1] = sat_add(l->tr[1], r->rx_packets);
+	l->tr[2] = sat_add(l->tr[2], r->tx_bytes);
+	l->tr[3] = sat_add(l->tr[3], r->tx_packets);
+	/* Traffic to the client is its download: in. */
+	b->way[WAY_IN].bytes = sat_add(b->way[WAY_IN].bytes, r->rx_bytes);
+	b->way[WAY_IN].packets = sat_add(b->way[WAY_IN].packets,
+	    r->rx_packets);
+	b->way[WAY_OUT].bytes = sat_add(b->way[WAY_OUT].bytes, r->tx_bytes);
+	b->way[WAY_OUT].packets = sat_add(b->way[WAY_OUT].packets,
+	    r->tx_packets);
+	return 0;
 }
 
 /*
@@ -793,6 +862,9 @@ billing(const struct settings *set, const struct opts *o)
 			b->nrules++;
 		}
 		sums_free(&sums);
+		if (b->a->npat[PAT_LOGINS] && store_sessions(st, h.id,
+		    b->start, end, bill_session, b) < 0)
+			goto out;
 	}
 	ex = EX_OK;
 	for (i = 0; i < nb && ex == EX_OK; i++) {
@@ -818,8 +890,12 @@ billing(const struct settings *set, const struct opts *o)
 			ex = output_end(ex);
 	}
 out:
-	for (i = 0; bills && i < nb; i++)
+	for (i = 0; bills && i < nb; i++) {
 		free(bills[i].rules);
+		for (j = 0; j < bills[i].nlogins; j++)
+			free(bills[i].logins[j].login);
+		free(bills[i].logins);
+	}
 	free(bills);
 	rules_free(rules, nrules);
 	store_close(st);

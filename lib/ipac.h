@@ -206,16 +206,22 @@ struct settings {
 	size_t	naccounts;
 };
 
-/* An account for billing: the names (shell patterns) it is made of. */
-enum { WAY_IN, WAY_OUT, WAY_ANY, WAY_MAX };
+/*
+ * An account for billing: the accounting names (shell patterns) it is
+ * made of, each way, and the iplogin login accounts (patterns) whose
+ * sessions it bills.
+ */
+enum { WAY_IN, WAY_OUT, WAY_ANY, WAY_MAX, PAT_LOGINS = WAY_MAX, PAT_MAX };
 struct account {
 	char	*name;
-	char	**pat[WAY_MAX];	/* "in", "out", "rules" */
-	size_t	npat[WAY_MAX];
+	char	**pat[PAT_MAX];	/* "in", "out", "rules", "logins" */
+	size_t	npat[PAT_MAX];
 	int	cycle_day;	/* billing cycles start on this day, 1-31 */
 };
 /* Which way of account a the accounting name falls in, or -1. */
 int	account_way(const struct account *a, const char *name);
+/* Does account a bill the sessions of iplogin's account login? */
+bool	account_has_login(const struct account *a, const char *login);
 
 /* $IPAC_SETTINGS, or the compiled-in /etc/ipac-settings.conf. */
 const char *settings_path(void);

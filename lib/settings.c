@@ -301,6 +301,14 @@ account_setting(struct account *a, const char *key, const char *v,
 			}
 			return 0;
 		}
+	if (strcmp(key, "logins") == 0) {
+		if (!*v || add_patterns(a, PAT_LOGINS, v) < 0) {
+			snprintf(buf, len, "logins: iplogin account names or "
+			    "shell patterns separated by commas");
+			return -1;
+		}
+		return 0;
+	}
 	if (strcmp(key, "cycle day") == 0) {
 		errno = 0;
 		d = strtol(v, &end, 10);
@@ -313,8 +321,19 @@ account_setting(struct account *a, const char *key, const char *v,
 		return 0;
 	}
 	snprintf(buf, len, "unknown account setting '%.200s' (in, out, rules, "
-	    "cycle day)", key);
+	    "logins, cycle day)", key);
 	return -1;
+}
+
+bool
+account_has_login(const struct account *a, const char *login)
+{
+	size_t i;
+
+	for (i = 0; i < a->npat[PAT_LOGINS]; i++)
+		if (fnmatch(a->pat[PAT_LOGINS][i], login, 0) == 0)
+			return true;
+	return false;
 }
 
 int
@@ -364,9 +383,10 @@ settings_check(struct settings *s)
 		const struct account *a = &s->accounts[i];
 
 		if (!a->npat[WAY_IN] && !a->npat[WAY_OUT] &&
-		    !a->npat[WAY_ANY]) {
-			log_error("%s: account '%s' has no names (in, out or "
-			    "rules)", s->file ? s->file : "settings", a->name);
+		    !a->npat[WAY_ANY] && !a->npat[PAT_LOGINS]) {
+			log_error("%s: account '%s' has no names (in, out, "
+			    "rules or logins)", s->file ? s->file : "settings",
+			    a->name);
 			return -1;
 		}
 	}
@@ -571,7 +591,7 @@ settings_free(struct settings *s)
 		int w;
 
 		free(a->name);
-		for (w = 0; w < WAY_MAX; w++) {
+		for (w = 0; w < PAT_MAX; w++) {
 			size_t j;
 
 			for (j = 0; j < a->npat[w]; j++)

@@ -297,4 +297,17 @@ test_expect_success 'ipacsum --sessions: per account, from the store' '
 	grep "^  carol  *1 .* 0  *4K$" text
 '
 
+test_expect_success 'billing: an account of login accounts bills their sessions' '
+	cp "$IPAC_SETTINGS" bill.settings &&
+	printf "%s\n" "[account a-bill]" "logins = alice, carol" >>bill.settings &&
+	ipacsum -C bill.settings --billing current --format json >bill.json &&
+	perl -MJSON::PP -e "
+		local \$/; my \$j = decode_json(<STDIN>); my \$a = \$j->{accounts}[0];
+		print join(q( ), \$a->{account}, \$a->{in_bytes}, \$a->{out_bytes},
+			map { \"\$_->{login}:\$_->{sessions}:\$_->{tx_bytes}\" } @{\$a->{logins}}), qq(\n)
+	" <bill.json >actual &&
+	echo "a-bill 2000 6500 alice:2:2300 carol:1:4200" >expect &&
+	test_cmp expect actual
+'
+
 test_done

@@ -235,9 +235,9 @@ test_accounts(void)
 	is_int(load("[account a]\nstore = /x\n", &s), -1,
 	    "settings keys inside an account");
 	is_str(err(), ":2: unknown account setting 'store' (in, out, rules, "
-	    "cycle day)", "its message");
+	    "logins, cycle day)", "its message");
 	is_int(load("[account a]\n", &s), -1, "an account without names");
-	ok(strstr(errbuf, "account 'a' has no names (in, out or rules)") !=
+	ok(strstr(errbuf, "account 'a' has no names (in, out, rules or logins)") !=
 	    NULL, "its message");
 	is_int(load("[accounts]\n", &s), -1, "another section");
 	is_str(err(), ":1: expected '[account NAME]'", "its message");
