@@ -847,6 +847,9 @@ batch_send(struct users *u, struct batch *b, size_t done)
 	}
 	if (first_err == 0)
 		return 0;
+	/* Refused as a whole (the batch's begin: EPERM): name its first. */
+	if (bad == NULL && b->ninfo > 0)
+		bad = &b->info[0];
 	if (bad)
 		describe(u, bad, first_err, done);
 	else
