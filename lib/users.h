@@ -118,7 +118,7 @@ struct chainspec {
 	bool	has_dir, has_target;		/* written, not defaulted */
 };
 
-/* chainspec.c part of users.c: pure, no kernel. */
+/* Chain specs: pure functions, no kernel. */
 
 /*
  * Parse one chain spec.  Returns 0, or -1 with a message naming the

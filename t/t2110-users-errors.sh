@@ -89,6 +89,18 @@ test_expect_success 'after "flush ruleset" set-up brings the table back' '
 	test_cmp expect list
 '
 
+test_expect_success 'a failed set-up leaves the handle with the specs it had' '
+	test_must_fail users -c users/b resetup "users/b,x>nochain" \
+		198.18.9.4 x 2>err &&
+	printf "%s\n" "ipac-users: setup of table inet iplogin refused: Could not process rule: No such file or directory (does every chain a spec jumps to exist in the table?)" \
+		"ipac-users: chain x is not set up" >expect &&
+	test_cmp expect err &&
+	users -c users/b resetup "users/b,x>nochain" 198.18.9.4 2>err &&
+	users counters >list &&
+	printf "%s\n" "users 198.18.9.2 0 0 0 0" "users 198.18.9.4 0 0 0 0" >expect &&
+	test_cmp expect list
+'
+
 test_expect_success 'without CAP_NET_ADMIN: the kernel says no' '
 	test_must_fail lab_exec "$X" setpriv --reuid=65534 --regid=65534 \
 		--clear-groups --inh-caps=-all \
