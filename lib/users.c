@@ -386,7 +386,8 @@ users_open(const char *table, char *err, size_t errlen)
 		return NULL;
 	}
 	u->portid = mnl_socket_get_portid(u->nl);
-	u->seq = (uint32_t)time(NULL);
+	/* Near the wrap, so that the wrap-safe seq checks are exercised. */
+	u->seq = UINT32_MAX - 2;
 	/*
 	 * A big send buffer lets a bulk load go in few batches; without
 	 * CAP_NET_ADMIN over the namespace, stay under the default.
@@ -830,9 +831,10 @@ batch_send(struct users *u, struct batch *b, size_t done)
 				echo_final(u, nlh);
 				continue;
 			}
-			if (nlh->nlmsg_seq < b->seq0 ||
-			    nlh->nlmsg_seq > seq_end)
-				continue;	/* a late answer to an old batch */
+			/* a late answer to an old batch (wrap-safe) */
+			if ((uint32_t)(nlh->nlmsg_seq - b->seq0) >
+			    (uint32_t)(seq_end - b->seq0))
+				continue;
 			if (nlh->nlmsg_type != NLMSG_ERROR)
 				continue;
 			e = mnl_nlmsg_get_payload(nlh);
@@ -847,6 +849,9 @@ batch_send(struct users *u, struct batch *b, size_t done)
 	}
 	if (first_err == 0)
 		return 0;
+	/* Refused as a whole (the batch's begin: EPERM): name its first. */
+	if (bad == NULL && b->ninfo > 0)
+		bad = &b->info[0];
 	if (bad)
 		describe(u, bad, first_err, done);
 	else

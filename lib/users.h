@@ -87,6 +87,14 @@
  * A restart of nftables.service ("flush ruleset") removes our table with
  * every user; the daemon runs users_setup() again and re-adds its users.
  *
+ * USE FROM THE DAEMON: users_open() once; users_setup() at start and
+ * after a "flush ruleset"; users_add() per login; users_del_final() per
+ * logout (its counters are the session's last); users_begin() ...
+ * users_commit() around loadstate; users_counters() per counterinterval.
+ * Every call blocks until the kernel answers.  Measured with 100,000
+ * users (bench/RESULTS.md): add 14 us, del 9 us (p50; p99 under 40 us),
+ * counters of all 0.2-0.35 s, bulk add 0.8 s, set-up again 10-25 ms.
+ *
  * All calls return 0, or -1 with users_error() telling what failed and
  * the kernel's errno text.  Changes go to the kernel over one long-lived
  * netlink socket in batches (one transaction each), never by running a
@@ -118,7 +126,7 @@ struct chainspec {
 	bool	has_dir, has_target;		/* written, not defaulted */
 };
 
-/* chainspec.c part of users.c: pure, no kernel. */
+/* Chain specs: pure functions, no kernel. */
 
 /*
  * Parse one chain spec.  Returns 0, or -1 with a message naming the

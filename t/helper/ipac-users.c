@@ -7,6 +7,7 @@
  *	ipac-users [-t TABLE] [-c SPECS] load|unload FILE
  *	ipac-users [-t TABLE] [-c SPECS] counters [CHAIN]
  *	ipac-users [-t TABLE] [-c SPECS] flush
+ *	ipac-users [-t TABLE] [-c SPECS] resetup SPECS2 ADDR [SPECS3]
  *	ipac-users parse SPECS
  *
  * SPECS is a comma list of chain specs (default "users/b"); -c names the
@@ -14,7 +15,11 @@
  * (default: all of -c).  load/unload read "ADDR [SPECS]" lines ("-" is
  * stdin) and send them between users_begin() and users_commit().
  * counters prints "CHAIN ADDR RX_PACKETS RX_BYTES TX_PACKETS TX_BYTES"
- * per element; logout is del printing the final counters so (per chain).  parse prints each spec normalised, one a line.  Errors go
+ * per element; logout is del printing the final counters so (per chain).
+ * resetup sets up SPECS, then SPECS2 (expected to fail: its error is
+ * printed), then adds ADDR (to SPECS3, default SPECS) through the same
+ * handle: to prove a failed set-up leaves the handle's specs as they
+ * were.  parse prints each spec normalised, one a line.  Errors go
  * to stderr as "ipac-users: MESSAGE", exit status 1.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -172,6 +177,22 @@ main(int argc, char **argv)
 			if (users_counters(u, argc == 2 ? argv[1] : NULL,
 			    print_count, NULL) < 0)
 				die(users_error(u));
+		} else if (strcmp(cmd, "resetup") == 0 &&
+		    (argc == 3 || argc == 4)) {
+			struct chainspec *v2;
+			size_t n2;
+
+			if (users_setup(u, v, n) < 0)
+				die(users_error(u));
+			if (chainspec_parse_list(argv[1], &v2, &n2, err,
+			    sizeof err) < 0)
+				die(err);
+			if (users_setup(u, v2, n2) == 0)
+				die("second set-up succeeded");
+			fprintf(stderr, "ipac-users: %s\n", users_error(u));
+			free(v2);
+			rc = one(u, 0, argv[2], argc == 4 ? argv[3] : NULL, v,
+			    n);
 		} else if (strcmp(cmd, "flush") == 0 && argc == 1) {
 			if (users_flush(u) < 0)
 				die(users_error(u));
