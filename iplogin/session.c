@@ -475,9 +475,10 @@ user_login(struct daemon *d, const struct users_addr *a,
 		d->hash[j] = u;
 		d->nusers++;
 	}
-	/* An element left from before counts from what it holds now. */
-	read_counts(d, u, 0);
-	memset(u->tr, 0, sizeof(u->tr));
+	/*
+	 * A new element counts from zero; the element of a session that
+	 * goes on is read once for all by sessions_reconcile().
+	 */
 	if (id == NULL) {
 		pend_new(d, P_OPEN, u);
 		u->in_store = true;
@@ -626,12 +627,19 @@ open_add(void *ctx, const struct session_rec *r)
 	return 0;
 }
 
-/* Close a session that cannot go on, with what it had counted. */
+/*
+ * Close a session that cannot go on, with what it had counted and what
+ * its elements, if still there, counted since; they are removed.
+ */
 static void
-close_lost(struct daemon *d, const struct open_rec *e, const char *why)
+close_lost(struct daemon *d, const struct open_rec *e,
+    const struct users_addr *a, const char *why)
 {
 	struct il_user tmp;
 	struct pending *p;
+	struct chainspec *cs = NULL;
+	size_t n = 0;
+	char err[256];
 
 	memset(&tmp, 0, sizeof(tmp));
 	memcpy(tmp.id, e->id, sizeof(tmp.id));
@@ -641,6 +649,15 @@ close_lost(struct daemon *d, const struct open_rec *e, const char *why)
 	tmp.login = e->login;
 	memcpy(tmp.tr, e->tr, sizeof(tmp.tr));
 	memcpy(tmp.k, e->k, sizeof(tmp.k));
+	if (a && chainspec_parse_list(e->chains, &cs, &n, err,
+	    sizeof(err)) == 0) {
+		struct final f = { .d = d, .u = &tmp };
+
+		tmp.addr = *a;
+		/* Fails when they are gone already: nothing to add then. */
+		users_del_final(d->users, a, cs, n, final_counts, &f);
+	}
+	free(cs);
 	p = pend_new(d, P_CLOSE, &tmp);
 	if (e->mac)
 		p->mac = xstrdup(e->mac);
@@ -671,29 +688,30 @@ sessions_reconcile(struct daemon *d)
 		struct il_user *u;
 
 		if (users_addr_parse(e->addr, &a) < 0) {
-			close_lost(d, e, WHY_LOST);
+			close_lost(d, e, NULL, WHY_LOST);
 			continue;
 		}
 		/* Away longer than we could have known it alive: lost. */
 		if (now - e->updated > stale || user_find(d, &a)) {
-			close_lost(d, e, WHY_LOST);
+			close_lost(d, e, user_find(d, &a) ? NULL : &a,
+			    WHY_LOST);
 			continue;
 		}
 		if (user_login(d, &a, e->account, e->chains, e->id, e->login,
 		    err, sizeof(err)) != 0) {
 			log_warnx("session %s of %s: cannot go on: %s", e->id,
 			    e->addr, err);
-			close_lost(d, e, WHY_LOST);
+			close_lost(d, e, &a, WHY_LOST);
 			continue;
 		}
 		/*
 		 * It goes on: what it had, plus what its element counted
-		 * since the last update (all it holds if it was made again).
+		 * since the last update (all it holds if it was made again),
+		 * read below in one dump for all.
 		 */
 		u = user_find(d, &a);
 		memcpy(u->tr, e->tr, sizeof(u->tr));
 		memcpy(u->k, e->k, sizeof(u->k));
-		read_counts(d, u, 0);
 		u->in_store = true;
 		if (e->mac && sscanf(e->mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx",
 		    &u->mac[0], &u->mac[1], &u->mac[2], &u->mac[3], &u->mac[4],
@@ -701,6 +719,14 @@ sessions_reconcile(struct daemon *d)
 			u->has_mac = true;
 		log_info("session %s of %s %s goes on", e->id, e->addr,
 		    e->account);
+	}
+	if (o.n) {
+		struct counting k = { .d = d, .now = loop_now() };
+		char chain[64];
+
+		if (users_counters(d->users, counter_chain(d, chain,
+		    sizeof(chain)), count_one, &k) < 0)
+			log_warnx("counters: %s", users_error(d->users));
 	}
 	for (i = 0; i < o.n; i++) {
 		free(o.v[i].account);

@@ -1,0 +1,72 @@
+#!/bin/sh
+# bench/iplogin.sh [N] - iplogin with N logged-in users (default 100000)
+# in a namespace lab: login and logout round trips over the admin socket
+# (p50, p99), the daemon's memory per user, and the CPU its probing takes
+# while N users are logged in (most of them do not exist: they are asked
+# by ARP and stay logged in through a long timeout).  Only the lab's
+# namespaces are touched.
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -eu
+
+N=${1:-100000}
+HOLD=${HOLD:-30}	# seconds of probing measured
+top=$(cd "$(dirname "$0")/.." && pwd)
+make -C "$top" -s all bench/il-bench
+PATH=$top/iplogin:$top/t/helper:$PATH
+
+test_atexit() { :; }
+. "$top/t/lib-lab.sh"
+work=$(mktemp -d)
+trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null; lab_cleanup; rm -rf "$work"' EXIT
+lab_router_setup
+lab_sink "$LAB_R"
+# The users: 198.19.0.0/16 on the router's LAN side (on-link: ARP).
+lan=$(lab_exec "$LAB_R" ip -o -4 addr show | awk -v a="$LAB_R4A" '$4 ~ "^"a"/" { print $2 }')
+lab_exec "$LAB_R" ip addr add 198.19.255.254/16 dev "$lan"
+lab_exec "$LAB_R" nft -f - <<EOF
+table inet iplogin {
+	chain users { }
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		iifname "$lan" jump users
+		oifname "$lan" jump users
+	}
+}
+EOF
+printf '%s\n' "store = $work/ipac.db" "hostname = bench" >"$work/settings"
+cat >"$work/iplogin.conf" <<EOF
+server b
+	listen = $work/il.sock
+	chains = users/b
+	probe = 198.19.0.0/16 60s 1h
+	file_dir = $work
+client root
+	user = 0
+	perms = any
+EOF
+IPAC_SETTINGS=$work/settings
+export IPAC_SETTINGS
+lab_exec "$LAB_R" iplogin -d -c "$work/iplogin.conf" -s b -p "$work/pid" \
+	2>"$work/log" &
+while ! lab_exec "$LAB_R" ilcmd -S "$work/il.sock" count >/dev/null 2>&1; do
+	sleep 0.1
+done
+pid=$(cat "$work/pid")
+rss() { awk '/^VmRSS/ { print $2 }' /proc/$pid/status; }
+cpu() { awk '{ print $14 + $15 }' /proc/$pid/stat; }
+rss0=$(rss)
+echo "iplogin with $N users, machine: $(nproc) CPUs, $(uname -r)"
+IL_BENCH_HOLD=$work/go lab_exec "$LAB_R" "$top/bench/il-bench" "$work/il.sock" \
+	"$N" 198.19.0.1 >"$work/out" &
+bench=$!
+while ! grep -q holding "$work/out" 2>/dev/null; do sleep 0.2; done
+grep login "$work/out"
+rss1=$(rss)
+echo "memory: $rss0 kB before, $rss1 kB with $N users: $(( (rss1 - rss0) * 1024 / N )) bytes per user"
+c0=$(cpu); sleep "$HOLD"; c1=$(cpu)
+hz=$(getconf CLK_TCK)
+echo "probing $N users for $HOLD s: $(( (c1 - c0) * 1000 / hz / HOLD )) ms of CPU per second ($(( (c1 - c0) * 100 / hz / HOLD )) % of one core)"
+lab_exec "$LAB_R" ilcmd -S "$work/il.sock" stat 198.19.0.1 | grep -E "Probes sent"
+touch "$work/go"
+wait $bench
+grep logout "$work/out"
