@@ -3,9 +3,11 @@
  * one command at a time, each timed from the write to the end of its
  * reply.  Prints p50, p99 and the worst of each, in microseconds.
  *
- *	il-bench SOCKET N FIRST-ADDRESS [CHAINS]
+ *	il-bench SOCKET FIRST-ADDRESS/COUNT ...
  *
- * Addresses count up from FIRST-ADDRESS (IPv4).  Not installed.
+ * Each range's addresses count up from its first (IPv4 or IPv6: the
+ * last 32 bits).  With IL_BENCH_HOLD=FILE it waits between the logins
+ * and the logouts until FILE exists.  Not installed.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -64,24 +66,62 @@ report(const char *what, double *t, size_t n)
 	    t[n / 2], t[n * 99 / 100], t[n - 1]);
 }
 
+struct range {
+	int		family;
+	unsigned char	a[16];
+	size_t		n;
+};
+
+/* The i-th address of the ranges, as text. */
+static void
+nth(const struct range *r, size_t nr, size_t i, char *buf, size_t len)
+{
+	unsigned char a[16];
+	size_t k;
+	uint32_t v;
+	int off;
+
+	for (k = 0; k < nr && i >= r[k].n; k++)
+		i -= r[k].n;
+	memcpy(a, r[k].a, 16);
+	off = r[k].family == AF_INET ? 0 : 12;
+	v = (uint32_t)a[off] << 24 | (uint32_t)a[off + 1] << 16 |
+	    (uint32_t)a[off + 2] << 8 | a[off + 3];
+	v += (uint32_t)i;
+	a[off] = (unsigned char)(v >> 24);
+	a[off + 1] = (unsigned char)(v >> 16);
+	a[off + 2] = (unsigned char)(v >> 8);
+	a[off + 3] = (unsigned char)v;
+	inet_ntop(r[k].family, a, buf, (socklen_t)len);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct in_addr first;
-	const char *chains;
+	struct range r[16];
+	size_t nr = 0, n = 0, i;
 	double *t, t0, total;
-	size_t n, i;
-	char line[256], addr[INET_ADDRSTRLEN];
+	char line[256], addr[INET6_ADDRSTRLEN];
 	FILE *in;
-	int fd, pass;
+	int fd, pass, k;
 
-	if (argc < 4 || inet_pton(AF_INET, argv[3], &first) != 1) {
-		fprintf(stderr, "usage: il-bench SOCKET N FIRST-ADDRESS [CHAINS]\n");
+	for (k = 2; k < argc && nr < 16; k++) {
+		char *slash = strchr(argv[k], '/');
+
+		if (slash == NULL)
+			break;
+		*slash = '\0';
+		r[nr].family = strchr(argv[k], ':') ? AF_INET6 : AF_INET;
+		if (inet_pton(r[nr].family, argv[k], r[nr].a) != 1)
+			break;
+		r[nr].n = strtoul(slash + 1, NULL, 10);
+		n += r[nr++].n;
+	}
+	if (argc < 3 || k != argc) {
+		fprintf(stderr, "usage: il-bench SOCKET FIRST-ADDRESS/COUNT ...\n");
 		return 2;
 	}
-	chains = argc > 4 ? argv[4] : "";
-	n = strtoul(argv[2], NULL, 10);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", argv[1]);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
 	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -93,13 +133,10 @@ main(int argc, char *argv[])
 	for (pass = 0; pass < 2; pass++) {
 		total = now_us();
 		for (i = 0; i < n; i++) {
-			struct in_addr a = { .s_addr = htonl(ntohl(first.s_addr) +
-			    (uint32_t)i) };
-
-			inet_ntop(AF_INET, &a, addr, sizeof(addr));
+			nth(r, nr, i, addr, sizeof(addr));
 			if (pass == 0)
-				snprintf(line, sizeof(line), "add %s u%zu %s\n",
-				    addr, i, chains);
+				snprintf(line, sizeof(line), "add %s u%zu\n",
+				    addr, i);
 			else
 				snprintf(line, sizeof(line), "del %s\n", addr);
 			t0 = now_us();

@@ -20,9 +20,14 @@ work=$(mktemp -d)
 trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null; lab_cleanup; rm -rf "$work"' EXIT
 lab_router_setup
 lab_sink "$LAB_R"
-# The users: 198.19.0.0/16 on the router's LAN side (on-link: ARP).
+# The users: up to 65,000 in 198.19.0.0/16 on the router's LAN side
+# (on-link: ARP), the rest in 2001:db8:ff::/64 (on-link: neighbour
+# solicitation).
 lan=$(lab_exec "$LAB_R" ip -o -4 addr show | awk -v a="$LAB_R4A" '$4 ~ "^"a"/" { print $2 }')
 lab_exec "$LAB_R" ip addr add 198.19.255.254/16 dev "$lan"
+lab_exec "$LAB_R" ip addr add 2001:db8:ff::ffff/64 dev "$lan" nodad
+n4=$((N < 65000 ? N : 65000))
+n6=$((N - n4))
 lab_exec "$LAB_R" nft -f - <<EOF
 table inet iplogin {
 	chain users { }
@@ -39,6 +44,7 @@ server b
 	listen = $work/il.sock
 	chains = users/b
 	probe = 198.19.0.0/16 60s 1h
+	probe = 2001:db8:ff::/64 60s 1h
 	file_dir = $work
 client root
 	user = 0
@@ -56,8 +62,10 @@ rss() { awk '/^VmRSS/ { print $2 }' /proc/$pid/status; }
 cpu() { awk '{ print $14 + $15 }' /proc/$pid/stat; }
 rss0=$(rss)
 echo "iplogin with $N users, machine: $(nproc) CPUs, $(uname -r)"
+ranges="198.19.0.1/$n4"
+[ "$n6" -eq 0 ] || ranges="$ranges 2001:db8:ff::1/$n6"
 IL_BENCH_HOLD=$work/go lab_exec "$LAB_R" "$top/bench/il-bench" "$work/il.sock" \
-	"$N" 198.19.0.1 >"$work/out" &
+	$ranges >"$work/out" &
 bench=$!
 while ! grep -q holding "$work/out" 2>/dev/null; do sleep 0.2; done
 grep login "$work/out"
