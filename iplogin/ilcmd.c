@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,8 @@ command(int fd, FILE *in, const char *line)
 	}
 	memcpy(buf, line, len);
 	buf[len] = '\n';
-	if (write(fd, buf, len + 1) != (ssize_t)(len + 1)) {
+	/* A refusal may come before the command is read: read it anyway. */
+	if (write(fd, buf, len + 1) != (ssize_t)(len + 1) && errno != EPIPE) {
 		log_error("send: %s", strerror(errno));
 		return -1;
 	}
@@ -143,6 +145,7 @@ run(int argc, char *argv[])
 	int ch, fd, rc, i;
 
 	log_init(argv[0]);
+	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt(argc, argv, "+c:hs:S:V")) != -1) {
 		switch (ch) {
 		case 'c':

@@ -583,6 +583,9 @@ users_count(struct daemon *d)
 	    count_one, &k) < 0)
 		log_warnx("counters: %s", users_error(d->users));
 	user_each(d, idle_check, &k.now);
+	/* Clients that left lazy monitoring are due a probe now. */
+	if (d->prober)
+		probe_arm(d);
 	if (flush(d, true) < 0)
 		log_warnx("the traffic of the sessions waits for the store");
 }

@@ -2,85 +2,14 @@
 test_description='iplogin: logins open access, probes log silent clients out, sessions with exact traffic in the store'
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-lab.sh"
+. "$TEST_DIRECTORY/lib-iplogin.sh"
 
 lab_require
 test_require_prog sqlite3 setpriv
 
-STORE=$TRASH_DIRECTORY/ipac.db
-SOCK=$TRASH_DIRECTORY/il.sock
-IPAC_SETTINGS=$TRASH_DIRECTORY/settings
-export IPAC_SETTINGS
-printf '%s\n' "store = $STORE" "hostname = gw" >"$IPAC_SETTINGS"
-
-il () {
-	lab_exec "$LAB_R" ilcmd -S "$SOCK" "$@"
-}
-
-q () {
-	sqlite3 -batch -noheader "$STORE" "$@"
-}
-
-# seen NS NAME PACKETS BYTES: what NS's counter NAME (table inet seen) read.
-seen () {
-	echo "$2 $3 $4" >expect.seen &&
-	lab_nft_counters "$1" inet seen | grep "^$2 " >actual.seen &&
-	test_cmp expect.seen actual.seen
-}
-
-# daemon_start: iplogin in the router's namespace, until its socket answers.
-daemon_start () {
-	rm -f "$TRASH_DIRECTORY/iplogin.pid"
-	lab_exec "$LAB_R" iplogin -d -c "$TRASH_DIRECTORY/iplogin.conf" -s gw \
-		-p "$TRASH_DIRECTORY/iplogin.pid" >>daemon.log 2>&1 &
-	i=0
-	while ! test -s "$TRASH_DIRECTORY/iplogin.pid" || ! il count >/dev/null 2>&1
-	do
-		i=$((i + 1))
-		test $i -lt 100 || { cat daemon.log; return 1; }
-		sleep 0.1
-	done
-}
-
-# daemon_kill [SIGNAL]: signal iplogin (TERM), wait until it is gone.
-daemon_kill () {
-	test -s "$TRASH_DIRECTORY/iplogin.pid" || return 0
-	pid=$(cat "$TRASH_DIRECTORY/iplogin.pid")
-	kill -"${1:-TERM}" "$pid" 2>/dev/null
-	i=0
-	while kill -0 "$pid" 2>/dev/null
-	do
-		i=$((i + 1))
-		test $i -lt 100 || return 1
-		sleep 0.1
-	done
-	rm -f "$TRASH_DIRECTORY/iplogin.pid"
-}
-daemon_stop () {
-	daemon_kill TERM
-}
-test_atexit daemon_stop
 
 test_expect_success 'lab: LAN client A, internet host B, portal C; the gateway ruleset' '
-	lab_router_setup --hosts 3 &&
-	lab_sink "$LAB_R" &&
-	for ns in $LAB_A $LAB_B
-	do
-		lab_exec $ns nft -f - <<-EOF || return 1
-		table inet seen {
-			chain input {
-				type filter hook input priority -100; policy accept;
-				udp dport 5000 counter comment "u5000"
-			}
-		}
-		EOF
-	done &&
-	sed -e "s/^define lan_if = .*/define lan_if = \"r0\"/" \
-	    -e "s/^define portal4 = .*/define portal4 = $LAB_C4/" \
-	    -e "s/^define portal6 = .*/define portal6 = $LAB_C6/" \
-	    -e "s/^define dns4 = .*/define dns4 = { $LAB_C4 }/" \
-	    -e "s/^define dns6 = .*/define dns6 = { $LAB_C6 }/" \
-	    "$SRC_ROOT/examples/iplogin-gateway.nft" >gateway.nft &&
-	lab_exec $LAB_R nft -f gateway.nft &&
+	il_lab &&
 	mkdir files &&
 	cat >iplogin.conf <<-EOF
 	server gw
