@@ -19,7 +19,6 @@
 
 #include "iplogin.h"
 
-#define MAX_ARGS	8
 
 struct reply {
 	struct strbuf	lines;
@@ -666,72 +665,38 @@ static const struct {
 	{ "stat", c_stat }, { "traceuser", c_traceuser }, { "vsize", c_mem },
 };
 
-/* Split at blanks, in place; -1 when there are too many words. */
-static int
-split_words(char *line, char **argv, int max)
-{
-	int argc = 0;
-	char *p = line;
-
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0')
-			return argc;
-		if (argc == max)
-			return -1;
-		argv[argc++] = p;
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
-		if (*p)
-			*p++ = '\0';
-	}
-}
-
 void
 cmd_run(struct daemon *d, const struct il_client *admin, char *line,
     struct strbuf *out)
 {
 	struct reply r = { .n = 0 };
-	char *argv[MAX_ARGS + 1];
+	char *argv[IL_MAX_ARGS + 1], err[256];
 	int argc, c;
-	const struct il_cmd_desc *desc;
-	size_t i;
 
 	sb_init(&r.lines);
-	for (i = 0; line[i]; i++)
-		if ((unsigned char)line[i] < 0x20 && line[i] != '\t') {
-			fail(&r, "a control character in the command");
-			goto out;
-		}
-	if ((argc = split_words(line, argv, MAX_ARGS)) < 0) {
-		fail(&r, "too many words (at most %d)", MAX_ARGS);
-		goto out;
-	}
-	if (argc == 0) {
-		fail(&r, "empty command (try help)");
-		goto out;
-	}
-	if ((c = cmd_index(argv[0])) < 0) {
-		fail(&r, "%.64s: no such command (try help)", argv[0]);
-		goto out;
-	}
-	if (admin == NULL || !(admin->perms >> c & 1)) {
-		fail(&r, "%s: not permitted to %s", argv[0], admin ?
-		    admin->name : "anybody");
-		log_warnx("%s: %s refused (not in its perms)", admin ?
-		    admin->name : "?", argv[0]);
-		goto out;
-	}
-	desc = cmd_desc(c);
-	if (argc - 1 < desc->min_args || argc - 1 > desc->max_args) {
-		fail(&r, "usage: %s", desc->usage);
-		goto out;
-	}
-	handlers[c].fn(d, admin, argc, argv, &r);
-out:
+	if ((c = cmd_parse(line, admin, argv, &argc, err, sizeof(err))) < 0) {
+		fail(&r, "%s", err);
+		if (strstr(err, "not permitted"))
+			log_warnx("%s: %s refused (not in its perms)", admin ?
+			    admin->name : "?", argv[0]);
+	} else
+		handlers[c].fn(d, admin, argc, argv, &r);
 	sb_printf(out, "%s %zu\n", r.err ? "err" : "ok", r.n);
 	if (r.lines.len)
 		sb_add(out, r.lines.buf, r.lines.len);
 	sb_free(&r.lines);
+}
+
+/* Every command of cmdtab.c has its handler here, in the same order. */
+bool
+cmd_handlers_ok(void)
+{
+	size_t i;
+
+	if (sizeof(handlers) / sizeof(handlers[0]) != cmd_count())
+		return false;
+	for (i = 0; i < cmd_count(); i++)
+		if (strcmp(handlers[i].name, cmd_desc((int)i)->name) != 0)
+			return false;
+	return true;
 }

@@ -91,3 +91,65 @@ cmd_index(const char *name)
 	}
 	return -1;
 }
+
+/* Split at blanks, in place; -1 when there are too many words. */
+static int
+split_words(char *line, char **argv, int max)
+{
+	int argc = 0;
+	char *p = line;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			return argc;
+		if (argc == max)
+			return -1;
+		argv[argc++] = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		if (*p)
+			*p++ = '\0';
+	}
+}
+
+int
+cmd_parse(char *line, const struct il_client *admin, char **argv, int *argc,
+    char *err, size_t errlen)
+{
+	const struct il_cmd_desc *desc;
+	size_t i;
+	int c;
+
+	argv[0] = NULL;
+	for (i = 0; line[i]; i++)
+		if ((unsigned char)line[i] < 0x20 && line[i] != '\t') {
+			snprintf(err, errlen, "a control character in the command");
+			return -1;
+		}
+	if ((*argc = split_words(line, argv, IL_MAX_ARGS)) < 0) {
+		snprintf(err, errlen, "too many words (at most %d)", IL_MAX_ARGS);
+		return -1;
+	}
+	argv[*argc] = NULL;
+	if (*argc == 0) {
+		snprintf(err, errlen, "empty command (try help)");
+		return -1;
+	}
+	if ((c = cmd_index(argv[0])) < 0) {
+		snprintf(err, errlen, "%.64s: no such command (try help)", argv[0]);
+		return -1;
+	}
+	if (admin == NULL || !(admin->perms >> c & 1)) {
+		snprintf(err, errlen, "%s: not permitted to %s", argv[0], admin ?
+		    admin->name : "anybody");
+		return -1;
+	}
+	desc = cmd_desc(c);
+	if (*argc - 1 < desc->min_args || *argc - 1 > desc->max_args) {
+		snprintf(err, errlen, "usage: %s", desc->usage);
+		return -1;
+	}
+	return c;
+}

@@ -250,6 +250,10 @@ setup(struct daemon *d)
 	const int *fds;
 	size_t n, i;
 
+	if (!cmd_handlers_ok()) {
+		log_error("internal: the command table and its handlers differ");
+		return -1;
+	}
 	if ((d->loop = loop_new()) == NULL)
 		return -1;
 	if (chainspec_parse_list(d->srv->chains[0], &d->specs, &d->nspecs,

@@ -17,6 +17,7 @@
 #include "probe.h"
 
 #define IL_LINE_MAX	4096	/* one admin command line, with its '\n' */
+#define IL_MAX_ARGS	8	/* words of a command line */
 
 /* conf.c: iplogin.conf(5). */
 
@@ -246,6 +247,8 @@ void	control_rebind(struct daemon *, const struct il_conf *);
 /* cmd.c: run one admin command line; the reply goes into out. */
 void	cmd_run(struct daemon *, const struct il_client *admin, char *line,
 	    struct strbuf *out);
+/* Does every command of cmdtab.c have its handler, in order? */
+bool	cmd_handlers_ok(void);
 /* A file argument inside the server's file_dir, as a new path, or NULL. */
 char	*cmd_file_path(const struct daemon *, const char *arg, char *err,
 	    size_t errlen);
@@ -260,6 +263,13 @@ struct il_cmd_desc {
 
 /* The index of a command name (also its bit in il_perms), or -1. */
 int	cmd_index(const char *name);
+/*
+ * Split a command line into argv (IL_MAX_ARGS + 1 slots, NULL-ended, in
+ * place) and check it: known, permitted to admin (NULL: to nobody), the
+ * number of arguments.  The command's index, or -1 with why in err.
+ */
+int	cmd_parse(char *line, const struct il_client *admin, char **argv,
+	    int *argc, char *err, size_t errlen);
 /* Command i, or NULL past the last. */
 const struct il_cmd_desc *cmd_desc(int i);
 size_t	cmd_count(void);
