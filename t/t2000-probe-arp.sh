@@ -127,4 +127,20 @@ test_expect_success 'lazy: no probes while lazy, probes after (counted by A)' '
 	! grep "^[0-9]* gone" out
 '
 
+# The probe after a reply goes unicast to the learned MAC; a new NIC
+# (MAC) misses it, and the broadcast after the miss finds the new MAC.
+test_expect_success 'a changed MAC is found by the broadcast and reported' '
+	{ lab_exec "$LAB_R" ipac-probe -a -d 2000 -i 200 -T 1500 "$LAB_A4" >out & } &&
+	pid=$! &&
+	sleep 0.7 &&
+	ip -n "$LAB_A" link set a0 address 02:1a:00:00:01:99 &&
+	wait $pid &&
+	test_when_finished "ip -n $LAB_A link set a0 address $PROBE_AMAC" &&
+	cat out &&
+	grep "^[0-9]* alive $LAB_A4 $PROBE_AMAC arp-reply back newmac\$" out &&
+	grep "^[0-9]* alive $LAB_A4 02:1a:00:00:01:99 arp-reply newmac\$" out &&
+	! grep "^[0-9]* gone" out &&
+	test "$(probe_field out "$LAB_A4" 10)" = 02:1a:00:00:01:99
+'
+
 test_done
