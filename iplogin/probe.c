@@ -35,6 +35,7 @@
 #define DEFAULT_RATE		5000
 #define DEFAULT_INTERVAL	10000
 #define DEFAULT_MISSES		2
+#define DEFAULT_SLACK		10
 
 struct prober {
 	struct prober_opts opts;
@@ -610,6 +611,7 @@ int64_t
 prober_tick(struct prober *p, int64_t now)
 {
 	struct probe_target *t;
+	int64_t next;
 
 	tokens_refill(p, now);
 	while (p->nheap && (t = p->heap[0])->due <= now) {
@@ -636,8 +638,10 @@ prober_tick(struct prober *p, int64_t now)
 	if (!p->nheap)
 		return INT64_MAX;
 	if (p->heap[0]->due <= now)	/* out of tokens */
-		return now + 1 + (int64_t)((1 - p->tokens) * 1000 / p->opts.rate);
-	return p->heap[0]->due;
+		next = now + 1 + (int64_t)((1 - p->tokens) * 1000 / p->opts.rate);
+	else
+		next = p->heap[0]->due;
+	return next < now + p->opts.slack_ms ? now + p->opts.slack_ms : next;
 }
 
 /* --- the real io: route lookups and sends -------------------------------- */
@@ -764,8 +768,16 @@ real_route(void *ctx, const struct probe_addr *dst, struct probe_route *out)
 	if (!out->ifindex || !src)
 		goto bad;
 	out->onlink = !gw;
-	if (out->onlink && ifmac(out->ifindex, out->ourmac) < 0)
-		return -1;
+	if (out->onlink) {
+		/* Clients come in runs on the same interface: one ioctl
+		 * per run, not per client. */
+		if (out->ifindex != s->mac_ifindex) {
+			if (ifmac(out->ifindex, s->mac) < 0)
+				return -1;
+			s->mac_ifindex = out->ifindex;
+		}
+		memcpy(out->ourmac, s->mac, 6);
+	}
 	return 0;
 bad:
 	errno = EPROTO;
@@ -815,6 +827,8 @@ prober_new(const struct prober_opts *opts)
 	p->opts = *opts;
 	if (!p->opts.rate)
 		p->opts.rate = DEFAULT_RATE;
+	if (!p->opts.slack_ms)
+		p->opts.slack_ms = DEFAULT_SLACK;
 	p->s.packet = p->s.icmp4 = p->s.icmp6 = p->s.rtnl = -1;
 	p->secret = random32();
 	p->echo_id = (uint16_t)(p->secret >> 16) ^ (uint16_t)getpid();

@@ -49,6 +49,8 @@ struct probe_sockets {
 	int icmp4;		/* raw ICMP: echo out, echo replies in */
 	int icmp6;		/* raw ICMPv6: echo out; echo replies, NA, NS in */
 	int rtnl;		/* NETLINK_ROUTE: route lookups */
+	int mac_ifindex;	/* the last interface whose MAC we read */
+	uint8_t mac[6];
 };
 int	probe_arp_open(void);
 int	probe_arp_send(struct prober *p, int fd, const struct probe_target *t);

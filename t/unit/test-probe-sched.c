@@ -504,6 +504,45 @@ test_many(void)
 	prober_free(p);
 }
 
+/* 10,000 targets at 1 s: 10,000 probes a second, in at most 100
+ * wakeups a second (slack 10 ms), none more than 10 ms late. */
+static void
+test_slack(void)
+{
+	struct prober *p = new_prober(1000000);
+	static struct user us[10000];
+	struct probe_target_info ti;
+	int i, ticks = 0, late = 0;
+	int64_t next;
+	char buf[64];
+
+	clock_now = 0;
+	nsent = 0;
+	for (i = 0; i < 10000; i++) {
+		struct probe_addr a;
+
+		snprintf(buf, sizeof(buf), "198.18.%d.%d", 1 + i / 250, 1 + i % 250);
+		a = addr(buf);
+		memset(&us[i], 0, sizeof(us[i]));
+		us[i].t = prober_add(p, &a, &(struct probe_timing){ 1000 + i % 7,
+		    60000, 2, 500 }, &us[i], i % 1000);
+	}
+	while (clock_now < 10000) {
+		next = prober_tick(p, clock_now);
+		ticks++;
+		if (next < clock_now + 10)
+			late++;
+		clock_now = next;
+	}
+	ok(ticks <= 1001, "%d wakeups in 10 s", ticks);
+	is_int(late, 0, "no deadline closer than the slack");
+	ok(nsent >= 99000 && nsent <= 100100, "%u probes in 10 s", nsent);
+	prober_target_info(us[0].t, &ti);
+	ok(ti.sent >= 9 && ti.sent <= 11, "one target: %llu probes",
+	    (unsigned long long)ti.sent);
+	prober_free(p);
+}
+
 int
 main(void)
 {
@@ -516,5 +555,6 @@ main(void)
 	test_callbacks_delete();
 	test_add_errors();
 	test_many();
+	test_slack();
 	return done_testing();
 }
