@@ -52,3 +52,21 @@ probe_between () {
 	echo "probe_between: '$3' not in [$1, $2]"
 	return 1
 }
+
+# probe_wait_for file regex: wait (up to ~5 s) until a line of file
+# (ipac-probe output still being written) matches, so a test changes
+# the network only once the prober has seen the client; non-zero and a
+# message if it never does.
+probe_wait_for () {
+	probe_n_=0
+	until grep -q "$2" "$1" 2>/dev/null
+	do
+		probe_n_=$((probe_n_ + 1))
+		if test $probe_n_ -ge 250
+		then
+			echo "probe_wait_for: no '$2' in $1"
+			return 1
+		fi
+		sleep 0.02
+	done
+}

@@ -47,14 +47,15 @@ test_expect_success 'A received exactly the probes sent, unicast after the first
 test_expect_success 'link down: gone within the timeout window' '
 	{ lab_exec "$LAB_R" ipac-probe -a -d 3000 -i 200 -T 1000 -m 2 -w 200 \
 		"$LAB_A4" >out & } &&
-	sleep 1 &&
+	probe_wait_for out " alive $LAB_A4 .* arp-reply\$" &&
+	sleep 0.3 &&
 	ip -n "$LAB_A" link set a0 down &&
 	wait $! &&
 	ip -n "$LAB_A" link set a0 up &&
 	cat out &&
 	test "$(grep -c " gone $LAB_A4\$" out)" = 1 &&
 	gone=$(awk "\$2 == \"gone\" { print \$1 }" out) &&
-	probe_between 1000 3000 "$gone" &&
+	probe_between 1200 3000 "$gone" &&
 	probe_between 1000 1300 "$(probe_window out "$LAB_A4")" &&
 	test "$(probe_field out "$LAB_A4" 9)" = gone
 '
@@ -132,7 +133,7 @@ test_expect_success 'lazy: no probes while lazy, probes after (counted by A)' '
 test_expect_success 'a changed MAC is found by the broadcast and reported' '
 	{ lab_exec "$LAB_R" ipac-probe -a -d 2000 -i 200 -T 1500 "$LAB_A4" >out & } &&
 	pid=$! &&
-	sleep 0.7 &&
+	probe_wait_for out " alive $LAB_A4 .* arp-reply\$" &&
 	ip -n "$LAB_A" link set a0 address 02:1a:00:00:01:99 &&
 	wait $pid &&
 	test_when_finished "ip -n $LAB_A link set a0 address $PROBE_AMAC" &&

@@ -66,7 +66,7 @@ test_expect_success 'echo blocked at the host: gone within the timeout window' '
 	do
 		test "$(grep -c "^[0-9]* gone $h\$" out)" = 1 &&
 		gone=$(awk -v h="$h" "\$2 == \"gone\" && \$3 == h { print \$1 }" out) &&
-		probe_between 1000 1100 "$gone" &&
+		probe_between 1000 1300 "$gone" &&
 		test "$(probe_field out "$h" 8)" = 0 || return 1
 	done
 '
@@ -74,7 +74,8 @@ test_expect_success 'echo blocked at the host: gone within the timeout window' '
 test_expect_success 'host gone (address removed) while probed: gone' '
 	{ lab_exec "$LAB_R" ipac-probe -a -d 2500 -i 200 -T 1000 -w 200 \
 		"$PROBE_H4" "$PROBE_H6" >out & } &&
-	sleep 0.7 &&
+	probe_wait_for out " alive $PROBE_H4 - echo-reply\$" &&
+	probe_wait_for out " alive $PROBE_H6 - echo-reply\$" &&
 	ip -n "$LAB_B" addr del "$PROBE_H4/32" dev lo &&
 	ip -n "$LAB_B" addr del "$PROBE_H6/128" dev lo &&
 	wait $! &&

@@ -67,7 +67,7 @@ test_expect_success 'A silent (its NAs dropped): gone within the window' '
 	lab_exec "$LAB_R" ipac-probe -a -d 1500 -i 200 -T 1000 -w 200 "$LAB_A6" >out &&
 	cat out &&
 	gone=$(awk "\$2 == \"gone\" { print \$1 }" out) &&
-	probe_between 1000 1100 "$gone" &&
+	probe_between 1000 1300 "$gone" &&
 	test "$(probe_field out "$LAB_A6" 8)" = 0
 '
 
@@ -95,7 +95,7 @@ test_expect_success 'an NS from the client counts as life' '
 test_expect_success 'link down: gone; up again with its address: back' '
 	{ lab_exec "$LAB_R" ipac-probe -a -d 4000 -i 200 -T 1000 -w 200 \
 		"$LAB_A6" >out & } &&
-	sleep 0.8 &&
+	probe_wait_for out " alive $LAB_A6 - nd-advert\$" &&
 	ip -n "$LAB_A" link set a0 down &&
 	sleep 1.3 &&
 	ip -n "$LAB_A" link set a0 up &&
