@@ -461,10 +461,32 @@ prober_lazy(struct prober *p, struct probe_target *t, bool lazy, int64_t now)
 		return;
 	}
 	t->last_life = now;
+	t->gone = false;
 	t->unanswered = 0;
 	t->next_probe = now;
 	schedule(p, t);
 	heap_push(p, t);	/* the heap never shrinks: no allocation */
+}
+
+int
+prober_reroute(struct prober *p, struct probe_target *t)
+{
+	struct probe_route r;
+	enum probe_kind kind;
+
+	memset(&r, 0, sizeof(r));
+	if (p->io.route(p->io.ctx, &t->addr, &r) < 0)
+		return -1;
+	if (t->addr.family == AF_INET)
+		kind = r.onlink ? PROBE_KIND_ARP : PROBE_KIND_ECHO4;
+	else
+		kind = r.onlink ? PROBE_KIND_NS : PROBE_KIND_ECHO6;
+	/* Another link: the MAC learned on the old one means nothing. */
+	if (kind != t->kind || r.ifindex != t->route.ifindex)
+		t->has_mac = false;
+	t->kind = kind;
+	t->route = r;
+	return 0;
 }
 
 void

@@ -201,11 +201,17 @@ struct probe_target *prober_find(const struct prober *p,
 /*
  * Lazy monitoring: while lazy, t gets no probes and cannot go (the
  * daemon sees its counters move); signs of life still reach alive().
- * Leaving lazy counts as a sign of life at now (no callback) and makes
- * a probe due at once.
+ * Leaving lazy counts as a sign of life at now (no callback; a gone
+ * target is no longer gone, so a later silence calls gone() again) and
+ * makes a probe due at once.
  */
 void	prober_lazy(struct prober *p, struct probe_target *t, bool lazy,
 	    int64_t now);
+/* Looks t's route up again (the daemon calls it when routes or
+ * addresses change): on-link or routed, interface, our source address.
+ * A new link forgets the learned MAC.  0, or -1 with errno (t keeps its
+ * old route). */
+int	prober_reroute(struct prober *p, struct probe_target *t);
 /* Replaces t's timing (NULL = defaults); takes effect from the next probe. */
 void	prober_set_timing(struct prober *p, struct probe_target *t,
 	    const struct probe_timing *timing);

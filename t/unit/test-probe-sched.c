@@ -18,6 +18,7 @@
 /* --- the fake network ---------------------------------------------------- */
 
 static unsigned nsent;
+static bool all_routed, no_route;
 static enum probe_kind last_kind;
 static bool fail_send;
 
@@ -31,11 +32,11 @@ fake_route(void *ctx, const struct probe_addr *dst, struct probe_route *r)
 	if (dst->family == AF_INET) {
 		const uint8_t *b = (const uint8_t *)&dst->u.v4;
 
-		if (b[2] == 99) {
+		if (b[2] == 99 || no_route) {
 			errno = ENETUNREACH;
 			return -1;
 		}
-		r->onlink = b[2] == 1;
+		r->onlink = b[2] == 1 && !all_routed;
 		r->src.u.v4.s_addr = htonl(0xc6120101);
 	} else
 		r->onlink = dst->u.v6.s6_addr[5] == 1;
@@ -304,6 +305,10 @@ test_lazy(void)
 	is_int(u.gone, 0, "leaving lazy counts as life");
 	run_until(p, 63000);
 	is_int(u.gone, 1, "gone a timeout after leaving lazy");
+	prober_lazy(p, u.t, true, 63000);
+	prober_lazy(p, u.t, false, 70000);
+	run_until(p, 73000);
+	is_int(u.gone, 2, "gone, lazy, silent again: gone again");
 	prober_free(p);
 }
 
@@ -430,6 +435,31 @@ test_add_errors(void)
 		prober_stats(p, &st);
 		is_int(st.send_errors, 3, "failed sends counted");
 		is_int(st.sent, 3, "and as probes sent");
+	}
+	{
+		struct probe_target_info ti;
+		struct probe_addr y = addr("198.18.1.9");
+		static const uint8_t m[6] = { 2, 0, 0, 0, 0, 9 };
+		static struct user u9;
+
+		t = prober_add(p, &y, NULL, &u9, 0);
+		life(p, "198.18.1.9", m, PROBE_ARP_REPLY);
+		is_int(prober_reroute(p, t), 0, "reroute, same route");
+		prober_target_info(t, &ti);
+		ok(ti.kind == PROBE_KIND_ARP && ti.has_mac, "still ARP, MAC kept");
+		all_routed = true;
+		is_int(prober_reroute(p, t), 0, "reroute, now routed");
+		all_routed = false;
+		prober_target_info(t, &ti);
+		ok(ti.kind == PROBE_KIND_ECHO4 && !ti.has_mac,
+		    "echo now, MAC forgotten");
+		no_route = true;
+		errno = 0;
+		ok(prober_reroute(p, t) == -1 && errno == ENETUNREACH,
+		    "reroute without a route fails");
+		no_route = false;
+		prober_target_info(t, &ti);
+		is_int(ti.kind, PROBE_KIND_ECHO4, "and keeps the old route");
 	}
 	prober_del(p, NULL);
 	prober_free(NULL);
