@@ -382,6 +382,14 @@ cb_end(struct prober *p, struct probe_target *t)
 
 /* --- targets ------------------------------------------------------------- */
 
+static enum probe_kind
+kind_of(const struct probe_addr *a, const struct probe_route *r)
+{
+	if (a->family == AF_INET)
+		return r->onlink ? PROBE_KIND_ARP : PROBE_KIND_ECHO4;
+	return r->onlink ? PROBE_KIND_NS : PROBE_KIND_ECHO6;
+}
+
 struct probe_target *
 prober_add(struct prober *p, const struct probe_addr *addr,
     const struct probe_timing *timing, void *user, int64_t now)
@@ -411,10 +419,7 @@ prober_add(struct prober *p, const struct probe_addr *addr,
 	timing_fill(&t->timing, timing);
 	t->user = user;
 	t->route = r;
-	if (addr->family == AF_INET)
-		t->kind = r.onlink ? PROBE_KIND_ARP : PROBE_KIND_ECHO4;
-	else
-		t->kind = r.onlink ? PROBE_KIND_NS : PROBE_KIND_ECHO6;
+	t->kind = kind_of(addr, &r);
 	t->id = p->next_id++;
 	t->last_life = now;
 	t->last_probe = INT64_MIN / 2;
@@ -477,10 +482,7 @@ prober_reroute(struct prober *p, struct probe_target *t)
 	memset(&r, 0, sizeof(r));
 	if (p->io.route(p->io.ctx, &t->addr, &r) < 0)
 		return -1;
-	if (t->addr.family == AF_INET)
-		kind = r.onlink ? PROBE_KIND_ARP : PROBE_KIND_ECHO4;
-	else
-		kind = r.onlink ? PROBE_KIND_NS : PROBE_KIND_ECHO6;
+	kind = kind_of(&t->addr, &r);
 	/* Another link: the MAC learned on the old one means nothing. */
 	if (kind != t->kind || r.ifindex != t->route.ifindex)
 		t->has_mac = false;
@@ -817,9 +819,9 @@ real_send(void *ctx, struct prober *p, struct probe_target *t)
 	case PROBE_KIND_NS:
 		return probe_ns_send(p, s->packet, t);
 	case PROBE_KIND_ECHO4:
-		return probe_echo4_send(p, s->icmp4, t);
+		return probe_echo_send(p, s->icmp4, t);
 	case PROBE_KIND_ECHO6:
-		return probe_echo6_send(p, s->icmp6, t);
+		return probe_echo_send(p, s->icmp6, t);
 	}
 	errno = EINVAL;
 	return -1;

@@ -58,12 +58,26 @@ int	probe_ns_send(struct prober *p, int fd, const struct probe_target *t);
 int	probe_arp_read(struct prober *p, int fd, int64_t now);
 int	probe_icmp4_open(void);
 int	probe_icmp6_open(void);
-int	probe_echo4_send(struct prober *p, int fd, const struct probe_target *t);
-int	probe_echo6_send(struct prober *p, int fd, const struct probe_target *t);
+/* ICMP or ICMPv6 echo, by t's family, on the matching raw socket fd. */
+int	probe_echo_send(struct prober *p, int fd, const struct probe_target *t);
 int	probe_icmp4_read(struct prober *p, int fd, int64_t now);
 int	probe_icmp6_read(struct prober *p, int fd, int64_t now);
 
 /* --- pure packet code (probe_arp.c, probe_icmp.c) ----------------------- */
+
+/* Network byte order, at any alignment. */
+static inline void
+put16(uint8_t *b, uint16_t v)
+{
+	b[0] = v >> 8;
+	b[1] = v & 0xff;
+}
+
+static inline uint16_t
+get16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
 
 #define PROBE_ARP_LEN	28	/* Ethernet/IPv4 ARP body */
 #define PROBE_ECHO_LEN	24	/* ICMP header (8) + cookie (8) + pad (8) */

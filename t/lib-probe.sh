@@ -13,6 +13,13 @@
 PROBE_H4=198.18.200.1
 PROBE_H6=2001:db8:200::1
 
+# probe_require: lab_require and a built ipac-probe.
+probe_require () {
+	lab_require
+	command -v ipac-probe >/dev/null 2>&1 ||
+		test_cannot_run "ipac-probe not built (make t/helper/ipac-probe)"
+}
+
 probe_lab () {
 	lab_router_setup "$@" &&
 	ip -n "$LAB_B" addr add "$PROBE_H4/32" dev lo &&

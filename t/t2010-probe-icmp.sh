@@ -4,9 +4,7 @@ test_description='probing engine: ICMP and ICMPv6 echo for routed clients (real 
 . "$TEST_DIRECTORY/lib-lab.sh"
 . "$TEST_DIRECTORY/lib-probe.sh"
 
-lab_require
-command -v ipac-probe >/dev/null 2>&1 ||
-	test_cannot_run "ipac-probe not built (make t/helper/ipac-probe)"
+probe_require
 
 test_expect_success 'lab: hosts behind B, routed by the router R' '
 	probe_lab

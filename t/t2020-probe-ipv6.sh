@@ -4,9 +4,7 @@ test_description='probing engine: neighbour discovery for on-link IPv6 clients (
 . "$TEST_DIRECTORY/lib-lab.sh"
 . "$TEST_DIRECTORY/lib-probe.sh"
 
-lab_require
-command -v ipac-probe >/dev/null 2>&1 ||
-	test_cannot_run "ipac-probe not built (make t/helper/ipac-probe)"
+probe_require
 
 test_expect_success 'lab: the prober in router R, A on-link' '
 	probe_lab

@@ -4,9 +4,7 @@ test_description='probing engine: 1,000 targets, few of them there (real kernel)
 . "$TEST_DIRECTORY/lib-lab.sh"
 . "$TEST_DIRECTORY/lib-probe.sh"
 
-lab_require
-command -v ipac-probe >/dev/null 2>&1 ||
-	test_cannot_run "ipac-probe not built (make t/helper/ipac-probe)"
+probe_require
 
 # 7 hosts that answer (ARP, NS, echo, echo6; A twice, on a second
 # on-link /22) and 993 that do not: on-link IPv4 and IPv6, routed IPv4
