@@ -113,8 +113,8 @@ size_t	probe_echo4_build(uint8_t *buf, size_t len, uint16_t id, uint16_t seq,
 	    uint64_t cookie);
 /* buf starts at the IPv4 header (raw sockets deliver it). */
 int	probe_echo4_parse(const uint8_t *buf, size_t len, struct probe_echo *e);
-/* Echo request without checksum (the kernel computes ICMPv6 ones on raw
- * sockets); with_cksum fills it from src and dst for tests. */
+/* Echo request with a zero checksum: the kernel computes ICMPv6
+ * checksums on raw sockets (probe_icmp6_cksum() does it for tests). */
 size_t	probe_echo6_build(uint8_t *buf, size_t len, uint16_t id, uint16_t seq,
 	    uint64_t cookie);
 /* buf starts at the ICMPv6 header (no IPv6 header on raw v6 sockets). */
