@@ -35,6 +35,7 @@
 #define DEFAULT_RATE		5000
 #define DEFAULT_INTERVAL	10000
 #define DEFAULT_MISSES		2
+#define DEFAULT_SLACK		10
 
 struct prober {
 	struct prober_opts opts;
@@ -381,6 +382,14 @@ cb_end(struct prober *p, struct probe_target *t)
 
 /* --- targets ------------------------------------------------------------- */
 
+static enum probe_kind
+kind_of(const struct probe_addr *a, const struct probe_route *r)
+{
+	if (a->family == AF_INET)
+		return r->onlink ? PROBE_KIND_ARP : PROBE_KIND_ECHO4;
+	return r->onlink ? PROBE_KIND_NS : PROBE_KIND_ECHO6;
+}
+
 struct probe_target *
 prober_add(struct prober *p, const struct probe_addr *addr,
     const struct probe_timing *timing, void *user, int64_t now)
@@ -410,10 +419,7 @@ prober_add(struct prober *p, const struct probe_addr *addr,
 	timing_fill(&t->timing, timing);
 	t->user = user;
 	t->route = r;
-	if (addr->family == AF_INET)
-		t->kind = r.onlink ? PROBE_KIND_ARP : PROBE_KIND_ECHO4;
-	else
-		t->kind = r.onlink ? PROBE_KIND_NS : PROBE_KIND_ECHO6;
+	t->kind = kind_of(addr, &r);
 	t->id = p->next_id++;
 	t->last_life = now;
 	t->last_probe = INT64_MIN / 2;
@@ -460,10 +466,29 @@ prober_lazy(struct prober *p, struct probe_target *t, bool lazy, int64_t now)
 		return;
 	}
 	t->last_life = now;
+	t->gone = false;
 	t->unanswered = 0;
 	t->next_probe = now;
 	schedule(p, t);
 	heap_push(p, t);	/* the heap never shrinks: no allocation */
+}
+
+int
+prober_reroute(struct prober *p, struct probe_target *t)
+{
+	struct probe_route r;
+	enum probe_kind kind;
+
+	memset(&r, 0, sizeof(r));
+	if (p->io.route(p->io.ctx, &t->addr, &r) < 0)
+		return -1;
+	kind = kind_of(&t->addr, &r);
+	/* Another link: the MAC learned on the old one means nothing. */
+	if (kind != t->kind || r.ifindex != t->route.ifindex)
+		t->has_mac = false;
+	t->kind = kind;
+	t->route = r;
+	return 0;
 }
 
 void
@@ -610,6 +635,7 @@ int64_t
 prober_tick(struct prober *p, int64_t now)
 {
 	struct probe_target *t;
+	int64_t next;
 
 	tokens_refill(p, now);
 	while (p->nheap && (t = p->heap[0])->due <= now) {
@@ -636,8 +662,10 @@ prober_tick(struct prober *p, int64_t now)
 	if (!p->nheap)
 		return INT64_MAX;
 	if (p->heap[0]->due <= now)	/* out of tokens */
-		return now + 1 + (int64_t)((1 - p->tokens) * 1000 / p->opts.rate);
-	return p->heap[0]->due;
+		next = now + 1 + (int64_t)((1 - p->tokens) * 1000 / p->opts.rate);
+	else
+		next = p->heap[0]->due;
+	return next < now + p->opts.slack_ms ? now + p->opts.slack_ms : next;
 }
 
 /* --- the real io: route lookups and sends -------------------------------- */
@@ -764,8 +792,16 @@ real_route(void *ctx, const struct probe_addr *dst, struct probe_route *out)
 	if (!out->ifindex || !src)
 		goto bad;
 	out->onlink = !gw;
-	if (out->onlink && ifmac(out->ifindex, out->ourmac) < 0)
-		return -1;
+	if (out->onlink) {
+		/* Clients come in runs on the same interface: one ioctl
+		 * per run, not per client. */
+		if (out->ifindex != s->mac_ifindex) {
+			if (ifmac(out->ifindex, s->mac) < 0)
+				return -1;
+			s->mac_ifindex = out->ifindex;
+		}
+		memcpy(out->ourmac, s->mac, 6);
+	}
 	return 0;
 bad:
 	errno = EPROTO;
@@ -783,9 +819,9 @@ real_send(void *ctx, struct prober *p, struct probe_target *t)
 	case PROBE_KIND_NS:
 		return probe_ns_send(p, s->packet, t);
 	case PROBE_KIND_ECHO4:
-		return probe_echo4_send(p, s->icmp4, t);
+		return probe_echo_send(p, s->icmp4, t);
 	case PROBE_KIND_ECHO6:
-		return probe_echo6_send(p, s->icmp6, t);
+		return probe_echo_send(p, s->icmp6, t);
 	}
 	errno = EINVAL;
 	return -1;
@@ -815,6 +851,8 @@ prober_new(const struct prober_opts *opts)
 	p->opts = *opts;
 	if (!p->opts.rate)
 		p->opts.rate = DEFAULT_RATE;
+	if (!p->opts.slack_ms)
+		p->opts.slack_ms = DEFAULT_SLACK;
 	p->s.packet = p->s.icmp4 = p->s.icmp6 = p->s.rtnl = -1;
 	p->secret = random32();
 	p->echo_id = (uint16_t)(p->secret >> 16) ^ (uint16_t)getpid();

@@ -113,6 +113,11 @@ struct prober_opts {
 	 * spread); a token bucket keeps bursts (many adds at once) to
 	 * 1/20 s worth of probes. */
 	uint32_t rate;
+	/* prober_tick() returns deadlines at least slack_ms after now
+	 * (default 10): the timer wakes at most 1000 / slack_ms times a
+	 * second however many targets there are, and probes and gone()
+	 * are at most that late. */
+	uint32_t slack_ms;
 	const struct probe_io *io;	/* NULL: real sockets */
 };
 
@@ -171,8 +176,8 @@ const int *prober_fds(const struct prober *p, size_t *n);
 int	prober_readable(struct prober *p, int fd, int64_t now);
 
 /* Sends the probes that are due (within the rate limit), calls gone()
- * for the targets that timed out; returns the next time (ms, >= now)
- * prober_tick() has work, or INT64_MAX if none. */
+ * for the targets that timed out; returns the next time (ms, >= now +
+ * slack_ms) prober_tick() has work, or INT64_MAX if none. */
 int64_t	prober_tick(struct prober *p, int64_t now);
 
 /*
@@ -196,11 +201,17 @@ struct probe_target *prober_find(const struct prober *p,
 /*
  * Lazy monitoring: while lazy, t gets no probes and cannot go (the
  * daemon sees its counters move); signs of life still reach alive().
- * Leaving lazy counts as a sign of life at now (no callback) and makes
- * a probe due at once.
+ * Leaving lazy counts as a sign of life at now (no callback; a gone
+ * target is no longer gone, so a later silence calls gone() again) and
+ * makes a probe due at once.
  */
 void	prober_lazy(struct prober *p, struct probe_target *t, bool lazy,
 	    int64_t now);
+/* Looks t's route up again (the daemon calls it when routes or
+ * addresses change): on-link or routed, interface, our source address.
+ * A new link forgets the learned MAC.  0, or -1 with errno (t keeps its
+ * old route). */
+int	prober_reroute(struct prober *p, struct probe_target *t);
 /* Replaces t's timing (NULL = defaults); takes effect from the next probe. */
 void	prober_set_timing(struct prober *p, struct probe_target *t,
 	    const struct probe_timing *timing);

@@ -33,19 +33,6 @@ static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 /* --- pure packet code ------------------------------------------------------ */
 
-static void
-put16(uint8_t *b, uint16_t v)
-{
-	b[0] = v >> 8;
-	b[1] = v & 0xff;
-}
-
-static uint16_t
-get16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
 size_t
 probe_arp_build(uint8_t *buf, size_t len, const struct probe_arp *a)
 {

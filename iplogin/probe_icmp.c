@@ -72,19 +72,6 @@ probe_icmp6_cksum(const struct in6_addr *src, const struct in6_addr *dst,
 }
 
 static void
-put16(uint8_t *b, uint16_t v)
-{
-	b[0] = v >> 8;
-	b[1] = v & 0xff;
-}
-
-static uint16_t
-get16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static void
 put64(uint8_t *b, uint64_t v)
 {
 	int i;
@@ -304,35 +291,32 @@ probe_icmp6_open(void)
 }
 
 int
-probe_echo4_send(struct prober *p, int fd, const struct probe_target *t)
+probe_echo_send(struct prober *p, int fd, const struct probe_target *t)
 {
-	struct sockaddr_in sin;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} to;
+	socklen_t len;
 	uint8_t buf[PROBE_ECHO_LEN];
+	uint16_t seq = (uint16_t)t->sent;
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr = t->addr.u.v4;
-	probe_echo4_build(buf, sizeof(buf), prober_echo_id(p),
-	    (uint16_t)t->sent, prober_cookie(p, t));
-	if (sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&sin,
-	    sizeof(sin)) < 0)
-		return -1;
-	return 0;
-}
-
-int
-probe_echo6_send(struct prober *p, int fd, const struct probe_target *t)
-{
-	struct sockaddr_in6 sin6;
-	uint8_t buf[PROBE_ECHO_LEN];
-
-	memset(&sin6, 0, sizeof(sin6));
-	sin6.sin6_family = AF_INET6;
-	sin6.sin6_addr = t->addr.u.v6;
-	probe_echo6_build(buf, sizeof(buf), prober_echo_id(p),
-	    (uint16_t)t->sent, prober_cookie(p, t));
-	if (sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&sin6,
-	    sizeof(sin6)) < 0)
+	memset(&to, 0, sizeof(to));
+	if (t->addr.family == AF_INET) {
+		to.sin.sin_family = AF_INET;
+		to.sin.sin_addr = t->addr.u.v4;
+		len = sizeof(to.sin);
+		probe_echo4_build(buf, sizeof(buf), prober_echo_id(p), seq,
+		    prober_cookie(p, t));
+	} else {
+		to.sin6.sin6_family = AF_INET6;
+		to.sin6.sin6_addr = t->addr.u.v6;
+		len = sizeof(to.sin6);
+		probe_echo6_build(buf, sizeof(buf), prober_echo_id(p), seq,
+		    prober_cookie(p, t));
+	}
+	if (sendto(fd, buf, sizeof(buf), 0, &to.sa, len) < 0)
 		return -1;
 	return 0;
 }

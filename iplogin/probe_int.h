@@ -49,6 +49,8 @@ struct probe_sockets {
 	int icmp4;		/* raw ICMP: echo out, echo replies in */
 	int icmp6;		/* raw ICMPv6: echo out; echo replies, NA, NS in */
 	int rtnl;		/* NETLINK_ROUTE: route lookups */
+	int mac_ifindex;	/* the last interface whose MAC we read */
+	uint8_t mac[6];
 };
 int	probe_arp_open(void);
 int	probe_arp_send(struct prober *p, int fd, const struct probe_target *t);
@@ -56,12 +58,26 @@ int	probe_ns_send(struct prober *p, int fd, const struct probe_target *t);
 int	probe_arp_read(struct prober *p, int fd, int64_t now);
 int	probe_icmp4_open(void);
 int	probe_icmp6_open(void);
-int	probe_echo4_send(struct prober *p, int fd, const struct probe_target *t);
-int	probe_echo6_send(struct prober *p, int fd, const struct probe_target *t);
+/* ICMP or ICMPv6 echo, by t's family, on the matching raw socket fd. */
+int	probe_echo_send(struct prober *p, int fd, const struct probe_target *t);
 int	probe_icmp4_read(struct prober *p, int fd, int64_t now);
 int	probe_icmp6_read(struct prober *p, int fd, int64_t now);
 
 /* --- pure packet code (probe_arp.c, probe_icmp.c) ----------------------- */
+
+/* Network byte order, at any alignment. */
+static inline void
+put16(uint8_t *b, uint16_t v)
+{
+	b[0] = v >> 8;
+	b[1] = v & 0xff;
+}
+
+static inline uint16_t
+get16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
 
 #define PROBE_ARP_LEN	28	/* Ethernet/IPv4 ARP body */
 #define PROBE_ECHO_LEN	24	/* ICMP header (8) + cookie (8) + pad (8) */
@@ -97,8 +113,8 @@ size_t	probe_echo4_build(uint8_t *buf, size_t len, uint16_t id, uint16_t seq,
 	    uint64_t cookie);
 /* buf starts at the IPv4 header (raw sockets deliver it). */
 int	probe_echo4_parse(const uint8_t *buf, size_t len, struct probe_echo *e);
-/* Echo request without checksum (the kernel computes ICMPv6 ones on raw
- * sockets); with_cksum fills it from src and dst for tests. */
+/* Echo request with a zero checksum: the kernel computes ICMPv6
+ * checksums on raw sockets (probe_icmp6_cksum() does it for tests). */
 size_t	probe_echo6_build(uint8_t *buf, size_t len, uint16_t id, uint16_t seq,
 	    uint64_t cookie);
 /* buf starts at the ICMPv6 header (no IPv6 header on raw v6 sockets). */

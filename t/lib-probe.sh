@@ -13,6 +13,13 @@
 PROBE_H4=198.18.200.1
 PROBE_H6=2001:db8:200::1
 
+# probe_require: lab_require and a built ipac-probe.
+probe_require () {
+	lab_require
+	command -v ipac-probe >/dev/null 2>&1 ||
+		test_cannot_run "ipac-probe not built (make t/helper/ipac-probe)"
+}
+
 probe_lab () {
 	lab_router_setup "$@" &&
 	ip -n "$LAB_B" addr add "$PROBE_H4/32" dev lo &&
@@ -51,4 +58,22 @@ probe_between () {
 	fi
 	echo "probe_between: '$3' not in [$1, $2]"
 	return 1
+}
+
+# probe_wait_for file regex: wait (up to ~5 s) until a line of file
+# (ipac-probe output still being written) matches, so a test changes
+# the network only once the prober has seen the client; non-zero and a
+# message if it never does.
+probe_wait_for () {
+	probe_n_=0
+	until grep -q "$2" "$1" 2>/dev/null
+	do
+		probe_n_=$((probe_n_ + 1))
+		if test $probe_n_ -ge 250
+		then
+			echo "probe_wait_for: no '$2' in $1"
+			return 1
+		fi
+		sleep 0.02
+	done
 }

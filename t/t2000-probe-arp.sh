@@ -4,9 +4,7 @@ test_description='probing engine: ARP for on-link IPv4 clients (real kernel)'
 . "$TEST_DIRECTORY/lib-lab.sh"
 . "$TEST_DIRECTORY/lib-probe.sh"
 
-lab_require
-command -v ipac-probe >/dev/null 2>&1 ||
-	test_cannot_run "ipac-probe not built (make t/helper/ipac-probe)"
+probe_require
 
 test_expect_success 'lab: the prober in router R, A and B on-link' '
 	probe_lab
@@ -47,14 +45,15 @@ test_expect_success 'A received exactly the probes sent, unicast after the first
 test_expect_success 'link down: gone within the timeout window' '
 	{ lab_exec "$LAB_R" ipac-probe -a -d 3000 -i 200 -T 1000 -m 2 -w 200 \
 		"$LAB_A4" >out & } &&
-	sleep 1 &&
+	probe_wait_for out " alive $LAB_A4 .* arp-reply\$" &&
+	sleep 0.3 &&
 	ip -n "$LAB_A" link set a0 down &&
 	wait $! &&
 	ip -n "$LAB_A" link set a0 up &&
 	cat out &&
 	test "$(grep -c " gone $LAB_A4\$" out)" = 1 &&
 	gone=$(awk "\$2 == \"gone\" { print \$1 }" out) &&
-	probe_between 1000 3000 "$gone" &&
+	probe_between 1200 3000 "$gone" &&
 	probe_between 1000 1300 "$(probe_window out "$LAB_A4")" &&
 	test "$(probe_field out "$LAB_A4" 9)" = gone
 '
@@ -125,6 +124,22 @@ test_expect_success 'lazy: no probes while lazy, probes after (counted by A)' '
 	echo "req $sent $((sent * 28))" >expect &&
 	test_cmp expect after &&
 	! grep "^[0-9]* gone" out
+'
+
+# The probe after a reply goes unicast to the learned MAC; a new NIC
+# (MAC) misses it, and the broadcast after the miss finds the new MAC.
+test_expect_success 'a changed MAC is found by the broadcast and reported' '
+	{ lab_exec "$LAB_R" ipac-probe -a -d 2000 -i 200 -T 1500 "$LAB_A4" >out & } &&
+	pid=$! &&
+	probe_wait_for out " alive $LAB_A4 .* arp-reply\$" &&
+	ip -n "$LAB_A" link set a0 address 02:1a:00:00:01:99 &&
+	wait $pid &&
+	test_when_finished "ip -n $LAB_A link set a0 address $PROBE_AMAC" &&
+	cat out &&
+	grep "^[0-9]* alive $LAB_A4 $PROBE_AMAC arp-reply back newmac\$" out &&
+	grep "^[0-9]* alive $LAB_A4 02:1a:00:00:01:99 arp-reply newmac\$" out &&
+	! grep "^[0-9]* gone" out &&
+	test "$(probe_field out "$LAB_A4" 10)" = 02:1a:00:00:01:99
 '
 
 test_done

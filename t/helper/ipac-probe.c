@@ -20,7 +20,9 @@
  *	target ADDR kind arp|ns|echo4|echo6 sent N replies N alive|gone|unknown MAC|-
  *
  * then "total sent N errors N replies N ignored N gone N alive N
- * cpu_ms N".  Exit status 0, or 1 on an error (message on stderr).
+ * cpu_ms N loop_cpu_ms N loop_ms N maxrss_kb N" (CPU of the whole run,
+ * CPU and wall time of the event loop alone, after the adds; peak RSS).
+ * Exit status 0, or 1 on an error (message on stderr).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -95,6 +97,14 @@ on_gone(void *user)
 	printf("%lld gone %s\n", (long long)(prober_now() - t0), w->name);
 }
 
+static int64_t
+cpu_ms(struct rusage *ru)
+{
+	getrusage(RUSAGE_SELF, ru);
+	return (int64_t)ru->ru_utime.tv_sec * 1000 + ru->ru_utime.tv_usec / 1000 +
+	    (int64_t)ru->ru_stime.tv_sec * 1000 + ru->ru_stime.tv_usec / 1000;
+}
+
 static void
 usage(void)
 {
@@ -157,8 +167,8 @@ main(int argc, char **argv)
 	const int *fds;
 	const char *file = NULL;
 	char **lazy = NULL;
-	size_t nlazy = 0, nfds, i, j;
-	int64_t dur = 3000, now, next, end;
+	size_t nlazy = 0, nlazyw = 0, nfds, i, j, *lazyw;
+	int64_t dur = 3000, now, next, end, loop_cpu0, loop_t0;
 	int c, ep, tfd, n, quiet = 0;
 
 	memset(&opts, 0, sizeof(opts));
@@ -218,6 +228,9 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
+	lazyw = calloc(nlazy + 1, sizeof(*lazyw));
+	if (!lazyw)
+		return 1;
 	for (i = 0; i < nlazy; i++) {
 		char *colon = strrchr(lazy[i], ':');
 		struct probe_addr a;
@@ -230,8 +243,10 @@ main(int argc, char **argv)
 		    !(t = prober_find(p, &a)))
 			usage();
 		for (j = 0; j < nwatch; j++)
-			if (watches[j].t == t)
+			if (watches[j].t == t) {
 				watches[j].lazy_until = now + (int64_t)num(colon + 1);
+				lazyw[nlazyw++] = j;
+			}
 		prober_lazy(p, t, true, now);
 	}
 
@@ -252,23 +267,29 @@ main(int argc, char **argv)
 	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
 
 	end = t0 + dur;
+	loop_cpu0 = cpu_ms(&ru);
+	loop_t0 = prober_now();
 	for (;;) {
 		now = prober_now();
-		for (i = 0; i < nwatch; i++)
-			if (watches[i].lazy_until && now >= watches[i].lazy_until) {
+		for (i = 0; i < nlazyw; i++) {
+			struct watch *w = &watches[lazyw[i]];
+
+			if (w->lazy_until && now >= w->lazy_until) {
 				struct probe_target_info ti;
 
-				prober_target_info(watches[i].t, &ti);
+				prober_target_info(w->t, &ti);
 				printf("%lld lazy-off %s sent %llu\n",
-				    (long long)(now - t0), watches[i].name,
+				    (long long)(now - t0), w->name,
 				    (unsigned long long)ti.sent);
-				watches[i].lazy_until = 0;
-				prober_lazy(p, watches[i].t, false, now);
+				w->lazy_until = 0;
+				prober_lazy(p, w->t, false, now);
 			}
+		}
 		next = prober_tick(p, now);
-		for (i = 0; i < nwatch; i++)
-			if (watches[i].lazy_until && watches[i].lazy_until < next)
-				next = watches[i].lazy_until;
+		for (i = 0; i < nlazyw; i++)
+			if (watches[lazyw[i]].lazy_until &&
+			    watches[lazyw[i]].lazy_until < next)
+				next = watches[lazyw[i]].lazy_until;
 		if (now >= end)
 			break;
 		if (next > end)
@@ -307,17 +328,18 @@ main(int argc, char **argv)
 		    ti.gone ? "gone" : ti.seen ? "alive" : "unknown", m);
 	}
 	prober_stats(p, &st);
-	getrusage(RUSAGE_SELF, &ru);
+	next = cpu_ms(&ru);
 	printf("total sent %llu errors %llu replies %llu ignored %llu gone %llu "
-	    "alive %zu cpu_ms %lld\n", (unsigned long long)st.sent,
-	    (unsigned long long)st.send_errors,
+	    "alive %zu cpu_ms %lld loop_cpu_ms %lld loop_ms %lld maxrss_kb %ld\n",
+	    (unsigned long long)st.sent, (unsigned long long)st.send_errors,
 	    (unsigned long long)st.replies, (unsigned long long)st.ignored,
-	    (unsigned long long)st.gone, nalive,
-	    (long long)(ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000 +
-	    ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000));
+	    (unsigned long long)st.gone, nalive, (long long)next,
+	    (long long)(next - loop_cpu0), (long long)(now - loop_t0),
+	    ru.ru_maxrss);
 	prober_free(p);
 	free(watches);
 	free(lazy);
+	free(lazyw);
 	close(tfd);
 	close(ep);
 	return 0;

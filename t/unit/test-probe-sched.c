@@ -18,6 +18,7 @@
 /* --- the fake network ---------------------------------------------------- */
 
 static unsigned nsent;
+static bool all_routed, no_route;
 static enum probe_kind last_kind;
 static bool fail_send;
 
@@ -31,11 +32,11 @@ fake_route(void *ctx, const struct probe_addr *dst, struct probe_route *r)
 	if (dst->family == AF_INET) {
 		const uint8_t *b = (const uint8_t *)&dst->u.v4;
 
-		if (b[2] == 99) {
+		if (b[2] == 99 || no_route) {
 			errno = ENETUNREACH;
 			return -1;
 		}
-		r->onlink = b[2] == 1;
+		r->onlink = b[2] == 1 && !all_routed;
 		r->src.u.v4.s_addr = htonl(0xc6120101);
 	} else
 		r->onlink = dst->u.v6.s6_addr[5] == 1;
@@ -304,6 +305,10 @@ test_lazy(void)
 	is_int(u.gone, 0, "leaving lazy counts as life");
 	run_until(p, 63000);
 	is_int(u.gone, 1, "gone a timeout after leaving lazy");
+	prober_lazy(p, u.t, true, 63000);
+	prober_lazy(p, u.t, false, 70000);
+	run_until(p, 73000);
+	is_int(u.gone, 2, "gone, lazy, silent again: gone again");
 	prober_free(p);
 }
 
@@ -431,6 +436,31 @@ test_add_errors(void)
 		is_int(st.send_errors, 3, "failed sends counted");
 		is_int(st.sent, 3, "and as probes sent");
 	}
+	{
+		struct probe_target_info ti;
+		struct probe_addr y = addr("198.18.1.9");
+		static const uint8_t m[6] = { 2, 0, 0, 0, 0, 9 };
+		static struct user u9;
+
+		t = prober_add(p, &y, NULL, &u9, 0);
+		life(p, "198.18.1.9", m, PROBE_ARP_REPLY);
+		is_int(prober_reroute(p, t), 0, "reroute, same route");
+		prober_target_info(t, &ti);
+		ok(ti.kind == PROBE_KIND_ARP && ti.has_mac, "still ARP, MAC kept");
+		all_routed = true;
+		is_int(prober_reroute(p, t), 0, "reroute, now routed");
+		all_routed = false;
+		prober_target_info(t, &ti);
+		ok(ti.kind == PROBE_KIND_ECHO4 && !ti.has_mac,
+		    "echo now, MAC forgotten");
+		no_route = true;
+		errno = 0;
+		ok(prober_reroute(p, t) == -1 && errno == ENETUNREACH,
+		    "reroute without a route fails");
+		no_route = false;
+		prober_target_info(t, &ti);
+		is_int(ti.kind, PROBE_KIND_ECHO4, "and keeps the old route");
+	}
 	prober_del(p, NULL);
 	prober_free(NULL);
 	prober_free(p);
@@ -504,6 +534,45 @@ test_many(void)
 	prober_free(p);
 }
 
+/* 10,000 targets at 1 s: 10,000 probes a second, in at most 100
+ * wakeups a second (slack 10 ms), none more than 10 ms late. */
+static void
+test_slack(void)
+{
+	struct prober *p = new_prober(1000000);
+	static struct user us[10000];
+	struct probe_target_info ti;
+	int i, ticks = 0, late = 0;
+	int64_t next;
+	char buf[64];
+
+	clock_now = 0;
+	nsent = 0;
+	for (i = 0; i < 10000; i++) {
+		struct probe_addr a;
+
+		snprintf(buf, sizeof(buf), "198.18.%d.%d", 1 + i / 250, 1 + i % 250);
+		a = addr(buf);
+		memset(&us[i], 0, sizeof(us[i]));
+		us[i].t = prober_add(p, &a, &(struct probe_timing){ 1000 + i % 7,
+		    60000, 2, 500 }, &us[i], i % 1000);
+	}
+	while (clock_now < 10000) {
+		next = prober_tick(p, clock_now);
+		ticks++;
+		if (next < clock_now + 10)
+			late++;
+		clock_now = next;
+	}
+	ok(ticks <= 1001, "%d wakeups in 10 s", ticks);
+	is_int(late, 0, "no deadline closer than the slack");
+	ok(nsent >= 99000 && nsent <= 100100, "%u probes in 10 s", nsent);
+	prober_target_info(us[0].t, &ti);
+	ok(ti.sent >= 9 && ti.sent <= 11, "one target: %llu probes",
+	    (unsigned long long)ti.sent);
+	prober_free(p);
+}
+
 int
 main(void)
 {
@@ -516,5 +585,6 @@ main(void)
 	test_callbacks_delete();
 	test_add_errors();
 	test_many();
+	test_slack();
 	return done_testing();
 }
