@@ -15,6 +15,7 @@
 #include <rrd.h>
 
 #include "ipacsum.h"
+#include "query.h"
 
 #define RRD_STEP	300
 #define RUNS_CHUNK	512	/* runs fed at a time */
@@ -39,24 +40,6 @@ struct feed {
 	int64_t		last;		/* its last update */
 	bool		exists;
 };
-
-struct runs {
-	struct run	*r;
-	size_t		n, cap;
-};
-
-static int
-run_add(void *ctx, const struct run *r)
-{
-	struct runs *rs = ctx;
-
-	if (rs->n == rs->cap) {
-		rs->cap = rs->cap ? 2 * rs->cap : 256;
-		rs->r = xrealloc(rs->r, rs->cap, sizeof(*rs->r));
-	}
-	rs->r[rs->n++] = *r;
-	return 0;
-}
 
 /* Rule ids in order, for finding a row's name. */
 struct by_id {
@@ -227,10 +210,10 @@ rrd_update_lines(struct store *st, const struct host_state *h,
 			from = f[i].last;
 	}
 	qsort(ids, n, sizeof(*ids), by_id_cmp);
-	if (store_runs(st, h->id, from + 1, INT64_MAX, run_add, &rs) < 0)
+	if (runs_read(st, h, from + 1, INT64_MAX, &rs) < 0)
 		goto out;
 	for (a = 0; a < rs.n; a += RUNS_CHUNK) {
-		struct chunk c = { .r = rs.r + a, .ids = ids, .nids = n };
+		struct chunk c = { .r = rs.v + a, .ids = ids, .nids = n };
 
 		c.nr = rs.n - a < RUNS_CHUNK ? rs.n - a : RUNS_CHUNK;
 		c.v = xcalloc(n * c.nr, sizeof(*c.v));
@@ -260,7 +243,7 @@ out:
 		free(f[i].path);
 	free(f);
 	free(ids);
-	free(rs.r);
+	free(rs.v);
 	return rc;
 }
 

@@ -146,19 +146,28 @@ c_add(struct daemon *d, const struct il_client *admin, int argc,
 	}
 }
 
-static void
-c_del(struct daemon *d, const struct il_client *admin, int argc,
-    char **argv, struct reply *r)
+/* The client logged in at the address text s, or NULL (said why). */
+static struct il_user *
+logged_in(struct daemon *d, const char *s, struct reply *r)
 {
 	struct users_addr a;
 	struct il_user *u;
 
-	if (parse_addr(r, argv[1], &a) < 0)
+	if (parse_addr(r, s, &a) < 0)
+		return NULL;
+	if ((u = user_find(d, &a)) == NULL)
+		fail(r, "%s is not logged in", s);
+	return u;
+}
+
+static void
+c_del(struct daemon *d, const struct il_client *admin, int argc,
+    char **argv, struct reply *r)
+{
+	struct il_user *u = logged_in(d, argv[1], r);
+
+	if (u == NULL)
 		return;
-	if ((u = user_find(d, &a)) == NULL) {
-		fail(r, "%s is not logged in", argv[1]);
-		return;
-	}
 	user_logout(d, u, WHY_DEL);
 	say(r, "OK");
 }
@@ -297,16 +306,10 @@ static void
 c_stat(struct daemon *d, const struct il_client *admin, int argc,
     char **argv, struct reply *r)
 {
-	struct users_addr a;
-	struct il_user *u;
+	struct il_user *u = logged_in(d, argv[1], r);
 
-	if (parse_addr(r, argv[1], &a) < 0)
-		return;
-	if ((u = user_find(d, &a)) == NULL) {
-		fail(r, "%s is not logged in", argv[1]);
-		return;
-	}
-	stat_lines(d, u, r);
+	if (u)
+		stat_lines(d, u, r);
 }
 
 static void

@@ -641,27 +641,12 @@ il_conf_parse(const char *file, const char *buf, size_t len,
 int
 il_conf_load(const char *path, struct il_conf *c)
 {
-	FILE *fp = fopen(path, "r");
 	struct strbuf sb;
-	char chunk[8192];
-	size_t n;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	if (fp == NULL) {
-		log_error("%s: %s", path, strerror(errno));
+	if (read_file(path, &sb) < 0)
 		return -1;
-	}
-	sb_init(&sb);
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		sb_add(&sb, chunk, n);
-	if (ferror(fp)) {
-		log_error("%s: %s", path, strerror(errno));
-		fclose(fp);
-		sb_free(&sb);
-		return -1;
-	}
-	fclose(fp);
 	rc = il_conf_parse(path, sb.buf, sb.len, c);
 	sb_free(&sb);
 	return rc;

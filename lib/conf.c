@@ -1380,26 +1380,11 @@ int
 conf_parse_file(const char *path, struct ruleset *rs)
 {
 	struct strbuf sb;
-	char chunk[8192];
-	size_t n;
-	FILE *fp;
 	int rc;
 
 	memset(rs, 0, sizeof(*rs));
-	if ((fp = fopen(path, "r")) == NULL) {
-		log_error("%s: %s", path, strerror(errno));
+	if (read_file(path, &sb) < 0)
 		return -1;
-	}
-	sb_init(&sb);
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		sb_add(&sb, chunk, n);
-	if (ferror(fp)) {
-		log_error("%s: %s", path, strerror(errno));
-		sb_free(&sb);
-		fclose(fp);
-		return -1;
-	}
-	fclose(fp);
 	rc = conf_parse_buf(path, sb.buf, sb.len, rs);
 	sb_free(&sb);
 	return rc;

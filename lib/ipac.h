@@ -345,6 +345,9 @@ void	log_progress(const char *what, size_t done, size_t total);
 
 /* util.c */
 
+/* The whole file into *sb (made here); 0, or -1 reported, *sb empty. */
+int	read_file(const char *path, struct strbuf *sb);
+
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xrealloc(void *, size_t, size_t);

@@ -152,12 +152,6 @@ series_sums(struct store *st, const struct host_state *h,
 	return 0;
 }
 
-/* The runs of a range, for the rates of their samples. */
-struct runs {
-	struct run	*v;
-	size_t		n, cap;
-};
-
 static int
 add_run(void *ctx, const struct run *r)
 {
@@ -169,6 +163,13 @@ add_run(void *ctx, const struct run *r)
 	}
 	rs->v[rs->n++] = *r;
 	return 0;
+}
+
+int
+runs_read(struct store *st, const struct host_state *h, int64_t from,
+    int64_t to, struct runs *rs)
+{
+	return store_runs(st, h->id, from, to, add_run, rs);
 }
 
 /* Per rule: the rates of the runs it counted in (the others are 0). */
@@ -239,7 +240,7 @@ range_p95(struct store *st, const struct host_state *h, int64_t from,
 
 	*nruns = 0;
 	/* Runs by their time t (the middle), as samples are attributed. */
-	if (store_runs(st, h->id, INT64_MIN, INT64_MAX, add_run, &runs) < 0)
+	if (runs_read(st, h, INT64_MIN, INT64_MAX, &runs) < 0)
 		goto out;
 	for (k = m = 0; k < runs.n; k++)
 		if (runs.v[k].t >= from && runs.v[k].t < to &&

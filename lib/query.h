@@ -50,4 +50,16 @@ int	range_p95(struct store *, const struct host_state *h, int64_t from,
 int	compact_samples(struct store *, const struct host_state *h,
 	    int64_t from, int64_t to, int64_t *before, int64_t *after);
 
+/* The runs of a host. */
+struct runs {
+	struct run	*v;
+	size_t		n, cap;
+};
+/*
+ * Add to *rs (zeroed by the caller; free rs->v) the host's runs whose end
+ * is in [from, to), in order.  0 or -1.
+ */
+int	runs_read(struct store *, const struct host_state *h, int64_t from,
+	    int64_t to, struct runs *rs);
+
 #endif

@@ -280,3 +280,27 @@ word_index(const char *w, const char *const words[])
 			return i;
 	return -1;
 }
+
+int
+read_file(const char *path, struct strbuf *sb)
+{
+	char chunk[8192];
+	size_t n;
+	FILE *fp;
+
+	sb_init(sb);
+	if ((fp = fopen(path, "r")) == NULL) {
+		log_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		sb_add(sb, chunk, n);
+	if (ferror(fp)) {
+		log_error("%s: %s", path, strerror(errno));
+		sb_free(sb);
+		fclose(fp);
+		return -1;
+	}
+	fclose(fp);
+	return 0;
+}
