@@ -92,7 +92,7 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 		if (rc < 0)
 			return EX_KERNEL;
 		if (rc == 1)
-			log_warnx("table inet %s repaired", o->table);
+			log_warnx("%s rules %s repaired", be->name, o->table);
 		return ex;
 	}
 
@@ -103,7 +103,7 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 			return EX_KERNEL;
 		}
 		if (res.repaired) {
-			log_warnx("table inet %s repaired", o->table);
+			log_warnx("%s rules %s repaired", be->name, o->table);
 			acct_record(a, o, be->name, conf, rs, script,
 			    !res.table);
 		}
@@ -164,7 +164,7 @@ run(int argc, char *argv[])
 	struct settings set;
 	struct ruleset rs;
 	struct strbuf script;
-	bool machine = false, use_store = true, has_prio = false;
+	bool machine = false, use_store = true, has_prio = false, autob;
 	int ch, mode = MODE_APPLY, nmodes = 0, rc, wait = 30;
 	char *end;
 	long prio = 0;
@@ -267,11 +267,14 @@ run(int argc, char *argv[])
 		bename = set.backend;
 	o.table = table ? table : set.table;
 	o.priority = has_prio ? (int)prio : set.priority;
-	if ((be = backend_find(bename)) == NULL) {
-		log_error("unknown backend '%s' (known: nftables)", bename);
+	if ((be = backend_resolve(bename, &autob)) == NULL) {
+		log_error("unknown backend '%s' (known: " BACKEND_NAMES ")",
+		    bename);
 		rc = EX_CONFIG;
 		goto out_set;
 	}
+	if (autob)
+		log_info("backend %s (auto-detected)", be->name);
 
 	if (mode == MODE_LIST) {
 		rc = list_counters(be, &o, machine);
@@ -300,6 +303,10 @@ run(int argc, char *argv[])
 		rc = EX_OK;
 		break;
 	case MODE_DRY:
+		/* Which backend "auto" chose, where the script is read. */
+		if (autob)
+			fprintf(stderr, "ipacset: backend %s (auto-detected)\n",
+			    be->name);
 		fputs(script.buf, stdout);
 		rc = EX_OK;
 		break;

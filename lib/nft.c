@@ -1529,10 +1529,31 @@ nft_read(const struct backend_opts *o, const char *script,
 	return 0;
 }
 
+/* Usable: a table dump answers (nf_tables there, and the privilege). */
+static bool
+nft_usable(void)
+{
+	struct table_state ts;
+	struct dump_ctx d = { .table = "", .ts = &ts };
+	struct mnl_socket *nl;
+	int rc;
+
+	memset(&ts, 0, sizeof ts);
+	if ((nl = nl_open()) == NULL)
+		return false;
+	log_mute(true);
+	rc = dump(nl, &d, NFT_MSG_GETTABLE);
+	log_mute(false);
+	mnl_socket_close(nl);
+	table_state_free(&ts);
+	return rc == 0;
+}
+
 const struct backend_ops nft_backend = {
 	.name = "nftables",
 	.render = nft_render,
 	.apply = nft_apply,
 	.flush = nft_flush,
 	.read = nft_read,
+	.usable = nft_usable,
 };

@@ -3,7 +3,7 @@ test_description='reloads under continuous traffic count every packet once'
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-lab.sh"
 
-test_require_root_netns
+lab_require
 
 test_expect_success 'lab and config' '
 	lab_router_setup &&
