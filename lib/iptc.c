@@ -892,13 +892,37 @@ struct xrule {
 	unsigned	pos;		/* -I position; 0: -A */
 };
 
-/* One family's section of the script. */
+/* Entry bytes under construction. */
+struct ebuf {
+	unsigned char	*p;
+	size_t		len, cap;
+};
+
+/* The words of a line: v[i] point into buf. */
+struct words {
+	char		*buf;
+	size_t		cap;
+	char		**v;
+	size_t		n, vcap;
+};
+
+/*
+ * One family's section of the script.  The "-A" lines become entries
+ * one at a time, when needed (100k entries held at once cost more than
+ * building them twice); the jumps are built once.
+ */
 struct section {
 	bool		present;
 	char		**chains;	/* ":NAME" lines, in order */
 	size_t		nchains;
-	struct xrule	*r;
-	size_t		n, cap;
+	const char	**lines;	/* the "-A" lines */
+	bool		*kept;		/* line i is in the kernel already */
+	size_t		nlines, lcap;
+	struct xrule	jump[C_MAX];	/* the "-I" lines, built */
+	size_t		njump;
+	struct strtab	chainset;	/* the chains again, to look up */
+	struct ebuf	eb;		/* the entry being built */
+	struct words	w;
 };
 
 static void
@@ -909,51 +933,57 @@ section_free(struct section *s)
 	for (i = 0; i < s->nchains; i++)
 		free(s->chains[i]);
 	free(s->chains);
-	for (i = 0; i < s->n; i++)
-		free(s->r[i].e);
-	free(s->r);
+	free(s->lines);
+	free(s->kept);
+	for (i = 0; i < s->njump; i++)
+		free(s->jump[i].e);
+	strtab_free(&s->chainset);
+	free(s->eb.p);
+	free(s->w.buf);
+	free(s->w.v);
 	memset(s, 0, sizeof *s);
 }
 
 /* Split a line into words; "..." with \" and \\ is one word. */
 static int
-tokenize(const char *p, char ***words, size_t *n)
+tokenize(const char *p, struct words *w)
 {
-	struct strbuf w;
+	const char *end = strchr(p, '\n');
+	size_t len = end ? (size_t)(end - p) : strlen(p), o = 0, i, nw = 0;
 
-	*words = NULL;
-	*n = 0;
-	for (;;) {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0' || *p == '\n')
-			return 0;
-		sb_init(&w);
-		sb_puts(&w, "");
-		if (*p == '"') {
-			for (p++; *p != '"'; p++) {
-				if (*p == '\0' || *p == '\n') {
-					sb_free(&w);
-					return -1;
-				}
-				if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
-					p++;
-				sb_add(&w, p, 1);
-			}
-			p++;
-		} else
-			while (*p && *p != ' ' && *p != '\n')
-				sb_add(&w, p++, 1);
-		*words = xrealloc(*words, *n + 1, sizeof **words);
-		(*words)[(*n)++] = w.buf;
+	if (len + 1 > w->cap) {
+		w->cap = len + 1;
+		w->buf = xrealloc(w->buf, w->cap, 1);
 	}
+	/* at most one word per two bytes */
+	if (len / 2 + 2 > w->vcap) {
+		w->vcap = len / 2 + 2;
+		w->v = xrealloc(w->v, w->vcap, sizeof *w->v);
+	}
+	for (i = 0; i < len; ) {
+		while (i < len && p[i] == ' ')
+			i++;
+		if (i == len)
+			break;
+		w->v[nw++] = w->buf + o;	/* buf is not moved below */
+		if (p[i] == '"') {
+			for (i++; i < len && p[i] != '"'; i++) {
+				if (p[i] == '\\' && i + 1 < len &&
+				    (p[i + 1] == '"' || p[i + 1] == '\\'))
+					i++;
+				w->buf[o++] = p[i];
+			}
+			if (i == len)
+				return -1;
+			i++;
+		} else
+			while (i < len && p[i] != ' ')
+				w->buf[o++] = p[i++];
+		w->buf[o++] = '\0';
+	}
+	w->n = nw;
+	return 0;
 }
-
-/* Entry bytes under construction. */
-struct ebuf {
-	unsigned char	*p;
-	size_t		len, cap;
-};
 
 static void *
 eb_grow(struct ebuf *b, size_t n)
@@ -1039,9 +1069,10 @@ set_iface(const char *name, char *via, unsigned char *mask)
  * 0, or -1 with a message (the script is ours: that is a bug).
  */
 static int
-build_rule(const struct fam *f, char **w, size_t n, struct xrule *x)
+build_rule(const struct fam *f, char **w, size_t n, struct xrule *x,
+    struct ebuf *eb)
 {
-	struct ebuf b = { 0 };
+#define b (*eb)
 	struct ipt_ip *ip4;
 	struct ip6t_ip6 *ip6;
 	unsigned char *hdr;
@@ -1054,6 +1085,7 @@ build_rule(const struct fam *f, char **w, size_t n, struct xrule *x)
 	uint16_t *proto;
 
 	memset(x, 0, sizeof *x);
+	b.len = 0;
 	if (n < 2 || (strcmp(w[0], "-A") != 0 && strcmp(w[0], "-I") != 0))
 		goto bad;
 	snprintf(x->chain, sizeof x->chain, "%s", w[1]);
@@ -1333,23 +1365,27 @@ build_rule(const struct fam *f, char **w, size_t n, struct xrule *x)
 bad:
 	log_error("iptables backend: cannot read its own rule at '%s'",
 	    i < n ? w[i] : "(end)");
-	free(b.p);
 	return -1;
-}
-
-static void
-words_free(char **w, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(w[i]);
-	free(w);
+#undef b
 }
 
 /*
- * The two sections of a rendered script, with entries built.  0, or -1
- * with a message.
+ * The entry of "-A" line k of section s (family f) in x, borrowing the
+ * section's buffer: valid until the next call.  0 or -1 (reported).
+ */
+static int
+line_entry(const struct fam *f, struct section *s, size_t k, struct xrule *x)
+{
+	if (tokenize(s->lines[k], &s->w) < 0) {
+		log_error("iptables backend: bad quoting in its own rule");
+		return -1;
+	}
+	return build_rule(f, s->w.v, s->w.n, x, &s->eb);
+}
+
+/*
+ * The two sections of a rendered script: chains, rule lines and jumps.
+ * 0, or -1 with a message.
  */
 static int
 parse_script(const char *script, struct section sec[2])
@@ -1375,29 +1411,38 @@ parse_script(const char *script, struct section sec[2])
 				goto bad;
 			s->chains = xrealloc(s->chains, s->nchains + 1,
 			    sizeof *s->chains);
-			s->chains[s->nchains++] = xstrndup(p + 1,
+			s->chains[s->nchains] = xstrndup(p + 1,
 			    (size_t)(sp - p - 1));
+			strtab_intern(&s->chainset, s->chains[s->nchains++],
+			    NULL);
 			s->present = true;
-		} else if (cur >= 0 && *p == '-') {
+		} else if (cur >= 0 && strncmp(p, "-A ", 3) == 0) {
 			struct section *s = &sec[cur];
-			char **w;
-			size_t nw;
-			int rc;
 
-			if (tokenize(p, &w, &nw) < 0)
-				goto bad;
-			if (s->n == s->cap) {
-				s->cap = s->cap ? 2 * s->cap : 256;
-				s->r = xrealloc(s->r, s->cap, sizeof *s->r);
+			if (s->nlines == s->lcap) {
+				s->lcap = s->lcap ? 2 * s->lcap : 256;
+				s->lines = xrealloc(s->lines, s->lcap,
+				    sizeof *s->lines);
 			}
-			rc = build_rule(&fams[cur], w, nw, &s->r[s->n]);
-			words_free(w, nw);
-			if (rc < 0)
+			s->lines[s->nlines++] = p;
+		} else if (cur >= 0 && strncmp(p, "-I ", 3) == 0 &&
+		    sec[cur].njump < C_MAX) {
+			struct section *s = &sec[cur];
+			struct xrule *x = &s->jump[s->njump];
+			struct ebuf own = { 0 };
+
+			if (tokenize(p, &s->w) < 0)
+				goto bad;
+			if (build_rule(&fams[cur], s->w.v, s->w.n, x, &own) < 0) {
+				free(own.p);
 				goto fail;
-			s->n++;
+			}
+			s->njump++;
 		} else if (*p != '\n')
 			goto bad;
 	}
+	sec[0].kept = xcalloc(sec[0].nlines + 1, sizeof *sec[0].kept);
+	sec[1].kept = xcalloc(sec[1].nlines + 1, sizeof *sec[1].kept);
 	return 0;
 bad:
 	log_error("iptables backend: not a script of ours: '%.*s'",
@@ -1599,11 +1644,18 @@ struct kstate {
 	bool		jumps_ok;	/* exactly as wanted already */
 };
 
+/* Mix n bytes into h, eight at a time (entries are mostly zeros). */
 static uint64_t
 fnv(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *s = p;
+	uint64_t w;
 
+	for (; n >= 8; n -= 8, s += 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
 	while (n--)
 		h = (h ^ *s++) * 1099511628211ULL;
 	return h;
@@ -1699,23 +1751,18 @@ kstate_free(struct kstate *ks)
 	memset(ks, 0, sizeof *ks);
 }
 
+/* Is chain one of the section's?  (Interns it: ids past nchains are not.) */
 static bool
-section_has_chain(const struct section *s, const char *chain)
+section_has_chain(struct section *s, const char *chain)
 {
-	size_t i;
-
-	for (i = 0; i < s->nchains; i++)
-		if (strcmp(s->chains[i], chain) == 0)
-			return true;
-	return false;
+	return strtab_intern(&s->chainset, chain, NULL) < s->nchains;
 }
-
 /*
  * Read our chains and jumps of family f and match them with the
  * section: which rules stay (keep), and whether the jumps are right.
  */
 static int
-kstate_load(const struct fam *f, const char *prefix, const struct section *s,
+kstate_load(const struct fam *f, const char *prefix, struct section *s,
     struct tally *carry, struct kstate *ks)
 {
 	const char *ch;
@@ -1767,20 +1814,20 @@ kstate_load(const struct fam *f, const char *prefix, const struct section *s,
 			;
 		ks->slot[j] = i + 1;
 	}
-	for (i = 0; s && i < s->n; i++) {
-		const struct xrule *x = &s->r[i];
+	for (i = 0; s && ks->n && i < s->nlines; i++) {
+		struct xrule x;
 		uint64_t hv;
 
-		if (x->pos)
-			continue;
-		hv = rule_hash(f, x->chain, x->e, x->target);
+		if (line_entry(f, s, i, &x) < 0)
+			return -1;
+		hv = rule_hash(f, x.chain, x.e, x.target);
 		for (j = hv & (ks->nslot - 1); ks->slot[j];
 		    j = (j + 1) & (ks->nslot - 1)) {
 			struct krule *k = &ks->r[ks->slot[j] - 1];
 
-			if (!k->keep && k->hash == hv && rule_eq(f, k, x)) {
+			if (!k->keep && k->hash == hv && rule_eq(f, k, &x)) {
 				k->keep = true;
-				((struct xrule *)x)->pos = UINT_MAX;
+				s->kept[i] = true;
 				break;
 			}
 		}
@@ -1798,24 +1845,22 @@ kstate_load(const struct fam *f, const char *prefix, const struct section *s,
 
 			if (!is_our_chain(prefix, t))
 				continue;
-			for (i = 0; s && i < s->n; i++) {
-				const struct xrule *x = &s->r[i];
+			for (i = 0; s && i < s->njump; i++) {
+				const struct xrule *x = &s->jump[i];
 
-				if (x->pos && x->pos != UINT_MAX &&
-				    strcmp(x->chain, builtin[b]) == 0 &&
+				if (strcmp(x->chain, builtin[b]) == 0 &&
 				    x->pos == num && strcmp(x->target, t) == 0 &&
 				    e_target_offset(f, e) == f->esz &&
 				    memcmp(e, x->e, f->ipsz) == 0)
 					break;
 			}
-			if (!s || i == s->n)
+			if (!s || i == s->njump)
 				ks->jumps_ok = false;
 			else
 				want++;
 		}
-		for (i = 0; s && i < s->n; i++)
-			if (s->r[i].pos && s->r[i].pos != UINT_MAX &&
-			    strcmp(s->r[i].chain, builtin[b]) == 0)
+		for (i = 0; s && i < s->njump; i++)
+			if (strcmp(s->jump[i].chain, builtin[b]) == 0)
 				want--;
 		if (want != 0)
 			ks->jumps_ok = false;
@@ -1906,21 +1951,24 @@ kstate_edit(struct kstate *ks, const char *prefix, struct section *s,
 		if (!f->is_chain(s->chains[i], ks->h) &&
 		    !f->create_chain(s->chains[i], ks->h))
 			FAIL("create chain", s->chains[i]);
-	for (i = 0; i < s->n; i++) {
-		struct xrule *x = &s->r[i];
-		struct xt_counters *c = e_counters(f, x->e);
+	for (i = 0; i < s->nlines; i++) {
+		struct xrule x;
+		struct xt_counters *c;
 
-		if (x->pos)
-			continue;	/* kept, or a jump */
+		if (s->kept[i])
+			continue;
+		if (line_entry(f, s, i, &x) < 0)
+			return -1;
+		c = e_counters(f, x.e);
 		memset(c, 0, sizeof *c);
-		if (x->name) {
-			size_t id = tally_id(carry, x->name);
+		if (x.name) {
+			size_t id = tally_id(carry, x.name);
 
 			*c = carry->sum[id];
 			memset(&carry->sum[id], 0, sizeof carry->sum[id]);
 		}
-		if (!f->append(x->chain, x->e, ks->h))
-			FAIL("append rule", x->chain);
+		if (!f->append(x.chain, x.e, ks->h))
+			FAIL("append rule", x.chain);
 	}
 	for (i = 0; i < ks->nchains; i++)
 		if (!section_has_chain(s, ks->chains[i]) &&
@@ -1928,11 +1976,10 @@ kstate_edit(struct kstate *ks, const char *prefix, struct section *s,
 		    !f->delete_chain(ks->chains[i], ks->h)))
 			FAIL("delete chain", ks->chains[i]);
 	if (!ks->jumps_ok)
-		for (i = 0; i < s->n; i++) {
-			struct xrule *x = &s->r[i];
+		for (i = 0; i < s->njump; i++) {
+			struct xrule *x = &s->jump[i];
 
-			if (x->pos && x->pos != UINT_MAX &&
-			    !f->insert(x->chain, x->e, x->pos - 1, ks->h))
+			if (!f->insert(x->chain, x->e, x->pos - 1, ks->h))
 				FAIL("insert jump", x->chain);
 		}
 	return 0;
@@ -1990,12 +2037,8 @@ apply_once(const struct backend_opts *o, struct section sec[2])
 
 	memset(ks, 0, sizeof ks);
 	for (i = 0; i < 2; i++) {
-		size_t k;
-
 		/* What the last try marked as kept is unmarked. */
-		for (k = 0; k < sec[i].n; k++)
-			if (sec[i].r[k].pos == UINT_MAX)
-				sec[i].r[k].pos = 0;
+		memset(sec[i].kept, 0, sec[i].nlines * sizeof *sec[i].kept);
 		if (kstate_load(&fams[i], o->table, &sec[i], &carry,
 		    &ks[i]) < 0)
 			goto out;
@@ -2007,7 +2050,7 @@ apply_once(const struct backend_opts *o, struct section sec[2])
 			kept += ks[i].r[k].keep;
 		log_debug("%s: %zu rules of ours stay, %zu go, %zu are new; "
 		    "jumps %s", ks[i].f->label, kept, ks[i].n - kept,
-		    sec[i].n - kept - C_MAX, ks[i].jumps_ok ? "in place" :
+		    sec[i].nlines - kept, ks[i].jumps_ok ? "in place" :
 		    "made again");
 		if (kstate_edit(&ks[i], o->table, &sec[i], &carry) < 0)
 			goto out;
@@ -2212,31 +2255,30 @@ check_family(const struct fam *f, struct xtc_handle *h, const char *prefix,
     struct want *w, char **have, size_t *nrules, size_t nhave,
     struct strbuf *sb)
 {
-	size_t i, k;
+	size_t i, k, nw = w->chains.n;
 
-	for (i = 0; i < w->chains.n; i++) {
-		const char *nm = w->chains.v[i];
+	bool *seen = xcalloc(nw + 1, sizeof *seen);
 
-		for (k = 0; k < nhave; k++)
-			if (strcmp(have[k], nm) == 0)
-				break;
-		if (k == nhave) {
-			PROBLEM(sb, "%s chain %s is missing", f->label, nm);
-			continue;
-		}
-		if (nrules[k] != w->nrules[i])
-			PROBLEM(sb, "%s chain %s has %zu rules, the config "
-			    "makes %zu", f->label, nm, nrules[k],
-			    w->nrules[i]);
-	}
+	/* Looked up by interning: an id past the wanted ones is not one. */
 	for (k = 0; k < nhave; k++) {
-		for (i = 0; i < w->chains.n; i++)
-			if (strcmp(have[k], w->chains.v[i]) == 0)
-				break;
-		if (i == w->chains.n)
+		size_t id = strtab_intern(&w->chains, have[k], NULL);
+
+		if (id >= nw) {
 			PROBLEM(sb, "%s chain %s is not in the config",
 			    f->label, have[k]);
+			continue;
+		}
+		seen[id] = true;
+		if (nrules[k] != w->nrules[id])
+			PROBLEM(sb, "%s chain %s has %zu rules, the config "
+			    "makes %zu", f->label, have[k], nrules[k],
+			    w->nrules[id]);
 	}
+	for (i = 0; i < nw; i++)
+		if (!seen[i])
+			PROBLEM(sb, "%s chain %s is missing", f->label,
+			    w->chains.v[i]);
+	free(seen);
 	for (i = 0; i < w->njump; i++) {
 		const void *e;
 		unsigned num = 1, at = 0, times = 0;
