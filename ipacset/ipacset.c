@@ -72,6 +72,10 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 {
 	struct fetch_result res, after;
 	struct acct *a = NULL;
+	const struct ruleset_rec *prev;
+	const struct backend_ops *old = NULL;
+	struct backend_opts oo = { 0 };
+	char *otable = NULL;
 	int ex = EX_OK, rc;
 
 	if (use_store && (a = acct_open(set, wait, &ex)) == NULL) {
@@ -109,15 +113,44 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 		}
 		return acct_close(a);
 	}
-	if (acct_fetch(a, be, o, NULL, false, RUN_IPACSET, &res) < 0) {
+	/*
+	 * The last ruleset went through another backend (-b, or "auto"
+	 * chose otherwise): its counters are the ones to store first, and
+	 * its rules go once the new ones are in, so nothing counts twice.
+	 */
+	prev = acct_ruleset(a);
+	if (prev && prev->script[0] &&
+	    (old = backend_find(prev->backend)) != NULL &&
+	    (old == be || old->flush == NULL))
+		old = NULL;
+	if (old) {
+		otable = xstrdup(prev->table);
+		oo.table = otable;
+		oo.priority = prev->priority;
+	}
+	if (acct_fetch(a, old ? old : be, old ? &oo : o, NULL, false,
+	    RUN_IPACSET, &res) < 0) {
 		acct_abort(a);
+		free(otable);
 		return EX_KERNEL;
 	}
 	crash_point("ipacset-snapshot");
 	rc = mode == MODE_FLUSH ? be->flush(o) : be->apply(o, script);
 	if (rc < 0) {
 		acct_abort(a);
+		free(otable);
 		return EX_KERNEL;
+	}
+	if (old) {
+		if (old->flush(&oo) < 0)
+			log_warnx("the %s rules of the last ruleset are still "
+			    "there (ipacset -b %s -T %s -F removes them)",
+			    old->name, old->name, oo.table);
+		else
+			log_info("removed the %s rules of the last ruleset",
+			    old->name);
+		res.table = false;	/* ours are new */
+		free(otable);
 	}
 	/* The counters as the change left them: new ones start now. */
 	if (mode == MODE_APPLY && acct_fetch(a, be, o, NULL, false,

@@ -1508,7 +1508,7 @@ xt_unlock(int fd)
 static struct xtc_handle *
 fam_init(const struct fam *f)
 {
-	int tries;
+	int tries, saved;
 
 	for (tries = 0; tries < 50; tries++) {
 		struct xtc_handle *h = f->init("filter");
@@ -1520,8 +1520,11 @@ fam_init(const struct fam *f)
 			break;
 		nanosleep(&pause, NULL);
 	}
-	log_error("%s legacy filter table: %s (is the kernel built with "
-	    "CONFIG_NETFILTER_XTABLES_LEGACY?)", f->label, f->strerror(errno));
+	saved = errno;
+	log_error("%s legacy filter table: %s%s", f->label, f->strerror(saved),
+	    saved == EPERM || saved == EACCES ? "" : " (is the kernel built "
+	    "with CONFIG_NETFILTER_XTABLES_LEGACY?)");
+	errno = saved;
 	return NULL;
 }
 

@@ -173,4 +173,27 @@ test_expect_success 'counters of a reload: names removed are stored first' '
 	store_consistent
 '
 
+test_expect_success 'switching backends: counts stored first, the old rules go' '
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	lab_exec "$LAB_R" fetchipac &&
+	expect_stored "per host" 42 4200 &&
+	send 3 &&
+	lab_exec "$LAB_R" ipacset -b nftables ipac.conf &&
+	expect_stored "per host" 45 4500 &&
+	! lab_exec "$LAB_R" iptables-legacy-save | grep "ipac~" &&
+	lab_exec "$LAB_R" nft list table inet ipac >/dev/null &&
+	send 2 &&
+	lab_exec "$LAB_R" fetchipac &&
+	expect_stored "per host" 47 4700 &&
+	send 1 &&
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	! lab_exec "$LAB_R" nft list table inet ipac 2>/dev/null &&
+	lab_exec "$LAB_R" iptables-legacy-save | grep -q "ipac~fi" &&
+	send 4 &&
+	lab_exec "$LAB_R" fetchipac &&
+	lab_exec "$LAB_R" fetchipac -n &&
+	expect_stored "per host" 52 5200 &&
+	store_consistent
+'
+
 test_done
