@@ -13,9 +13,12 @@
  *     name are the sum of its rules, found by identity, never by
  *     position;
  *   - rules that differ only by one address (per-host lines) become a
- *     tree of sub-chains "ipac~fi.N", split by address range (iprange
- *     jumps), at most FAN rules per chain, so a packet walks about
- *     FAN * log_FAN(n) rules instead of n.
+ *     tree of sub-chains "ipac~fi.ID", a trie on the address split
+ *     STRIDE bits a level ("-d PREFIX" jumps), leaf chains of at most
+ *     FAN rules, so a packet walks a few dozen rules instead of n; a
+ *     chain is named by a hash of its prefix, not by its place, so a
+ *     host more or less leaves the other hosts' rules (and counters)
+ *     where they are.
  * The filter table sees what nftables' priority -5 sees: on a NAT router
  * destinations are de-NATed (prerouting) and sources not yet NATed
  * (postrouting), so internal addresses count both ways.
@@ -47,7 +50,6 @@
 #include <libiptc/libiptc.h>
 #include <libiptc/libip6tc.h>
 #include <linux/netfilter/xt_comment.h>
-#include <linux/netfilter/xt_iprange.h>
 #include <linux/netfilter/xt_mac.h>
 #include <linux/netfilter/xt_mark.h>
 #include <linux/netfilter/xt_multiport.h>
@@ -57,10 +59,12 @@
 
 #include "ipac.h"
 
-#define FAN		16	/* rules per chain of a tree */
+#define FAN		16	/* rules per leaf chain of a tree */
+#define STRIDE		4	/* prefix bits per level: <= 16 children */
 #define TREE_MIN	(FAN + 1)	/* smaller groups stay plain rules */
 #define CHAIN_MAX	28	/* characters of a chain name */
-#define PREFIX_MAX	(CHAIN_MAX - 11)	/* room for "~fo.123456" */
+#define NODE_ID_LEN	12	/* base 36 characters naming a tree chain */
+#define PREFIX_MAX	(CHAIN_MAX - 4 - NODE_ID_LEN)	/* "~fo." */
 
 /* Our chains, and the built-in chain that jumps to each. */
 enum { C_O, C_I, C_FI, C_FO, C_MAX };
@@ -456,6 +460,7 @@ struct group {
 	size_t		count;
 	uint8_t		max_hi[16];
 	size_t		*members;	/* instance indexes, by address */
+	size_t		ord;		/* among the groups of one key */
 };
 
 static const struct inst *sort_base;
@@ -527,6 +532,7 @@ make_groups(struct inst *v, size_t n, struct group **gp)
 			g[ng].match = in->match;
 			g[ng].var_side = in->var_side;
 			g[ng].first = idx[i];
+			g[ng].ord = key_groups;
 			j = ng++;
 			key_groups++;
 		}
@@ -575,17 +581,15 @@ struct render {
 	const struct backend_opts *o;
 	const struct ruleset	*rs;
 	const struct inst	*v;
+	struct strtab		*texts;
 	struct strbuf		decl, rules;
-	int			next_chain;	/* tree chains made so far */
+	struct strtab		made;	/* tree chains, against collisions */
 };
 
 static void
-chain_name(char *buf, size_t len, const char *prefix, int c, int sub)
+chain_name(char *buf, size_t len, const char *prefix, int c)
 {
-	if (sub < 0)
-		snprintf(buf, len, "%s%s", prefix, base[c].suffix);
-	else
-		snprintf(buf, len, "%s%s.%d", prefix, base[c].suffix, sub);
+	snprintf(buf, len, "%s%s", prefix, base[c].suffix);
 }
 
 static void
@@ -597,54 +601,164 @@ leaf_rule(struct render *R, const char *chain, const struct inst *in)
 	sb_puts(&R->rules, "\n");
 }
 
-static void
-range_text(struct strbuf *sb, int fam, const uint8_t lo[16],
-    const uint8_t hi[16])
+/* Bit b (from the top) of an address. */
+static int
+addr_bit(const uint8_t *a, int b)
 {
-	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	return a[b / 8] >> (7 - b % 8) & 1;
+}
 
-	inet_ntop(fam, lo, a, sizeof a);
-	inet_ntop(fam, hi, b, sizeof b);
-	sb_printf(sb, "%s-%s", a, b);
+/* Do a and b agree in their first len bits? */
+static bool
+same_prefix(const uint8_t *a, const uint8_t *b, int len)
+{
+	int k;
+
+	if (memcmp(a, b, (size_t)(len / 8)) != 0)
+		return false;
+	for (k = len / 8 * 8; k < len; k++)
+		if (addr_bit(a, k) != addr_bit(b, k))
+			return false;
+	return true;
+}
+
+static const struct prefix *
+member(const struct render *R, const struct group *g, size_t i)
+{
+	return R->v[g->members[i]].var;
 }
 
 /*
- * The members [a, b) of group g as a tree under chain "chain": up to
- * FAN leaf rules, or FAN children covering slices of the address order,
- * each reached by an iprange jump (a slice of one is its leaf rule).
+ * The longest prefix, in whole strides from len, that the members
+ * [a, b) all lie in: where a tree node's children part.
+ */
+static int
+common_len(const struct render *R, const struct group *g, size_t a,
+    size_t b, int len)
+{
+	int max = member(R, g, a)->family == AF_INET ? 32 : 128;
+	size_t i;
+
+	while (len + STRIDE <= max) {
+		for (i = a; i < b; i++) {
+			const struct prefix *m = member(R, g, i);
+
+			if (m->len < len + STRIDE ||
+			    !same_prefix(m->addr, member(R, g, a)->addr,
+			    len + STRIDE))
+				return len;
+		}
+		len += STRIDE;
+	}
+	return len;
+}
+
+/*
+ * The chain of the tree node for prefix addr/len of group g: named by a
+ * hash of what it is (family, base chain, match, side, prefix), not by
+ * its place, so that adding or removing a host leaves every other node
+ * and its rules, and their counters, where they were.
  */
 static void
-tree(struct render *R, const struct group *g, size_t a, size_t b,
+node_chain(struct render *R, const struct group *g, const uint8_t *addr,
+    int len, char *buf, size_t size)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	const struct prefix *m = member(R, g, 0);
+	const char *text = R->texts->v[g->match];
+	uint8_t net[16] = { 0 };
+	uint64_t salt;
+	int k;
+
+	for (k = 0; k < len; k++)
+		net[k / 8] |= (uint8_t)(addr_bit(addr, k) << (7 - k % 8));
+	for (salt = 0; ; salt++) {
+		uint64_t h = 14695981039346656037ULL;
+		char id[NODE_ID_LEN + 1];
+		bool is_new;
+		int i;
+
+#define MIX(p, n) do {							\
+		const unsigned char *q_ = (const void *)(p);		\
+		size_t n_ = (n);					\
+		while (n_--)						\
+			h = (h ^ *q_++) * 1099511628211ULL;		\
+	} while (0)
+		MIX(&m->family, sizeof m->family);
+		MIX(&g->chain, sizeof g->chain);
+		MIX(&g->var_side, sizeof g->var_side);
+		MIX(&g->ord, sizeof g->ord);
+		MIX(text, strlen(text) + 1);
+		MIX(net, sizeof net);
+		MIX(&len, sizeof len);
+		MIX(&salt, sizeof salt);
+#undef MIX
+		for (i = NODE_ID_LEN - 1; i >= 0; i--) {
+			id[i] = digits[h % 36];
+			h /= 36;
+		}
+		id[NODE_ID_LEN] = '\0';
+		snprintf(buf, size, "%s%s.%s", R->o->table, base[g->chain].suffix,
+		    id);
+		strtab_intern(&R->made, buf, &is_new);
+		if (is_new)
+			return;
+	}
+}
+
+/*
+ * The members [a, b) of group g, all in prefix addr/len, under chain
+ * "chain": at most FAN of them are leaf rules there; more are split by
+ * the next STRIDE bits of their address, each part with one member a
+ * leaf rule, the others a "-d PREFIX" jump to the chain of their node
+ * (where the part's members part again, see common_len()).  A member
+ * shorter than the next level stays a leaf rule here.
+ */
+static void
+trie(struct render *R, const struct group *g, size_t a, size_t b, int len,
     const char *chain)
 {
-	size_t n = b - a, k, per, i;
-	char sub[64];
+	size_t i, j;
+	int next = len + STRIDE;
 
-	if (n <= FAN) {
+	if (b - a <= FAN) {
 		for (i = a; i < b; i++)
 			leaf_rule(R, chain, &R->v[g->members[i]]);
 		return;
 	}
-	/* Slices of at most FAN^depth members: the tree stays balanced. */
-	for (per = FAN; per * FAN < n; per *= FAN)
-		;
-	for (k = a; k < b; k += per) {
-		size_t e = k + per < b ? k + per : b;
-		const struct inst *lo = &R->v[g->members[k]];
-		const struct inst *hi = &R->v[g->members[e - 1]];
+	for (i = a; i < b; i = j) {
+		const struct prefix *m = member(R, g, i);
+		struct prefix child;
+		char sub[64];
+		int clen;
 
-		if (e - k == 1) {
-			leaf_rule(R, chain, lo);
+		j = i + 1;
+		if (m->len < next) {
+			leaf_rule(R, chain, &R->v[g->members[i]]);
 			continue;
 		}
-		chain_name(sub, sizeof sub, R->o->table, g->chain,
-		    R->next_chain++);
+		/* In address order, a part's members are next to each other. */
+		while (j < b && member(R, g, j)->len >= next &&
+		    same_prefix(member(R, g, j)->addr, m->addr, next))
+			j++;
+		if (j - i == 1) {
+			leaf_rule(R, chain, &R->v[g->members[i]]);
+			continue;
+		}
+		/* A part that would split again starts where it parts. */
+		clen = j - i > FAN ? common_len(R, g, i, j, next) : next;
+		node_chain(R, g, m->addr, clen, sub, sizeof sub);
+		memset(&child, 0, sizeof child);
+		child.family = m->family;
+		child.len = clen;
+		for (int k = 0; k < clen; k++)
+			child.addr[k / 8] |= (uint8_t)(addr_bit(m->addr, k) <<
+			    (7 - k % 8));
 		sb_printf(&R->decl, ":%s - [0:0]\n", sub);
-		sb_printf(&R->rules, "-A %s -m iprange --%s-range ", chain,
-		    g->var_side == 's' ? "src" : "dst");
-		range_text(&R->rules, lo->var->family, lo->lo, hi->hi);
-		sb_printf(&R->rules, " -j %s\n", sub);
-		tree(R, g, k, e, sub);
+		sb_printf(&R->rules, "-A %s ", chain);
+		add_addr(&R->rules, g->var_side, &child, false);
+		sb_printf(&R->rules, "-j %s\n", sub);
+		trie(R, g, i, j, clen, sub);
 	}
 }
 
@@ -653,7 +767,7 @@ render_family(const struct backend_opts *o, const struct ruleset *rs,
     int fam, struct inst *v, size_t n, struct strtab *texts,
     struct strbuf *out)
 {
-	struct render R = { .o = o, .rs = rs, .v = v };
+	struct render R = { .o = o, .rs = rs, .v = v, .texts = texts };
 	struct group *g;
 	size_t ng, i, *order;
 	char name[64];
@@ -673,11 +787,11 @@ render_family(const struct backend_opts *o, const struct ruleset *rs,
 	    fam == AF_INET ? "iptables-legacy-restore" :
 	    "ip6tables-legacy-restore");
 	for (c = 0; c < C_MAX; c++) {
-		chain_name(name, sizeof name, o->table, c, -1);
+		chain_name(name, sizeof name, o->table, c);
 		sb_printf(out, ":%s - [0:0]\n", name);
 	}
 	for (c = 0; c < C_MAX; c++) {
-		chain_name(name, sizeof name, o->table, c, -1);
+		chain_name(name, sizeof name, o->table, c);
 		for (i = 0; i < ng; i++) {
 			const struct group *gr = &g[order[i]];
 			const char *text = texts->v[gr->match];
@@ -686,14 +800,16 @@ render_family(const struct backend_opts *o, const struct ruleset *rs,
 			if (gr->chain != c)
 				continue;
 			if (gr->count >= TREE_MIN) {
+				const struct prefix *m0 = v[gr->members[0]].var;
 				char sub[64];
+				int len = common_len(&R, gr, 0, gr->count, 0);
 
-				chain_name(sub, sizeof sub, o->table, c,
-				    R.next_chain++);
+				node_chain(&R, gr, m0->addr, len, sub,
+				    sizeof sub);
 				sb_printf(&R.decl, ":%s - [0:0]\n", sub);
 				sb_printf(&R.rules, "-A %s %s-j %s\n", name,
 				    text, sub);
-				tree(&R, gr, 0, gr->count, sub);
+				trie(&R, gr, 0, gr->count, len, sub);
 				continue;
 			}
 			for (k = 0; k < gr->count; k++) {
@@ -714,7 +830,7 @@ render_family(const struct backend_opts *o, const struct ruleset *rs,
 	if (R.rules.len)
 		sb_add(out, R.rules.buf, R.rules.len);
 	for (c = 0; c < C_MAX; c++) {
-		chain_name(name, sizeof name, o->table, c, -1);
+		chain_name(name, sizeof name, o->table, c);
 		sb_printf(out, "-I %s %d -j %s\n", base[c].hook, base[c].pos,
 		    name);
 	}
@@ -725,6 +841,7 @@ render_family(const struct backend_opts *o, const struct ruleset *rs,
 	free(order);
 	sb_free(&R.decl);
 	sb_free(&R.rules);
+	strtab_free(&R.made);
 }
 
 static int
@@ -1182,9 +1299,6 @@ build_rule(const struct fam *f, char **w, size_t n, struct xrule *x,
 				md = eb_match(&b, v, 0, sizeof(struct ipt_ttl_info));
 			else if (strcmp(v, "hl") == 0)
 				md = eb_match(&b, v, 0, sizeof(struct ip6t_hl_info));
-			else if (strcmp(v, "iprange") == 0)
-				md = eb_match(&b, v, 1,
-				    sizeof(struct xt_iprange_mtinfo));
 			else if (strcmp(v, "comment") == 0) {
 				md = eb_match(&b, v, 0,
 				    sizeof(struct xt_comment_info));
@@ -1303,27 +1417,6 @@ build_rule(const struct fam *f, char **w, size_t n, struct xrule *x,
 
 				hl->mode = IP6T_HL_EQ;
 				hl->hop_limit = (uint8_t)atoi(v);
-			} else if ((strcmp(a, "--src-range") == 0 ||
-			    strcmp(a, "--dst-range") == 0) &&
-			    strcmp(m, "iprange") == 0) {
-				struct xt_iprange_mtinfo *ir = (void *)d;
-				bool s = a[2] == 's';
-				char *lo = xstrdup(v), *hi = strchr(lo, '-');
-				int ok;
-
-				if (hi)
-					*hi++ = '\0';
-				ok = hi && inet_pton(f->af, lo,
-				    s ? &ir->src_min : &ir->dst_min) == 1 &&
-				    inet_pton(f->af, hi,
-				    s ? &ir->src_max : &ir->dst_max) == 1;
-				free(lo);
-				if (!ok)
-					goto bad;
-				ir->flags |= s ? IPRANGE_SRC : IPRANGE_DST;
-				if (neg)
-					ir->flags |= s ? IPRANGE_SRC_INV :
-					    IPRANGE_DST_INV;
 			} else if (strcmp(a, "--comment") == 0 &&
 			    strcmp(m, "comment") == 0) {
 				struct xt_comment_info *ci = (void *)d;
@@ -1548,7 +1641,7 @@ is_our_chain(const char *prefix, const char *chain)
 			return true;
 		if (*p++ != '.' || *p == '\0')
 			continue;
-		while (*p >= '0' && *p <= '9')
+		while ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z'))
 			p++;
 		if (*p == '\0')
 			return true;

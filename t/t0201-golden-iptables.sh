@@ -32,14 +32,30 @@ test_expect_success 'per-host lines make a tree of chains, at most 16 rules each
 		v4 && /^-A / { n[\$2]++ }
 		END { for (c in n) if (c ~ /\\./ && n[c] > 16) { print c, n[c]; bad = 1 }
 			exit bad }" many.ipt &&
-	grep -q -e "-m iprange --dst-range 198.18.4.1-198.18.4.16 -j ipac~fi" many.ipt &&
+	grep -q -e "^-A ipac~fi -i eth1 -j ipac~fi\.[0-9a-z]*$" many.ipt &&
+	grep -q -e "^-A ipac~fi\.[0-9a-z]* -d 198.18.4.0/24 -j ipac~fi\.[0-9a-z]*$" many.ipt &&
+	grep -q -e "^-A ipac~fi\.[0-9a-z]* -d 198.18.4.16/28 -j ipac~fi\.[0-9a-z]*$" many.ipt &&
 	! grep -q "^-A ipac~fi -d" many.ipt
+'
+
+test_expect_success 'a host more or less changes only its own rules' '
+	{ cat many.conf && echo "new|in|eth1|all||198.18.4.251"; } >more.conf &&
+	grep -v "^h7|" many.conf >less.conf &&
+	ipacset -b iptables -D more.conf >more.ipt &&
+	ipacset -b iptables -D less.conf >less.ipt &&
+	sort many.ipt >a && sort more.ipt >b && sort less.ipt >c &&
+	comm -3 a b >diff.more &&
+	test $(wc -l <diff.more) = 2 &&
+	! grep -v "comment \"new\"" diff.more &&
+	comm -3 a c >diff.less &&
+	test $(wc -l <diff.less) = 2 &&
+	! grep -v "comment \"h7\"" diff.less
 '
 
 test_expect_success 'a chain prefix too long for iptables is refused' '
 	test_must_fail ipacset -b iptables -T abcdefghijklmnopqrstu -D \
 		"$SRC_ROOT/t/golden/basic.conf" 2>err &&
-	grep "chain prefix .abcdefghijklmnopqrstu.: at most 17" err
+	grep "chain prefix .abcdefghijklmnopqrstu.: at most 12" err
 '
 
 test_expect_success 'auto-detection says what it chose' '
