@@ -300,7 +300,7 @@ run(int argc, char *argv[])
 		bename = set.backend;
 	o.table = table ? table : set.table;
 	o.priority = has_prio ? (int)prio : set.priority;
-	if ((be = backend_resolve(bename, &autob)) == NULL) {
+	if ((be = backend_resolve(bename, &o, &autob)) == NULL) {
 		log_error("unknown backend '%s' (known: " BACKEND_NAMES ")",
 		    bename);
 		rc = EX_CONFIG;

@@ -35,14 +35,19 @@ backend_find(const char *name)
 }
 
 const struct backend_ops *
-backend_resolve(const char *name, bool *autop)
+backend_resolve(const char *name, const struct backend_opts *o, bool *autop)
 {
 	const struct backend_ops *be = backend_find(name);
+	size_t i;
 
 	if (autop)
 		*autop = be == &auto_backend;
 	if (be != &auto_backend)
 		return be;
+	/* Where our rules are, so that a fetch reads what counts. */
+	for (i = 0; i < sizeof backends / sizeof backends[0]; i++)
+		if (backends[i]->has_rules(o))
+			return backends[i];
 	if (nft_backend.usable())
 		return &nft_backend;
 	if (iptc_backend.usable())

@@ -172,6 +172,8 @@ struct backend_ops {
 		    struct counter_list *cl, char **problems);
 	/* Can this kernel and these privileges take our rules? */
 	bool	(*usable)(void);
+	/* Are rules of ours (table, chains) in the kernel now? */
+	bool	(*has_rules)(const struct backend_opts *);
 };
 
 /*
@@ -180,12 +182,13 @@ struct backend_ops {
  */
 const struct backend_ops *backend_find(const char *name);
 /*
- * The backend to use for name: "auto" is nftables where it is usable,
- * else iptables where that is, else nftables (whose errors then say
- * why); *autop (may be NULL) tells whether it was chosen so.  NULL for
- * an unknown name.
+ * The backend to use for name: "auto" is the backend that holds rules
+ * of ours (o) already, else nftables where it is usable, else iptables
+ * where that is, else nftables (whose errors then say why); *autop (may
+ * be NULL) tells whether it was chosen so.  NULL for an unknown name.
  */
-const struct backend_ops *backend_resolve(const char *name, bool *autop);
+const struct backend_ops *backend_resolve(const char *name,
+	    const struct backend_opts *o, bool *autop);
 #define BACKEND_NAMES	"auto, nftables, iptables"
 
 void	counter_list_free(struct counter_list *);

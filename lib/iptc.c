@@ -2513,16 +2513,57 @@ out:
 	return rc;
 }
 
-/* Usable: the legacy IPv4 filter table can be read. */
+/*
+ * Does the legacy filter table of family i exist in this network
+ * namespace?  Asked of /proc, because reading it through libiptc would
+ * make it (an empty table, hooked), and a probe must change nothing.
+ * -1 when the kernel has no legacy xtables of that family.
+ */
+static int
+filter_exists(int i)
+{
+	char line[64];
+	FILE *fp = fopen(i == 0 ? "/proc/net/ip_tables_names" :
+	    "/proc/net/ip6_tables_names", "r");
+	int found = 0;
+
+	if (fp == NULL)
+		return -1;
+	while (!found && fgets(line, sizeof line, fp))
+		found = strcmp(line, "filter\n") == 0;
+	fclose(fp);
+	return found;
+}
+
+/* Usable: the kernel has legacy xtables for IPv4. */
 static bool
 iptc_usable(void)
 {
-	struct xtc_handle *h = iptc_init("filter");
+	return filter_exists(0) >= 0;
+}
 
-	if (h == NULL)
-		return false;
-	iptc_free(h);
-	return true;
+/* Has a legacy filter table one of our base chains? */
+static bool
+iptc_has_rules(const struct backend_opts *o)
+{
+	char name[64];
+	int i, c;
+
+	for (i = 0; i < 2; i++) {
+		struct xtc_handle *h;
+		bool has = false;
+
+		if (filter_exists(i) <= 0 || (h = fams[i].init("filter")) == NULL)
+			continue;
+		for (c = 0; c < C_MAX && !has; c++) {
+			chain_name(name, sizeof name, o->table, c);
+			has = fams[i].is_chain(name, h);
+		}
+		fams[i].free(h);
+		if (has)
+			return true;
+	}
+	return false;
 }
 
 const struct backend_ops iptc_backend = {
@@ -2532,4 +2573,5 @@ const struct backend_ops iptc_backend = {
 	.flush = iptc_flush,
 	.read = iptc_read,
 	.usable = iptc_usable,
+	.has_rules = iptc_has_rules,
 };

@@ -1549,6 +1549,26 @@ nft_usable(void)
 	return rc == 0;
 }
 
+/* Has the kernel our table?  (One table dump.) */
+static bool
+nft_has_rules(const struct backend_opts *o)
+{
+	struct table_state ts;
+	struct dump_ctx d = { .table = o->table, .ts = &ts };
+	struct mnl_socket *nl;
+	bool has;
+
+	memset(&ts, 0, sizeof ts);
+	if ((nl = nl_open()) == NULL)
+		return false;
+	log_mute(true);
+	has = dump(nl, &d, NFT_MSG_GETTABLE) == 0 && ts.exists;
+	log_mute(false);
+	mnl_socket_close(nl);
+	table_state_free(&ts);
+	return has;
+}
+
 const struct backend_ops nft_backend = {
 	.name = "nftables",
 	.render = nft_render,
@@ -1556,4 +1576,5 @@ const struct backend_ops nft_backend = {
 	.flush = nft_flush,
 	.read = nft_read,
 	.usable = nft_usable,
+	.has_rules = nft_has_rules,
 };

@@ -397,6 +397,16 @@ lab_warmup () {
 	done
 }
 
+# lab_break_forward ns: what a firewall script does to ipac's forward
+# counting: flush ipac's forward chain (nftables), or the FORWARD chain
+# with ipac's jumps (iptables).
+lab_break_forward () {
+	case $IPAC_TEST_BACKEND in
+	iptables) lab_exec "$1" iptables-legacy -w -F FORWARD ;;
+	*)	lab_exec "$1" nft flush chain inet ipac forward ;;
+	esac
+}
+
 # lab_nft_counters ns family table: print "comment packets bytes", one
 # line per rule of the nft table that has a counter and a comment, in
 # rule order, e.g. for `... counter comment "udp4"`: "udp4 7 2100".

@@ -196,6 +196,18 @@ test_expect_success 'list without our chains is empty, not an error' '
 	test_must_be_empty list
 '
 
+test_expect_success 'auto takes the backend that holds our rules, and probes change nothing' '
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	echo "backend = auto" >auto.settings &&
+	lab_exec "$LAB_R" ipacset -C auto.settings -D ipac.conf >/dev/null 2>err &&
+	grep -x "ipacset: backend iptables (auto-detected)" err &&
+	lab_netns_add fresh &&
+	lab_exec ${LAB_PREFIX}fresh ipacset -C auto.settings -D ipac.conf >/dev/null 2>err &&
+	grep -x "ipacset: backend nftables (auto-detected)" err &&
+	lab_exec ${LAB_PREFIX}fresh cat /proc/net/ip_tables_names >tables &&
+	test_must_be_empty tables
+'
+
 test_expect_success 'iptables-nft does not list our chains' '
 	lab_exec "$LAB_R" ipacset ipac.conf &&
 	if command -v iptables-nft >/dev/null
