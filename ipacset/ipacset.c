@@ -308,6 +308,9 @@ run(int argc, char *argv[])
 	}
 	if (autob)
 		log_info("backend %s (auto-detected)", be->name);
+	if (has_prio && be == &iptc_backend)
+		log_warnx("-P is ignored: the iptables backend has no priority "
+		    "(its jumps are the first rules of the filter chains)");
 
 	if (mode == MODE_LIST) {
 		rc = list_counters(be, &o, machine);

@@ -1621,6 +1621,28 @@ fam_init(const struct fam *f)
 	return NULL;
 }
 
+/*
+ * Does the legacy filter table of family i exist in this network
+ * namespace?  Asked of /proc, because reading it through libiptc would
+ * make it (an empty table, hooked), and a probe must change nothing.
+ * -1 when the kernel has no legacy xtables of that family.
+ */
+static int
+filter_exists(int i)
+{
+	char line[64];
+	FILE *fp = fopen(i == 0 ? "/proc/net/ip_tables_names" :
+	    "/proc/net/ip6_tables_names", "r");
+	int found = 0;
+
+	if (fp == NULL)
+		return -1;
+	while (!found && fgets(line, sizeof line, fp))
+		found = strcmp(line, "filter\n") == 0;
+	fclose(fp);
+	return found;
+}
+
 /* Is chain one of ours: prefix, a base suffix, maybe ".N"? */
 static bool
 is_our_chain(const char *prefix, const char *chain)
@@ -2218,6 +2240,8 @@ iptc_flush(const struct backend_opts *o)
 		struct kstate ks;
 		size_t k;
 
+		if (filter_exists(i) == 0)
+			continue;	/* nothing of ours, nothing to make */
 		rc = kstate_load(f, o->table, NULL, &gone, &ks);
 		tally_free(&gone);
 		if (rc < 0)
@@ -2375,7 +2399,7 @@ check_family(const struct fam *f, struct xtc_handle *h, const char *prefix,
 			PROBLEM(sb, "%s chain %s is missing", f->label,
 			    w->chains.v[i]);
 	free(seen);
-	for (i = 0; i < w->njump; i++) {
+	for (i = 0; h && i < w->njump; i++) {
 		const void *e;
 		unsigned num = 1, at = 0, times = 0;
 
@@ -2435,12 +2459,19 @@ iptc_read(const struct backend_opts *o, const char *script,
 		want_scan(script, w);
 	for (i = 0; i < 2; i++) {
 		const struct fam *f = &fams[i];
-		struct xtc_handle *h = fam_init(f);
+		struct xtc_handle *h;
 		char **have = NULL;
 		size_t nhave = 0, *nrules = NULL;
 		const char *ch;
 
-		if (h == NULL)
+		/* No table, none of our chains (and no table made by asking). */
+		if (filter_exists(i) == 0) {
+			if (script)
+				check_family(f, NULL, o->table, &w[i], NULL,
+				    NULL, 0, &sb);
+			continue;
+		}
+		if ((h = fam_init(f)) == NULL)
 			goto out;
 		for (ch = f->first_chain(h); ch; ch = f->next_chain(h)) {
 			const void *e;
@@ -2511,28 +2542,6 @@ out:
 	}
 	tally_free(&t);
 	return rc;
-}
-
-/*
- * Does the legacy filter table of family i exist in this network
- * namespace?  Asked of /proc, because reading it through libiptc would
- * make it (an empty table, hooked), and a probe must change nothing.
- * -1 when the kernel has no legacy xtables of that family.
- */
-static int
-filter_exists(int i)
-{
-	char line[64];
-	FILE *fp = fopen(i == 0 ? "/proc/net/ip_tables_names" :
-	    "/proc/net/ip6_tables_names", "r");
-	int found = 0;
-
-	if (fp == NULL)
-		return -1;
-	while (!found && fgets(line, sizeof line, fp))
-		found = strcmp(line, "filter\n") == 0;
-	fclose(fp);
-	return found;
 }
 
 /* Usable: the kernel has legacy xtables for IPv4. */

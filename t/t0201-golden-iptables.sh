@@ -58,6 +58,12 @@ test_expect_success 'a chain prefix too long for iptables is refused' '
 	grep "chain prefix .abcdefghijklmnopqrstu.: at most 12" err
 '
 
+test_expect_success '-P means nothing to iptables: a warning' '
+	ipacset -b iptables -P 10 -D "$SRC_ROOT/t/golden/basic.conf" >out 2>err &&
+	grep "warning: -P is ignored: the iptables backend has no priority" err &&
+	test_cmp "$SRC_ROOT/t/golden/basic.ipt" out
+'
+
 test_expect_success 'auto-detection says what it chose' '
 	echo "backend = auto" >>"$IPAC_SETTINGS" &&
 	ipacset -D "$SRC_ROOT/t/golden/basic.conf" >out 2>err &&

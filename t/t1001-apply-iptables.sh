@@ -208,6 +208,15 @@ test_expect_success 'auto takes the backend that holds our rules, and probes cha
 	test_must_be_empty tables
 '
 
+test_expect_success 'listing and flushing where no legacy table is make none' '
+	lab_exec ${LAB_PREFIX}fresh ipacset --no-store -L -m >list &&
+	test_must_be_empty list &&
+	lab_exec ${LAB_PREFIX}fresh ipacset --no-store -F &&
+	lab_exec ${LAB_PREFIX}fresh cat /proc/net/ip_tables_names \
+		/proc/net/ip6_tables_names >tables &&
+	test_must_be_empty tables
+'
+
 test_expect_success 'iptables-nft does not list our chains' '
 	lab_exec "$LAB_R" ipacset ipac.conf &&
 	if command -v iptables-nft >/dev/null
