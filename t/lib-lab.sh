@@ -27,6 +27,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 
 LAB_PREFIX=ipac-$$-
+# The backend under test (test-lib.sh sets it; the demo and benchmarks
+# source this file alone).
+IPAC_TEST_BACKEND=${IPAC_TEST_BACKEND:-nftables}
 LAB_NETNS=		# namespaces made, space separated
 LAB_HOSTS=		# host namespaces of lab_router_setup, in order
 LAB_LINKS=		# "routerif:hostns:hostif:n" per host link

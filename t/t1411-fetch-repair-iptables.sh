@@ -173,18 +173,37 @@ test_expect_success 'counters of a reload: names removed are stored first' '
 	store_consistent
 '
 
+test_expect_success 'iptables-legacy -F: a name in both tables is not counted twice' '
+	echo "any|in|r0|all||" >>ipac.conf &&
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	send 4 &&
+	send6 3 &&
+	lab_exec "$LAB_R" fetchipac &&
+	expect_stored any 7 700 &&
+	ipt -F &&
+	sleep 1 &&
+	fetch_corrupt &&
+	! grep "went down" err &&
+	expect_stored any 7 700 &&
+	send 2 &&
+	send6 1 &&
+	lab_exec "$LAB_R" fetchipac &&
+	expect_stored any 10 1000 &&
+	store_consistent
+'
+
 test_expect_success 'switching backends: counts stored first, the old rules go' '
 	lab_exec "$LAB_R" ipacset ipac.conf &&
 	lab_exec "$LAB_R" fetchipac &&
-	expect_stored "per host" 42 4200 &&
+	expect_stored "per host" 48 4800 &&
 	send 3 &&
 	lab_exec "$LAB_R" ipacset -b nftables ipac.conf &&
-	expect_stored "per host" 45 4500 &&
+	expect_stored "per host" 51 5100 &&
 	! lab_exec "$LAB_R" iptables-legacy-save | grep "ipac~" &&
 	lab_exec "$LAB_R" nft list table inet ipac >/dev/null &&
 	send 2 &&
 	lab_exec "$LAB_R" fetchipac &&
-	expect_stored "per host" 47 4700 &&
+	expect_stored "per host" 53 5300 &&
 	send 1 &&
 	lab_exec "$LAB_R" ipacset ipac.conf &&
 	! lab_exec "$LAB_R" nft list table inet ipac 2>/dev/null &&
@@ -192,7 +211,7 @@ test_expect_success 'switching backends: counts stored first, the old rules go' 
 	send 4 &&
 	lab_exec "$LAB_R" fetchipac &&
 	lab_exec "$LAB_R" fetchipac -n &&
-	expect_stored "per host" 52 5200 &&
+	expect_stored "per host" 58 5800 &&
 	store_consistent
 '
 
