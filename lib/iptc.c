@@ -33,7 +33,8 @@
  * total of a name that stays never goes down.
  *
  * The rendered script is iptables-save text, one "*filter" section per
- * family; apply parses it back (it is ours, and small grammar).
+ * family; apply parses it back (only what render writes: a small
+ * grammar).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -1029,7 +1030,6 @@ struct words {
  * building them twice); the jumps are built once.
  */
 struct section {
-	bool		present;
 	char		**chains;	/* ":NAME" lines, in order */
 	size_t		nchains;
 	const char	**lines;	/* the "-A" lines */
@@ -1508,7 +1508,6 @@ parse_script(const char *script, struct section sec[2])
 			    (size_t)(sp - p - 1));
 			strtab_intern(&s->chainset, s->chains[s->nchains++],
 			    NULL);
-			s->present = true;
 		} else if (cur >= 0 && strncmp(p, "-A ", 3) == 0) {
 			struct section *s = &sec[cur];
 
@@ -2282,7 +2281,6 @@ struct want {
 	struct strtab	chains;		/* declared, and "-A" targets */
 	size_t		*nrules;	/* by chain id */
 	size_t		cap;
-	bool		*declared;
 	struct { char hook[16], chain[32]; unsigned pos; } jump[C_MAX];
 	size_t		njump;
 };
@@ -2300,11 +2298,8 @@ want_chain(struct want *w, const char *name, size_t len)
 		while (ncap <= id)
 			ncap *= 2;
 		w->nrules = xrealloc(w->nrules, ncap, sizeof *w->nrules);
-		w->declared = xrealloc(w->declared, ncap, sizeof *w->declared);
 		memset(w->nrules + w->cap, 0, (ncap - w->cap) *
 		    sizeof *w->nrules);
-		memset(w->declared + w->cap, 0, (ncap - w->cap) *
-		    sizeof *w->declared);
 		w->cap = ncap;
 	}
 	return id;
@@ -2327,12 +2322,9 @@ want_scan(const char *script, struct want w[2])
 			cur = 1;
 		else if (cur < 0)
 			continue;
-		else if (*p == ':' && (sp = strchr(p, ' ')) && sp < nl) {
-			size_t id = want_chain(&w[cur], p + 1,
-			    (size_t)(sp - p - 1));
-
-			w[cur].declared[id] = true;
-		} else if (strncmp(p, "-A ", 3) == 0 &&
+		else if (*p == ':' && (sp = strchr(p, ' ')) && sp < nl)
+			(void)want_chain(&w[cur], p + 1, (size_t)(sp - p - 1));
+		else if (strncmp(p, "-A ", 3) == 0 &&
 		    (sp = strchr(p + 3, ' ')) && sp < nl) {
 			size_t id = want_chain(&w[cur], p + 3,
 			    (size_t)(sp - p - 3));
@@ -2360,7 +2352,6 @@ want_free(struct want *w)
 {
 	strtab_free(&w->chains);
 	free(w->nrules);
-	free(w->declared);
 }
 
 #define PROBLEM(sb, ...) do {						\
@@ -2371,9 +2362,8 @@ want_free(struct want *w)
 
 /* Compare family f of the kernel (handle h) with what w wants. */
 static void
-check_family(const struct fam *f, struct xtc_handle *h, const char *prefix,
-    struct want *w, char **have, size_t *nrules, size_t nhave,
-    struct strbuf *sb)
+check_family(const struct fam *f, struct xtc_handle *h, struct want *w,
+    char **have, size_t *nrules, size_t nhave, struct strbuf *sb)
 {
 	size_t i, k, nw = w->chains.n;
 
@@ -2426,7 +2416,6 @@ check_family(const struct fam *f, struct xtc_handle *h, const char *prefix,
 			PROBLEM(sb, "%s %s jumps to %s %u times", f->label,
 			    w->jump[i].hook, w->jump[i].chain, times);
 	}
-	(void)prefix;
 }
 
 static int
@@ -2467,8 +2456,8 @@ iptc_read(const struct backend_opts *o, const char *script,
 		/* No table, none of our chains (and no table made by asking). */
 		if (filter_exists(i) == 0) {
 			if (script)
-				check_family(f, NULL, o->table, &w[i], NULL,
-				    NULL, 0, &sb);
+				check_family(f, NULL, &w[i], NULL, NULL, 0,
+				    &sb);
 			continue;
 		}
 		if ((h = fam_init(f)) == NULL)
@@ -2502,8 +2491,7 @@ iptc_read(const struct backend_opts *o, const char *script,
 			}
 		}
 		if (script)
-			check_family(f, h, o->table, &w[i], have, nrules, nhave,
-			    &sb);
+			check_family(f, h, &w[i], have, nrules, nhave, &sb);
 		for (k = 0; k < nhave; k++)
 			free(have[k]);
 		free(have);
