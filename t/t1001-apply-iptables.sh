@@ -217,12 +217,15 @@ test_expect_success 'listing and flushing where no legacy table is make none' '
 	test_must_be_empty tables
 '
 
-test_expect_success 'iptables-nft does not list our chains' '
+test_expect_success 'iptables-nft does not list our chains, its save warns' '
 	lab_exec "$LAB_R" ipacset ipac.conf &&
 	if command -v iptables-nft >/dev/null
 	then
 		lab_exec "$LAB_R" iptables-nft -L -n >nftview 2>&1 &&
-		! grep "ipac~" nftview
+		! grep "ipac~" nftview &&
+		lab_exec "$LAB_R" iptables-nft-save >nftsave 2>&1 &&
+		! grep "ipac~" nftsave &&
+		grep "Warning: iptables-legacy tables present" nftsave
 	fi
 '
 
