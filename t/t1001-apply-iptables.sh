@@ -101,6 +101,25 @@ test_expect_success 'counters survive a reload, and a changed config' '
 	lab_exec "$LAB_R" ipacset ipac.conf
 '
 
+test_expect_success 'a name that loses rules and gets none keeps its total' '
+	echo "x|in|r0|all||" >x1.conf &&
+	echo "x|ipac~fi|r0|all||" >x2.conf &&
+	lab_exec "$LAB_R" ipacset x1.conf &&
+	lab_exec "$LAB_A" ipac-send -p udp -d $LAB_R4A --dport 9 -c 3 -l 100 &&
+	lab_exec "$LAB_A" ipac-send -p udp -d $LAB_B4 --dport 9 -c 2 -l 100 &&
+	lab_exec "$LAB_R" ipacset -L -m >list &&
+	grep -x "500 5 |x|" list &&
+	lab_exec "$LAB_R" ipacset x2.conf &&
+	lab_exec "$LAB_R" ipacset -L -m >list &&
+	grep -x "500 5 |x|" list &&
+	{ legacy 4; legacy 6; } | grep -c "comment x" >n &&
+	echo 2 >expect && test_cmp expect n &&
+	lab_exec "$LAB_A" ipac-send -p udp -d $LAB_B4 --dport 9 -c 1 -l 100 &&
+	lab_exec "$LAB_R" ipacset -L -m >list &&
+	grep -x "600 6 |x|" list &&
+	lab_exec "$LAB_R" ipacset ipac.conf
+'
+
 test_expect_success 'a bad config changes nothing in the kernel' '
 	{ legacy 4; legacy 6; } >before &&
 	printf "ok|in||all||\nbad|sideways||all||\n" >bad.conf &&
