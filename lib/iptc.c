@@ -1642,7 +1642,7 @@ filter_exists(int i)
 	return found;
 }
 
-/* Is chain one of ours: prefix, a base suffix, maybe ".N"? */
+/* Is chain one of ours: prefix, a base suffix, maybe "." and an id? */
 static bool
 is_our_chain(const char *prefix, const char *chain)
 {
@@ -2179,7 +2179,8 @@ apply_once(const struct backend_opts *o, struct section sec[2])
 		if (!ks[i].f->commit(ks[i].h)) {
 			int saved = errno;
 
-			if (saved != EAGAIN || i == 1)
+			/* EAGAIN: changed meanwhile, the caller tries again */
+			if (saved != EAGAIN)
 				log_error("%s legacy filter table: commit: %s%s",
 				    ks[i].f->label, ks[i].f->strerror(saved),
 				    i == 1 ? " (the IPv4 part is in place: "
@@ -2211,11 +2212,26 @@ iptc_apply(const struct backend_opts *o, const char *script)
 	 * between our snapshot and commit: the kernel then refuses the
 	 * commit (EAGAIN), and we start again from a new snapshot.
 	 */
-	for (tries = 0; tries < 10; tries++) {
+	for (tries = 1; ; tries++) {
+		struct timespec pause;
+		long ms;
+
 		errno = 0;
 		if ((rc = apply_once(o, sec)) == 0 || errno != EAGAIN)
 			break;
-		log_debug("legacy filter table changed under us; again");
+		/* Back off (1 ms doubling to 128 ms), for some 15 s. */
+		if (tries == 128) {
+			log_error("legacy filter table: changed by another "
+			    "program at each of %d tries (one that does not "
+			    "take the xtables lock?); nothing changed", tries);
+			break;
+		}
+		ms = 1L << (tries < 7 ? tries : 7);
+		log_debug("legacy filter table changed under us; again in "
+		    "%ld ms", ms);
+		pause.tv_sec = 0;
+		pause.tv_nsec = ms * 1000000L;
+		nanosleep(&pause, NULL);
 	}
 	xt_unlock(fd);
 out:

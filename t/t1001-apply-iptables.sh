@@ -201,6 +201,34 @@ test_expect_success 'reading survives other programs committing meanwhile' '
 	lab_exec "$LAB_R" ipacset ipac.conf
 '
 
+test_expect_success 'a writer that ignores our lock: we commit again, its rules stay' '
+	lab_exec "$LAB_R" iptables-legacy -w -N other2 &&
+	# ipacset locks a file of its own, so the writer does not wait for it
+	XTABLES_LOCKFILE=$TRASH_DIRECTORY/own.lock &&
+	export XTABLES_LOCKFILE || return 1
+	sh -c "i=0; while test \$i -lt 300; do
+		ip netns exec $LAB_R env -u XTABLES_LOCKFILE iptables-legacy -w \
+			-A other2 -s 198.18.7.\$((i % 250)) || exit 1
+		i=\$((i + 1)); done" &
+	writer=$! &&
+	n=0 &&
+	while test $n -lt 6
+	do
+		lab_exec "$LAB_R" ipacset -v many.conf 2>>apply.err &&
+		lab_exec "$LAB_R" ipacset -v ipac.conf 2>>apply.err || break
+		n=$((n + 1))
+	done &&
+	wait $writer &&
+	unset XTABLES_LOCKFILE &&
+	test $n -eq 6 &&
+	lab_exec "$LAB_R" iptables-legacy -w -S other2 | grep -c "^-A" >count &&
+	echo 300 >expect && test_cmp expect count &&
+	lab_exec "$LAB_R" ipacset --fix-chains ipac.conf 2>err &&
+	test_must_be_empty err &&
+	lab_exec "$LAB_R" iptables-legacy -w -F other2 &&
+	lab_exec "$LAB_R" iptables-legacy -w -X other2
+'
+
 test_expect_success 'flush removes our chains and jumps only' '
 	lab_exec "$LAB_R" ipacset -F &&
 	! { legacy 4; legacy 6; } | grep "ipac~" &&
