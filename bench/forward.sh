@@ -8,13 +8,17 @@
 # of 64 bytes at B as fast as it can; B counts what arrives (a counter in
 # its own namespace).  Received packets per second = arrived / seconds
 # the sender ran.  RUNS runs per setting (default 3), median printed with
-# the ratio to N = 0.  Runs only in namespaces it makes.
+# the ratio to N = 0.  BACKEND=iptables measures the legacy backend (a
+# tree of chains) instead of nftables (a map); BACKEND=ipset the road
+# not taken, a legacy rule matching an ipset with member counters.  Runs
+# only in namespaces it makes.
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -eu
 
 N=${1:-100000}
 RUNS=${RUNS:-3}
 COUNT=${COUNT:-2000000}
+BACKEND=${BACKEND:-nftables}
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 test_atexit() { :; }	# lib-lab.sh registers its cleanup; we trap here
@@ -28,7 +32,7 @@ work=$(mktemp -d)
 IPAC_SETTINGS=$work/settings
 export IPAC_SETTINGS
 printf '%s\n' "store = $work/ipac.db" "spool fallback = $work/run-spool" \
-	>"$IPAC_SETTINGS"
+	"backend = $BACKEND" >"$IPAC_SETTINGS"
 
 # B counts the UDP packets that arrive, before its sink drops them.
 ip netns exec "$LAB_B" nft -f - <<'EOF'
@@ -76,14 +80,26 @@ awk -v n="$N" 'BEGIN {
 	}
 }' >"$work/ipac.conf"
 echo "hot host|in||all|$LAB_A4|" >>"$work/ipac.conf"
-ip netns exec "$LAB_R" ipacset "$work/ipac.conf"
-acct=$(pps)
-hot=$(ip netns exec "$LAB_R" ipacset -L -m | grep -F "|hot host|")
+if [ "$BACKEND" = ipset ]; then
+	# The alternative to a tree: one legacy rule matching an ipset
+	# hash:ip with per-member counters (not an ipac backend).
+	awk -F'|' 'BEGIN { print "create acct hash:ip counters maxelem 2000000" }
+		{ print "add acct " $5 }' "$work/ipac.conf" >"$work/ipset"
+	ip netns exec "$LAB_R" ipset restore <"$work/ipset"
+	ip netns exec "$LAB_R" iptables-legacy -w -I FORWARD -m set \
+		--match-set acct src
+	acct=$(pps)
+	hot=$(ip netns exec "$LAB_R" ipset list acct | grep -F "$LAB_A4 ")
+else
+	ip netns exec "$LAB_R" ipacset "$work/ipac.conf"
+	acct=$(pps)
+	hot=$(ip netns exec "$LAB_R" ipacset -L -m | grep -F "|hot host|")
+fi
 rm -rf "$work"
 
 printf 'N=%s runs=%s, %s UDP packets of 92 bytes (64 payload) each run, median pps received\n' \
 	"$N" "$RUNS" "$COUNT"
 printf 'no accounting:         %8s\n' "$base"
-printf 'ipacset, %6s hosts: %8s   ratio %s\n' "$N" "$acct" \
+printf 'ipacset (%s), %6s hosts: %8s   ratio %s\n' "$BACKEND" "$N" "$acct" \
 	"$(awk -v a="$acct" -v b="$base" 'BEGIN { printf "%.3f", a / b }')"
 printf 'hot host counted (bytes packets): %s\n' "$hot"

@@ -27,8 +27,12 @@ trap 'exit 1' INT TERM
 # folder instead of /var/lib/ipac.
 IPAC_SETTINGS=$work/ipac-settings.conf
 export IPAC_SETTINGS
+# BACKEND=iptables shows the legacy iptables backend (default: auto,
+# which takes nftables here).
+BACKEND=${BACKEND:-auto}
+IPAC_TEST_BACKEND=$BACKEND
 printf '%s\n' "store = $work/ipac.db" "spool fallback = $work/run-spool" \
-	"hostname = demo-router" >"$IPAC_SETTINGS"
+	"hostname = demo-router" "backend = $BACKEND" >"$IPAC_SETTINGS"
 store=$work/ipac.db
 q() { sqlite3 -batch -header -column "$store" "$@"; }
 
@@ -97,7 +101,11 @@ echo "(up went 510 UDP packets of 1000 bytes, 5 TCP of 500, 4 pings of 84"
 echo " and 3 IPv6 packets of 200: 522 packets, 513436 bytes, each counted once)"
 
 step "Someone flushes the ruleset; the next fetchipac repairs it"
-run lab_exec "$LAB_R" nft flush ruleset
+if [ "$BACKEND" = iptables ]; then
+	run lab_exec "$LAB_R" iptables-legacy -w -F
+else
+	run lab_exec "$LAB_R" nft flush ruleset
+fi
 sleep 1
 printf '$ %s\n' "fetchipac"
 lab_exec "$LAB_R" fetchipac || echo "(exit status $?: corrupted, repaired)"

@@ -196,9 +196,10 @@ target_of(const struct settings *set, const struct ruleset_rec *rec,
     struct target *tg)
 {
 	memset(tg, 0, sizeof(*tg));
-	tg->be = backend_find(rec ? rec->backend : set->backend);
 	tg->o.table = rec ? rec->table : set->table;
 	tg->o.priority = rec ? rec->priority : set->priority;
+	tg->be = backend_resolve(rec ? rec->backend : set->backend, &tg->o,
+	    NULL);
 	if (tg->be == NULL) {
 		log_error("unknown backend '%s'", rec ? rec->backend :
 		    set->backend);

@@ -72,6 +72,10 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 {
 	struct fetch_result res, after;
 	struct acct *a = NULL;
+	const struct ruleset_rec *prev;
+	const struct backend_ops *old = NULL;
+	struct backend_opts oo = { 0 };
+	char *otable = NULL;
 	int ex = EX_OK, rc;
 
 	if (use_store && (a = acct_open(set, wait, &ex)) == NULL) {
@@ -92,7 +96,7 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 		if (rc < 0)
 			return EX_KERNEL;
 		if (rc == 1)
-			log_warnx("table inet %s repaired", o->table);
+			log_warnx("%s rules %s repaired", be->name, o->table);
 		return ex;
 	}
 
@@ -103,21 +107,50 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 			return EX_KERNEL;
 		}
 		if (res.repaired) {
-			log_warnx("table inet %s repaired", o->table);
+			log_warnx("%s rules %s repaired", be->name, o->table);
 			acct_record(a, o, be->name, conf, rs, script,
 			    !res.table);
 		}
 		return acct_close(a);
 	}
-	if (acct_fetch(a, be, o, NULL, false, RUN_IPACSET, &res) < 0) {
+	/*
+	 * The last ruleset went through another backend (-b, or "auto"
+	 * chose otherwise): its counters are the ones to store first, and
+	 * its rules go once the new ones are in, so nothing counts twice.
+	 */
+	prev = acct_ruleset(a);
+	if (prev && prev->script[0] &&
+	    (old = backend_find(prev->backend)) != NULL &&
+	    (old == be || old->flush == NULL))
+		old = NULL;
+	if (old) {
+		otable = xstrdup(prev->table);
+		oo.table = otable;
+		oo.priority = prev->priority;
+	}
+	if (acct_fetch(a, old ? old : be, old ? &oo : o, NULL, false,
+	    RUN_IPACSET, &res) < 0) {
 		acct_abort(a);
+		free(otable);
 		return EX_KERNEL;
 	}
 	crash_point("ipacset-snapshot");
 	rc = mode == MODE_FLUSH ? be->flush(o) : be->apply(o, script);
 	if (rc < 0) {
 		acct_abort(a);
+		free(otable);
 		return EX_KERNEL;
+	}
+	if (old) {
+		if (old->flush(&oo) < 0)
+			log_warnx("the %s rules of the last ruleset are still "
+			    "there (ipacset -b %s -T %s -F removes them)",
+			    old->name, old->name, oo.table);
+		else
+			log_info("removed the %s rules of the last ruleset",
+			    old->name);
+		res.table = false;	/* ours are new */
+		free(otable);
 	}
 	/* The counters as the change left them: new ones start now. */
 	if (mode == MODE_APPLY && acct_fetch(a, be, o, NULL, false,
@@ -164,7 +197,7 @@ run(int argc, char *argv[])
 	struct settings set;
 	struct ruleset rs;
 	struct strbuf script;
-	bool machine = false, use_store = true, has_prio = false;
+	bool machine = false, use_store = true, has_prio = false, autob;
 	int ch, mode = MODE_APPLY, nmodes = 0, rc, wait = 30;
 	char *end;
 	long prio = 0;
@@ -267,11 +300,17 @@ run(int argc, char *argv[])
 		bename = set.backend;
 	o.table = table ? table : set.table;
 	o.priority = has_prio ? (int)prio : set.priority;
-	if ((be = backend_find(bename)) == NULL) {
-		log_error("unknown backend '%s' (known: nftables)", bename);
+	if ((be = backend_resolve(bename, &o, &autob)) == NULL) {
+		log_error("unknown backend '%s' (known: " BACKEND_NAMES ")",
+		    bename);
 		rc = EX_CONFIG;
 		goto out_set;
 	}
+	if (autob)
+		log_info("backend %s (auto-detected)", be->name);
+	if (has_prio && be == &iptc_backend)
+		log_warnx("-P is ignored: the iptables backend has no priority "
+		    "(its jumps are the first rules of the filter chains)");
 
 	if (mode == MODE_LIST) {
 		rc = list_counters(be, &o, machine);
@@ -300,6 +339,10 @@ run(int argc, char *argv[])
 		rc = EX_OK;
 		break;
 	case MODE_DRY:
+		/* Which backend "auto" chose, where the script is read. */
+		if (autob)
+			fprintf(stderr, "ipacset: backend %s (auto-detected)\n",
+			    be->name);
 		fputs(script.buf, stdout);
 		rc = EX_OK;
 		break;

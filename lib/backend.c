@@ -10,9 +10,12 @@
 
 static const struct backend_ops *const backends[] = {
 	&nft_backend,
+	&iptc_backend,
 };
 
-/* The backend called name ("nftables", also "nft"), or NULL. */
+/* "auto" stands for the backend backend_resolve() picks. */
+static const struct backend_ops auto_backend = { .name = "auto" };
+
 const struct backend_ops *
 backend_find(const char *name)
 {
@@ -20,10 +23,36 @@ backend_find(const char *name)
 
 	if (strcmp(name, "nft") == 0)
 		name = "nftables";
+	else if (strcmp(name, "legacy") == 0 ||
+	    strcmp(name, "iptables-legacy") == 0)
+		name = "iptables";
+	if (strcmp(name, "auto") == 0)
+		return &auto_backend;
 	for (i = 0; i < sizeof backends / sizeof backends[0]; i++)
 		if (strcmp(backends[i]->name, name) == 0)
 			return backends[i];
 	return NULL;
+}
+
+const struct backend_ops *
+backend_resolve(const char *name, const struct backend_opts *o, bool *autop)
+{
+	const struct backend_ops *be = backend_find(name);
+	size_t i;
+
+	if (autop)
+		*autop = be == &auto_backend;
+	if (be != &auto_backend)
+		return be;
+	/* Where our rules are, so that a fetch reads what counts. */
+	for (i = 0; i < sizeof backends / sizeof backends[0]; i++)
+		if (backends[i]->has_rules(o))
+			return backends[i];
+	if (nft_backend.usable())
+		return &nft_backend;
+	if (iptc_backend.usable())
+		return &iptc_backend;
+	return &nft_backend;
 }
 
 void

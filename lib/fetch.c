@@ -460,8 +460,22 @@ store_snapshot(struct acct *a, const struct snapshot *s,
 				goto out;
 		}
 		if (same && r->in_kernel && r->handle == c->handle) {
-			if (counter_delta(r->bytes, r->packets, c->bytes,
+			if (!counter_delta(r->bytes, r->packets, c->bytes,
 			    c->packets, &db, &dp))
+				;
+			else if (s->problems) {
+				/*
+				 * In chains found broken, a counter that is
+				 * the sum of several rules (iptables) goes
+				 * down when some of them are gone: what is
+				 * left was counted already.  The gap of this
+				 * run covers what the rest counted since.
+				 */
+				log_debug("counter '%s' went down (%" PRIu64
+				    " to %" PRIu64 " bytes) with rules gone",
+				    c->name, r->bytes, c->bytes);
+				db = dp = 0;
+			} else
 				log_warnx("counter '%s' went down (%" PRIu64
 				    " to %" PRIu64 " bytes): reset by another "
 				    "program? counting it from zero", c->name,

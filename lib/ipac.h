@@ -170,9 +170,27 @@ struct backend_ops {
 	 */
 	int	(*read)(const struct backend_opts *, const char *script,
 		    struct counter_list *cl, char **problems);
+	/* Can this kernel and these privileges take our rules? */
+	bool	(*usable)(void);
+	/* Are rules of ours (table, chains) in the kernel now? */
+	bool	(*has_rules)(const struct backend_opts *);
 };
 
+/*
+ * The backend called name: "nftables" ("nft"), "iptables" ("legacy",
+ * "iptables-legacy"), or "auto" (see backend_resolve()); NULL if none.
+ */
 const struct backend_ops *backend_find(const char *name);
+/*
+ * The backend to use for name: "auto" is the backend that holds rules
+ * of ours (o) already, else nftables where it is usable, else iptables
+ * where that is, else nftables (whose errors then say why); *autop (may
+ * be NULL) tells whether it was chosen so.  NULL for an unknown name.
+ */
+const struct backend_ops *backend_resolve(const char *name,
+	    const struct backend_opts *o, bool *autop);
+#define BACKEND_NAMES	"auto, nftables, iptables"
+
 void	counter_list_free(struct counter_list *);
 /*
  * Check table, chains, hooks and rules against the script and re-apply
@@ -183,6 +201,7 @@ int	backend_fix(const struct backend_ops *, const struct backend_opts *,
 	    const char *script);
 
 extern const struct backend_ops nft_backend;
+extern const struct backend_ops iptc_backend;
 
 /* settings.c: ipac-settings.conf(5). */
 

@@ -1529,10 +1529,52 @@ nft_read(const struct backend_opts *o, const char *script,
 	return 0;
 }
 
+/* Usable: a table dump answers (nf_tables there, and the privilege). */
+static bool
+nft_usable(void)
+{
+	struct table_state ts;
+	struct dump_ctx d = { .table = "", .ts = &ts };
+	struct mnl_socket *nl;
+	int rc;
+
+	memset(&ts, 0, sizeof ts);
+	if ((nl = nl_open()) == NULL)
+		return false;
+	log_mute(true);
+	rc = dump(nl, &d, NFT_MSG_GETTABLE);
+	log_mute(false);
+	mnl_socket_close(nl);
+	table_state_free(&ts);
+	return rc == 0;
+}
+
+/* Has the kernel our table?  (One table dump.) */
+static bool
+nft_has_rules(const struct backend_opts *o)
+{
+	struct table_state ts;
+	struct dump_ctx d = { .table = o->table, .ts = &ts };
+	struct mnl_socket *nl;
+	bool has;
+
+	memset(&ts, 0, sizeof ts);
+	if ((nl = nl_open()) == NULL)
+		return false;
+	log_mute(true);
+	has = dump(nl, &d, NFT_MSG_GETTABLE) == 0 && ts.exists;
+	log_mute(false);
+	mnl_socket_close(nl);
+	table_state_free(&ts);
+	return has;
+}
+
 const struct backend_ops nft_backend = {
 	.name = "nftables",
 	.render = nft_render,
 	.apply = nft_apply,
 	.flush = nft_flush,
 	.read = nft_read,
+	.usable = nft_usable,
+	.has_rules = nft_has_rules,
 };

@@ -198,7 +198,8 @@ apply_setting(struct settings *s, const char *key, const char *v, char *buf,
 	} else if (strcmp(key, "backend") == 0 ||
 	    strcmp(key, "account agent") == 0) {
 		if (backend_find(v) == NULL) {
-			FAIL("%.40s: unknown backend '%.200s' (known: nftables)",
+			FAIL("%.40s: unknown backend '%.200s' (known: "
+			    BACKEND_NAMES ")",
 			    key, v);
 		}
 		set_str(&s->backend, v);
@@ -363,7 +364,7 @@ settings_defaults(struct settings *s)
 		strcpy(host, "localhost");
 	host[sizeof(host) - 1] = '\0';
 	s->host = xstrdup(host);
-	s->backend = xstrdup("nftables");
+	s->backend = xstrdup("auto");
 	s->table = xstrdup("ipac");
 	s->priority = -5;
 	s->busy_ms = 10000;

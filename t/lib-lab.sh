@@ -27,6 +27,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 
 LAB_PREFIX=ipac-$$-
+# The backend under test (test-lib.sh sets it; the demo and benchmarks
+# source this file alone).
+IPAC_TEST_BACKEND=${IPAC_TEST_BACKEND:-nftables}
 LAB_NETNS=		# namespaces made, space separated
 LAB_HOSTS=		# host namespaces of lab_router_setup, in order
 LAB_LINKS=		# "routerif:hostns:hostif:n" per host link
@@ -41,6 +44,35 @@ lab_require () {
 	test_require_prog ip nft sysctl
 	command -v ipac-send >/dev/null 2>&1 ||
 		test_cannot_run "ipac-send not built (make t/helper/ipac-send)"
+	test "$IPAC_TEST_BACKEND" != iptables || lab_require_legacy_
+}
+
+# The legacy tables must work in a namespace (Linux 6.17 and later can
+# be built without them: CONFIG_NETFILTER_XTABLES_LEGACY).
+lab_require_legacy_ () {
+	test_require_prog iptables-legacy ip6tables-legacy iptables-legacy-save
+	lab_lp_=ipac-$$-legacy-probe
+	ip netns add "$lab_lp_" 2>/dev/null ||
+		test_cannot_run "ip netns add does not work"
+	if ! ip netns exec "$lab_lp_" iptables-legacy -w -L INPUT >/dev/null 2>&1 ||
+	   ! ip netns exec "$lab_lp_" ip6tables-legacy -w -L INPUT >/dev/null 2>&1
+	then
+		ip netns delete "$lab_lp_"
+		test_cannot_run "no legacy iptables in this kernel"
+	fi
+	ip netns delete "$lab_lp_"
+}
+
+# lab_ruleset ns: what ipac put into the kernel of ns, as text: table
+# inet ipac (nftables), or the legacy filter tables, IPv4 then IPv6,
+# without counters and comment lines (iptables).
+lab_ruleset () {
+	case $IPAC_TEST_BACKEND in
+	iptables)
+		lab_exec "$1" iptables-legacy-save -t filter | grep -v '^#' &&
+		lab_exec "$1" ip6tables-legacy-save -t filter | grep -v '^#' ;;
+	*)	lab_exec "$1" nft list table inet ipac ;;
+	esac
 }
 
 # lab_exec ns cmd...: run cmd (a program, not a shell function) inside
@@ -88,7 +120,8 @@ lab_netns_add () {
 #	LAB_R6A=2001:db8:1::1, likewise LAB_B4 LAB_R4B LAB_B6 LAB_R6B ...
 #	LAB_HOSTS			host namespaces in order
 # --masquerade: table "ip labnat" in the router masquerades what leaves
-# by r1 (the uplink to B); it is the lab's table, not ipac's.
+# by r1 (the uplink to B); it is the lab's table, not ipac's.  With
+# IPAC_TEST_BACKEND=iptables a legacy nat rule does it instead.
 # --router-ifs "NAME NAME ...": the router's interface names, to host A,
 # B, ... in order (default r0 r1 ...), e.g. "eth1 eth0" for the demo.
 # --dynamic-neigh: leave ARP/NDP to the kernel instead of permanent
@@ -136,7 +169,14 @@ lab_router_setup () {
 		lab_i_=$((lab_i_ + 1))
 	done
 
-	if test $lab_masq_ = 1
+	if test $lab_masq_ = 1 && test "$IPAC_TEST_BACKEND" = iptables
+	then
+		# A legacy router masquerades with legacy iptables.
+		lab_uplink_=$(echo "$LAB_RIFS" | awk '{ print $2 }')
+		test -n "$lab_uplink_" || lab_uplink_=r1
+		lab_exec "$LAB_R" iptables-legacy -w -t nat -A POSTROUTING \
+			-o "$lab_uplink_" -j MASQUERADE || return 1
+	elif test $lab_masq_ = 1
 	then
 		lab_uplink_=$(echo "$LAB_RIFS" | awk '{ print $2 }')
 		test -n "$lab_uplink_" || lab_uplink_=r1
@@ -358,6 +398,16 @@ lab_warmup () {
 		fi
 		sleep 0.1
 	done
+}
+
+# lab_break_forward ns: what a firewall script does to ipac's forward
+# counting: flush ipac's forward chain (nftables), or the FORWARD chain
+# with ipac's jumps (iptables).
+lab_break_forward () {
+	case $IPAC_TEST_BACKEND in
+	iptables) lab_exec "$1" iptables-legacy -w -F FORWARD ;;
+	*)	lab_exec "$1" nft flush chain inet ipac forward ;;
+	esac
 }
 
 # lab_nft_counters ns family table: print "comment packets bytes", one

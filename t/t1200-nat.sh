@@ -3,7 +3,7 @@ test_description='on a masquerading router, internal addresses are counted both 
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-lab.sh"
 
-test_require_root_netns
+lab_require
 
 test_expect_success 'router masquerading LAN A behind its uplink r1' '
 	lab_router_setup --masquerade &&

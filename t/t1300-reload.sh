@@ -3,7 +3,7 @@ test_description='reloads under continuous traffic count every packet once'
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-lab.sh"
 
-test_require_root_netns
+lab_require
 
 test_expect_success 'lab and config' '
 	lab_router_setup &&
@@ -74,6 +74,31 @@ test_expect_success 'the same with interval maps (per-host prefixes)' '
 	printf "%s\n" "stream|in|r0|udp|$LAB_A4|any 5000" \
 		"per host|in|r0|all|198.18.1.0/30|" "newcomer|both||all||" >d.conf &&
 	reload_under_traffic d.conf c.conf 20000 100
+'
+
+# (A's address sorts after the other hosts: a host more or less before it
+# must not move A's rule, in a map or a tree of chains.)
+test_expect_success 'the same with 40 per-host lines, hosts coming and going' '
+	{
+		echo "stream|in|r0|udp|$LAB_A4|any 5000" &&
+		echo "per host|in|r0|all|$LAB_A4|" &&
+		i=100 &&
+		while test $i -le 139
+		do
+			echo "h$i|in|r0|all|198.18.0.$i|" &&
+			i=$((i + 1))
+		done
+	} >e.conf &&
+	{
+		grep -v "^h120|" e.conf &&
+		i=80 &&
+		while test $i -le 99
+		do
+			echo "h$i|in|r0|all|198.18.0.$i|" &&
+			i=$((i + 1))
+		done
+	} >f.conf &&
+	reload_under_traffic f.conf e.conf 20000 100
 '
 
 test_expect_success 'both again under a blast of 200000 packets' '

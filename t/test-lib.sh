@@ -443,9 +443,14 @@ cd "$TRASH_DIRECTORY" || {
 
 # The programs' settings (ipac-settings.conf(5)): the store and both
 # spools inside the trash folder, never the machine's /var/lib/ipac.
+# The backend under test: IPAC_TEST_BACKEND (nftables or iptables; the
+# t*-iptables.sh siblings set it and source the script they repeat).
+IPAC_TEST_BACKEND=${IPAC_TEST_BACKEND:-nftables}
+export IPAC_TEST_BACKEND
 IPAC_SETTINGS=$TRASH_DIRECTORY/.settings
 export IPAC_SETTINGS
 cat >"$IPAC_SETTINGS" <<EOF
 store = $TRASH_DIRECTORY/ipac.db
 spool fallback = $TRASH_DIRECTORY/run-spool
+backend = $IPAC_TEST_BACKEND
 EOF

@@ -74,7 +74,7 @@ test_defaults(void)
 	    "a missing default file gives the defaults");
 	is_str(s.store, LOCALSTATEDIR "/lib/ipac/ipac.db", "default store");
 	is_str(s.rules_file, IPAC_CONF, "default rules file");
-	is_str(s.backend, "nftables", "default backend");
+	is_str(s.backend, "auto", "default backend");
 	is_str(s.table, "ipac", "default table");
 	is_int(s.priority, -5, "default priority");
 	is_int(s.keep[RES_SAMPLE], 14 * 86400, "samples kept 14 days");
@@ -151,6 +151,13 @@ test_ipac_ng(void)
 	    "db host: a warning naming the line");
 	is_str(s.rules_file, "/etc/ipac-ng/rules.conf", "rules file");
 	settings_free(&s);
+	/* ipac-ng's agent name is our legacy backend's */
+	is_int(load("account agent = iptables\n", &s), 0,
+	    "account agent = iptables");
+	is_str(s.backend, "iptables", "backend iptables");
+	settings_free(&s);
+	is_int(load("backend = legacy\n", &s), 0, "backend = legacy");
+	settings_free(&s);
 }
 
 static void
@@ -163,7 +170,7 @@ test_errors(void)
 		{ "\n\nstore\n", ":3: expected 'key = value'" },
 		{ "store = relative.db\n", ":1: store: give an absolute path" },
 		{ "backend = pf\n",
-		    ":1: backend: unknown backend 'pf' (known: nftables)" },
+		    ":1: backend: unknown backend 'pf' (known: auto, nftables, iptables)" },
 		{ "table = a-b\n",
 		    ":1: table: letters, digits and '_' (at most 64)" },
 		{ "priority = 10001\n",
