@@ -507,11 +507,9 @@ server_done(struct parser *p)
 		s->counterchain = xstrdup(s->chains[0]);
 	if (s->blocktime == 0)
 		s->blocktime = 900;
-	if ((s->tls_address == NULL) != (s->tls_port == NULL) ||
-	    (s->tls_address && (s->tls_cert == NULL || s->tls_key == NULL)))
-		log_error("%s:%d: server %s: TLS needs listen_address, "
-		    "listen_port, tls_cert and tls_key", p->file, s->line,
-		    s->name), p->errors++;
+	if ((s->tls_address == NULL) != (s->tls_port == NULL))
+		log_error("%s:%d: server %s: the TLS port needs listen_address "
+		    "and listen_port", p->file, s->line, s->name), p->errors++;
 	p->s = NULL;
 	p->logout_timeout = 0;
 	p->min_interval_ms = 0;

@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "iplogin.h"
@@ -39,6 +41,9 @@ struct conn {
 	size_t		outoff;
 	struct timer	*t;
 	bool		closing;	/* close when out is written */
+	struct tls	*tls;		/* the TCP port's connections */
+	bool		handshaking;
+	struct sockaddr_storage peer;
 	struct conn	*next;
 };
 
@@ -88,11 +93,25 @@ admin_of(const struct daemon *d, uid_t uid, gid_t gid)
 	return NULL;
 }
 
+static ssize_t
+conn_read(struct conn *c, void *buf, size_t len)
+{
+	return c->tls ? tls_recv(c->tls, buf, len) : read(c->fd, buf, len);
+}
+
+static ssize_t
+conn_write(struct conn *c, const void *buf, size_t len)
+{
+	return c->tls ? tls_send(c->tls, buf, len) : write(c->fd, buf, len);
+}
+
 static void
 conn_flush(struct conn *c)
 {
+	if (c->handshaking)
+		return;
 	while (c->outoff < c->out.len) {
-		ssize_t n = write(c->fd, c->out.buf + c->outoff,
+		ssize_t n = conn_write(c, c->out.buf + c->outoff,
 		    c->out.len - c->outoff);
 
 		if (n < 0 && errno == EINTR)
@@ -153,17 +172,76 @@ conn_lines(struct conn *c)
 	}
 }
 
+/* The TLS admin's stanza: its PSK identity, from its address if set. */
+static const struct il_client *
+tls_admin(const struct conn *c)
+{
+	const char *who = tls_peer(c->tls);
+	const struct il_conf *cf = &c->d->conf;
+	struct prefix p;
+	struct il_prefixes ps = { .v = &p, .n = 1 };
+	const uint8_t *a = c->peer.ss_family == AF_INET ?
+	    (const uint8_t *)&((const struct sockaddr_in *)&c->peer)->sin_addr :
+	    (const uint8_t *)&((const struct sockaddr_in6 *)&c->peer)->sin6_addr;
+	size_t i;
+
+	for (i = 0; who && i < cf->nclients; i++) {
+		const struct il_client *k = &cf->clients[i];
+
+		if (!k->psk || strcmp(k->name, who) != 0)
+			continue;
+		if (k->has_ip) {
+			p = k->ip;
+			if (!il_prefixes_have(&ps, c->peer.ss_family, a))
+				return NULL;
+		}
+		return k;
+	}
+	return NULL;
+}
+
+static void
+conn_handshake(struct conn *c)
+{
+	char err[256];
+	int rc = tls_handshake(c->tls, err, sizeof(err));
+
+	if (rc == 1) {
+		loop_mod_fd(c->d->loop, c->fd, tls_wants_write(c->tls) ?
+		    EPOLLOUT : EPOLLIN);
+		return;
+	}
+	if (rc < 0) {
+		log_warnx("admin port: TLS handshake failed: %s", err);
+		conn_close(c);
+		return;
+	}
+	c->handshaking = false;
+	loop_mod_fd(c->d->loop, c->fd, EPOLLIN);
+	if ((c->admin = tls_admin(c)) == NULL) {
+		log_warnx("admin port: %s is no admin from there; refused",
+		    tls_peer(c->tls) ? tls_peer(c->tls) : "?");
+		conn_error(c, "not an admin of this server from this address");
+		return;
+	}
+	conn_timer(c, IDLE_MS);
+}
+
 static void
 conn_io(struct loop *l, int fd, unsigned events, void *arg)
 {
 	struct conn *c = arg;
 
+	if (c->handshaking) {
+		conn_handshake(c);
+		return;
+	}
 	if (events & EPOLLOUT || c->closing) {
 		conn_flush(c);
 		return;
 	}
 	for (;;) {
-		ssize_t n = read(fd, c->in + c->inlen, sizeof(c->in) -
+		ssize_t n = conn_read(c, c->in + c->inlen, sizeof(c->in) -
 		    c->inlen);
 
 		if (n < 0 && errno == EINTR)
@@ -199,6 +277,12 @@ conn_timeout(struct loop *l, void *arg)
 	struct conn *c = arg;
 
 	c->t = NULL;
+	if (c->handshaking) {
+		log_warnx("admin port: a TLS handshake not finished in time; "
+		    "closed");
+		conn_close(c);
+		return;
+	}
 	log_warnx("%s: %s; closed", c->admin ? c->admin->name : "admin",
 	    c->inlen ? "a command line not finished in time" : "idle");
 	if (c->inlen) {
@@ -220,6 +304,7 @@ conn_close(struct conn *c)
 		*pp = c->next;
 	d->nconns--;
 	loop_del_fd(d->loop, c->fd);
+	tls_close(c->tls);
 	close(c->fd);
 	loop_timer_free(d->loop, c->t);
 	sb_free(&c->out);
@@ -275,6 +360,83 @@ accept_conn(struct loop *l, int fd, unsigned events, void *arg)
 	}
 }
 
+static void
+accept_tls(struct loop *l, int fd, unsigned events, void *arg)
+{
+	struct daemon *d = arg;
+
+	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		struct conn *c;
+		int cfd = accept4(fd, (struct sockaddr *)&peer, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("accept");
+			return;
+		}
+		if (d->nconns >= MAX_CONNS) {
+			close(cfd);
+			continue;
+		}
+		c = xcalloc(1, sizeof(*c));
+		c->fd = cfd;
+		c->d = d;
+		c->peer = peer;
+		sb_init(&c->out);
+		c->next = d->conns;
+		d->conns = c;
+		d->nconns++;
+		if ((c->tls = tls_accept(cfd)) == NULL ||
+		    loop_add_fd(l, cfd, EPOLLIN, conn_io, c) < 0) {
+			conn_close(c);
+			continue;
+		}
+		c->handshaking = true;
+		/* A handshake not done in time is a slow or bad client. */
+		conn_timer(c, LINE_MS);
+		conn_handshake(c);
+	}
+}
+
+/* The TCP port of the admins, TLS only. */
+static int
+listen_tls(struct daemon *d)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_PASSIVE | AI_NUMERICHOST }, *ai;
+	int fd, one = 1, rc;
+
+	if ((rc = getaddrinfo(d->srv->tls_address, d->srv->tls_port, &hints,
+	    &ai)) != 0) {
+		log_error("listen_address %s port %s: %s", d->srv->tls_address,
+		    d->srv->tls_port, gai_strerror(rc));
+		return -1;
+	}
+	if (tls_server_setup(&d->conf) < 0) {
+		freeaddrinfo(ai);
+		return -1;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+	    listen(fd, 64) < 0 ||
+	    loop_add_fd(d->loop, fd, EPOLLIN, accept_tls, d) < 0) {
+		log_warn("admin port %s %s", d->srv->tls_address,
+		    d->srv->tls_port);
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return -1;
+	}
+	freeaddrinfo(ai);
+	d->tls_fd = fd;
+	return 0;
+}
+
 int
 control_listen(struct daemon *d)
 {
@@ -325,6 +487,8 @@ control_listen(struct daemon *d)
 		return -1;
 	}
 	d->listen_fd = fd;
+	if (d->srv->tls_address && listen_tls(d) < 0)
+		return -1;
 	return 0;
 }
 
@@ -342,6 +506,12 @@ control_close(struct daemon *d)
 		unlink(d->srv->listen);
 		d->listen_fd = -1;
 	}
+	if (d->tls_fd >= 0) {
+		loop_del_fd(d->loop, d->tls_fd);
+		close(d->tls_fd);
+		d->tls_fd = -1;
+	}
+	tls_server_teardown();
 }
 
 void
@@ -350,6 +520,7 @@ control_rebind(struct daemon *d, const struct il_conf *c)
 	struct conn *k, *next;
 	size_t i;
 
+	tls_server_keys(c);
 	for (k = d->conns; k; k = next) {
 		next = k->next;
 		if (k->admin == NULL)

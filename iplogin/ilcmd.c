@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -27,6 +28,8 @@ usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 	    "usage: ilcmd [-c conffile] [-s servername | -S socket] "
+	    "[command [argument ...]]\n"
+	    "       ilcmd [-c conffile] -T address -P port -n clientname "
 	    "[command [argument ...]]\n");
 	exit(status);
 }
@@ -52,9 +55,58 @@ connect_to(const char *path)
 	return fd;
 }
 
+/* The connection to iplogin: a Unix socket, or TCP with TLS. */
+struct link {
+	int		fd;
+	struct tls	*tls;
+	char		buf[IL_LINE_MAX];
+	size_t		len, off;
+};
+
+static ssize_t
+link_write(struct link *k, const char *p, size_t len)
+{
+	return k->tls ? tls_send(k->tls, p, len) : write(k->fd, p, len);
+}
+
+/* One line of the reply into line (with its '\n'); 0, or -1 at the end. */
+static int
+link_line(struct link *k, char *line, size_t size)
+{
+	size_t n = 0;
+
+	for (;;) {
+		while (k->off < k->len && n + 1 < size) {
+			char ch = k->buf[k->off++];
+
+			line[n++] = ch;
+			if (ch == '\n') {
+				line[n] = '\0';
+				return 0;
+			}
+		}
+		if (n + 1 >= size) {
+			line[n] = '\0';
+			return 0;
+		}
+		{
+			ssize_t r = k->tls ? tls_recv(k->tls, k->buf,
+			    sizeof(k->buf)) : read(k->fd, k->buf,
+			    sizeof(k->buf));
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return -1;
+			k->len = (size_t)r;
+			k->off = 0;
+		}
+	}
+}
+
 /* Send one line, print the reply; 0 ok, 1 err, -1 the connection failed. */
 static int
-command(int fd, FILE *in, const char *line)
+command(struct link *k, const char *line)
 {
 	char buf[IL_LINE_MAX], status[8];
 	size_t len = strlen(line), n, i;
@@ -66,19 +118,57 @@ command(int fd, FILE *in, const char *line)
 	memcpy(buf, line, len);
 	buf[len] = '\n';
 	/* A refusal may come before the command is read: read it anyway. */
-	if (write(fd, buf, len + 1) != (ssize_t)(len + 1) && errno != EPIPE) {
+	if (link_write(k, buf, len + 1) != (ssize_t)(len + 1) &&
+	    errno != EPIPE) {
 		log_error("send: %s", strerror(errno));
 		return -1;
 	}
-	if (fgets(buf, sizeof(buf), in) == NULL ||
+	if (link_line(k, buf, sizeof(buf)) < 0 ||
 	    sscanf(buf, "%7s %zu", status, &n) != 2) {
 		log_error("iplogin closed the connection");
 		return -1;
 	}
-	for (i = 0; i < n && fgets(buf, sizeof(buf), in); i++)
+	for (i = 0; i < n && link_line(k, buf, sizeof(buf)) == 0; i++)
 		fputs(buf, strcmp(status, "ok") == 0 ? stdout : stderr);
 	fflush(stdout);
 	return strcmp(status, "ok") == 0 ? 0 : 1;
+}
+
+/* TCP to address port, then TLS as the client stanza name of c. */
+static int
+connect_tls(struct link *k, const struct il_conf *c, const char *address,
+    const char *port, const char *name)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	const struct il_client *me = NULL;
+	char err[256];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->nclients; i++)
+		if (strcmp(c->clients[i].name, name) == 0)
+			me = &c->clients[i];
+	if (me == NULL || me->psk == NULL) {
+		log_error("%s: no client %s with a psk", c->file, name);
+		return -1;
+	}
+	if ((rc = getaddrinfo(address, port, &hints, &ai)) != 0) {
+		log_error("%s port %s: %s", address, port, gai_strerror(rc));
+		return -1;
+	}
+	k->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (k->fd < 0 || connect(k->fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		log_error("%s port %s: %s", address, port, strerror(errno));
+		freeaddrinfo(ai);
+		return -1;
+	}
+	freeaddrinfo(ai);
+	if ((k->tls = tls_connect(k->fd, name, me->psk, me->psk_len, err,
+	    sizeof(err))) == NULL) {
+		log_error("%s port %s: %s", address, port, err);
+		return -1;
+	}
+	return 0;
 }
 
 static char *
@@ -110,7 +200,7 @@ complete(const char *text, int start, int end)
 }
 
 static int
-interactive(int fd, FILE *in)
+interactive(struct link *k)
 {
 	char *line;
 	int rc = 0;
@@ -125,7 +215,7 @@ interactive(int fd, FILE *in)
 
 		if (*p) {
 			add_history(p);
-			if ((rc = command(fd, in, p)) < 0) {
+			if ((rc = command(k, p)) < 0) {
 				free(line);
 				return -1;
 			}
@@ -139,14 +229,15 @@ static int
 run(int argc, char *argv[])
 {
 	const char *conffile = NULL, *server = NULL, *sock = NULL;
+	const char *address = NULL, *port = NULL, *name = NULL;
 	struct il_conf c = { 0 };
+	struct link k = { .fd = -1 };
 	struct strbuf line;
-	FILE *in;
-	int ch, fd, rc, i;
+	int ch, rc, i;
 
 	log_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "+c:hs:S:V")) != -1) {
+	while ((ch = getopt(argc, argv, "+c:hn:P:s:S:T:V")) != -1) {
 		switch (ch) {
 		case 'c':
 			conffile = optarg;
@@ -157,6 +248,15 @@ run(int argc, char *argv[])
 		case 'S':
 			sock = optarg;
 			break;
+		case 'T':
+			address = optarg;
+			break;
+		case 'P':
+			port = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
 		case 'V':
 			printf("ilcmd %s\n", IPAC_VERSION);
 			return 0;
@@ -166,34 +266,48 @@ run(int argc, char *argv[])
 			usage(2);
 		}
 	}
-	if (sock == NULL) {
-		const struct il_server *s;
-
+	if ((address || port || name) && !(address && port && name)) {
+		log_error("-T, -P and -n go together");
+		return 2;
+	}
+	if (sock == NULL || address) {
 		if (il_conf_load(conffile ? conffile : DEFAULT_CONF, &c) < 0)
 			return 2;
-		s = server ? il_conf_server(&c, server) : &c.servers[0];
-		if (s == NULL) {
-			log_error("%s: no server %s", c.file, server);
+	}
+	if (address) {
+		if (connect_tls(&k, &c, address, port, name) < 0) {
+			rc = -1;
+			goto out;
+		}
+	} else {
+		if (sock == NULL) {
+			const struct il_server *s = server ?
+			    il_conf_server(&c, server) : &c.servers[0];
+
+			if (s == NULL) {
+				log_error("%s: no server %s", c.file, server);
+				il_conf_free(&c);
+				return 2;
+			}
+			sock = s->listen;
+		}
+		if ((k.fd = connect_to(sock)) < 0) {
 			il_conf_free(&c);
 			return 2;
 		}
-		sock = s->listen;
 	}
-	if ((fd = connect_to(sock)) < 0) {
-		il_conf_free(&c);
-		return 2;
-	}
-	in = fdopen(dup(fd), "r");
 	if (optind < argc) {
 		sb_init(&line);
 		for (i = optind; i < argc; i++)
 			sb_printf(&line, "%s%s", i > optind ? " " : "", argv[i]);
-		rc = command(fd, in, line.buf);
+		rc = command(&k, line.buf);
 		sb_free(&line);
 	} else
-		rc = interactive(fd, in);
-	fclose(in);
-	close(fd);
+		rc = interactive(&k);
+out:
+	tls_close(k.tls);
+	if (k.fd >= 0)
+		close(k.fd);
 	il_conf_free(&c);
 	return rc < 0 ? 2 : rc;
 }

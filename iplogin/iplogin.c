@@ -344,7 +344,7 @@ run(int argc, char *argv[])
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct daemon d = { .listen_fd = -1, .sig_fd = -1 };
+	struct daemon d = { .listen_fd = -1, .tls_fd = -1, .sig_fd = -1 };
 	const char *settings = NULL;
 	bool check = false, foreground = false;
 	size_t n;

@@ -194,7 +194,7 @@ struct daemon {
 	struct host_state host;
 	struct il_user	**hash;		/* by address */
 	size_t		hcap, nusers;
-	int		listen_fd, sig_fd;
+	int		listen_fd, tls_fd, sig_fd;
 	struct conn	*conns;
 	size_t		nconns;
 	const char	*statefile, *pidfile;
@@ -243,6 +243,30 @@ int	control_listen(struct daemon *);
 void	control_close(struct daemon *);
 /* A new config: each admin connection to its stanza there, or closed. */
 void	control_rebind(struct daemon *, const struct il_conf *);
+
+/* tls.c: the admin port over TLS 1.3 with a PSK per admin. */
+struct tls;
+/* The server's credentials; the PSKs are c's client stanzas.  0 or -1. */
+int	tls_server_setup(const struct il_conf *c);
+/* A new config: its client stanzas' PSKs from now on. */
+void	tls_server_keys(const struct il_conf *c);
+void	tls_server_teardown(void);
+/* A server session on an accepted, non-blocking socket; NULL. */
+struct tls *tls_accept(int fd);
+/* Go on with the handshake: 0 done, 1 call again, -1 failed (err). */
+int	tls_handshake(struct tls *, char *err, size_t errlen);
+/* Does the handshake wait to write (else to read)? */
+int	tls_wants_write(const struct tls *);
+/* The PSK identity the peer proved: its client stanza's name. */
+const char *tls_peer(const struct tls *);
+/* As read(2) and write(2): -1 with errno EAGAIN when it would block. */
+ssize_t	tls_recv(struct tls *, void *buf, size_t len);
+ssize_t	tls_send(struct tls *, const void *buf, size_t len);
+/* Say goodbye and free; NULL is a no-op. */
+void	tls_close(struct tls *);
+/* ilcmd: a blocking client session as user with key; NULL (err). */
+struct tls *tls_connect(int fd, const char *user, const uint8_t *key,
+	    size_t keylen, char *err, size_t errlen);
 
 /* cmd.c: run one admin command line; the reply goes into out. */
 void	cmd_run(struct daemon *, const struct il_client *admin, char *line,

@@ -196,9 +196,9 @@ test_errors(void)
 	    "t.conf: no server stanza", "no server");
 	expect_error("server a b\n", "t.conf:1: a stanza begins with",
 	    "a stanza of three words");
-	expect_error("server a\n  listen_address = 198.18.0.1\n"
-	    "  listen_port = 4711\n", "TLS needs listen_address, listen_port, "
-	    "tls_cert and tls_key", "TLS without keys");
+	expect_error("server a\n  listen_address = 198.18.0.1\n",
+	    "the TLS port needs listen_address and listen_port",
+	    "TLS without a port");
 	expect_error("server a\nclient c\n  psk = abcd\n",
 	    "t.conf:3: psk: give at least 16 bytes", "short psk");
 	expect_error("server a\nclient c\n  user = no-such-user-here\n",
