@@ -288,11 +288,12 @@ read_file(const char *path, struct strbuf *sb)
 	size_t n;
 	FILE *fp;
 
-	sb_init(sb);
+	memset(sb, 0, sizeof(*sb));
 	if ((fp = fopen(path, "r")) == NULL) {
 		log_error("%s: %s", path, strerror(errno));
 		return -1;
 	}
+	sb_init(sb);
 	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
 		sb_add(sb, chunk, n);
 	if (ferror(fp)) {
