@@ -317,8 +317,18 @@ server_key(struct parser *p, const char *k, char *v)
 			return -1;
 		}
 		set_str(&s->file_dir, v);
-	} else if (strcmp(k, "syslog_facility") == 0)
+	} else if (strcmp(k, "syslog_facility") == 0) {
+		static const char *const fac[] = { "auth", "authpriv",
+		    "daemon", "local0", "local1", "local2", "local3", "local4",
+		    "local5", "local6", "local7", "user", NULL };
+
+		if (word_index(v, fac) < 0) {
+			bad(p, "syslog_facility: daemon, user, auth, authpriv "
+			    "or local0 to local7");
+			return -1;
+		}
 		set_str(&s->syslog_facility, v);
+	}
 	else if (strcmp(k, "syslog_name") == 0)
 		set_str(&s->syslog_name, v);
 	else {

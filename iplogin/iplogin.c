@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -226,6 +228,26 @@ on_signal(struct loop *l, int fd, unsigned events, void *arg)
 	}
 }
 
+/* "local6", "daemon", ...: the facility of syslog(3); LOG_DAEMON else. */
+static int
+syslog_facility(const char *name)
+{
+	static const struct { const char *n; int f; } tab[] = {
+		{ "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV },
+		{ "daemon", LOG_DAEMON }, { "local0", LOG_LOCAL0 },
+		{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+		{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+		{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+		{ "local7", LOG_LOCAL7 }, { "user", LOG_USER },
+	};
+	size_t i;
+
+	for (i = 0; name && i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strcmp(tab[i].n, name) == 0)
+			return tab[i].f;
+	return LOG_DAEMON;
+}
+
 static int
 write_pidfile(const char *path)
 {
@@ -345,6 +367,7 @@ run(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct daemon d = { .listen_fd = -1, .tls_fd = -1, .sig_fd = -1 };
+	static char conf_abs[PATH_MAX], state_abs[PATH_MAX];
 	const char *settings = NULL;
 	bool check = false, foreground = false;
 	size_t n;
@@ -395,6 +418,9 @@ run(int argc, char *argv[])
 		d.servername = argv[optind++];
 	if (optind != argc || d.conffile == NULL || d.servername == NULL)
 		usage(EX_CONFIG);
+	/* The daemon leaves its folder: keep the file it re-reads found. */
+	if (realpath(d.conffile, conf_abs) != NULL)
+		d.conffile = conf_abs;
 	if (il_conf_load(d.conffile, &d.conf) < 0)
 		return EX_CONFIG;
 	if ((d.srv = il_conf_server(&d.conf, d.servername)) == NULL) {
@@ -413,15 +439,30 @@ run(int argc, char *argv[])
 	}
 	if (d.statefile == NULL)
 		d.statefile = d.srv->statefile;
+	if (d.statefile && d.statefile[0] != '/' &&
+	    strlen(d.statefile) + 2 < sizeof(state_abs)) {
+		/* -l relative to where iplogin was started */
+		if (getcwd(state_abs, sizeof(state_abs) - strlen(d.statefile) - 2)) {
+			strcat(state_abs, "/");
+			strcat(state_abs, d.statefile);
+			d.statefile = state_abs;
+		}
+	}
 	if (d.pidfile == NULL)
 		d.pidfile = d.srv->pidfile;
 	d.conf_mtime = file_mtime(d.conffile);
 	the_daemon = &d;
 	if (setup(&d) < 0)
 		goto out;
-	if (!foreground && daemon(0, 0) < 0) {
-		log_warn("daemon");
-		goto out;
+	if (!foreground) {
+		int fac = syslog_facility(d.srv->syslog_facility);
+
+		if (daemon(0, 0) < 0) {
+			log_warn("daemon");
+			goto out;
+		}
+		/* Detached: stderr is /dev/null now, so the log is syslog. */
+		log_to_syslog(d.srv->syslog_name, fac);
 	}
 	if (d.pidfile && write_pidfile(d.pidfile) < 0)
 		goto out;

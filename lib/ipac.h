@@ -357,6 +357,8 @@ void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	log_error_count(void);
+/* From now on, messages go to syslog(3) as ident, at facility. */
+void	log_to_syslog(const char *ident, int facility);
 /* Suppress warnings while true (-q). */
 void	log_mute(bool);
 /* Progress of long work, shown only on a terminal; done == total clears it. */

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,9 +26,26 @@ log_init(const char *name)
 	progname = slash ? slash + 1 : name;
 }
 
+static int syslog_prio = -1;	/* >= 0: to syslog, at this facility */
+
+void
+log_to_syslog(const char *ident, int facility)
+{
+	openlog(ident, LOG_PID | LOG_NDELAY, facility);
+	syslog_prio = facility;
+}
+
 static void
 vlog(const char *prefix, const char *fmt, va_list ap, const char *suffix)
 {
+	if (syslog_prio >= 0) {
+		char msg[1024];
+
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		syslog(*prefix ? LOG_WARNING : LOG_NOTICE, "%s%s%s%s", prefix,
+		    msg, suffix ? ": " : "", suffix ? suffix : "");
+		return;
+	}
 	fprintf(stderr, "%s: %s", progname, prefix);
 	vfprintf(stderr, fmt, ap);
 	if (suffix)
