@@ -32,6 +32,11 @@ sent () {
 	il stat "$1" | sed -n "s/^Probes sent: //p"
 }
 
+test_expect_success 'examples/iplogin.conf is a valid config' '
+	iplogin -n -c "$SRC_ROOT/examples/iplogin.conf" -s gw >normalised &&
+	grep "probe = 198.18.128.0/17 5000ms 60000ms" normalised
+'
+
 test_expect_success 'lab and daemon, idle monitoring of the LAN' '
 	il_lab &&
 	mkdir files &&
