@@ -18,6 +18,7 @@ test_atexit() { :; }
 . "$top/t/lib-lab.sh"
 work=$(mktemp -d)
 trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null; lab_cleanup; rm -rf "$work"' EXIT
+trap 'exit 1' INT TERM
 lab_router_setup
 lab_sink "$LAB_R"
 # The users: up to 65,000 in 198.19.0.0/16 on the router's LAN side
@@ -54,7 +55,9 @@ IPAC_SETTINGS=$work/settings
 export IPAC_SETTINGS
 lab_exec "$LAB_R" iplogin -d -c "$work/iplogin.conf" -s b -p "$work/pid" \
 	2>"$work/log" &
+i=0
 while ! lab_exec "$LAB_R" ilcmd -S "$work/il.sock" count >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -lt 100 ] || { cat "$work/log"; exit 1; }
 	sleep 0.1
 done
 pid=$(cat "$work/pid")
@@ -67,7 +70,10 @@ ranges="198.19.0.1/$n4"
 IL_BENCH_HOLD=$work/go lab_exec "$LAB_R" "$top/bench/il-bench" "$work/il.sock" \
 	$ranges >"$work/out" &
 bench=$!
-while ! grep -q holding "$work/out" 2>/dev/null; do sleep 0.2; done
+while ! grep -q holding "$work/out" 2>/dev/null; do
+	kill -0 $bench 2>/dev/null || { cat "$work/out"; exit 1; }
+	sleep 0.2
+done
 grep login "$work/out"
 rss1=$(rss)
 echo "memory: $rss0 kB before, $rss1 kB with $N users: $(( (rss1 - rss0) * 1024 / N )) bytes per user"
