@@ -17,7 +17,7 @@ PATH=$top/iplogin:$top/t/helper:$PATH
 test_atexit() { :; }
 . "$top/t/lib-lab.sh"
 work=$(mktemp -d)
-trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null; lab_cleanup; rm -rf "$work"' EXIT
+trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || :; lab_cleanup; rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM
 lab_router_setup
 lab_sink "$LAB_R"

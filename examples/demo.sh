@@ -20,7 +20,7 @@ fi
 test_atexit() { :; }	# lib-lab.sh registers its cleanup; we trap here
 . "$top/t/lib-lab.sh"
 work=$(mktemp -d /tmp/ipac-demo.XXXXXX)
-trap 'kill $(cat "$work/iplogin.pid" 2>/dev/null) 2>/dev/null; lab_cleanup; rm -rf "$work"' EXIT
+trap 'kill $(cat "$work/iplogin.pid" 2>/dev/null) 2>/dev/null || :; lab_cleanup; rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM
 
 # The settings: the store (SQLite, the default kind) in the temporary
