@@ -536,6 +536,41 @@ user_logout(struct daemon *d, struct il_user *u, const char *why)
 	free_user(u);
 }
 
+static void
+readd_one(struct daemon *d, struct il_user *u, void *arg)
+{
+	size_t *n = arg;
+
+	if (users_add(d->users, &u->addr, u->cs, u->ncs) == 0)
+		(*n)++;
+}
+
+/*
+ * Somebody flushed our table or its sets (nft flush ruleset, a restart
+ * of nftables.service): set them up again and put every client back.
+ * Elements that are still there keep their counters; new ones count
+ * from zero (what the old ones counted since the last read is lost).
+ */
+void
+users_restore(struct daemon *d)
+{
+	size_t n = 0;
+
+	if (users_setup(d->users, d->specs, d->nspecs) < 0) {
+		log_warnx("table %s: %s", d->srv->table, users_error(d->users));
+		return;
+	}
+	if (users_begin(d->users) == 0) {
+		user_each(d, readd_one, &n);
+		if (users_commit(d->users) < 0)
+			log_warnx("table %s: %s", d->srv->table,
+			    users_error(d->users));
+	}
+	log_warnx("table %s set up again: %zu of %zu clients put back; "
+	    "their counts since the last counter read are lost",
+	    d->srv->table, n, d->nusers);
+}
+
 struct counting {
 	struct daemon	*d;
 	int64_t		now, interval_ms;
@@ -580,8 +615,10 @@ users_count(struct daemon *d)
 	k.interval_ms = last ? k.now - last : 0;
 	last = k.now;
 	if (users_counters(d->users, counter_chain(d, chain, sizeof(chain)),
-	    count_one, &k) < 0)
+	    count_one, &k) < 0) {
 		log_warnx("counters: %s", users_error(d->users));
+		users_restore(d);
+	}
 	user_each(d, idle_check, &k.now);
 	/* Clients that left lazy monitoring are due a probe now. */
 	if (d->prober)

@@ -130,6 +130,27 @@ test_expect_success 'lazy: no probes while the counters move, probes again when 
 	il del $LAB_A4
 '
 
+test_expect_success 'nft flush ruleset: iplogin sets its table up again with every client' '
+	il add $LAB_A4 fay &&
+	lab_exec $LAB_A ipac-send -p udp -d $LAB_B4 --dport 5000 -c 3 -l 200 &&
+	sleep 1.5 &&
+	il stat $LAB_A4 | grep "^TX bytes: 600$" &&
+	lab_exec $LAB_R nft flush ruleset &&
+	i=0 &&
+	until lab_exec $LAB_R nft list table inet iplogin 2>/dev/null | grep -q "$LAB_A4"
+	do
+		i=$((i + 1))
+		test $i -lt 50 || return 1
+		sleep 0.1
+	done &&
+	grep "table iplogin set up again: 1 of 1 clients put back" daemon.log &&
+	lab_exec $LAB_R nft -f gateway.nft &&
+	lab_exec $LAB_A ipac-send -p udp -d $LAB_B4 --dport 5000 -c 2 -l 300 &&
+	sleep 1.5 &&
+	il stat $LAB_A4 | grep "^TX bytes: 1200$" &&
+	il del $LAB_A4
+'
+
 test_expect_success 'bad commands: clear errors, the daemon lives on' '
 	for cmd in "frobnicate" "add" "add not-an-address bob" \
 		"add $LAB_A4 bob nochain" "del 198.18.1.99" "stat ::1" \
