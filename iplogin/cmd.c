@@ -344,13 +344,6 @@ c_quit(struct daemon *d, const struct il_client *admin, int argc,
 	say(r, "OK, stopping");
 }
 
-static void
-reload_one(struct daemon *d, struct il_user *u, void *arg)
-{
-	if (users_add(d->users, &u->addr, u->cs, u->ncs) < 0)
-		log_warnx("%s: reload: %s", u->addr_s, users_error(d->users));
-}
-
 struct relog {
 	size_t		n;
 	struct users_addr *a;
@@ -373,6 +366,7 @@ c_reload(struct daemon *d, const struct il_client *admin, int argc,
     char **argv, struct reply *r)
 {
 	bool newsess = false, list = false;
+	size_t n;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -387,7 +381,7 @@ c_reload(struct daemon *d, const struct il_client *admin, int argc,
 	}
 	if (list)
 		user_each(d, list_one, r);
-	if (users_setup(d->users, d->specs, d->nspecs) < 0) {
+	if (users_restore(d, &n) < 0) {
 		fail(r, "reload: %s", users_error(d->users));
 		return;
 	}
@@ -415,8 +409,7 @@ c_reload(struct daemon *d, const struct il_client *admin, int argc,
 		free(rl.a);
 		free(rl.account);
 		free(rl.chains);
-	} else
-		user_each(d, reload_one, NULL);
+	}
 	say(r, "OK %zu", d->nusers);
 }
 

@@ -226,8 +226,8 @@ int	user_login(struct daemon *, const struct users_addr *,
 void	user_logout(struct daemon *, struct il_user *, const char *why);
 /* Add up every client's traffic now; idle logouts; a store update. */
 void	users_count(struct daemon *);
-/* Our table again, with every client in it (after a flush of it). */
-void	users_restore(struct daemon *);
+/* Our table again, with every client in it; *n put back.  0 or -1. */
+int	users_restore(struct daemon *, size_t *n);
 /* Write the waiting session rows in one transaction; 0 or -1. */
 int	sessions_flush(struct daemon *);
 /* After a restart: the store's open sessions against the kernel's. */

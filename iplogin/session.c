@@ -546,29 +546,26 @@ readd_one(struct daemon *d, struct il_user *u, void *arg)
 }
 
 /*
- * Somebody flushed our table or its sets (nft flush ruleset, a restart
- * of nftables.service): set them up again and put every client back.
- * Elements that are still there keep their counters; new ones count
- * from zero (what the old ones counted since the last read is lost).
+ * Our table, sets and chains again, with every client in them: after
+ * somebody flushed them (nft flush ruleset, a restart of
+ * nftables.service), and for reload.  Elements that are still there keep
+ * their counters; new ones count from zero.  0 or -1 (reported).
  */
-void
-users_restore(struct daemon *d)
+int
+users_restore(struct daemon *d, size_t *n)
 {
-	size_t n = 0;
-
-	if (users_setup(d->users, d->specs, d->nspecs) < 0) {
+	*n = 0;
+	if (users_setup(d->users, d->specs, d->nspecs) < 0 ||
+	    users_begin(d->users) < 0) {
 		log_warnx("table %s: %s", d->srv->table, users_error(d->users));
-		return;
+		return -1;
 	}
-	if (users_begin(d->users) == 0) {
-		user_each(d, readd_one, &n);
-		if (users_commit(d->users) < 0)
-			log_warnx("table %s: %s", d->srv->table,
-			    users_error(d->users));
+	user_each(d, readd_one, n);
+	if (users_commit(d->users) < 0) {
+		log_warnx("table %s: %s", d->srv->table, users_error(d->users));
+		return -1;
 	}
-	log_warnx("table %s set up again: %zu of %zu clients put back; "
-	    "their counts since the last counter read are lost",
-	    d->srv->table, n, d->nusers);
+	return 0;
 }
 
 struct counting {
@@ -616,8 +613,14 @@ users_count(struct daemon *d)
 	last = k.now;
 	if (users_counters(d->users, counter_chain(d, chain, sizeof(chain)),
 	    count_one, &k) < 0) {
+		size_t n;
+
 		log_warnx("counters: %s", users_error(d->users));
-		users_restore(d);
+		/* What the lost elements counted since the last read is lost. */
+		if (users_restore(d, &n) == 0)
+			log_warnx("table %s set up again: %zu of %zu clients put "
+			    "back; their counts since the last counter read are "
+			    "lost", d->srv->table, n, d->nusers);
 	}
 	user_each(d, idle_check, &k.now);
 	/* Clients that left lazy monitoring are due a probe now. */

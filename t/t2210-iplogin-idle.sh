@@ -151,6 +151,20 @@ test_expect_success 'nft flush ruleset: iplogin sets its table up again with eve
 	il del $LAB_A4
 '
 
+test_expect_success 'reload puts every client back; reload -r begins new sessions' '
+	il add $LAB_A4 gus &&
+	lab_exec $LAB_R nft list table inet iplogin | sed -n "s/^[[:space:]]*set \(users_s4_[0-9]*\) {.*/\1/p" >sets &&
+	test -s sets &&
+	for set in $(cat sets); do lab_exec $LAB_R nft flush set inet iplogin $set || return 1; done &&
+	test "$(il reload)" = "OK 1" &&
+	lab_exec $LAB_R nft list table inet iplogin | grep -q "$LAB_A4" &&
+	test "$(il reload -r)" = "OK 1" &&
+	sleep 0.5 &&
+	test "$(q "SELECT group_concat(coalesce(reason, '\''open'\''), '\'','\'') FROM
+		(SELECT reason FROM session WHERE account = '\''gus'\'' ORDER BY login, logout IS NULL)")" = "reload,open" &&
+	il del $LAB_A4
+'
+
 test_expect_success 'bad commands: clear errors, the daemon lives on' '
 	for cmd in "frobnicate" "add" "add not-an-address bob" \
 		"add $LAB_A4 bob nochain" "del 198.18.1.99" "stat ::1" \
