@@ -958,6 +958,49 @@ draw(const struct settings *set, const struct opts *o, struct store *st,
 	return rc == 0 ? EX_OK : EX_CONFIG;
 }
 
+/* The names -f (a regular expression) and --glob select. */
+struct name_filter {
+	regex_t		re;
+	bool		has_re;
+	const char	*glob;
+};
+
+/* 0, or -1 (reported) when -f is not a regular expression. */
+static int
+name_filter_init(struct name_filter *f, const struct opts *o)
+{
+	int rc;
+
+	f->has_re = false;
+	f->glob = o->glob;
+	if (o->regex == NULL)
+		return 0;
+	if ((rc = regcomp(&f->re, o->regex, REG_EXTENDED | REG_NOSUB))) {
+		char err[256];
+
+		regerror(rc, &f->re, err, sizeof(err));
+		log_error("-f '%s': %s", o->regex, err);
+		return -1;
+	}
+	f->has_re = true;
+	return 0;
+}
+
+static bool
+name_filter_has(const struct name_filter *f, const char *name)
+{
+	return (!f->has_re || regexec(&f->re, name, 0, NULL, 0) == 0) &&
+	    (f->glob == NULL || fnmatch(f->glob, name, 0) == 0);
+}
+
+static void
+name_filter_free(struct name_filter *f)
+{
+	if (f->has_re)
+		regfree(&f->re);
+	f->has_re = false;
+}
+
 /* --rrd-update: every name of the host (or those -f and --glob select). */
 static int
 rrd_update(const struct settings *set, const struct opts *o)
@@ -967,21 +1010,12 @@ rrd_update(const struct settings *set, const struct opts *o)
 	struct rule_state *rules = NULL;
 	struct line *v = NULL;
 	size_t nrules = 0, n = 0, i;
-	regex_t re;
-	bool has_re = false;
+	struct name_filter nf;
 	char *dir = NULL;
-	int ex = EX_CONFIG, rc;
+	int ex = EX_CONFIG;
 
-	if (o->regex) {
-		if ((rc = regcomp(&re, o->regex, REG_EXTENDED | REG_NOSUB))) {
-			char err[256];
-
-			regerror(rc, &re, err, sizeof(err));
-			log_error("-f '%s': %s", o->regex, err);
-			return EX_CONFIG;
-		}
-		has_re = true;
-	}
+	if (name_filter_init(&nf, o) < 0)
+		return EX_CONFIG;
 	if ((st = store_open_host(set->store, STORE_RO, set->busy_ms,
 	    set->host, &h)) == NULL) {
 		ex = EX_STORE;
@@ -993,9 +1027,7 @@ rrd_update(const struct settings *set, const struct opts *o)
 	}
 	v = xcalloc(nrules ? nrules : 1, sizeof(*v));
 	for (i = 0; i < nrules; i++) {
-		if (has_re && regexec(&re, rules[i].name, 0, NULL, 0) != 0)
-			continue;
-		if (o->glob && fnmatch(o->glob, rules[i].name, 0) != 0)
+		if (!name_filter_has(&nf, rules[i].name))
 			continue;
 		v[n].name = rules[i].name;
 		v[n++].rule_id = rules[i].id;
@@ -1010,8 +1042,7 @@ out:
 	free(v);
 	rules_free(rules, nrules);
 	store_close(st);
-	if (has_re)
-		regfree(&re);
+	name_filter_free(&nf);
 	return ex;
 }
 
@@ -1055,8 +1086,7 @@ summary(const struct settings *set, const struct opts *o)
 	struct run before, first;
 	bool has_before, has_first = false;
 	struct series se = { 0 };
-	regex_t re;
-	bool has_re = false;
+	struct name_filter nf = { .has_re = false };
 	char *user_zone = system_zone();
 	int64_t now = acct_now(), from = 0, to = now, t;
 	const char *unit;
@@ -1070,16 +1100,8 @@ summary(const struct settings *set, const struct opts *o)
 		log_error("-g draws one bar per interval: give --interval");
 		goto out;
 	}
-	if (o->regex) {
-		if ((rc = regcomp(&re, o->regex, REG_EXTENDED | REG_NOSUB))) {
-			char err[256];
-
-			regerror(rc, &re, err, sizeof(err));
-			log_error("-f '%s': %s", o->regex, err);
-			goto out;
-		}
-		has_re = true;
-	}
+	if (name_filter_init(&nf, o) < 0)
+		goto out;
 	ex = EX_STORE;
 	if ((st = store_open_host(set->store, STORE_RO, set->busy_ms,
 	    set->host, &h)) == NULL)
@@ -1125,9 +1147,7 @@ summary(const struct settings *set, const struct opts *o)
 		/* Names seen in the range, and those counting now. */
 		if (s == NULL && !rules[i].in_kernel)
 			continue;
-		if (has_re && regexec(&re, rules[i].name, 0, NULL, 0) != 0)
-			continue;
-		if (o->glob && fnmatch(o->glob, rules[i].name, 0) != 0)
+		if (!name_filter_has(&nf, rules[i].name))
 			continue;
 		t = s ? (int64_t)(s->bytes | s->packets) : 0;
 		if (o->omit_zero && t == 0)
@@ -1175,8 +1195,7 @@ summary(const struct settings *set, const struct opts *o)
 out:
 	store_close(st);
 	series_free(&se);
-	if (has_re)
-		regfree(&re);
+	name_filter_free(&nf);
 	free(v);
 	rules_free(rules, nrules);
 	sums_free(&sums);
