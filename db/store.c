@@ -238,7 +238,8 @@ static const char *const sql[ST_MAX] = {
 	    "WHERE id = ?1 AND logout IS NULL",
 	[ST_SESSION_CLOSE] = "UPDATE session SET logout = ?2, updated = ?2, "
 	    "reason = ?3, mac = coalesce(?4, mac), rx_bytes = ?5, "
-	    "rx_pkts = ?6, tx_bytes = ?7, tx_pkts = ?8 "
+	    "rx_pkts = ?6, tx_bytes = ?7, tx_pkts = ?8, k_rx_bytes = ?9, "
+	    "k_rx_pkts = ?10, k_tx_bytes = ?11, k_tx_pkts = ?12 "
 	    "WHERE id = ?1 AND logout IS NULL",
 #define SESSION_COLS "id, server, account, addr, mac, chains, login, " \
 	"logout, reason, updated, rx_bytes, rx_pkts, tx_bytes, tx_pkts, " \
@@ -1285,6 +1286,16 @@ bind_traffic(sqlite3_stmt *q, int i, const struct session_rec *r)
 	sqlite3_bind_int64(q, i + 3, clamp(r->tx_packets));
 }
 
+/* The elements' kernel counters: 64-bit patterns, as the rules' values. */
+static void
+bind_kernel(sqlite3_stmt *q, int i, const struct session_rec *r)
+{
+	int k;
+
+	for (k = 0; k < 4; k++)
+		sqlite3_bind_int64(q, i + k, (int64_t)r->k[k]);
+}
+
 int
 store_session_open(struct store *s, int64_t host_id,
     const struct session_rec *r)
@@ -1319,11 +1330,7 @@ store_session_update(struct store *s, const struct session_rec *r,
 	if (r->mac)
 		sqlite3_bind_text(q, 3, r->mac, -1, SQLITE_STATIC);
 	bind_traffic(q, 4, r);
-	/* the 64-bit patterns, as the rules' kernel values */
-	sqlite3_bind_int64(q, 8, (int64_t)r->k[0]);
-	sqlite3_bind_int64(q, 9, (int64_t)r->k[1]);
-	sqlite3_bind_int64(q, 10, (int64_t)r->k[2]);
-	sqlite3_bind_int64(q, 11, (int64_t)r->k[3]);
+	bind_kernel(q, 8, r);
 	return done(s, q, "update a session");
 }
 
@@ -1341,6 +1348,7 @@ store_session_close(struct store *s, const struct session_rec *r,
 	if (r->mac)
 		sqlite3_bind_text(q, 4, r->mac, -1, SQLITE_STATIC);
 	bind_traffic(q, 5, r);
+	bind_kernel(q, 9, r);
 	return done(s, q, "close a session");
 }
 

@@ -199,7 +199,7 @@ int	store_session_open(struct store *, int64_t host_id,
 /* The traffic (and a MAC learned) of an open session, at t. */
 int	store_session_update(struct store *, const struct session_rec *,
 	    int64_t t);
-/* Close an open session at t with its final traffic and the reason. */
+/* Close an open session at t with its final traffic, counters and reason. */
 int	store_session_close(struct store *, const struct session_rec *,
 	    int64_t t, const char *reason);
 typedef int (*session_fn)(void *ctx, const struct session_rec *);

@@ -168,9 +168,7 @@ struct il_user {
 	uint64_t	k[TR_MAX];	/* its counters when last added up */
 	int64_t		rx_moved, tx_moved;	/* loop_now() of the last change */
 	double		rx_kbps, tx_kbps;
-	uint64_t	probes_missed;
 	struct il_user	*hnext;		/* in the address hash */
-	bool		in_store;	/* its session row was written */
 };
 
 struct conn;

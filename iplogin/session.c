@@ -202,9 +202,8 @@ flush(struct daemon *d, bool updates)
 		if (p->op == P_OPEN && store_session_open(d->store,
 		    d->host.id, &r) < 0)
 			goto fail;
-		if (p->op == P_CLOSE && (store_session_update(d->store, &r,
-		    p->t) < 0 || store_session_close(d->store, &r, p->t,
-		    p->why) < 0))
+		if (p->op == P_CLOSE && store_session_close(d->store, &r,
+		    p->t, p->why) < 0)
 			goto fail;
 	}
 	for (j = 0; updates && j < d->hcap; j++) {
@@ -479,10 +478,8 @@ user_login(struct daemon *d, const struct users_addr *a,
 	 * A new element counts from zero; the element of a session that
 	 * goes on is read once for all by sessions_reconcile().
 	 */
-	if (id == NULL) {
+	if (id == NULL)
 		pend_new(d, P_OPEN, u);
-		u->in_store = true;
-	}
 	log_info("login %s %s (%s) session %s", u->addr_s, u->account,
 	    u->chains, u->id);
 	if (d->prober && d->loop)
@@ -755,7 +752,6 @@ sessions_reconcile(struct daemon *d)
 		u = user_find(d, &a);
 		memcpy(u->tr, e->tr, sizeof(u->tr));
 		memcpy(u->k, e->k, sizeof(u->k));
-		u->in_store = true;
 		if (e->mac && sscanf(e->mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx",
 		    &u->mac[0], &u->mac[1], &u->mac[2], &u->mac[3], &u->mac[4],
 		    &u->mac[5]) == 6)

@@ -419,7 +419,7 @@ struct seen {
 	char		ids[4][40], reasons[4][40], macs[4][40];
 	uint64_t	rx[4], tx[4];
 	int64_t		logout[4];
-	uint64_t	k0;
+	uint64_t	k0, k[4];
 };
 
 static int
@@ -436,6 +436,7 @@ seen_one(void *ctx, const struct session_rec *r)
 		sn->logout[sn->n] = r->logout;
 		if (sn->n == 0)
 			sn->k0 = r->k[0];
+		sn->k[sn->n] = r->k[3];
 	}
 	sn->n++;
 	return 0;
@@ -467,6 +468,7 @@ test_sessions(void)
 	a.k[0] = UINT64_MAX;
 	ok(store_session_update(st, &a, 1600) == 0, "interim update of a");
 	b.rx_bytes = (uint64_t)1 << 63;
+	b.k[3] = 77;
 	ok(store_session_close(st, &b, 2000, "timeout") == 0, "b closed");
 	b.rx_bytes = 1;
 	ok(store_session_update(st, &b, 2100) == 0, "an update of a closed "
@@ -487,6 +489,7 @@ test_sessions(void)
 	    sn.n == 2, "[1800, 3000): both were open in it");
 	is_str(sn.reasons[1], "timeout", "b's reason");
 	is_int(sn.logout[1], 2000, "b's logout time");
+	is_int(sn.k[1], 77, "the close keeps b's last kernel counters");
 	ok(sn.rx[1] == STORE_MAX, "b's rx clamped to the store's largest value");
 	memset(&sn, 0, sizeof(sn));
 	ok(store_sessions(st, host_id, 2001, 3000, seen_one, &sn) == 0 &&
