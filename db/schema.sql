@@ -1,6 +1,6 @@
 -- The ipac store: one SQLite file, default /var/lib/ipac/ipac.db.
 --
--- This file documents the current schema (version 2 of PRAGMA
+-- This file documents the current schema (version 3 of PRAGMA
 -- user_version).  The program builds it with the migrations in
 -- db/store.c; t/t1500-store.sh checks that both give the same schema.
 --
@@ -11,7 +11,7 @@
 -- SPDX-License-Identifier: GPL-2.0-or-later
 
 PRAGMA application_id = 1768972643;	-- 0x69706163, "ipac"
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 -- Settings of the store itself.  Rows:
 --   timezone	the zone of the daily and monthly buckets, fixed when the
@@ -49,6 +49,12 @@ CREATE TABLE rule (
 					-- the kernel at the last run
 	kbytes		INTEGER NOT NULL DEFAULT 0,	-- absolute values
 	kpkts		INTEGER NOT NULL DEFAULT 0,	-- (64-bit patterns)
+	-- The values of each kernel rule of the name, when it has several
+	-- (iptables: a name's counter is the sum of its rules), one line
+	-- "KEY BYTES PACKETS" per rule, KEY the rule's identity in hex.
+	-- When some of the rules are lost (a chain flushed), what the
+	-- others counted is known.  NULL: one rule, or not in the kernel.
+	kparts		TEXT,
 	UNIQUE (host_id, name)
 ) STRICT;
 
@@ -114,7 +120,13 @@ CREATE TABLE gap (
 
 -- Every ruleset ipacset applied (id is its version): what should be in
 -- the kernel, for fetchipac to check and repair.  An empty script means
--- ipacset -F removed the table on purpose.
+-- ipacset -F removed the table on purpose.  A ruleset applied while the
+-- store could not be written waits in the spool and is recorded later,
+-- in order.  Its generation (stamp) is what ipacset marked the kernel
+-- table with: the wall-clock ns of the apply, or the generation of the
+-- newest ruleset when it is the same again.  A table marked newer than
+-- the newest ruleset here holds one that is not recorded, and fetchipac
+-- leaves it alone.
 CREATE TABLE ruleset (
 	id		INTEGER PRIMARY KEY,
 	host_id		INTEGER NOT NULL REFERENCES host (id),
@@ -125,7 +137,8 @@ CREATE TABLE ruleset (
 	source		TEXT NOT NULL,	-- the config file's path
 	config		TEXT NOT NULL,	-- normalised (ipacset -n)
 	script		TEXT NOT NULL,	-- as applied
-	created		INTEGER NOT NULL	-- 1: the table was new
+	created		INTEGER NOT NULL,	-- 1: the table was new
+	stamp		INTEGER NOT NULL DEFAULT 0	-- 0: before version 3
 ) STRICT;
 
 CREATE INDEX ruleset_host ON ruleset (host_id, id);

@@ -132,7 +132,10 @@ static const char *const migration[STORE_VERSION] = {
 	"  k_tx_pkts INTEGER NOT NULL DEFAULT 0"
 	") STRICT;"
 	"CREATE INDEX session_open ON session (host_id, server, logout);"
-	"CREATE INDEX session_login ON session (host_id, login);"
+	"CREATE INDEX session_login ON session (host_id, login);",
+	/* 2 -> 3: ruleset generations, the values of each kernel rule */
+	"ALTER TABLE rule ADD COLUMN kparts TEXT;"
+	"ALTER TABLE ruleset ADD COLUMN stamp INTEGER NOT NULL DEFAULT 0;"
 };
 
 /* Saturating "col + excluded.col" for upserts. */
@@ -151,7 +154,7 @@ enum {
 	ST_ROWS_SAMPLE, ST_ROWS_HOUR, ST_ROWS_DAY, ST_ROWS_MONTH,
 	ST_PUT_HOUR, ST_PUT_DAY, ST_PUT_MONTH,
 	ST_EXP_SAMPLE, ST_EXP_HOUR, ST_EXP_DAY, ST_EXP_MONTH, ST_DEL_SAMPLES,
-	ST_RULESET_LATEST, ST_RULESET_ADD,
+	ST_RULESET_LATEST, ST_RULESET_ADD, ST_RULESET_HAS,
 	ST_RUNS, ST_RUN_BEFORE, ST_RUN_AFTER, ST_RUN_SAMPLES, ST_GAPS,
 	ST_FIRST_SAMPLE,
 	ST_SESSION_OPEN, ST_SESSION_UPDATE, ST_SESSION_CLOSE,
@@ -170,11 +173,11 @@ static const char *const sql[ST_MAX] = {
 	[ST_HOST_SAVE] = "UPDATE host SET kboot = ?2, knetns = ?3, "
 	    "ktable = ?4, last_t = ?5, last_t1 = ?6, last_snap = ?7, "
 	    "hour_done = ?8, day_done = ?9, month_done = ?10 WHERE id = ?1",
-	[ST_RULES] = "SELECT id, name, khandle, kbytes, kpkts FROM rule "
+	[ST_RULES] = "SELECT id, name, khandle, kbytes, kpkts, kparts FROM rule "
 	    "WHERE host_id = ?1 ORDER BY name",
 	[ST_RULE_ADD] = "INSERT INTO rule (host_id, name) VALUES (?1, ?2)",
 	[ST_RULE_SAVE] = "UPDATE rule SET khandle = ?2, kbytes = ?3, "
-	    "kpkts = ?4 WHERE id = ?1",
+	    "kpkts = ?4, kparts = ?5 WHERE id = ?1",
 	[ST_SAMPLE_ADD] = "INSERT INTO sample (t, rule_id, bytes, pkts) "
 	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (t, rule_id) DO UPDATE SET "
 	    "bytes = " SAT_ADD("bytes") ", pkts = " SAT_ADD("pkts"),
@@ -210,11 +213,13 @@ static const char *const sql[ST_MAX] = {
 	[ST_EXP_DAY] = "DELETE FROM daily WHERE t < ?2 AND " OF_HOST,
 	[ST_EXP_MONTH] = "DELETE FROM monthly WHERE t < ?2 AND " OF_HOST,
 	[ST_RULESET_LATEST] = "SELECT id, applied, backend, tbl, priority, "
-	    "source, config, script, created FROM ruleset "
+	    "source, config, script, created, stamp FROM ruleset "
 	    "WHERE host_id = ?1 ORDER BY id DESC LIMIT 1",
 	[ST_RULESET_ADD] = "INSERT INTO ruleset (host_id, applied, backend, "
-	    "tbl, priority, source, config, script, created) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	    "tbl, priority, source, config, script, created, stamp) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[ST_RULESET_HAS] = "SELECT 1 FROM ruleset WHERE host_id = ?1 AND "
+	    "stamp = ?2 LIMIT 1",
 	[ST_RUNS] = "SELECT t, t0, t1, names, flags FROM run "
 	    "WHERE host_id = ?1 AND t1 >= ?2 AND t1 < ?3 ORDER BY t",
 	[ST_RUN_BEFORE] = "SELECT t, t0, t1, names, flags FROM run "
@@ -779,6 +784,8 @@ store_rules(struct store *s, int64_t host_id, struct rule_state **out,
 		r->handle = (uint64_t)sqlite3_column_int64(q, 2);
 		r->bytes = (uint64_t)sqlite3_column_int64(q, 3);
 		r->packets = (uint64_t)sqlite3_column_int64(q, 4);
+		r->parts = sqlite3_column_type(q, 5) == SQLITE_NULL ? NULL :
+		    xstrdup((const char *)sqlite3_column_text(q, 5));
 	}
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE) {
@@ -795,8 +802,10 @@ rules_free(struct rule_state *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(v[i].name);
+		free(v[i].parts);
+	}
 	free(v);
 }
 
@@ -827,6 +836,8 @@ store_rule_save(struct store *s, const struct rule_state *r)
 	bind_opt(q, 2, r->in_kernel, (int64_t)r->handle);
 	sqlite3_bind_int64(q, 3, r->in_kernel ? (int64_t)r->bytes : 0);
 	sqlite3_bind_int64(q, 4, r->in_kernel ? (int64_t)r->packets : 0);
+	if (r->in_kernel && r->parts)
+		sqlite3_bind_text(q, 5, r->parts, -1, SQLITE_STATIC);
 	return done(s, q, "save rule");
 }
 
@@ -1070,6 +1081,7 @@ store_ruleset_latest(struct store *s, int64_t host_id, struct ruleset_rec *r)
 		r->config = col_str(q, 6);
 		r->script = col_str(q, 7);
 		r->created = sqlite3_column_int(q, 8) != 0;
+		r->stamp = sqlite3_column_int64(q, 9);
 	}
 	sqlite3_reset(q);
 	if (rc == SQLITE_DONE)
@@ -1095,9 +1107,29 @@ store_ruleset_add(struct store *s, int64_t host_id, struct ruleset_rec *r)
 	sqlite3_bind_text(q, 7, r->config, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 8, r->script, -1, SQLITE_STATIC);
 	sqlite3_bind_int(q, 9, r->created);
+	sqlite3_bind_int64(q, 10, r->stamp);
 	if (done(s, q, "record ruleset") < 0)
 		return -1;
 	r->id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int
+store_ruleset_has(struct store *s, int64_t host_id, int64_t stamp)
+{
+	sqlite3_stmt *q = stmt(s, ST_RULESET_HAS);
+	int rc;
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, host_id);
+	sqlite3_bind_int64(q, 2, stamp);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return fail(s, "read ruleset");
 	return 0;
 }
 

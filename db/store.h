@@ -14,7 +14,7 @@
 
 #include "ipac.h"
 
-#define STORE_VERSION	2	/* PRAGMA user_version this program writes */
+#define STORE_VERSION	3	/* PRAGMA user_version this program writes */
 
 struct store;
 
@@ -89,6 +89,9 @@ struct rule_state {
 	char		*name;
 	bool		in_kernel;	/* handle and values valid */
 	uint64_t	handle, bytes, packets;
+	char		*parts;		/* the values of each of its kernel
+					   rules, when it has several (see
+					   lib/fetch.c); NULL: none kept */
 };
 
 /* Every name of the host, sorted by name (strcmp); free with rules_free. */
@@ -142,6 +145,8 @@ int	store_expire(struct store *, int res, int64_t host_id, int64_t before,
 struct ruleset_rec {
 	int64_t		id;		/* version */
 	int64_t		applied;
+	int64_t		stamp;		/* the mark ipacset put on the kernel
+					   table with it; 0: none */
 	char		*backend, *table;
 	int		priority;
 	char		*source, *config, *script;
@@ -152,6 +157,8 @@ int	store_ruleset_latest(struct store *, int64_t host_id,
 	    struct ruleset_rec *);
 int	store_ruleset_add(struct store *, int64_t host_id,
 	    struct ruleset_rec *);
+/* Has the host a ruleset of that stamp?  1 yes, 0 no, -1 on error. */
+int	store_ruleset_has(struct store *, int64_t host_id, int64_t stamp);
 void	ruleset_rec_free(struct ruleset_rec *);
 
 /* Listing, for fetchipac -t and -r. */

@@ -211,10 +211,15 @@ target_of(const struct settings *set, const struct ruleset_rec *rec,
 		    tg->o.table);
 	else if (rec->script[0])
 		tg->script = rec->script;	/* else removed by ipacset -F */
+	/* A repair marks the table with the ruleset's generation. */
+	tg->o.stamp = rec ? rec->stamp : 0;
 	return 0;
 }
 
-/* -n: compare the kernel with the recorded ruleset, change nothing. */
+/*
+ * -n: compare the kernel with the newest ruleset (recorded, or waiting
+ * in the spool), change nothing.
+ */
 static int
 check_only(const struct settings *set)
 {
@@ -229,11 +234,10 @@ check_only(const struct settings *set)
 	if ((st = store_open_host(set->store, STORE_RO, set->busy_ms,
 	    set->host, &h)) == NULL)
 		return EX_STORE;
-	if ((has = store_ruleset_latest(st, h.id, &rec)) < 0) {
+	if ((has = ruleset_newest(set, st, &h, &rec)) < 0) {
 		store_close(st);
 		return EX_STORE;
 	}
-	store_close(st);
 	if (target_of(set, has == 0 ? &rec : NULL, &tg) < 0) {
 		ex = EX_CONFIG;
 		goto out;
@@ -242,7 +246,12 @@ check_only(const struct settings *set)
 		ex = EX_KERNEL;
 		goto out;
 	}
-	if (problems) {
+	/* A ruleset no record knows is left alone, not checked. */
+	if (tg.script && cl.table && cl.stamp && cl.stamp != rec.stamp &&
+	    ruleset_age(&cl, &rec, ruleset_known(set, st, &h, cl.stamp),
+	    &problems) == 1)
+		log_info("table %s: %zu counters", tg.o.table, cl.n);
+	else if (problems) {
 		log_error("ipac chains corrupted: %s", problems);
 		ex = EX_CORRUPT;
 	} else
@@ -251,6 +260,7 @@ check_only(const struct settings *set)
 	free(problems);
 	counter_list_free(&cl);
 out:
+	store_close(st);
 	if (has == 0)
 		ruleset_rec_free(&rec);
 	return ex;
@@ -270,7 +280,8 @@ fetch(const struct settings *set, int wait)
 		acct_abort(a);
 		return EX_CONFIG;
 	}
-	if (acct_fetch(a, tg.be, &tg.o, tg.script, true, 0, &res) < 0) {
+	if (acct_fetch(a, tg.be, &tg.o, tg.script, true, FETCH_AGED,
+	    &res) < 0) {
 		/* Still store what the spool held. */
 		acct_close(a);
 		return EX_KERNEL;

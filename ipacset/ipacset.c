@@ -61,20 +61,22 @@ list_counters(const struct backend_ops *be, const struct backend_opts *o,
 }
 
 /*
- * Change the kernel with the store open: first store what the counters
- * hold (so names that go away lose nothing), then change, then record
- * the ruleset for fetchipac, all in one transaction of the store.
+ * Change the kernel with the store open: keep the ruleset it applies in
+ * the spool (acct_record()), store what the counters hold (so names that
+ * go away lose nothing), change, and record the ruleset for fetchipac,
+ * all in one transaction of the store.  The table is marked with the
+ * ruleset it holds (acct_stamp()).
  */
 static int
 change(int mode, const struct settings *set, int wait, bool use_store,
-    const struct backend_ops *be, const struct backend_opts *o,
+    const struct backend_ops *be, const struct backend_opts *opts,
     const char *conf, const struct ruleset *rs, const char *script)
 {
 	struct fetch_result res, after;
 	struct acct *a = NULL;
 	const struct ruleset_rec *prev;
 	const struct backend_ops *old = NULL;
-	struct backend_opts oo = { 0 };
+	struct backend_opts o = *opts, oo = { 0 };
 	char *otable = NULL;
 	int ex = EX_OK, rc;
 
@@ -82,34 +84,39 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 		if (ex == EX_CONFIG || ex == EX_LOCKED)
 			return ex;
 		log_warnx("%s: not usable; changing the kernel without "
-		    "recording it (fetchipac cannot repair this ruleset)",
+		    "recording the ruleset: fetchipac counts it, but cannot "
+		    "check or repair it until ipacset records one",
 		    set->store);
 		ex = EX_STORE;
 	}
 	if (a == NULL) {
+		/* A mark no record has: fetchipac leaves this ruleset alone. */
+		o.stamp = acct_stamp(NULL, be->name, &o, script);
 		if (mode == MODE_FLUSH)
-			rc = be->flush(o);
+			rc = be->flush(&o);
 		else if (mode == MODE_FIX)
-			rc = backend_fix(be, o, script);
+			rc = backend_fix(be, &o, script);
 		else
-			rc = be->apply(o, script);
+			rc = be->apply(&o, script);
 		if (rc < 0)
 			return EX_KERNEL;
 		if (rc == 1)
-			log_warnx("%s rules %s repaired", be->name, o->table);
+			log_warnx("%s rules %s repaired", be->name, o.table);
 		return ex;
 	}
 
 	if (mode == MODE_FIX) {
 		/* A fetch that checks and repairs, recording the gap. */
-		if (acct_fetch(a, be, o, script, true, RUN_IPACSET, &res) < 0) {
+		o.stamp = acct_stamp(a, be->name, &o, script);
+		if (acct_fetch(a, be, &o, script, true, RUN_IPACSET, &res) < 0) {
 			acct_abort(a);
 			return EX_KERNEL;
 		}
 		if (res.repaired) {
-			log_warnx("%s rules %s repaired", be->name, o->table);
-			acct_record(a, o, be->name, conf, rs, script,
+			log_warnx("%s rules %s repaired", be->name, o.table);
+			acct_record(a, &o, be->name, conf, rs, script,
 			    !res.table);
+			acct_applied(a, !res.table);
 		}
 		return acct_close(a);
 	}
@@ -128,19 +135,35 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 		oo.table = otable;
 		oo.priority = prev->priority;
 	}
-	if (acct_fetch(a, old ? old : be, old ? &oo : o, NULL, false,
+	/*
+	 * Kept before the snapshot: between the snapshot and the change,
+	 * names that go away lose what they count, so nothing else is
+	 * done in between.
+	 */
+	o.stamp = acct_stamp(a, be->name, &o, mode == MODE_FLUSH ? NULL :
+	    script);
+	if (mode == MODE_FLUSH)
+		acct_record(a, &o, be->name, "", NULL, NULL, false);
+	else
+		acct_record(a, &o, be->name, conf, rs, script, old != NULL ||
+		    prev == NULL || prev->script[0] == '\0');
+	if (acct_fetch(a, old ? old : be, old ? &oo : &o, NULL, false,
 	    RUN_IPACSET, &res) < 0) {
 		acct_abort(a);
 		free(otable);
 		return EX_KERNEL;
 	}
 	crash_point("ipacset-snapshot");
-	rc = mode == MODE_FLUSH ? be->flush(o) : be->apply(o, script);
+	rc = mode == MODE_FLUSH ? be->flush(&o) : be->apply(&o, script);
 	if (rc < 0) {
 		acct_abort(a);
 		free(otable);
 		return EX_KERNEL;
 	}
+	crash_point("ipacset-applied");
+	/* A table of the old backend is not ours: ours is new. */
+	acct_applied(a, mode != MODE_FLUSH && (old != NULL || !res.table));
+	crash_point("ipacset-recorded");
 	if (old) {
 		if (old->flush(&oo) < 0)
 			log_warnx("the %s rules of the last ruleset are still "
@@ -149,22 +172,15 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 		else
 			log_info("removed the %s rules of the last ruleset",
 			    old->name);
-		res.table = false;	/* ours are new */
 		free(otable);
 	}
 	/* The counters as the change left them: new ones start now. */
-	if (mode == MODE_APPLY && acct_fetch(a, be, o, NULL, false,
+	if (mode == MODE_APPLY && acct_fetch(a, be, &o, NULL, false,
 	    RUN_IPACSET | FETCH_STARTED, &after) < 0) {
-		acct_abort(a);
+		/* The kernel changed: keep what was taken before it. */
+		acct_close(a);
 		return EX_STORE;
 	}
-	if (!acct_has_store(a))
-		log_warnx("%s: the ruleset is not recorded (fetchipac cannot "
-		    "repair it until ipacset runs again)", set->store);
-	else if (mode == MODE_FLUSH)
-		acct_record(a, o, be->name, "", NULL, NULL, false);
-	else
-		acct_record(a, o, be->name, conf, rs, script, !res.table);
 	return acct_close(a);
 }
 
@@ -190,7 +206,7 @@ run(int argc, char *argv[])
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct backend_opts o;
+	struct backend_opts o = { 0 };
 	const struct backend_ops *be;
 	const char *conf = NULL, *bename = NULL, *setfile = NULL;
 	const char *store = NULL, *host = NULL, *table = NULL;

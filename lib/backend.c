@@ -62,8 +62,10 @@ counter_list_free(struct counter_list *cl)
 
 	if (cl == NULL)
 		return;
-	for (i = 0; i < cl->n; i++)
+	for (i = 0; i < cl->n; i++) {
 		free(cl->c[i].name);
+		free(cl->c[i].parts);
+	}
 	free(cl->c);
 	cl->c = NULL;
 	cl->n = 0;

@@ -17,6 +17,24 @@
  * snapshot stored twice, late or never changes how time is split, not
  * what is counted.
  *
+ * With iptables a name's counter is the sum of its rules, in several
+ * chains.  The store keeps the value of each rule as well (the rule's
+ * "parts"), so that when some of them are lost (a chain flushed by
+ * another program) the others still count what they counted since the
+ * last run: only the lost rules lose that.
+ *
+ * The ruleset an apply puts into the kernel is never lost either.
+ * ipacset records it in the spool before it changes the kernel, and in
+ * the store as soon as the store can take it (spooled rulesets are
+ * recorded in order with the snapshots), and marks the table with it:
+ * a hash of the ruleset when the store records it in the same
+ * transaction, else a number of its own (the wall-clock ns).  fetchipac
+ * checks and repairs the kernel against the newest ruleset applied,
+ * stored or spooled.  A table marked with an earlier recorded ruleset
+ * is repaired; a mark that no ruleset recorded has (applied without the
+ * store, or its spooled copy was lost) is a newer ruleset, counted but
+ * left alone.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
@@ -43,7 +61,11 @@ struct acct {
 	int		lockfd;
 	struct host_state host;
 	bool		has_rs;
-	struct ruleset_rec rs;
+	struct ruleset_rec rs;		/* the newest ruleset */
+	struct ruleset_rec prs;		/* the ruleset this run applies */
+	bool		has_prs;
+	int64_t		prs_key;
+	char		*prs_path;	/* and its file in the spool */
 	char		*spool[2];	/* primary, fallback */
 	char		**replayed;	/* spool files stored in this txn */
 	size_t		nreplayed;
@@ -404,13 +426,83 @@ interval(struct acct *a, const struct snapshot *s, struct run *run)
 	return 0;
 }
 
+/* ---- the rules of a name (iptables) ---- */
+
+/*
+ * The text the store keeps of c's rules: "KEY BYTES PACKETS" lines in
+ * the order of the keys, or NULL when c has fewer than two (then its
+ * total says it all).
+ */
+static char *
+parts_text(const struct counter *c)
+{
+	struct strbuf sb;
+	size_t i;
+
+	if (c->nparts < 2)
+		return NULL;
+	sb_init(&sb);
+	for (i = 0; i < c->nparts; i++)
+		sb_printf(&sb, "%" PRIx64 " %" PRIu64 " %" PRIu64 "\n",
+		    c->parts[i].key, c->parts[i].bytes, c->parts[i].packets);
+	return sb.buf;
+}
+
+/*
+ * What the rules of c counted since the values kept in text: for a rule
+ * there then, what it counted since (all of its value when it went down:
+ * made again); all of a rule that is new.  A rule gone loses what it
+ * counted since.  Both lists are in the order of the keys.
+ */
+static void
+parts_delta(const char *text, const struct counter *c, uint64_t *db,
+    uint64_t *dp)
+{
+	const char *p = text;
+	size_t i;
+
+	*db = *dp = 0;
+	for (i = 0; i < c->nparts; i++) {
+		const struct counter_part *pt = &c->parts[i];
+		uint64_t key = 0, b = 0, pk = 0, xb, xp;
+		bool found = false;
+
+		while (p && *p) {
+			if (sscanf(p, "%" SCNx64 " %" SCNu64 " %" SCNu64, &key,
+			    &b, &pk) != 3) {
+				p = NULL;	/* not ours: as if empty */
+				break;
+			}
+			if (key >= pt->key) {
+				found = key == pt->key;
+				break;
+			}
+			p = strchr(p, '\n');
+			p = p ? p + 1 : NULL;
+		}
+		if (!found || counter_delta(b, pk, pt->bytes, pt->packets, &xb,
+		    &xp)) {
+			xb = pt->bytes;
+			xp = pt->packets;
+		}
+		*db = sat_add(*db, xb);
+		*dp = sat_add(*dp, xp);
+	}
+}
+
+static bool
+same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 /* Store s; adds what it counted to *res when res is not NULL. */
 static int
 store_snapshot(struct acct *a, const struct snapshot *s,
     struct fetch_result *res)
 {
 	struct host_state *h = &a->host;
-	struct rule_state *rules;
+	struct rule_state *rules, fresh = { 0 };
 	struct run run = { 0 };
 	size_t nrules, i = 0, j = 0;
 	bool same;
@@ -437,9 +529,10 @@ store_snapshot(struct acct *a, const struct snapshot *s,
 	while (i < s->cl.n || j < nrules) {
 		int d = i == s->cl.n ? 1 : j == nrules ? -1 :
 		    strcmp(s->cl.c[i].name, rules[j].name);
-		struct rule_state *r, fresh = { 0 };
+		struct rule_state *r;
 		const struct counter *c;
 		uint64_t db, dp;
+		char *parts;
 
 		if (d > 0) {
 			/* A name no longer in the kernel. */
@@ -455,12 +548,21 @@ store_snapshot(struct acct *a, const struct snapshot *s,
 		if (d == 0)
 			r = &rules[j++];
 		else {
+			free(fresh.parts);
+			memset(&fresh, 0, sizeof(fresh));
 			r = &fresh;
 			if (store_rule_add(a->st, h->id, c->name, &r->id) < 0)
 				goto out;
 		}
 		if (same && r->in_kernel && r->handle == c->handle) {
-			if (!counter_delta(r->bytes, r->packets, c->bytes,
+			if (s->problems && r->parts && c->nparts)
+				/*
+				 * In chains found broken, a counter that is
+				 * the sum of several rules may have lost
+				 * some: the others count what they counted.
+				 */
+				parts_delta(r->parts, c, &db, &dp);
+			else if (!counter_delta(r->bytes, r->packets, c->bytes,
 			    c->packets, &db, &dp))
 				;
 			else if (s->problems) {
@@ -491,15 +593,21 @@ store_snapshot(struct acct *a, const struct snapshot *s,
 			res->bytes = sat_add(res->bytes, db);
 			res->packets = sat_add(res->packets, dp);
 		}
+		parts = parts_text(c);
 		if (!r->in_kernel || r->handle != c->handle ||
-		    r->bytes != c->bytes || r->packets != c->packets) {
+		    r->bytes != c->bytes || r->packets != c->packets ||
+		    !same_text(r->parts, parts)) {
 			r->in_kernel = true;
 			r->handle = c->handle;
 			r->bytes = c->bytes;
 			r->packets = c->packets;
+			free(r->parts);
+			r->parts = parts;
+			parts = NULL;
 			if (store_rule_save(a->st, r) < 0)
 				goto out;
 		}
+		free(parts);
 	}
 	crash_point("samples");
 	run.names = (int64_t)s->cl.n;
@@ -518,6 +626,7 @@ store_snapshot(struct acct *a, const struct snapshot *s,
 		goto out;
 	rc = 0;
 out:
+	free(fresh.parts);
 	rules_free(rules, nrules);
 	return rc;
 }
@@ -540,6 +649,8 @@ acct_free(struct acct *a)
 	if (a->lockfd >= 0)
 		close(a->lockfd);
 	ruleset_rec_free(&a->rs);
+	ruleset_rec_free(&a->prs);
+	free(a->prs_path);
 	free(a->spool[0]);
 	free(a->spool[1]);
 	for (i = 0; i < a->nreplayed; i++)
@@ -549,6 +660,136 @@ acct_free(struct acct *a)
 		snapshot_free(&a->pending[i]);
 	free(a->pending);
 	free(a);
+}
+
+static bool
+has_suffix(const char *path, const char *suffix)
+{
+	size_t len = strlen(path), sl = strlen(suffix);
+
+	return len > sl && strcmp(path + len - sl, suffix) == 0;
+}
+
+/* A ruleset in the spool: applied, or about to be (an intent). */
+static bool
+is_rules_file(const char *path)
+{
+	return has_suffix(path, RULES_SUFFIX) || has_suffix(path, INTENT_SUFFIX);
+}
+
+/*
+ * Did the kernel take the ruleset of an intent (ipacset was killed
+ * before it could say)?  Then the table carries its mark (or, for -F,
+ * is gone).  1 yes, 0 no, -1 when the kernel cannot be read.
+ */
+static int
+intent_applied(const struct ruleset_rec *r)
+{
+	const struct backend_ops *be = backend_find(r->backend);
+	struct backend_opts o = { .table = r->table, .priority = r->priority };
+	struct counter_list cl;
+	int yes;
+
+	if (be == NULL || be->read == NULL || be->read(&o, NULL, &cl,
+	    NULL) < 0)
+		return -1;
+	yes = r->script[0] ? cl.table && cl.stamp == r->stamp : !cl.table;
+	counter_list_free(&cl);
+	return yes;
+}
+
+/* What read_rules_file() found. */
+enum { RF_OK, RF_BAD, RF_OTHER, RF_DROPPED, RF_UNDECIDED };
+
+/*
+ * Read the ruleset file path of host; an intent counts only when the
+ * kernel took it.  RF_OK (*key and *r are set), else RF_BAD (not a
+ * ruleset: said), RF_OTHER (another host's), RF_DROPPED (an intent the
+ * kernel never took) or RF_UNDECIDED (the kernel cannot be read now).
+ */
+static int
+read_rules_file(const char *path, const char *host, int64_t *key,
+    struct ruleset_rec *r)
+{
+	char *h;
+	int rf = RF_OK, yes;
+
+	if (spool_read_ruleset(path, &h, key, r) < 0)
+		return RF_BAD;
+	if (strcmp(h, host) != 0)
+		rf = RF_OTHER;
+	else if (has_suffix(path, INTENT_SUFFIX) &&
+	    (yes = intent_applied(r)) != 1)
+		rf = yes == 0 ? RF_DROPPED : RF_UNDECIDED;
+	free(h);
+	if (rf != RF_OK)
+		ruleset_rec_free(r);
+	return rf;
+}
+
+/* Keep a spool file that cannot be read for a human, out of the way. */
+static void
+set_aside(const char *path)
+{
+	struct strbuf bad;
+
+	sb_init(&bad);
+	sb_printf(&bad, "%s.bad", path);
+	if (rename(path, bad.buf) == 0)
+		log_warnx("%s: set aside as %s", path, bad.buf);
+	sb_free(&bad);
+}
+
+/* *to = a copy of r (what *to held is freed). */
+static void
+ruleset_copy(struct ruleset_rec *to, const struct ruleset_rec *r)
+{
+	struct ruleset_rec c = *r;
+
+	c.backend = xstrdup(r->backend);
+	c.table = xstrdup(r->table);
+	c.source = xstrdup(r->source);
+	c.config = xstrdup(r->config);
+	c.script = xstrdup(r->script);
+	ruleset_rec_free(to);
+	*to = c;
+}
+
+/* Local time of t (UTC seconds), for messages. */
+static const char *
+fmt_local(int64_t t, char buf[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (localtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, 32, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, 32, "%" PRId64, t);
+	return buf;
+}
+
+/* Record the spooled ruleset r (with key) in the open transaction. */
+static int
+replay_ruleset(struct acct *a, int64_t key, struct ruleset_rec *r,
+    const char *path)
+{
+	struct host_state *h = &a->host;
+
+	if (key <= h->last_snap) {
+		log_debug("ruleset %" PRId64 " is recorded already", key);
+		return 0;
+	}
+	log_info("recording spooled ruleset %s", path);
+	if (store_ruleset_add(a->st, h->id, r) < 0)
+		return -1;
+	h->last_snap = key;
+	if (store_host_save(a->st, h) < 0)
+		return -1;
+	ruleset_rec_free(&a->rs);
+	a->rs = *r;
+	memset(r, 0, sizeof(*r));
+	a->has_rs = true;
+	return 0;
 }
 
 /* Store what the spool holds for this host, oldest first. */
@@ -569,35 +810,121 @@ replay(struct acct *a)
 			free(files[i]);
 			continue;
 		}
-		if (spool_read(files[i], &s) < 0) {
-			struct strbuf bad;
+		if (is_rules_file(files[i])) {
+			struct ruleset_rec r;
+			int64_t key;
+			int rf = read_rules_file(files[i], a->set->host, &key,
+			    &r);
 
-			/* Keep it for a human, out of the way of the next run. */
-			sb_init(&bad);
-			sb_printf(&bad, "%s.bad", files[i]);
-			if (rename(files[i], bad.buf) == 0)
-				log_warnx("%s: set aside as %s", files[i],
-				    bad.buf);
-			sb_free(&bad);
-			free(files[i]);
-			continue;
-		}
-		if (strcmp(s.host, a->set->host) != 0) {
+			if (rf == RF_DROPPED) {
+				/* Deleted when this run commits. */
+				log_warnx("%s: ipacset stopped before it "
+				    "changed the kernel: its ruleset is "
+				    "dropped", files[i]);
+				a->replayed = xrealloc(a->replayed,
+				    a->nreplayed + 1, sizeof(*a->replayed));
+				a->replayed[a->nreplayed++] = files[i];
+				continue;
+			}
+			if (rf != RF_OK) {
+				if (rf == RF_BAD)
+					set_aside(files[i]);
+				free(files[i]);
+				continue;
+			}
+			if (replay_ruleset(a, key, &r, files[i]) < 0)
+				rc = -1;
+			ruleset_rec_free(&r);
+		} else {
+			if (spool_read(files[i], &s) < 0) {
+				set_aside(files[i]);
+				free(files[i]);
+				continue;
+			}
+			if (strcmp(s.host, a->set->host) != 0) {
+				snapshot_free(&s);
+				free(files[i]);
+				continue;
+			}
+			s.flags |= RUN_SPOOLED;
+			log_info("storing spooled snapshot %s", files[i]);
+			if (acct_store_snapshot(a, &s) < 0)
+				rc = -1;
 			snapshot_free(&s);
-			free(files[i]);
-			continue;
 		}
-		s.flags |= RUN_SPOOLED;
-		log_info("storing spooled snapshot %s", files[i]);
-		if (acct_store_snapshot(a, &s) < 0)
-			rc = -1;
-		snapshot_free(&s);
 		a->replayed = xrealloc(a->replayed, a->nreplayed + 1,
 		    sizeof(*a->replayed));
 		a->replayed[a->nreplayed++] = files[i];
 	}
 	free(files);
 	return rc;
+}
+
+int
+ruleset_newest(const struct settings *set, struct store *st,
+    const struct host_state *h, struct ruleset_rec *r)
+{
+	char *spool[2] = { settings_spool(set), xstrdup(set->spool_fallback) };
+	const char *dirs[2] = { spool[0], spool[1] };
+	int64_t newest = h ? h->last_snap : 0;
+	char **files;
+	size_t n, i;
+	int rc = 1;
+
+	memset(r, 0, sizeof(*r));
+	if (st && h && h->id && (rc = store_ruleset_latest(st, h->id, r)) < 0)
+		goto out;
+	/* What waits in the spool is newer than all that is stored. */
+	if (spool_list(dirs, 2, &files, &n) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct ruleset_rec sr;
+		int64_t key;
+
+		if (is_rules_file(files[i]) && read_rules_file(files[i],
+		    set->host, &key, &sr) == RF_OK) {
+			if (key > newest) {
+				log_debug("the newest ruleset waits in the "
+				    "spool: %s", files[i]);
+				newest = key;
+				ruleset_rec_free(r);
+				*r = sr;
+				memset(&sr, 0, sizeof(sr));
+				rc = 0;
+			}
+			ruleset_rec_free(&sr);
+		}
+		free(files[i]);
+	}
+	free(files);
+out:
+	free(spool[0]);
+	free(spool[1]);
+	return rc;
+}
+
+/* In spool mode: a ruleset that waits in the spool is the newest. */
+static void
+use_spooled_ruleset(struct acct *a)
+{
+	struct ruleset_rec r;
+
+	if (ruleset_newest(a->set, NULL, a->st ? &a->host : NULL, &r) == 0) {
+		ruleset_rec_free(&a->rs);
+		a->rs = r;
+		a->has_rs = true;
+	}
+}
+
+/* Read the host and its newest ruleset again (a replay was undone). */
+static void
+reread(struct acct *a)
+{
+	if (store_host_get(a->st, a->set->host, &a->host) != 0)
+		memset(&a->host, 0, sizeof(a->host));
+	ruleset_rec_free(&a->rs);
+	a->has_rs = a->host.id &&
+	    store_ruleset_latest(a->st, a->host.id, &a->rs) == 0;
 }
 
 static bool
@@ -662,6 +989,7 @@ acct_open(const struct settings *set, int wait_secs, int *ex)
 			goto fail;
 		}
 		log_warnx("%s: cannot be written now; spooling", set->store);
+		use_spooled_ruleset(a);
 		return a;
 	}
 	a->own_store = true;
@@ -680,20 +1008,26 @@ acct_open(const struct settings *set, int wait_secs, int *ex)
 	crash_point("begin");
 	/* The host row again, now under the write lock. */
 	if (store_host(a->st, set->host, &a->host) < 0 || replay(a) < 0) {
+		err = store_error(a->st);
 		store_rollback(a->st);
 		a->in_txn = false;
+		/* What the replay changed is undone in memory as well. */
+		reread(a);
+		if (err == STORE_FAILED)
+			goto fail_store;
 		goto spool_mode;
 	}
 	return a;
 spool_mode:
-	if (store_error(a->st) == STORE_FAILED) {
-		*ex = EX_STORE;
-		goto fail;
-	}
+	if (store_error(a->st) == STORE_FAILED)
+		goto fail_store;
 	log_warnx("%s: cannot be written now (%s); spooling", set->store,
 	    store_error(a->st) == STORE_BUSY ? "busy" :
 	    store_error(a->st) == STORE_FULL ? "disk full" : "read-only");
+	use_spooled_ruleset(a);
 	return a;
+fail_store:
+	*ex = EX_STORE;
 fail:
 	acct_free(a);
 	return NULL;
@@ -709,6 +1043,134 @@ const struct ruleset_rec *
 acct_ruleset(const struct acct *a)
 {
 	return a->has_rs ? &a->rs : NULL;
+}
+
+/* A mark of its own for a ruleset: wall-clock ns, never 0. */
+static int64_t
+stamp_new(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + 1;
+}
+
+/* FNV-1a of n bytes, on from h. */
+static uint64_t
+fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n--)
+		h = (h ^ *c++) * 1099511628211ULL;
+	return h;
+}
+
+int64_t
+acct_stamp(const struct acct *a, const char *backend,
+    const struct backend_opts *o, const char *script)
+{
+	uint64_t h = 14695981039346656037ULL;
+	char prio[16];
+
+	/*
+	 * A ruleset that may not reach the store (it waits in the spool,
+	 * which may be lost) gets a mark no recorded ruleset has, so that
+	 * it is never taken for an earlier one.
+	 */
+	if (a == NULL || !a->in_txn)
+		return stamp_new();
+	/* Else the same ruleset, the same mark: the same kernel rules. */
+	if (script == NULL)
+		script = "";
+	snprintf(prio, sizeof(prio), "%d", o->priority);
+	h = fnv1a(h, backend, strlen(backend) + 1);
+	h = fnv1a(h, o->table, strlen(o->table) + 1);
+	h = fnv1a(h, prio, strlen(prio) + 1);
+	h = fnv1a(h, script, strlen(script));
+	return (int64_t)(h >> 1) | 1;
+}
+
+int
+ruleset_known(const struct settings *set, struct store *st,
+    const struct host_state *h, int64_t stamp)
+{
+	char *spool[2] = { settings_spool(set), xstrdup(set->spool_fallback) };
+	const char *dirs[2] = { spool[0], spool[1] };
+	char **files;
+	size_t n, i;
+	int known = 0;
+
+	if (st && h && h->id && store_ruleset_has(st, h->id, stamp) == 1)
+		known = 1;
+	else if (spool_list(dirs, 2, &files, &n) == 0) {
+		for (i = 0; i < n; i++) {
+			struct ruleset_rec r;
+			int64_t key;
+
+			if (!known && is_rules_file(files[i]) &&
+			    read_rules_file(files[i], set->host, &key,
+			    &r) == RF_OK) {
+				known = r.stamp == stamp;
+				ruleset_rec_free(&r);
+			}
+			free(files[i]);
+		}
+		free(files);
+	}
+	free(spool[0]);
+	free(spool[1]);
+	return known;
+}
+
+/* Where a backend keeps our rules, for messages. */
+static const char *
+rules_where(const struct ruleset_rec *rec, char *buf, size_t len)
+{
+	if (strcmp(rec->backend, "iptables") == 0)
+		snprintf(buf, len, "chains %s~*", rec->table);
+	else
+		snprintf(buf, len, "table inet %s", rec->table);
+	return buf;
+}
+
+int
+ruleset_age(const struct counter_list *cl, const struct ruleset_rec *rec,
+    bool known, char **problems)
+{
+	char when[32], where[128];
+	struct strbuf sb;
+
+	if (rec == NULL || !cl->table || cl->stamp == 0 ||
+	    cl->stamp == rec->stamp)
+		return 0;
+	fmt_local(rec->applied, when);
+	rules_where(rec, where, sizeof(where));
+	if (!known) {
+		log_warnx("the %s rules in %s are not the newest ruleset "
+		    "recorded (applied at %s) nor an earlier one: applied "
+		    "without the store (ipacset --no-store, another store, or "
+		    "a spooled copy that was lost); counting them, but not "
+		    "checking or repairing them, until ipacset records a "
+		    "ruleset", rec->backend, where, when);
+		if (problems) {
+			free(*problems);
+			*problems = NULL;
+		}
+		return 1;
+	}
+	if (problems == NULL)
+		return 0;
+	sb_init(&sb);
+	if (*problems) {
+		sb_puts(&sb, *problems);
+		sb_puts(&sb, "; ");
+		free(*problems);
+	}
+	sb_printf(&sb, "%s holds an earlier ruleset, not the newest one "
+	    "(applied at %s)", where, when);
+	*problems = sb.buf;
+	return 0;
 }
 
 /* Keep s for the spool (when there is no store or the commit fails). */
@@ -759,16 +1221,24 @@ acct_fetch(struct acct *a, const struct backend_ops *be,
 {
 	struct snapshot s;
 	int64_t t;
+	int sflags = flags & ~(FETCH_STARTED | FETCH_AGED);
 
 	memset(res, 0, sizeof(*res));
 	t = acct_now();
 	if (take_snapshot(a, be, o, script, &s) < 0)
 		return -1;
-	s.flags = flags & ~FETCH_STARTED;
+	s.flags = sflags;
 	if (flags & FETCH_STARTED)
 		s.start_hint = t;
+	/* A ruleset no record knows is newer: it is left alone. */
+	if ((flags & FETCH_AGED) && script && a->has_rs && s.cl.table &&
+	    s.cl.stamp && s.cl.stamp != a->rs.stamp &&
+	    ruleset_age(&s.cl, &a->rs, ruleset_known(a->set, a->st,
+	    a->st ? &a->host : NULL, s.cl.stamp), &s.problems) == 1)
+		res->unrecorded = true;
 	res->names = s.cl.n;
 	res->table = s.cl.table;
+	res->stamp = s.cl.stamp;
 	res->corrupt = s.problems != NULL;
 	if (s.problems && repair) {
 		log_error("ipac chains corrupted: %s; repairing from the "
@@ -785,9 +1255,10 @@ acct_fetch(struct acct *a, const struct backend_ops *be,
 		/* What the repaired table counted so far, from now on. */
 		if (take_snapshot(a, be, o, NULL, &s) < 0)
 			return -1;
-		s.flags = (flags & ~FETCH_STARTED) | RUN_REPAIRED;
+		s.flags = sflags | RUN_REPAIRED;
 		s.start_hint = t;
 		res->names = s.cl.n;
+		res->stamp = s.cl.stamp;
 	} else if (s.problems)
 		log_error("ipac chains corrupted: %s", s.problems);
 	account(a, &s, res);
@@ -799,14 +1270,12 @@ acct_record(struct acct *a, const struct backend_opts *o, const char *backend,
     const char *source, const struct ruleset *rs, const char *script,
     bool created)
 {
-	struct ruleset_rec r = { 0 };
+	struct ruleset_rec *r = &a->prs;
 	FILE *fp;
 	char *text = NULL;
 	size_t len = 0;
-	int rc;
+	int d;
 
-	if (!a->in_txn)
-		return -1;
 	/* The normalised config: literal addresses, re-parsed for repairs. */
 	if (rs) {
 		if ((fp = open_memstream(&text, &len)) == NULL)
@@ -814,21 +1283,80 @@ acct_record(struct acct *a, const struct backend_opts *o, const char *backend,
 		ruleset_print(fp, rs);
 		fclose(fp);
 	}
-	r.applied = acct_now();
-	r.backend = (char *)backend;
-	r.table = (char *)o->table;
-	r.priority = o->priority;
-	r.source = (char *)source;
-	r.config = text ? text : (char *)"";
-	r.script = (char *)(script ? script : "");
-	r.created = created;
-	rc = store_ruleset_add(a->st, a->host.id, &r);
-	free(text);
-	if (rc < 0) {
-		store_rollback(a->st);
-		a->in_txn = false;
+	ruleset_rec_free(r);
+	free(a->prs_path);
+	a->prs_path = NULL;
+	r->applied = acct_now();
+	r->stamp = o->stamp;
+	r->backend = xstrdup(backend);
+	r->table = xstrdup(o->table);
+	r->priority = o->priority;
+	r->source = xstrdup(source);
+	r->config = text ? text : xstrdup("");
+	r->script = xstrdup(script ? script : "");
+	r->created = created;
+	a->prs_key = new_key(a);
+	a->has_prs = true;
+	/*
+	 * Into the spool first, as an intent: the next run reads it even
+	 * when this one is killed, and keeps it when the kernel took it.
+	 */
+	for (d = 0; d < 2; d++) {
+		if (spool_write_ruleset(a->spool[d], a->set->host, a->prs_key,
+		    r, INTENT_SUFFIX, &a->prs_path) == 0)
+			break;
+		if (a->in_txn)
+			log_debug("%s: cannot spool the ruleset: %s",
+			    a->spool[d], strerror(errno));
+		else
+			log_warn("%s: cannot spool the ruleset", a->spool[d]);
 	}
-	return rc;
+	if (a->prs_path == NULL && !a->in_txn) {
+		log_warnx("%s: the ruleset will not be recorded (neither the "
+		    "store nor the spools can be written): fetchipac counts "
+		    "what the kernel has, but cannot check or repair it "
+		    "until ipacset records a ruleset", a->set->store);
+		return -1;
+	}
+	return 0;
+}
+
+int
+acct_applied(struct acct *a, bool created)
+{
+	struct ruleset_rec *r = &a->prs;
+	char *path;
+
+	if (!a->has_prs)
+		return -1;
+	r->created = created;
+	/* Taken: no longer an intent. */
+	if (a->prs_path) {
+		path = xstrdup(a->prs_path);
+		strcpy(path + strlen(path) - strlen(INTENT_SUFFIX),
+		    RULES_SUFFIX);
+		if (rename(a->prs_path, path) == 0) {
+			free(a->prs_path);
+			a->prs_path = path;
+		} else {
+			log_warn("%s", a->prs_path);
+			free(path);
+		}
+	}
+	if (a->in_txn) {
+		if (a->prs_key > a->host.last_snap)
+			a->host.last_snap = a->prs_key;
+		if (store_ruleset_add(a->st, a->host.id, r) < 0 ||
+		    store_host_save(a->st, &a->host) < 0) {
+			log_warnx("the ruleset and the snapshots go to the "
+			    "spool");
+			store_rollback(a->st);
+			a->in_txn = false;
+		}
+	}
+	ruleset_copy(&a->rs, r);
+	a->has_rs = true;
+	return a->in_txn || a->prs_path ? 0 : -1;
 }
 
 /* Spool the snapshots the store did not take; EX_OK or EX_STORE. */
@@ -862,6 +1390,16 @@ spool_pending(struct acct *a)
 	return ex;
 }
 
+/* Delete the spooled copy of this run's ruleset. */
+static void
+unlink_ruleset(struct acct *a)
+{
+	if (a->prs_path && unlink(a->prs_path) < 0)
+		log_warn("%s", a->prs_path);
+	free(a->prs_path);
+	a->prs_path = NULL;
+}
+
 int
 acct_close(struct acct *a)
 {
@@ -876,6 +1414,7 @@ acct_close(struct acct *a)
 			for (i = 0; i < a->nreplayed; i++)
 				if (unlink(a->replayed[i]) < 0)
 					log_warn("%s", a->replayed[i]);
+			unlink_ruleset(a);
 			for (i = 0; i < a->npending; i++)
 				snapshot_free(&a->pending[i]);
 			a->npending = 0;
@@ -886,6 +1425,13 @@ acct_close(struct acct *a)
 	}
 	if (a->npending)
 		ex = spool_pending(a);
+	if (a->prs_path) {
+		log_warnx("%s: ruleset spooled to %s: the next fetchipac or "
+		    "ipacset that can write the store records it; until "
+		    "then fetchipac checks and repairs the kernel against it",
+		    a->set->store, a->prs_path);
+		ex = EX_STORE;
+	}
 	acct_free(a);
 	return ex;
 }
@@ -896,5 +1442,7 @@ acct_abort(struct acct *a)
 	if (a->in_txn)
 		store_rollback(a->st);
 	a->in_txn = false;
+	/* The kernel did not change: the ruleset was not applied. */
+	unlink_ruleset(a);
 	acct_free(a);
 }

@@ -32,10 +32,26 @@ void	snapshot_free(struct snapshot *);
 
 /* spool.c */
 
+struct ruleset_rec;
+
+#define SPOOL_SUFFIX	".snap"		/* a snapshot */
+#define RULES_SUFFIX	".rules"	/* a ruleset ipacset applied */
+#define INTENT_SUFFIX	".intent"	/* one it was about to apply */
+
 /* Write s whole into dir (made if missing); *path = its file. */
 int	spool_write(const char *dir, const struct snapshot *s, char **path);
 int	spool_read(const char *path, struct snapshot *s);
-/* The snapshot files of the folders, oldest first; free each and v. */
+/*
+ * Write the ruleset r of host whole into dir (made if missing), ordered
+ * by key among the snapshots, as a file ending in suffix; *path = it.
+ */
+int	spool_write_ruleset(const char *dir, const char *host, int64_t key,
+	    const struct ruleset_rec *r, const char *suffix, char **path);
+/* Read one back (error reported); free *host and r. */
+int	spool_read_ruleset(const char *path, char **host, int64_t *key,
+	    struct ruleset_rec *r);
+/* The snapshot and ruleset files of the folders, oldest first; free each
+   and v. */
 int	spool_list(const char *const dirs[], size_t ndirs, char ***v,
 	    size_t *n);
 
@@ -53,8 +69,9 @@ enum {
 
 struct acct;
 struct store;
+struct host_state;
 struct backend_ops;
-struct ruleset_rec;
+struct counter_list;
 
 /*
  * Lock the store of the settings (waiting up to wait_secs for another
@@ -65,20 +82,68 @@ struct ruleset_rec;
  */
 struct acct *acct_open(const struct settings *, int wait_secs, int *ex);
 bool	acct_has_store(const struct acct *);
-/* The newest ruleset ipacset recorded for this host, or NULL. */
+/*
+ * The newest ruleset ipacset applied on this host, or NULL: the one
+ * recorded last, or a newer one that waits in the spool for the store.
+ */
 const struct ruleset_rec *acct_ruleset(const struct acct *);
+
+/*
+ * The newest ruleset of host h (h NULL: none known) as acct_ruleset()
+ * finds it, from the store st (may be NULL) and the spools; 0, or 1 when
+ * there is none (then *r is empty), -1 on error.  Free with
+ * ruleset_rec_free().
+ */
+int	ruleset_newest(const struct settings *, struct store *st,
+	    const struct host_state *h, struct ruleset_rec *r);
+
+/*
+ * The mark to put on the kernel table with a ruleset about to be
+ * applied (and recorded with it): when the store records it in the
+ * transaction of a, a hash of the ruleset (the same file gives the same
+ * kernel rules), else (a NULL, or spooling) a number no recorded ruleset
+ * has.  Never 0.
+ */
+int64_t	acct_stamp(const struct acct *a, const char *backend,
+	    const struct backend_opts *, const char *script);
+
+/*
+ * Is stamp the mark of a ruleset of host h recorded in st (either may
+ * be NULL) or waiting in the spool?  1 or 0.
+ */
+int	ruleset_known(const struct settings *, struct store *st,
+	    const struct host_state *h, int64_t stamp);
+
+/*
+ * Judge the mark of the table of cl against the newest ruleset rec;
+ * known: whether a recorded ruleset has that mark.  1 when no recorded
+ * ruleset has it (applied without the store: newer; leave it alone,
+ * *problems is freed; says so), else 0 (an earlier ruleset is added to
+ * *problems).
+ */
+int	ruleset_age(const struct counter_list *cl,
+	    const struct ruleset_rec *rec, bool known, char **problems);
 
 /* What a fetch found. */
 struct fetch_result {
 	bool		corrupt;	/* the check found problems */
 	bool		repaired;	/* and they were repaired */
 	bool		table;		/* our table existed when read */
+	bool		unrecorded;	/* it holds a ruleset not recorded
+					   (FETCH_AGED) */
+	int64_t		stamp;		/* the mark it has; 0: none */
 	size_t		names;		/* counters read */
 	uint64_t	bytes, packets;	/* counted since the last run */
 };
 
 /* acct_fetch() flag: the rules were just applied; new counters start now. */
 #define FETCH_STARTED	0x100
+/*
+ * acct_fetch() flag: script is the newest ruleset (acct_ruleset()):
+ * check and repair the table when it holds that ruleset or an earlier
+ * recorded one, and leave one that no record knows alone.
+ */
+#define FETCH_AGED	0x200
 
 /*
  * Read every counter of ours and store (or spool) the deltas.  When
@@ -90,10 +155,23 @@ struct fetch_result {
 int	acct_fetch(struct acct *, const struct backend_ops *,
 	    const struct backend_opts *, const char *script, bool repair,
 	    int flags, struct fetch_result *);
-/* Record the ruleset ipacset applied (in the same transaction). */
-int	acct_record(struct acct *, const struct backend_opts *,
+/*
+ * Before ipacset changes the kernel: keep the ruleset it applies, with
+ * the mark o->stamp it puts on the table, in the spool as an intent, so
+ * that it is never lost, even when the program is killed (the next run
+ * records an intent the kernel took, and drops one it did not).  0, or
+ * -1 when it cannot be kept until the store can take it (said).
+ */
+int	acct_record(struct acct *, const struct backend_opts *o,
 	    const char *backend, const char *source, const struct ruleset *rs,
 	    const char *script, bool created);
+/*
+ * The kernel took the ruleset of acct_record() (created: the table was
+ * new): record it in the transaction (the spooled copy goes when it
+ * commits; without a store it stays, no longer an intent).  0, or -1
+ * when it is recorded nowhere.  acct_abort() instead drops it.
+ */
+int	acct_applied(struct acct *, bool created);
 /*
  * Commit and unlock; spool what the store refused.  Returns EX_OK or
  * EX_STORE.  Frees a.

@@ -125,11 +125,21 @@ struct strbuf;
 
 /* backend.c: one ops struct per netfilter backend. */
 
+/* One kernel rule of a name whose counter is the sum of several. */
+struct counter_part {
+	uint64_t	key;		/* the rule's identity (its family,
+					   chain and matches) */
+	uint64_t	packets, bytes;
+};
+
 struct counter {
 	char		*name;		/* accounting name */
 	uint64_t	packets, bytes;
 	uint64_t	handle;		/* the kernel object's identity: a
 					   re-created counter has a new one */
+	struct counter_part *parts;	/* iptables: each rule of the name,
+					   sorted by key; NULL: one object */
+	size_t		nparts;
 };
 
 struct counter_list {
@@ -137,11 +147,15 @@ struct counter_list {
 	struct counter	*c;		/* sorted by name (strcmp) */
 	bool		table;		/* our table exists */
 	uint64_t	table_handle;	/* changes when it is re-created */
+	int64_t		stamp;		/* the generation of the ruleset the
+					   table is marked with; 0: none */
 };
 
 struct backend_opts {
 	const char	*table;		/* nft table name / chain prefix */
 	int		priority;	/* hook priority */
+	int64_t		stamp;		/* apply: mark the table with this
+					   generation (0: no mark) */
 };
 
 /*
@@ -155,15 +169,16 @@ struct backend_ops {
 		    struct strbuf *out);
 	/*
 	 * Replace our rules by the rendered script atomically, keeping the
-	 * counters of the names it still has; 0 or -1 (nothing changed).
+	 * counters of the names it still has, and mark the table with the
+	 * generation o->stamp in the same step; 0 or -1 (nothing changed).
 	 */
 	int	(*apply)(const struct backend_opts *, const char *script);
 	/* Remove everything of ours; 0 also when there was nothing. */
 	int	(*flush)(const struct backend_opts *);
 	/*
 	 * Read every counter of ours (the table may be missing: then
-	 * none, and cl->table is false), in as few kernel dumps as it
-	 * can.  When script is not NULL, also check table, chains, hooks,
+	 * none, and cl->table is false) and the generation the table is
+	 * marked with, in as few kernel dumps as it can.  When script is not NULL, also check table, chains, hooks,
 	 * rules and counters against it: the differences are described
 	 * in *problems (NULL: none), which the caller frees.  0, or -1
 	 * when the kernel could not be read.

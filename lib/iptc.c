@@ -12,6 +12,9 @@
  *     a comment match holding its accounting name: the counters of a
  *     name are the sum of its rules, found by identity, never by
  *     position;
+ *   - an empty chain "ipac~r.GEN", GEN the generation of the ruleset
+ *     in 13 base-36 digits (see ipacset(8)), made in the commit that
+ *     puts the rules in place;
  *   - rules that differ only by one address (per-host lines) become a
  *     tree of sub-chains "ipac~fi.ID", a trie on the address split
  *     STRIDE bits a level ("-d PREFIX" jumps), leaf chains of at most
@@ -66,6 +69,8 @@
 #define CHAIN_MAX	28	/* characters of a chain name */
 #define NODE_ID_LEN	12	/* base 36 characters naming a tree chain */
 #define PREFIX_MAX	(CHAIN_MAX - 4 - NODE_ID_LEN)	/* "~fo." */
+#define MARK_SUFFIX	"~r."	/* the chain that marks the generation */
+#define MARK_DIGITS	13	/* base 36: every int64_t */
 
 /* Our chains, and the built-in chain that jumps to each. */
 enum { C_O, C_I, C_FI, C_FO, C_MAX };
@@ -1642,7 +1647,50 @@ filter_exists(int i)
 	return found;
 }
 
-/* Is chain one of ours: prefix, a base suffix, maybe "." and an id? */
+/* The chain that marks generation stamp (> 0), into buf. */
+static void
+mark_name(char *buf, size_t len, const char *prefix, int64_t stamp)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	char d[MARK_DIGITS + 1];
+	uint64_t v = (uint64_t)stamp;
+	int i;
+
+	for (i = MARK_DIGITS - 1; i >= 0; i--) {
+		d[i] = digits[v % 36];
+		v /= 36;
+	}
+	d[MARK_DIGITS] = '\0';
+	snprintf(buf, len, "%s" MARK_SUFFIX "%s", prefix, d);
+}
+
+/* The generation chain marks, or 0 if it is no mark of prefix. */
+static int64_t
+mark_of(const char *prefix, const char *chain)
+{
+	size_t pl = strlen(prefix), sl = strlen(MARK_SUFFIX);
+	const char *p = chain + pl + sl;
+	uint64_t v = 0;
+
+	if (strncmp(chain, prefix, pl) != 0 ||
+	    strncmp(chain + pl, MARK_SUFFIX, sl) != 0 ||
+	    strlen(p) != MARK_DIGITS)
+		return 0;
+	for (; *p; p++) {
+		int d = *p >= '0' && *p <= '9' ? *p - '0' :
+		    *p >= 'a' && *p <= 'z' ? *p - 'a' + 10 : -1;
+
+		if (d < 0 || v > ((uint64_t)INT64_MAX - (uint64_t)d) / 36)
+			return 0;
+		v = v * 36 + (uint64_t)d;
+	}
+	return (int64_t)v;
+}
+
+/*
+ * Is chain one of ours: prefix, a base suffix, maybe "." and an id; or
+ * the mark of a generation?
+ */
 static bool
 is_our_chain(const char *prefix, const char *chain)
 {
@@ -1652,6 +1700,8 @@ is_our_chain(const char *prefix, const char *chain)
 
 	if (strncmp(chain, prefix, pl) != 0)
 		return false;
+	if (mark_of(prefix, chain) > 0)
+		return true;
 	for (c = 0; c < C_MAX; c++) {
 		size_t sl = strlen(base[c].suffix);
 
@@ -2028,11 +2078,12 @@ delete_jumps(struct kstate *ks, const char *prefix)
  * Make the snapshot of ks hold what section s wants: delete the rules
  * that go, create the chains that are new, append the rules that are
  * new (the first new rule of a name takes what went away from the name,
- * out of carry), delete the chains that go, put the jumps in place.
+ * out of carry), delete the chains that go (old marks too: mark, when
+ * not empty, is the one to keep or make), put the jumps in place.
  */
 static int
 kstate_edit(struct kstate *ks, const char *prefix, struct section *s,
-    struct tally *carry)
+    struct tally *carry, const char *mark)
 {
 	const struct fam *f = ks->f;
 	size_t i;
@@ -2068,6 +2119,8 @@ kstate_edit(struct kstate *ks, const char *prefix, struct section *s,
 		if (!f->is_chain(s->chains[i], ks->h) &&
 		    !f->create_chain(s->chains[i], ks->h))
 			FAIL("create chain", s->chains[i]);
+	if (*mark && !f->is_chain(mark, ks->h) && !f->create_chain(mark, ks->h))
+		FAIL("create chain", mark);
 	for (i = 0; i < s->nlines; i++) {
 		struct xrule x;
 		struct xt_counters *c;
@@ -2089,6 +2142,7 @@ kstate_edit(struct kstate *ks, const char *prefix, struct section *s,
 	}
 	for (i = 0; i < ks->nchains; i++)
 		if (!section_has_chain(s, ks->chains[i]) &&
+		    strcmp(ks->chains[i], mark) != 0 &&
 		    (!f->flush_entries(ks->chains[i], ks->h) ||
 		    !f->delete_chain(ks->chains[i], ks->h)))
 			FAIL("delete chain", ks->chains[i]);
@@ -2150,9 +2204,12 @@ apply_once(const struct backend_opts *o, struct section sec[2])
 {
 	struct kstate ks[2];
 	struct tally carry = { 0 };
+	char mark[64] = "";
 	int i, rc = -1;
 
 	memset(ks, 0, sizeof ks);
+	if (o->stamp > 0)
+		mark_name(mark, sizeof mark, o->table, o->stamp);
 	for (i = 0; i < 2; i++) {
 		/* What the last try marked as kept is unmarked. */
 		memset(sec[i].kept, 0, sec[i].nlines * sizeof *sec[i].kept);
@@ -2169,7 +2226,7 @@ apply_once(const struct backend_opts *o, struct section sec[2])
 		    "jumps %s", ks[i].f->label, kept, ks[i].n - kept,
 		    sec[i].nlines - kept, ks[i].jumps_ok ? "in place" :
 		    "made again");
-		if (kstate_edit(&ks[i], o->table, &sec[i], &carry) < 0)
+		if (kstate_edit(&ks[i], o->table, &sec[i], &carry, mark) < 0)
 			goto out;
 	}
 	for (i = 0; i < 2; i++)
@@ -2442,6 +2499,78 @@ counter_cmp(const void *pa, const void *pb)
 	return strcmp(a->name, b->name);
 }
 
+/* A rule of a name as read: the name's id, the rule's identity. */
+struct rpart {
+	size_t		id;
+	uint64_t	key;
+	size_t		seq;		/* order read, for identical rules */
+	struct xt_counters c;
+};
+
+struct rparts {
+	struct rpart	*v;
+	size_t		n, cap;
+};
+
+static int
+rpart_cmp(const void *pa, const void *pb)
+{
+	const struct rpart *a = pa, *b = pb;
+
+	if (a->id != b->id)
+		return a->id < b->id ? -1 : 1;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int
+part_cmp(const void *pa, const void *pb)
+{
+	const struct counter_part *a = pa, *b = pb;
+
+	return a->key < b->key ? -1 : a->key > b->key;
+}
+
+/*
+ * Give each counter of cl (still in tally order: c[id]) its rules, so
+ * that a name some of whose rules are lost (a chain flushed) is known
+ * by the values of the others.  A rule's key is the hash of its family,
+ * chain and matches; identical rules of a name take it in turns.
+ */
+static void
+parts_assign(struct rparts *rp, struct counter_list *cl)
+{
+	size_t i, j;
+
+	if (rp->n > 1)
+		qsort(rp->v, rp->n, sizeof *rp->v, rpart_cmp);
+	for (i = 0; i < rp->n; i = j) {
+		struct counter *c = &cl->c[rp->v[i].id];
+		size_t k;
+
+		for (j = i; j < rp->n && rp->v[j].id == rp->v[i].id; j++)
+			;
+		c->parts = xcalloc(j - i, sizeof *c->parts);
+		c->nparts = j - i;
+		for (k = i; k < j; k++) {
+			struct counter_part *pt = &c->parts[k - i];
+			size_t n = 0, m;
+
+			/* The nth of identical rules: n joins the key. */
+			for (m = k; m > i && rp->v[m - 1].key == rp->v[k].key;
+			    m--)
+				n++;
+			pt->key = n ? fnv(rp->v[k].key, &n, sizeof n) :
+			    rp->v[k].key;
+			pt->packets = rp->v[k].c.pcnt;
+			pt->bytes = rp->v[k].c.bcnt;
+		}
+		if (c->nparts > 1)
+			qsort(c->parts, c->nparts, sizeof *c->parts, part_cmp);
+	}
+}
+
 /*
  * One snapshot per family, each rule's counters read while iterating
  * (never iptc_read_counter(): it walks the chain per call).
@@ -2451,8 +2580,11 @@ iptc_read(const struct backend_opts *o, const char *script,
     struct counter_list *cl, char **problems)
 {
 	struct tally t = { 0 };
+	struct rparts rp = { 0 };
 	struct want w[2];
 	struct strbuf sb;
+	int64_t mark[2] = { 0, 0 };
+	bool ours[2] = { false, false }, first = true;
 	int i, rc = -1;
 	size_t k;
 
@@ -2481,14 +2613,22 @@ iptc_read(const struct backend_opts *o, const char *script,
 		for (ch = f->first_chain(h); ch; ch = f->next_chain(h)) {
 			const void *e;
 			size_t n = 0;
+			int64_t m;
 
+			if ((m = mark_of(o->table, ch)) > 0) {
+				if (m > mark[i])
+					mark[i] = m;
+				continue;
+			}
 			if (!is_our_chain(o->table, ch))
 				continue;
 			cl->table = true;
+			ours[i] = true;
 			for (e = f->first_rule(ch, h); e;
 			    e = f->next_rule(e, h), n++) {
 				const char *nm = e_comment(f, e);
 				const struct xt_counters *c;
+				struct rpart *pt;
 				size_t id;
 
 				if (nm == NULL)
@@ -2497,6 +2637,17 @@ iptc_read(const struct backend_opts *o, const char *script,
 				id = tally_id(&t, nm);
 				t.sum[id].pcnt += c->pcnt;
 				t.sum[id].bcnt += c->bcnt;
+				if (rp.n == rp.cap) {
+					rp.cap = rp.cap ? 2 * rp.cap : 256;
+					rp.v = xrealloc(rp.v, rp.cap,
+					    sizeof *rp.v);
+				}
+				pt = &rp.v[rp.n];
+				pt->id = id;
+				pt->key = fnv(rule_hash(f, ch, e,
+				    f->get_target(e, h)), &f->af, sizeof f->af);
+				pt->seq = rp.n++;
+				pt->c = *c;
 			}
 			if (script) {
 				have = xrealloc(have, nhave + 1, sizeof *have);
@@ -2523,6 +2674,17 @@ iptc_read(const struct backend_opts *o, const char *script,
 		cl->c[k].bytes = t.sum[k].bcnt;
 	}
 	t.names.n = 0;
+	parts_assign(&rp, cl);
+	/* The generation: one mark, the same in each family with chains. */
+	for (i = 0; i < 2; i++) {
+		if (!ours[i])
+			continue;
+		if (first)
+			cl->stamp = mark[i];
+		else if (mark[i] != cl->stamp)
+			cl->stamp = 0;
+		first = false;
+	}
 	if (cl->n > 1)
 		qsort(cl->c, cl->n, sizeof *cl->c, counter_cmp);
 	rc = 0;
@@ -2545,6 +2707,7 @@ out:
 		want_free(&w[1]);
 	}
 	tally_free(&t);
+	free(rp.v);
 	return rc;
 }
 

@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +43,13 @@
 #include "ipac.h"
 
 #define OBJ_PREFIX	"c_"
+/*
+ * The generation of the ruleset ipacset applied, as the name of a counter
+ * object that no rule uses: "ruleset_" and the number.  It is replaced
+ * in the transaction that replaces the rules, so it always names what
+ * the rules are.
+ */
+#define MARK_PREFIX	"ruleset_"
 
 enum { CH_INPUT, CH_FORWARD, CH_OUTPUT, CH_MAX };
 
@@ -123,6 +131,23 @@ static int
 str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The generation an object's name marks, or 0 if it is no mark. */
+static int64_t
+mark_stamp(const char *obj)
+{
+	const char *p = obj + strlen(MARK_PREFIX);
+	int64_t v = 0;
+
+	if (strncmp(obj, MARK_PREFIX, strlen(MARK_PREFIX)) != 0 || *p == '\0')
+		return 0;
+	for (; *p; p++) {
+		if (!isdigit((unsigned char)*p) || v > (INT64_MAX - 9) / 10)
+			return 0;
+		v = v * 10 + (*p - '0');
+	}
+	return v;
 }
 
 /*
@@ -1298,7 +1323,7 @@ nft_apply(const struct backend_opts *o, const char *script)
 	struct table_state ts;
 	struct strbuf sb, later, decl;
 	char **wanted;
-	char ml = 'm';
+	char ml = 'm', mark[64] = "";
 	size_t i, nwanted;
 	int rc;
 
@@ -1311,6 +1336,8 @@ nft_apply(const struct backend_opts *o, const char *script)
 		return -1;
 	}
 	wanted = script_counters(script, &nwanted);
+	if (o->stamp > 0)
+		snprintf(mark, sizeof mark, MARK_PREFIX "%" PRId64, o->stamp);
 	sb_init(&sb);
 	sb_init(&later);
 	if (ts.exists) {
@@ -1342,16 +1369,28 @@ nft_apply(const struct backend_opts *o, const char *script)
 				break;
 			}
 		}
-		/* After the maps, whose elements may still refer to them. */
-		for (i = 0; i < ts.n; i++)
-			if (ts.o[i].kind == 'o' &&
-			    !is_wanted(wanted, nwanted, ts.o[i].name))
-				sb_printf(&later, "delete counter inet %s "
-				    "%s\n", o->table, ts.o[i].name);
+		for (i = 0; i < ts.n; i++) {
+			const char *nm = ts.o[i].name;
+
+			if (ts.o[i].kind != 'o' || is_wanted(wanted, nwanted,
+			    nm) || strcmp(nm, mark) == 0)
+				continue;
+			/*
+			 * The old mark goes with the old rules; counters
+			 * after the maps, whose elements may still refer
+			 * to them.
+			 */
+			sb_printf(mark_stamp(nm) ? &sb : &later,
+			    "delete counter inet %s %s\n", o->table, nm);
+		}
 	}
 	sb_init(&decl);
 	add_script(&decl, script, &ts, ml);
 	split_decl(&decl, &sb);
+	if (mark[0])
+		sb_printf(&sb, "add counter inet %s %s { comment \"the "
+		    "generation of the ruleset, see ipacset(8)\"; }\n",
+		    o->table, mark);
 	rc = 0;
 	if (decl.len) {
 		log_debug("transaction 1 of 3:\n%s", decl.buf);
@@ -1499,7 +1538,11 @@ nft_read(const struct backend_opts *o, const char *script,
 	for (i = 0; i < ts.n; i++) {
 		struct counter *c;
 		char *name;
+		int64_t st;
 
+		if (ts.o[i].kind == 'o' &&
+		    (st = mark_stamp(ts.o[i].name)) > cl->stamp)
+			cl->stamp = st;
 		if (ts.o[i].kind != 'o' ||
 		    (name = obj_name_decode(ts.o[i].name)) == NULL)
 			continue;
@@ -1508,6 +1551,7 @@ nft_read(const struct backend_opts *o, const char *script,
 			cl->c = xrealloc(cl->c, cap, sizeof(*cl->c));
 		}
 		c = &cl->c[cl->n++];
+		memset(c, 0, sizeof(*c));
 		c->name = name;
 		c->packets = ts.o[i].pkts;
 		c->bytes = ts.o[i].bytes;

@@ -5,8 +5,12 @@
  * absolute counter values, so replaying it late, or not at all, never
  * counts anything twice: it only decides how finely the time is split.
  *
- * File format (text, one snapshot, written to a temporary name, synced,
- * then renamed, so a file is whole or absent):
+ * The rulesets ipacset applied while the store could not take them wait
+ * here as well, in the same order (the key of a file leads its name), so
+ * that they are recorded between the snapshots taken before and after.
+ *
+ * File formats (text, written to a temporary name, synced, then renamed,
+ * so a file is whole or absent).  A snapshot, NNN-PID.snap:
  *
  *	ipac-snapshot 1
  *	host NAME
@@ -15,6 +19,23 @@
  *	flags N START
  *	problems TEXT		(or "problems -")
  *	counter HANDLE BYTES PACKETS NAME	(one per counter)
+ *	part KEY BYTES PACKETS	(each rule of the counter before, if any;
+ *				 KEY in hex)
+ *	end
+ *
+ * A ruleset, NNN-PID.rules, or NNN-PID.intent while ipacset has not
+ * changed the kernel yet (text fields: their length in bytes, a newline,
+ * the bytes and a newline):
+ *
+ *	ipac-ruleset 1
+ *	host NAME
+ *	time APPLIED KEY
+ *	stamp GENERATION
+ *	backend NAME
+ *	table NAME
+ *	priority N
+ *	created 0|1
+ *	source LENGTH / config LENGTH / script LENGTH	(each with its text)
  *	end
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -23,18 +44,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "ipac.h"
+#include "store.h"
 #include "fetch.h"
 
 #define SPOOL_MAGIC	"ipac-snapshot 1"
+#define RULES_MAGIC	"ipac-ruleset 1"
 
 static int	counter_cmp(const void *, const void *);
-#define SPOOL_SUFFIX	".snap"
+static int	part_cmp(const void *, const void *);
 
 /* Write all of buf to fd; 0 or -1 with errno. */
 static int
@@ -69,32 +94,61 @@ format_snapshot(struct strbuf *sb, const struct snapshot *s)
 	for (i = 0; i < s->cl.n; i++) {
 		const struct counter *c = &s->cl.c[i];
 
+		size_t k;
+
 		sb_printf(sb, "counter %" PRIu64 " %" PRIu64 " %" PRIu64 " %s\n",
 		    c->handle, c->bytes, c->packets, c->name);
+		for (k = 0; k < c->nparts; k++)
+			sb_printf(sb, "part %" PRIx64 " %" PRIu64 " %" PRIu64
+			    "\n", c->parts[k].key, c->parts[k].bytes,
+			    c->parts[k].packets);
 	}
 	sb_puts(sb, "end\n");
 }
 
-int
-spool_write(const char *dir, const struct snapshot *s, char **path)
+static void
+format_text(struct strbuf *sb, const char *field, const char *text)
 {
-	struct strbuf sb, name, tmp;
+	sb_printf(sb, "%s %zu\n", field, strlen(text));
+	sb_puts(sb, text);
+	sb_puts(sb, "\n");
+}
+
+static void
+format_ruleset(struct strbuf *sb, const char *host, int64_t key,
+    const struct ruleset_rec *r)
+{
+	sb_printf(sb, "%s\nhost %s\ntime %" PRId64 " %" PRId64 "\n",
+	    RULES_MAGIC, host, r->applied, key);
+	sb_printf(sb, "stamp %" PRId64 "\nbackend %s\ntable %s\n"
+	    "priority %d\ncreated %d\n", r->stamp, r->backend, r->table,
+	    r->priority, r->created ? 1 : 0);
+	format_text(sb, "source", r->source);
+	format_text(sb, "config", r->config);
+	format_text(sb, "script", r->script);
+	sb_puts(sb, "end\n");
+}
+
+/* Write sb whole as dir/KEY-PID.suffix (dir made if missing). */
+static int
+write_file(const char *dir, int64_t key, const char *suffix,
+    const struct strbuf *sb, char **path)
+{
+	struct strbuf name, tmp;
 	int fd = -1, dfd, saved;
 
 	*path = NULL;
 	if (mkdir_p(dir, 0700) < 0)
 		return -1;
-	sb_init(&sb);
 	sb_init(&name);
 	sb_init(&tmp);
-	format_snapshot(&sb, s);
-	sb_printf(&name, "%s/%020" PRId64 "-%ld" SPOOL_SUFFIX, dir, s->key,
-	    (long)getpid());
+	sb_printf(&name, "%s/%020" PRId64 "-%ld%s", dir, key, (long)getpid(),
+	    suffix);
 	sb_printf(&tmp, "%s.tmp", name.buf);
 	if ((fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) < 0)
 		goto fail;
-	if (write_all(fd, sb.buf, sb.len) < 0 || fsync(fd) < 0)
+	if (write_all(fd, sb->buf, sb->len) < 0 || fsync(fd) < 0)
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;
@@ -107,7 +161,6 @@ spool_write(const char *dir, const struct snapshot *s, char **path)
 		fsync(dfd);
 		close(dfd);
 	}
-	sb_free(&sb);
 	sb_free(&tmp);
 	*path = name.buf;
 	return 0;
@@ -116,11 +169,41 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp.buf);
-	sb_free(&sb);
 	sb_free(&tmp);
 	sb_free(&name);
 	errno = saved;
 	return -1;
+}
+
+int
+spool_write(const char *dir, const struct snapshot *s, char **path)
+{
+	struct strbuf sb;
+	int rc, saved;
+
+	sb_init(&sb);
+	format_snapshot(&sb, s);
+	rc = write_file(dir, s->key, SPOOL_SUFFIX, &sb, path);
+	saved = errno;
+	sb_free(&sb);
+	errno = saved;
+	return rc;
+}
+
+int
+spool_write_ruleset(const char *dir, const char *host, int64_t key,
+    const struct ruleset_rec *r, const char *suffix, char **path)
+{
+	struct strbuf sb;
+	int rc, saved;
+
+	sb_init(&sb);
+	format_ruleset(&sb, host, key, r);
+	rc = write_file(dir, key, suffix, &sb, path);
+	saved = errno;
+	sb_free(&sb);
+	errno = saved;
+	return rc;
 }
 
 /* Split off the next space-separated word of *p. */
@@ -168,8 +251,9 @@ spool_read(const char *path, struct snapshot *s)
 {
 	FILE *fp;
 	char *line = NULL;
-	size_t cap = 0, ccap = 0;
+	size_t cap = 0, ccap = 0, pcap = 0;
 	ssize_t len;
+	size_t i;
 	int lineno = 0;
 	bool ended = false, bad = false;
 
@@ -227,11 +311,33 @@ spool_read(const char *path, struct snapshot *s)
 				s->cl.c = xrealloc(s->cl.c, ccap,
 				    sizeof(*s->cl.c));
 			}
+			memset(&s->cl.c[s->cl.n], 0, sizeof(s->cl.c[0]));
 			s->cl.c[s->cl.n].handle = u1;
 			s->cl.c[s->cl.n].bytes = u2;
 			s->cl.c[s->cl.n].packets = u3;
 			s->cl.c[s->cl.n].name = xstrdup(p);
 			s->cl.n++;
+			pcap = 0;
+		} else if (strcmp(key, "part") == 0 && s->cl.n > 0) {
+			struct counter *cn = &s->cl.c[s->cl.n - 1];
+			char *k = word(&p), *end;
+
+			errno = 0;
+			u1 = k && *k ? strtoull(k, &end, 16) : 0;
+			bad = k == NULL || !*k || *end || errno ||
+			    !unum(word(&p), &u2) || !unum(word(&p), &u3) ||
+			    p != NULL;
+			if (bad)
+				break;
+			if (cn->nparts == pcap) {
+				pcap = pcap ? 2 * pcap : 4;
+				cn->parts = xrealloc(cn->parts, pcap,
+				    sizeof(*cn->parts));
+			}
+			cn->parts[cn->nparts].key = u1;
+			cn->parts[cn->nparts].bytes = u2;
+			cn->parts[cn->nparts].packets = u3;
+			cn->nparts++;
 		} else if (strcmp(key, "end") == 0) {
 			ended = true;
 			break;
@@ -248,6 +354,136 @@ spool_read(const char *path, struct snapshot *s)
 	/* Storing wants them by name (a file may have been edited). */
 	if (s->cl.n > 1)
 		qsort(s->cl.c, s->cl.n, sizeof(*s->cl.c), counter_cmp);
+	for (i = 0; i < s->cl.n; i++)
+		if (s->cl.c[i].nparts > 1)
+			qsort(s->cl.c[i].parts, s->cl.c[i].nparts,
+			    sizeof(*s->cl.c[i].parts), part_cmp);
+	return 0;
+}
+
+/* The text field called name at *p of the buffer ending at end. */
+static char *
+read_text(const char **p, const char *end, const char *name)
+{
+	size_t nl = strlen(name), len = 0;
+	const char *q = *p;
+	char *t;
+
+	if ((size_t)(end - q) <= nl || strncmp(q, name, nl) != 0 ||
+	    q[nl] != ' ')
+		return NULL;
+	for (q += nl + 1; q < end && *q >= '0' && *q <= '9'; q++) {
+		if (len > (SIZE_MAX - 9) / 10)
+			return NULL;
+		len = len * 10 + (size_t)(*q - '0');
+	}
+	if (q >= end || *q != '\n' || (size_t)(end - q - 1) < len + 1 ||
+	    q[1 + len] != '\n')
+		return NULL;
+	t = xstrndup(q + 1, len);
+	if (strlen(t) != len) {		/* a NUL inside */
+		free(t);
+		return NULL;
+	}
+	*p = q + 1 + len + 1;
+	return t;
+}
+
+/* The line at *p (without its newline, which must be there), copied. */
+static char *
+read_line(const char **p, const char *end)
+{
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+	char *l;
+
+	if (nl == NULL)
+		return NULL;
+	l = xstrndup(*p, (size_t)(nl - *p));
+	*p = nl + 1;
+	return l;
+}
+
+int
+spool_read_ruleset(const char *path, char **host, int64_t *key,
+    struct ruleset_rec *r)
+{
+	struct strbuf sb;
+	const char *p, *end;
+	char *l = NULL, *w, *rest;
+	int64_t v;
+	int i;
+	bool bad = true;
+	static const char *const fields[] = { "host", "time", "stamp",
+	    "backend", "table", "priority", "created" };
+
+	memset(r, 0, sizeof(*r));
+	*host = NULL;
+	*key = 0;
+	sb_init(&sb);
+	if (read_file(path, &sb) < 0) {
+		sb_free(&sb);
+		return -1;
+	}
+	p = sb.buf;
+	end = sb.buf + sb.len;
+	if ((l = read_line(&p, end)) == NULL || strcmp(l, RULES_MAGIC) != 0)
+		goto out;
+	for (i = 0; i < (int)(sizeof fields / sizeof fields[0]); i++) {
+		free(l);
+		if ((l = read_line(&p, end)) == NULL)
+			goto out;
+		rest = l;
+		w = word(&rest);
+		if (strcmp(w, fields[i]) != 0 || rest == NULL || !*rest)
+			goto out;
+		switch (i) {
+		case 0:
+			*host = xstrdup(rest);
+			break;
+		case 1:
+			if (!num(word(&rest), &r->applied) ||
+			    !num(word(&rest), key) || rest)
+				goto out;
+			break;
+		case 2:
+			if (!num(rest, &r->stamp) || r->stamp < 0)
+				goto out;
+			break;
+		case 3:
+			r->backend = xstrdup(rest);
+			break;
+		case 4:
+			r->table = xstrdup(rest);
+			break;
+		case 5:
+			if (!num(rest, &v) || v < INT_MIN || v > INT_MAX)
+				goto out;
+			r->priority = (int)v;
+			break;
+		case 6:
+			if (!num(rest, &v) || (v != 0 && v != 1))
+				goto out;
+			r->created = v == 1;
+			break;
+		}
+	}
+	if ((r->source = read_text(&p, end, "source")) == NULL ||
+	    (r->config = read_text(&p, end, "config")) == NULL ||
+	    (r->script = read_text(&p, end, "script")) == NULL)
+		goto out;
+	free(l);
+	bad = (l = read_line(&p, end)) == NULL || strcmp(l, "end") != 0 ||
+	    p != end || *key <= 0;
+out:
+	free(l);
+	sb_free(&sb);
+	if (bad) {
+		log_error("%s: not a whole ipac ruleset", path);
+		free(*host);
+		*host = NULL;
+		ruleset_rec_free(r);
+		return -1;
+	}
 	return 0;
 }
 
@@ -261,12 +497,28 @@ counter_cmp(const void *a, const void *b)
 }
 
 static int
+part_cmp(const void *pa, const void *pb)
+{
+	const struct counter_part *a = pa, *b = pb;
+
+	return a->key < b->key ? -1 : a->key > b->key;
+}
+
+static int
 str_cmp(const void *a, const void *b)
 {
 	const char *x = *(char *const *)a, *y = *(char *const *)b;
 	const char *bx = strrchr(x, '/'), *by = strrchr(y, '/');
 
 	return strcmp(bx ? bx + 1 : x, by ? by + 1 : y);
+}
+
+static bool
+has_suffix(const char *name, size_t len, const char *suffix)
+{
+	size_t sl = strlen(suffix);
+
+	return len > sl && strcmp(name + len - sl, suffix) == 0;
 }
 
 int
@@ -289,9 +541,9 @@ spool_list(const char *const dirs[], size_t ndirs, char ***out, size_t *nout)
 			size_t len = strlen(e->d_name);
 			struct strbuf sb;
 
-			if (len <= strlen(SPOOL_SUFFIX) ||
-			    strcmp(e->d_name + len - strlen(SPOOL_SUFFIX),
-			    SPOOL_SUFFIX) != 0)
+			if (!has_suffix(e->d_name, len, SPOOL_SUFFIX) &&
+			    !has_suffix(e->d_name, len, RULES_SUFFIX) &&
+			    !has_suffix(e->d_name, len, INTENT_SUFFIX))
 				continue;
 			sb_init(&sb);
 			sb_printf(&sb, "%s/%s", dirs[i], e->d_name);

@@ -41,6 +41,16 @@ expect_last () {
 	test_cmp expect.last actual.last
 }
 
+# stored_mark NAME, then stored_add NAME PACKETS BYTES: NAME holds that
+# much more than at the mark
+stored_mark () {
+	stored "$1" >"mark.$1"
+}
+stored_add () {
+	read stored_p_ stored_b_ <"mark.$1" &&
+	expect_stored "$1" $((stored_p_ + $2)) $((stored_b_ + $3))
+}
+
 # store_consistent: the store is whole (integrity_check), no count is
 # negative, and every rollup row equals the sum of what it rolls up:
 # hours and days the samples whose t falls in them, months the days.

@@ -135,4 +135,26 @@ test_expect_success 'counters of a reload: names removed are stored first' '
 	store_consistent
 '
 
+# ping N: N ICMP echo requests of 100 bytes from A to the router (input)
+ping_router () {
+	lab_exec "$LAB_A" ipac-send -p icmp -d $LAB_R4A -c "$1" -l 100
+}
+
+test_expect_success 'one chain of a name flushed: the name is one counter, nothing it counted is lost' '
+	send 40 &&
+	lab_exec "$LAB_R" fetchipac &&
+	stored_mark "per host" &&
+	# 30 pings to the router count in chain input; chain forward, with
+	# the 40 forwarded packets, is flushed: the counter object stays
+	ping_router 30 &&
+	lab_exec "$LAB_R" nft flush chain inet ipac forward &&
+	fetch_corrupt &&
+	grep "chain forward has 0 rules" err &&
+	stored_add "per host" 30 3000 &&
+	send 2 &&
+	lab_exec "$LAB_R" fetchipac &&
+	stored_add "per host" 32 3200 &&
+	store_consistent
+'
+
 test_done

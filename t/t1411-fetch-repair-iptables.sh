@@ -215,4 +215,40 @@ test_expect_success 'switching backends: counts stored first, the old rules go' 
 	store_consistent
 '
 
+# ping N: N ICMP echo requests of 100 bytes from A to the router (ipac~o)
+ping_router () {
+	lab_exec "$LAB_A" ipac-send -p icmp -d $LAB_R4A -c "$1" -l 100
+}
+
+test_expect_success 'one chain of a name flushed: what its rules in other chains counted is kept' '
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	send 40 &&
+	lab_exec "$LAB_R" fetchipac &&
+	stored_mark up &&
+	# 30 pings to the router count in ipac~o; ipac~fi, with the 40
+	# forwarded packets and more, is flushed: the total goes down
+	ping_router 30 &&
+	ipt -F ipac~fi &&
+	fetch_corrupt &&
+	grep "IPv4 chain ipac~fi has 0 rules" err &&
+	stored_add up 30 3000 &&
+	send 3 &&
+	lab_exec "$LAB_R" fetchipac &&
+	stored_add up 33 3300 &&
+	# again, the total going up: ipac~fi counted 5 since it was made
+	send 5 &&
+	lab_exec "$LAB_R" fetchipac &&
+	stored_mark up &&
+	stored_mark "per host" &&
+	ping_router 30 &&
+	ipt -F ipac~fi &&
+	fetch_corrupt &&
+	stored_add up 30 3000 &&
+	stored_add "per host" 30 3000 &&
+	send 2 &&
+	lab_exec "$LAB_R" fetchipac &&
+	stored_add up 32 3200 &&
+	store_consistent
+'
+
 test_done

@@ -106,4 +106,57 @@ test_expect_success 'ipacset killed between its snapshot and the change' '
 	store_consistent
 '
 
+# latest_config: the config of the newest ruleset recorded
+latest_config () {
+	store_q "SELECT config FROM ruleset ORDER BY id DESC LIMIT 1"
+}
+
+test_expect_success 'ipacset killed before the change: its ruleset is dropped' '
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	send 2 &&
+	tick &&
+	crash ipacset-snapshot lab_exec "$LAB_R" ipacset less.conf &&
+	ls spool/*.intent &&
+	lab_counted "$LAB_R" up >counted &&
+	! grep missing counted &&
+	tick &&
+	lab_exec "$LAB_R" fetchipac 2>err &&
+	grep "ruleset is dropped" err &&
+	! ls spool/*.intent spool/*.rules 2>/dev/null &&
+	latest_config | grep "^up|" &&
+	lab_exec "$LAB_R" fetchipac -n &&
+	expect_stored up $SENT $((SENT * 100)) &&
+	store_consistent
+'
+
+for step in ipacset-applied ipacset-recorded
+do
+	test_expect_success "ipacset killed after the change ($step): its ruleset is kept" '
+		lab_exec "$LAB_R" ipacset ipac.conf &&
+		send 3 &&
+		tick &&
+		lab_exec "$LAB_R" fetchipac &&
+		stored_mark up &&
+		crash $step lab_exec "$LAB_R" ipacset less.conf &&
+		store_consistent &&
+		lab_counted "$LAB_R" up >counted &&
+		grep missing counted &&
+		ls spool | grep -E "[.](intent|rules)$" &&
+		send 4 &&
+		tick &&
+		lab_exec "$LAB_R" fetchipac 2>err &&
+		! grep corrupted err &&
+		! ls spool/*.intent spool/*.rules 2>/dev/null &&
+		latest_config >config &&
+		! grep "^up|" config &&
+		grep "^host|" config &&
+		lab_exec "$LAB_R" fetchipac -n &&
+		lab_counted "$LAB_R" up >counted &&
+		grep missing counted &&
+		stored_add up 0 0 &&
+		expect_stored host $SENT $((SENT * 100)) &&
+		store_consistent
+	'
+done
+
 test_done

@@ -138,6 +138,7 @@ main(int argc, char *argv[])
 			cap = cap ? 2 * cap : 64;
 			s.cl.c = xrealloc(s.cl.c, cap, sizeof(*s.cl.c));
 		}
+		memset(&s.cl.c[s.cl.n], 0, sizeof(s.cl.c[0]));
 		s.cl.c[s.cl.n].name = xstrdup(n + 1);
 		s.cl.c[s.cl.n].handle = handle_of(n + 1);
 		s.cl.c[s.cl.n].bytes = bytes;

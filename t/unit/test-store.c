@@ -20,6 +20,7 @@
 
 #define U64MAX	UINT64_MAX
 #define T0	1780315200	/* 2026-06-01 12:00:00 UTC */
+#define TP	(T0 + 300 * 86400)	/* after the rollup tests */
 
 static char dir[] = "/tmp/ipac-store-XXXXXX";
 static char path[256];
@@ -274,6 +275,182 @@ test_recreated(void)
 	store_commit(st);
 }
 
+/*
+ * A snapshot of one name "p" made of rules (iptables): parts of keys
+ * 0x11 and 0x22 (a value of -1: the rule is not there).
+ */
+static int
+snap_parts(int64_t t, int64_t b11, int64_t b22, const char *problems)
+{
+	struct snapshot s;
+	struct counter *c;
+	int rc;
+
+	snapshot_init(&s);
+	s.host = xstrdup("h1");
+	s.t = t;
+	s.key = ++key;
+	snprintf(s.boot, sizeof(s.boot), "boot2");
+	s.netns = 4026531840;
+	s.cl.table = true;
+	s.cl.table_handle = 8;
+	s.cl.n = 1;
+	s.cl.c = c = xcalloc(1, sizeof(*c));
+	c->name = xstrdup("p");
+	c->parts = xcalloc(2, sizeof(*c->parts));
+	if (b11 >= 0) {
+		c->parts[c->nparts].key = 0x11;
+		c->parts[c->nparts].bytes = (uint64_t)b11;
+		c->parts[c->nparts++].packets = (uint64_t)b11 / 10;
+	}
+	if (b22 >= 0) {
+		c->parts[c->nparts].key = 0x22;
+		c->parts[c->nparts].bytes = (uint64_t)b22;
+		c->parts[c->nparts++].packets = (uint64_t)b22 / 10;
+	}
+	c->bytes = (uint64_t)(b11 > 0 ? b11 : 0) + (uint64_t)(b22 > 0 ? b22 : 0);
+	c->packets = c->bytes / 10;
+	if (problems)
+		s.problems = xstrdup(problems);
+	rc = acct_store_snapshot(ac, &s);
+	snapshot_free(&s);
+	return rc;
+}
+
+static void
+test_parts(void)
+{
+	const char *broken = "IPv4 chain ipac~fi has 0 rules, the config "
+	    "makes 1";
+
+	store_begin(st);
+	is_int(snap_parts(TP + 3300, 1000, 500, NULL), 0, "a name of two rules");
+	is_str(sample_at(last_t(), "p"), "1500 150", "all it counted so far");
+	is_int(snap_parts(TP + 3600, 1200, 530, NULL), 0, "both counted");
+	is_str(sample_at(last_t(), "p"), "230 23", "the total's delta");
+	is_int(snap_parts(TP + 3900, -1, 560, broken), 0, "one rule flushed");
+	is_str(sample_at(last_t(), "p"), "30 3", "the total went down: what "
+	    "the other rule counted is kept");
+	is_int(snap_parts(TP + 4200, 0, 560, NULL), 0, "repaired");
+	is_str(sample_at(last_t(), "p"), "-", "the rule back at 0: nothing");
+	is_int(snap_parts(TP + 4500, 50, 600, NULL), 0, "both counted");
+	is_str(sample_at(last_t(), "p"), "90 9", "the total's delta");
+	is_int(snap_parts(TP + 4800, -1, 900, broken), 0,
+	    "flushed again, the total going up");
+	is_str(sample_at(last_t(), "p"), "300 30", "what the other rule "
+	    "counted, not the total's delta (250)");
+	is_int(snap_parts(TP + 5100, 10, 950, broken), 0, "a rule back by "
+	    "another hand, still broken");
+	is_str(sample_at(last_t(), "p"), "60 6", "the rule new since counts "
+	    "whole");
+	is_int(snap_parts(TP + 5400, 5, 990, broken), 0,
+	    "a rule made again (lower)");
+	is_str(sample_at(last_t(), "p"), "45 4", "it counts whole, the "
+	    "other its delta");
+	store_commit(st);
+}
+
+/* Snapshots and rulesets survive the spool exactly. */
+static void
+test_spool(void)
+{
+	struct snapshot s, r;
+	struct ruleset_rec rr = { 0 }, back;
+	struct counter_part pp[2] = {
+		{ .key = 0xfedcba9876543210ULL, .bytes = 5, .packets = 1 },
+		{ .key = 0x1, .bytes = UINT64_MAX, .packets = 3 },
+	};
+	char sdir[300], *file = NULL, *host = NULL;
+	int64_t k;
+	FILE *fp;
+
+	snprintf(sdir, sizeof(sdir), "%s/spool", dir);
+	snapshot_init(&s);
+	s.host = xstrdup("h1");
+	s.t = 1000;
+	s.key = 42;
+	s.cl.table = true;
+	s.cl.n = 1;
+	s.cl.c = xcalloc(1, sizeof(*s.cl.c));
+	s.cl.c[0].name = xstrdup("a name");
+	s.cl.c[0].bytes = UINT64_MAX;
+	s.cl.c[0].packets = 4;
+	s.cl.c[0].parts = xcalloc(2, sizeof(pp[0]));
+	memcpy(s.cl.c[0].parts, pp, sizeof(pp));
+	s.cl.c[0].nparts = 2;
+	ok(spool_write(sdir, &s, &file) == 0, "snapshot spooled");
+	ok(spool_read(file, &r) == 0, "and read back");
+	ok(r.cl.n == 1 && r.cl.c[0].nparts == 2 &&
+	    r.cl.c[0].parts[0].key == 0x1 &&
+	    r.cl.c[0].parts[0].bytes == UINT64_MAX &&
+	    r.cl.c[0].parts[1].key == 0xfedcba9876543210ULL &&
+	    r.cl.c[0].parts[1].packets == 1, "its rules, by key, all 64 bits");
+	unlink(file);
+	free(file);
+	snapshot_free(&s);
+	snapshot_free(&r);
+
+	rr.applied = 1790000000;
+	rr.stamp = 1234567890123456789LL;
+	rr.backend = "iptables";
+	rr.table = "ipac";
+	rr.priority = -5;
+	rr.source = "/etc/ipac.conf";
+	rr.config = "a|in|eth0|all||\n\nb|out||all||";
+	rr.script = "# IPv4:\n*filter\nCOMMIT\n";
+	rr.created = true;
+	ok(spool_write_ruleset(sdir, "h1", 77, &rr, RULES_SUFFIX, &file) == 0,
+	    "ruleset spooled");
+	ok(spool_read_ruleset(file, &host, &k, &back) == 0, "and read back");
+	ok(strcmp(host, "h1") == 0 && k == 77 && back.applied == rr.applied &&
+	    back.stamp == rr.stamp && strcmp(back.backend, "iptables") == 0 &&
+	    strcmp(back.table, "ipac") == 0 && back.priority == -5 &&
+	    strcmp(back.source, rr.source) == 0 &&
+	    strcmp(back.config, rr.config) == 0 &&
+	    strcmp(back.script, rr.script) == 0 && back.created,
+	    "every field, texts with newlines whole");
+	free(host);
+	ruleset_rec_free(&back);
+	/* Cut short: not a ruleset. */
+	if ((fp = fopen(file, "r+")) != NULL) {
+		if (ftruncate(fileno(fp), 120) != 0)
+			diag("ftruncate");
+		fclose(fp);
+	}
+	ok(spool_read_ruleset(file, &host, &k, &back) < 0,
+	    "a ruleset cut short is refused");
+	unlink(file);
+	free(file);
+}
+
+/* The mark of the kernel table against the newest ruleset. */
+static void
+test_age(void)
+{
+	struct counter_list cl = { .table = true, .stamp = 5 };
+	struct ruleset_rec rec = { .applied = T0, .stamp = 5,
+	    .backend = "nftables", .table = "ipac" };
+	char *problems = NULL;
+
+	is_int(ruleset_age(&cl, &rec, true, &problems), 0, "as recorded");
+	ok(problems == NULL, "no problem");
+	cl.stamp = 0;
+	is_int(ruleset_age(&cl, &rec, false, &problems), 0, "no mark: checked");
+	ok(problems == NULL, "no problem of its own");
+	cl.stamp = 4;
+	problems = xstrdup("chain input is missing");
+	is_int(ruleset_age(&cl, &rec, true, &problems), 0, "an earlier one");
+	ok(problems && strstr(problems, "chain input is missing; table inet "
+	    "ipac holds an earlier ruleset"), "is a problem: %s", problems);
+	cl.stamp = 9;
+	is_int(ruleset_age(&cl, &rec, false, &problems), 1,
+	    "one no record knows: left alone");
+	ok(problems == NULL, "and not checked");
+	cl.table = false;
+	is_int(ruleset_age(&cl, &rec, false, &problems), 0,
+	    "no table: repaired from the newest");
+}
+
 static void
 test_merge_and_keys(void)
 {
@@ -518,6 +695,9 @@ main(void)
 	test_64bit();
 	test_rollups();
 	test_saturating_rollup();
+	test_parts();
+	test_spool();
+	test_age();
 	test_versions();
 	test_sessions();
 	acct_abort(ac);
