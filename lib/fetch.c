@@ -429,23 +429,23 @@ interval(struct acct *a, const struct snapshot *s, struct run *run)
 /* ---- the rules of a name (iptables) ---- */
 
 /*
- * The text the store keeps of c's rules: "KEY BYTES PACKETS" lines in
- * the order of the keys, or NULL when c has fewer than two (then its
- * total says it all).
+ * The text the store keeps of c's rules, into sb: "KEY BYTES PACKETS"
+ * lines in the order of the keys; none when c has fewer than two (then
+ * its total says it all).
  */
-static char *
-parts_text(const struct counter *c)
+static void
+parts_text(struct strbuf *sb, const struct counter *c)
 {
-	struct strbuf sb;
 	size_t i;
 
+	sb->len = 0;
+	if (sb->buf)
+		sb->buf[0] = '\0';
 	if (c->nparts < 2)
-		return NULL;
-	sb_init(&sb);
+		return;
 	for (i = 0; i < c->nparts; i++)
-		sb_printf(&sb, "%" PRIx64 " %" PRIu64 " %" PRIu64 "\n",
+		sb_printf(sb, "%" PRIx64 " %" PRIu64 " %" PRIu64 "\n",
 		    c->parts[i].key, c->parts[i].bytes, c->parts[i].packets);
-	return sb.buf;
 }
 
 /*
@@ -496,6 +496,17 @@ same_text(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
+/* The lines of text (NULL: none). */
+static size_t
+lines(const char *text)
+{
+	size_t n = 0;
+
+	for (; text && (text = strchr(text, '\n')) != NULL; text++)
+		n++;
+	return n;
+}
+
 /* Store s; adds what it counted to *res when res is not NULL. */
 static int
 store_snapshot(struct acct *a, const struct snapshot *s,
@@ -503,6 +514,7 @@ store_snapshot(struct acct *a, const struct snapshot *s,
 {
 	struct host_state *h = &a->host;
 	struct rule_state *rules, fresh = { 0 };
+	struct strbuf parts;
 	struct run run = { 0 };
 	size_t nrules, i = 0, j = 0;
 	bool same;
@@ -525,6 +537,7 @@ store_snapshot(struct acct *a, const struct snapshot *s,
 	same = same_kernel(h, s);
 	if (store_rules(a->st, h->id, &rules, &nrules) < 0)
 		return -1;
+	sb_init(&parts);
 	/* Both sorted by name: one merge pass. */
 	while (i < s->cl.n || j < nrules) {
 		int d = i == s->cl.n ? 1 : j == nrules ? -1 :
@@ -532,7 +545,7 @@ store_snapshot(struct acct *a, const struct snapshot *s,
 		struct rule_state *r;
 		const struct counter *c;
 		uint64_t db, dp;
-		char *parts;
+		bool moved, reshaped;
 
 		if (d > 0) {
 			/* A name no longer in the kernel. */
@@ -593,21 +606,30 @@ store_snapshot(struct acct *a, const struct snapshot *s,
 			res->bytes = sat_add(res->bytes, db);
 			res->packets = sat_add(res->packets, dp);
 		}
-		parts = parts_text(c);
-		if (!r->in_kernel || r->handle != c->handle ||
-		    r->bytes != c->bytes || r->packets != c->packets ||
-		    !same_text(r->parts, parts)) {
+		moved = !r->in_kernel || r->handle != c->handle ||
+		    r->bytes != c->bytes || r->packets != c->packets;
+		/*
+		 * Rules count up, so with the same total every rule has its
+		 * value still, unless rules came or went (just applied or
+		 * repaired, or another program): only then the texts are
+		 * compared.
+		 */
+		reshaped = moved || s->problems || s->start_hint ||
+		    (s->flags & RUN_REPAIRED) || lines(r->parts) !=
+		    (c->nparts > 1 ? c->nparts : 0);
+		if (reshaped)
+			parts_text(&parts, c);
+		if (moved || (reshaped && !same_text(r->parts,
+		    parts.len ? parts.buf : NULL))) {
 			r->in_kernel = true;
 			r->handle = c->handle;
 			r->bytes = c->bytes;
 			r->packets = c->packets;
 			free(r->parts);
-			r->parts = parts;
-			parts = NULL;
+			r->parts = parts.len ? xstrdup(parts.buf) : NULL;
 			if (store_rule_save(a->st, r) < 0)
 				goto out;
 		}
-		free(parts);
 	}
 	crash_point("samples");
 	run.names = (int64_t)s->cl.n;
@@ -627,6 +649,7 @@ store_snapshot(struct acct *a, const struct snapshot *s,
 	rc = 0;
 out:
 	free(fresh.parts);
+	sb_free(&parts);
 	rules_free(rules, nrules);
 	return rc;
 }
@@ -738,21 +761,6 @@ set_aside(const char *path)
 	if (rename(path, bad.buf) == 0)
 		log_warnx("%s: set aside as %s", path, bad.buf);
 	sb_free(&bad);
-}
-
-/* *to = a copy of r (what *to held is freed). */
-static void
-ruleset_copy(struct ruleset_rec *to, const struct ruleset_rec *r)
-{
-	struct ruleset_rec c = *r;
-
-	c.backend = xstrdup(r->backend);
-	c.table = xstrdup(r->table);
-	c.source = xstrdup(r->source);
-	c.config = xstrdup(r->config);
-	c.script = xstrdup(r->script);
-	ruleset_rec_free(to);
-	*to = c;
 }
 
 /* Local time of t (UTC seconds), for messages. */
@@ -1300,10 +1308,12 @@ acct_record(struct acct *a, const struct backend_opts *o, const char *backend,
 	/*
 	 * Into the spool first, as an intent: the next run reads it even
 	 * when this one is killed, and keeps it when the kernel took it.
+	 * To the disk only when the store cannot take it now: a machine
+	 * that goes down before the commit loses the kernel's rules too.
 	 */
 	for (d = 0; d < 2; d++) {
 		if (spool_write_ruleset(a->spool[d], a->set->host, a->prs_key,
-		    r, INTENT_SUFFIX, &a->prs_path) == 0)
+		    r, INTENT_SUFFIX, !a->in_txn, &a->prs_path) == 0)
 			break;
 		if (a->in_txn)
 			log_debug("%s: cannot spool the ruleset: %s",
@@ -1354,7 +1364,11 @@ acct_applied(struct acct *a, bool created)
 			a->in_txn = false;
 		}
 	}
-	ruleset_copy(&a->rs, r);
+	/* The newest now (moved: a script can be large). */
+	ruleset_rec_free(&a->rs);
+	a->rs = *r;
+	memset(r, 0, sizeof(*r));
+	a->has_prs = false;
 	a->has_rs = true;
 	return a->in_txn || a->prs_path ? 0 : -1;
 }

@@ -44,9 +44,11 @@ int	spool_read(const char *path, struct snapshot *s);
 /*
  * Write the ruleset r of host whole into dir (made if missing), ordered
  * by key among the snapshots, as a file ending in suffix; *path = it.
+ * sync: to the disk (else it survives the process, not the machine).
  */
 int	spool_write_ruleset(const char *dir, const char *host, int64_t key,
-	    const struct ruleset_rec *r, const char *suffix, char **path);
+	    const struct ruleset_rec *r, const char *suffix, bool sync,
+	    char **path);
 /* Read one back (error reported); free *host and r. */
 int	spool_read_ruleset(const char *path, char **host, int64_t *key,
 	    struct ruleset_rec *r);

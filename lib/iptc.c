@@ -2503,25 +2503,44 @@ counter_cmp(const void *pa, const void *pb)
 struct rpart {
 	size_t		id;
 	uint64_t	key;
-	size_t		seq;		/* order read, for identical rules */
 	struct xt_counters c;
 };
 
 struct rparts {
-	struct rpart	*v;
+	struct rpart	*v;		/* in the order read */
 	size_t		n, cap;
 };
 
-static int
-rpart_cmp(const void *pa, const void *pb)
+/*
+ * The identity of a rule of a name: the hash of its family, chain,
+ * addresses, interfaces and matches but the comment (the name, the same
+ * for all its rules: hashing it would only cost time).
+ */
+static uint64_t
+part_key(const struct fam *f, const char *chain, const void *e)
 {
-	const struct rpart *a = pa, *b = pb;
+	const unsigned char *p = (const unsigned char *)e + f->esz;
+	const unsigned char *end = (const unsigned char *)e +
+	    e_target_offset(f, e);
+	uint64_t h = 14695981039346656037ULL;
 
-	if (a->id != b->id)
-		return a->id < b->id ? -1 : 1;
-	if (a->key != b->key)
-		return a->key < b->key ? -1 : 1;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
+	h = fnv(h, &f->af, sizeof f->af);
+	h = fnv(h, chain, strlen(chain) + 1);
+	h = fnv(h, e, f->ipsz);
+	while (p < end) {
+		const struct xt_entry_match *m = (const void *)p;
+		size_t hs = XT_ALIGN(sizeof *m);
+
+		if (m->u.match_size < hs)
+			break;
+		if (strcmp(m->u.user.name, "comment") != 0) {
+			h = fnv(h, m->u.user.name, strnlen(m->u.user.name,
+			    sizeof m->u.user.name));
+			h = fnv(h, p + hs, m->u.match_size - hs);
+		}
+		p += m->u.match_size;
+	}
+	return h;
 }
 
 static int
@@ -2532,42 +2551,84 @@ part_cmp(const void *pa, const void *pb)
 	return a->key < b->key ? -1 : a->key > b->key;
 }
 
+/* A key and where it was read. */
+struct pos {
+	uint64_t	key;
+	size_t		at;
+};
+
+static int
+pos_cmp(const void *pa, const void *pb)
+{
+	const struct pos *a = pa, *b = pb;
+
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return a->at < b->at ? -1 : a->at > b->at;
+}
+
 /*
- * Give each counter of cl (still in tally order: c[id]) its rules, so
- * that a name some of whose rules are lost (a chain flushed) is known
- * by the values of the others.  A rule's key is the hash of its family,
- * chain and matches; identical rules of a name take it in turns.
+ * Give each counter of cl (still in tally order: c[id]) its rules, in
+ * the order of their keys, so that a name some of whose rules are lost
+ * (a chain flushed) is known by the values of the others.  Identical
+ * rules of a name (the same key) take it in turns: the nth of them in
+ * the order read gets a key of its own.
  */
 static void
-parts_assign(struct rparts *rp, struct counter_list *cl)
+parts_assign(const struct rparts *rp, struct counter_list *cl)
 {
-	size_t i, j;
+	size_t i, k;
 
-	if (rp->n > 1)
-		qsort(rp->v, rp->n, sizeof *rp->v, rpart_cmp);
-	for (i = 0; i < rp->n; i = j) {
+	for (i = 0; i < rp->n; i++)
+		cl->c[rp->v[i].id].nparts++;
+	for (i = 0; i < cl->n; i++) {
+		if (cl->c[i].nparts)
+			cl->c[i].parts = xcalloc(cl->c[i].nparts,
+			    sizeof *cl->c[i].parts);
+		cl->c[i].nparts = 0;
+	}
+	for (i = 0; i < rp->n; i++) {
 		struct counter *c = &cl->c[rp->v[i].id];
-		size_t k;
+		struct counter_part *pt = &c->parts[c->nparts++];
 
-		for (j = i; j < rp->n && rp->v[j].id == rp->v[i].id; j++)
-			;
-		c->parts = xcalloc(j - i, sizeof *c->parts);
-		c->nparts = j - i;
-		for (k = i; k < j; k++) {
-			struct counter_part *pt = &c->parts[k - i];
-			size_t n = 0, m;
+		pt->key = rp->v[i].key;
+		pt->packets = rp->v[i].c.pcnt;
+		pt->bytes = rp->v[i].c.bcnt;
+	}
+	for (i = 0; i < cl->n; i++) {
+		struct counter *c = &cl->c[i];
+		struct pos *v;
+		size_t n;
 
-			/* The nth of identical rules: n joins the key. */
-			for (m = k; m > i && rp->v[m - 1].key == rp->v[k].key;
-			    m--)
-				n++;
-			pt->key = n ? fnv(rp->v[k].key, &n, sizeof n) :
-			    rp->v[k].key;
-			pt->packets = rp->v[k].c.pcnt;
-			pt->bytes = rp->v[k].c.bcnt;
+		if (c->nparts < 2)
+			continue;
+		if (c->nparts == 2) {		/* the usual "in" or "out" */
+			struct counter_part t = c->parts[0];
+
+			n = 1;
+			if (c->parts[1].key == t.key)
+				c->parts[1].key = fnv(t.key, &n, sizeof n);
+			if (c->parts[1].key < t.key) {
+				c->parts[0] = c->parts[1];
+				c->parts[1] = t;
+			}
+			continue;
 		}
-		if (c->nparts > 1)
-			qsort(c->parts, c->nparts, sizeof *c->parts, part_cmp);
+		/* Identical rules: the nth of them in the order read. */
+		v = xcalloc(c->nparts, sizeof *v);
+		for (k = 0; k < c->nparts; k++) {
+			v[k].key = c->parts[k].key;
+			v[k].at = k;
+		}
+		qsort(v, c->nparts, sizeof *v, pos_cmp);
+		for (k = 1, n = 0; k < c->nparts; k++) {
+			n = v[k].key == v[k - 1].key ? n + 1 : 0;
+			if (n)
+				c->parts[v[k].at].key = fnv(v[k].key, &n,
+				    sizeof n);
+		}
+		free(v);
+		qsort(c->parts, c->nparts, sizeof *c->parts, part_cmp);
 	}
 }
 
@@ -2642,11 +2703,9 @@ iptc_read(const struct backend_opts *o, const char *script,
 					rp.v = xrealloc(rp.v, rp.cap,
 					    sizeof *rp.v);
 				}
-				pt = &rp.v[rp.n];
+				pt = &rp.v[rp.n++];
 				pt->id = id;
-				pt->key = fnv(rule_hash(f, ch, e,
-				    f->get_target(e, h)), &f->af, sizeof f->af);
-				pt->seq = rp.n++;
+				pt->key = part_key(f, ch, e);
 				pt->c = *c;
 			}
 			if (script) {

@@ -129,10 +129,13 @@ format_ruleset(struct strbuf *sb, const char *host, int64_t key,
 	sb_puts(sb, "end\n");
 }
 
-/* Write sb whole as dir/KEY-PID.suffix (dir made if missing). */
+/*
+ * Write sb whole as dir/KEY-PID.suffix (dir made if missing); sync: to
+ * the disk as well, not only past the death of this process.
+ */
 static int
 write_file(const char *dir, int64_t key, const char *suffix,
-    const struct strbuf *sb, char **path)
+    const struct strbuf *sb, bool sync, char **path)
 {
 	struct strbuf name, tmp;
 	int fd = -1, dfd, saved;
@@ -148,7 +151,7 @@ write_file(const char *dir, int64_t key, const char *suffix,
 	if ((fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) < 0)
 		goto fail;
-	if (write_all(fd, sb->buf, sb->len) < 0 || fsync(fd) < 0)
+	if (write_all(fd, sb->buf, sb->len) < 0 || (sync && fsync(fd) < 0))
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;
@@ -157,7 +160,8 @@ write_file(const char *dir, int64_t key, const char *suffix,
 	fd = -1;
 	if (rename(tmp.buf, name.buf) < 0)
 		goto fail;
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+	if (sync &&
+	    (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		fsync(dfd);
 		close(dfd);
 	}
@@ -183,7 +187,7 @@ spool_write(const char *dir, const struct snapshot *s, char **path)
 
 	sb_init(&sb);
 	format_snapshot(&sb, s);
-	rc = write_file(dir, s->key, SPOOL_SUFFIX, &sb, path);
+	rc = write_file(dir, s->key, SPOOL_SUFFIX, &sb, true, path);
 	saved = errno;
 	sb_free(&sb);
 	errno = saved;
@@ -192,14 +196,14 @@ spool_write(const char *dir, const struct snapshot *s, char **path)
 
 int
 spool_write_ruleset(const char *dir, const char *host, int64_t key,
-    const struct ruleset_rec *r, const char *suffix, char **path)
+    const struct ruleset_rec *r, const char *suffix, bool sync, char **path)
 {
 	struct strbuf sb;
 	int rc, saved;
 
 	sb_init(&sb);
 	format_ruleset(&sb, host, key, r);
-	rc = write_file(dir, key, suffix, &sb, path);
+	rc = write_file(dir, key, suffix, &sb, sync, path);
 	saved = errno;
 	sb_free(&sb);
 	errno = saved;

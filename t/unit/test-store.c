@@ -399,7 +399,8 @@ test_spool(void)
 	rr.config = "a|in|eth0|all||\n\nb|out||all||";
 	rr.script = "# IPv4:\n*filter\nCOMMIT\n";
 	rr.created = true;
-	ok(spool_write_ruleset(sdir, "h1", 77, &rr, RULES_SUFFIX, &file) == 0,
+	ok(spool_write_ruleset(sdir, "h1", 77, &rr, RULES_SUFFIX, true,
+	    &file) == 0,
 	    "ruleset spooled");
 	ok(spool_read_ruleset(file, &host, &k, &back) == 0, "and read back");
 	ok(strcmp(host, "h1") == 0 && k == 77 && back.applied == rr.applied &&
