@@ -193,7 +193,8 @@ strv_free(char **v, size_t n)
 static bool
 is_wanted(char **wanted, size_t n, const char *obj)
 {
-	return bsearch(&obj, wanted, n, sizeof *wanted, str_cmp) != NULL;
+	return n > 0 &&
+	    bsearch(&obj, wanted, n, sizeof *wanted, str_cmp) != NULL;
 }
 
 /* Text of a rule's matches for one hook, without the counted address. */

@@ -423,11 +423,8 @@ spool_read_ruleset(const char *path, char **host, int64_t *key,
 	memset(r, 0, sizeof(*r));
 	*host = NULL;
 	*key = 0;
-	sb_init(&sb);
-	if (read_file(path, &sb) < 0) {
-		sb_free(&sb);
+	if (read_file(path, &sb) < 0)
 		return -1;
-	}
 	p = sb.buf;
 	end = sb.buf + sb.len;
 	if ((l = read_line(&p, end)) == NULL || strcmp(l, RULES_MAGIC) != 0)
