@@ -60,18 +60,20 @@ test_expect_success 'reload while the store is held: spooled, kept by every fetc
 		-l 100 -i 20000 &
 	sender=$! &&
 	sleep 0.5 &&
-	test_expect_code 4 lab_exec "$LAB_R" ipacset -C busy.settings c2 2>err &&
-	cat err &&
-	grep "ruleset spooled to" err &&
-	! grep "not be recorded" err &&
+	test_expect_code 4 lab_exec "$LAB_R" ipacset -C busy.settings c2 \
+		2>err.ipacset &&
+	cat err.ipacset &&
 	kernel_is a c &&
-	ls spool/*.rules &&
 	# during the lock: checked against the spooled ruleset, not undone
 	test_expect_code 4 lab_exec "$LAB_R" fetchipac -C busy.settings 2>err &&
 	cat err &&
+	kernel_is a c &&
 	! grep corrupted err &&
 	grep "spooled" err &&
-	kernel_is a c &&
+	# and ipacset said what happens
+	grep "ruleset spooled to" err.ipacset &&
+	! grep "not be recorded" err.ipacset &&
+	ls spool/*.rules &&
 	wait $sender &&
 	SENT=$((SENT + 300)) &&
 	wait $holder &&
