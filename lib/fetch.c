@@ -1240,13 +1240,11 @@ acct_fetch(struct acct *a, const struct backend_ops *be,
 		s.start_hint = t;
 	/* A ruleset no record knows is newer: it is left alone. */
 	if ((flags & FETCH_AGED) && script && a->has_rs && s.cl.table &&
-	    s.cl.stamp && s.cl.stamp != a->rs.stamp &&
-	    ruleset_age(&s.cl, &a->rs, ruleset_known(a->set, a->st,
-	    a->st ? &a->host : NULL, s.cl.stamp), &s.problems) == 1)
-		res->unrecorded = true;
+	    s.cl.stamp && s.cl.stamp != a->rs.stamp)
+		(void)ruleset_age(&s.cl, &a->rs, ruleset_known(a->set, a->st,
+		    a->st ? &a->host : NULL, s.cl.stamp), &s.problems);
 	res->names = s.cl.n;
 	res->table = s.cl.table;
-	res->stamp = s.cl.stamp;
 	res->corrupt = s.problems != NULL;
 	if (s.problems && repair) {
 		log_error("ipac chains corrupted: %s; repairing from the "
@@ -1266,7 +1264,6 @@ acct_fetch(struct acct *a, const struct backend_ops *be,
 		s.flags = sflags | RUN_REPAIRED;
 		s.start_hint = t;
 		res->names = s.cl.n;
-		res->stamp = s.cl.stamp;
 	} else if (s.problems)
 		log_error("ipac chains corrupted: %s", s.problems);
 	account(a, &s, res);

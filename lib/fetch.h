@@ -131,9 +131,6 @@ struct fetch_result {
 	bool		corrupt;	/* the check found problems */
 	bool		repaired;	/* and they were repaired */
 	bool		table;		/* our table existed when read */
-	bool		unrecorded;	/* it holds a ruleset not recorded
-					   (FETCH_AGED) */
-	int64_t		stamp;		/* the mark it has; 0: none */
 	size_t		names;		/* counters read */
 	uint64_t	bytes, packets;	/* counted since the last run */
 };
