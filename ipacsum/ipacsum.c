@@ -501,18 +501,66 @@ bps(double v)
 	return buf;
 }
 
-/* A Prometheus label value: backslash, quote and newline escaped. */
-static void
-prom_label(const char *s)
+/*
+ * The length of the UTF-8 sequence s begins with (1 to 4), or 0 when the
+ * bytes there are not UTF-8: a stray continuation byte, a sequence cut
+ * short, an overlong form, a surrogate or beyond U+10FFFF.
+ */
+static size_t
+utf8_len(const unsigned char *s)
 {
+	unsigned int cp;
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/*
+ * A Prometheus label value: backslash, quote and newline escaped.  The
+ * format is UTF-8, and one bad byte makes node exporter drop the whole
+ * file; names from an ipac.conf written in Latin-1 (ipac's old configs
+ * often are) have such bytes, so a byte that is not UTF-8 is taken as
+ * the Latin-1 character it is there ("B\xfcro" becomes "Büro").
+ */
+static void
+prom_label(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n;
+
 	putchar('"');
-	for (; *s; s++) {
+	while (*s) {
 		if (*s == '\\' || *s == '"')
 			printf("\\%c", *s);
 		else if (*s == '\n')
 			fputs("\\n", stdout);
-		else
-			putchar(*s);
+		else if ((n = utf8_len(s)) > 0) {
+			fwrite(s, 1, n, stdout);
+			s += n;
+			continue;
+		} else {
+			putchar(0xc0 | *s >> 6);
+			putchar(0x80 | (*s & 0x3f));
+		}
+		s++;
 	}
 	putchar('"');
 }

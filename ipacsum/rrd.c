@@ -9,6 +9,9 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include "config.h"
+
+#if HAVE_LIBRRD
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -387,3 +390,32 @@ rrd_graph_lines(const struct plot *p, const struct line *v, size_t n)
 	log_progress("RRD graphs", n, n);
 	return rc;
 }
+
+#else /* !HAVE_LIBRRD */
+
+#include "ipacsum.h"
+
+/* Built without librrd-dev (configure --without-librrd, or not found). */
+static int
+no_rrd(void)
+{
+	log_error("this ipacsum was built without librrd: no RRD files or "
+	    "librrd graphs (use --plotter gnuplot for graphs, or rebuild "
+	    "with librrd-dev installed)");
+	return -1;
+}
+
+int
+rrd_update_lines(struct store *st, const struct host_state *h,
+    const char *dir, const struct line *v, size_t n)
+{
+	return no_rrd();
+}
+
+int
+rrd_graph_lines(const struct plot *p, const struct line *v, size_t n)
+{
+	return no_rrd();
+}
+
+#endif /* HAVE_LIBRRD */

@@ -16,10 +16,34 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <editline/readline.h>
-
 #include "config.h"
 #include "iplogin.h"
+
+#if HAVE_LIBEDIT
+#include <editline/readline.h>
+#else
+/*
+ * Built without libedit (configure --without-libedit, or not found): the
+ * prompt reads plain lines, without editing, history or completion.
+ */
+static char *
+readline(const char *prompt)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	fputs(prompt, stdout);
+	fflush(stdout);
+	if ((len = getline(&line, &cap, stdin)) < 0) {
+		free(line);
+		return NULL;
+	}
+	if (len > 0 && line[len - 1] == '\n')
+		line[len - 1] = '\0';
+	return line;
+}
+#endif
 
 #define DEFAULT_CONF	SYSCONFDIR "/iplogin.conf"
 
@@ -171,6 +195,7 @@ connect_tls(struct link *k, const struct il_conf *c, const char *address,
 	return 0;
 }
 
+#if HAVE_LIBEDIT
 static char *
 complete_command(const char *text, int state)
 {
@@ -198,6 +223,7 @@ complete(const char *text, int start, int end)
 		return rl_completion_matches(text, complete_command);
 	return NULL;
 }
+#endif
 
 static int
 interactive(struct link *k)
@@ -205,16 +231,25 @@ interactive(struct link *k)
 	char *line;
 	int rc = 0;
 
+#if HAVE_LIBEDIT
 	rl_readline_name = "ilcmd";
 	rl_attempted_completion_function = complete;
 	if (isatty(0))
 		printf("iplogin admin: commands as in 'help'; Tab completes; "
 		    "Ctrl-D leaves\n");
+#else
+	if (isatty(0))
+		printf("iplogin admin: commands as in 'help'; Ctrl-D leaves "
+		    "(this ilcmd was built without libedit: no line editing, "
+		    "history or completion)\n");
+#endif
 	while ((line = readline(isatty(0) ? "iplogin> " : "")) != NULL) {
 		char *p = line + strspn(line, " \t");
 
 		if (*p) {
+#if HAVE_LIBEDIT
 			add_history(p);
+#endif
 			if ((rc = command(k, p)) < 0) {
 				free(line);
 				return -1;
@@ -234,10 +269,16 @@ run(int argc, char *argv[])
 	struct link k = { .fd = -1 };
 	struct strbuf line;
 	int ch, rc, i;
+	static const struct option longopts[] = {
+		{ "help",	no_argument,	NULL, 'h' },
+		{ "version",	no_argument,	NULL, 'V' },
+		{ NULL,		0,		NULL, 0 }
+	};
 
 	log_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "+c:hn:P:s:S:T:V")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:hn:P:s:S:T:V", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			conffile = optarg;

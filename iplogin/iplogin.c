@@ -463,6 +463,16 @@ run(int argc, char *argv[])
 		}
 		/* Detached: stderr is /dev/null now, so the log is syslog. */
 		log_to_syslog(d.srv->syslog_name, fac);
+		/*
+		 * epoll hears a signalfd for the process that added it,
+		 * which was the parent daemon() ended: add it again, or
+		 * SIGTERM and SIGHUP go unheard (t2900).
+		 */
+		loop_del_fd(d.loop, d.sig_fd);
+		if (loop_add_fd(d.loop, d.sig_fd, EPOLLIN, on_signal, &d) < 0) {
+			log_warn("signalfd");
+			goto out;
+		}
 	}
 	if (d.pidfile && write_pidfile(d.pidfile) < 0)
 		goto out;

@@ -7,7 +7,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 
 STORE=$TRASH_DIRECTORY/ipac.db
-SOCK=$TRASH_DIRECTORY/il.sock
+# The admin socket lives outside the trash folder, in a folder anybody
+# may enter: the tests connect as nobody too, and the checkout may be
+# in a folder others cannot enter (/root).
+SOCK_DIR=$(mktemp -d /tmp/ipac-il.XXXXXX) && chmod 755 "$SOCK_DIR" || exit 1
+SOCK=$SOCK_DIR/il.sock
+test_atexit 'rm -rf "$SOCK_DIR"'
 IPAC_SETTINGS=$TRASH_DIRECTORY/settings
 export IPAC_SETTINGS
 printf '%s\n' "store = $STORE" "hostname = gw" >"$IPAC_SETTINGS"

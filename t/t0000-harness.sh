@@ -37,12 +37,31 @@ test_expect_success 'exported variables and PATH' '
 	test "$TEST_DIRECTORY" = "$SRC_ROOT/t" &&
 	test -f "$SRC_ROOT/t/test-lib.sh" &&
 	test "$(pwd -P)" = "$TEST_DIRECTORY/trash.t0000-harness" &&
+	case ${IPAC_TEST_INSTALLED:-0} in
+	0) test "$IPAC_BIN_PATH" = "$SRC_ROOT/ipacset:$SRC_ROOT/fetchipac:$SRC_ROOT/ipacsum:$SRC_ROOT/iplogin" ;;
+	/*) test "$IPAC_BIN_PATH" = "$IPAC_TEST_INSTALLED" ;;
+	*) test "$IPAC_BIN_PATH" = /usr/sbin ;;
+	esac &&
 	case $PATH in
-	"$SRC_ROOT/ipacset:$SRC_ROOT/fetchipac:$SRC_ROOT/ipacsum:$SRC_ROOT/iplogin:$SRC_ROOT/t/helper:"*) ;;
+	"$IPAC_BIN_PATH:$SRC_ROOT/t/helper:"*) ;;
 	*) echo "PATH=$PATH"; false ;;
 	esac &&
 	# the store of the programs stays in the trash folder
 	grep -qx "store = $TRASH_DIRECTORY/ipac.db" "$IPAC_SETTINGS"
+'
+
+test_expect_success 'the programs under test are of this version (VERSION)' '
+	version=$(cat "$SRC_ROOT/VERSION") &&
+	for p in ipacset fetchipac ipacsum iplogin ilcmd
+	do
+		case $IPAC_BIN_PATH in
+		*:*) test "$(command -v $p)" = "$SRC_ROOT/$(basename $(dirname $(command -v $p)))/$p" ;;
+		*) test "$(command -v $p)" = "$IPAC_BIN_PATH/$p" ;;
+		esac &&
+		test "$($p -V)" = "$p $version" &&
+		test "$($p --version)" = "$p $version" ||
+		{ echo "$p: $(command -v $p): $($p -V 2>&1)"; return 1; }
+	done
 '
 
 cat >sub/t9001-mixed.sh <<\EOF

@@ -54,8 +54,28 @@ TEST_NAME=$(basename "$0" .sh)
 TEST_DIRECTORY=$(cd "$(dirname "$0")" && pwd -P) || exit 1
 SRC_ROOT=$(cd "$TEST_DIRECTORY/.." && pwd -P) || exit 1
 TRASH_DIRECTORY=$TEST_DIRECTORY/trash.$TEST_NAME
-PATH=$SRC_ROOT/ipacset:$SRC_ROOT/fetchipac:$SRC_ROOT/ipacsum:$SRC_ROOT/iplogin:$SRC_ROOT/t/helper:$PATH
-export TEST_DIRECTORY SRC_ROOT TRASH_DIRECTORY PATH
+# The programs under test: those of this tree, or with
+# IPAC_TEST_INSTALLED=1 (or a folder) the installed ones in /usr/sbin (or
+# that folder), as "make installcheck" and the Debian package's
+# autopkgtest run them.  The test helpers (t/helper, "make
+# test-programs") are always this tree's.
+case ${IPAC_TEST_INSTALLED:-0} in
+0)	IPAC_BIN_PATH=$SRC_ROOT/ipacset:$SRC_ROOT/fetchipac:$SRC_ROOT/ipacsum:$SRC_ROOT/iplogin ;;
+/*)	IPAC_BIN_PATH=$IPAC_TEST_INSTALLED ;;
+*)	IPAC_BIN_PATH=/usr/sbin ;;
+esac
+for test_p_ in ipacset fetchipac ipacsum iplogin ilcmd
+do
+	case $IPAC_BIN_PATH in
+	*:*)	;;
+	*)	test -x "$IPAC_BIN_PATH/$test_p_" || {
+			echo "Bail out! IPAC_TEST_INSTALLED: no $IPAC_BIN_PATH/$test_p_"
+			exit 1
+		} ;;
+	esac
+done
+PATH=$IPAC_BIN_PATH:$SRC_ROOT/t/helper:$PATH
+export TEST_DIRECTORY SRC_ROOT TRASH_DIRECTORY PATH IPAC_BIN_PATH
 
 # Tests must not depend on the caller's locale or terminal.
 LC_ALL=C
