@@ -7,13 +7,31 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 
 STORE=$TRASH_DIRECTORY/ipac.db
-SOCK=$TRASH_DIRECTORY/il.sock
+# What the unprivileged side of a test (ilcmd as nobody) needs must be
+# reachable from any checkout, also one in a folder of mode 0700 (a clone
+# under /root): the socket and a copy of ilcmd live in a folder of their
+# own in /tmp, open to all, removed at exit.  A short path also keeps the
+# socket within sun_path's 108 bytes however deep the checkout is.
+IL_PUBLIC=$(mktemp -d /tmp/ipac-il.XXXXXX) || exit 1
+test_atexit 'rm -rf "$IL_PUBLIC"'
+chmod 0755 "$IL_PUBLIC" &&
+cp "$SRC_ROOT/iplogin/ilcmd" "$IL_PUBLIC/ilcmd" || exit 1
+SOCK=$IL_PUBLIC/il.sock
 IPAC_SETTINGS=$TRASH_DIRECTORY/settings
 export IPAC_SETTINGS
 printf '%s\n' "store = $STORE" "hostname = gw" >"$IPAC_SETTINGS"
 
 il () {
 	lab_exec "$LAB_R" ilcmd -S "$SOCK" "$@"
+}
+
+# il_as USER GROUP COMMAND...: ilcmd on the socket as USER and GROUP only
+# (names or ids), in the router's namespace.
+il_as () {
+	il_as_u_=$1 il_as_g_=$2
+	shift 2
+	lab_exec "$LAB_R" setpriv --reuid="$il_as_u_" --regid="$il_as_g_" \
+		--clear-groups "$IL_PUBLIC/ilcmd" -S "$SOCK" "$@"
 }
 
 q () {
