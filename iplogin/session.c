@@ -434,6 +434,8 @@ user_login(struct daemon *d, const struct users_addr *a,
 	struct probe_addr pa;
 	struct il_user *u;
 
+	if (il_account_check(account, err, errlen) < 0)
+		return -1;
 	if (user_find(d, a))
 		return 1;
 	u = xcalloc(1, sizeof(*u));
