@@ -302,7 +302,7 @@ static void
 stat_lines(struct daemon *d, const struct il_user *u, struct reply *r)
 {
 	struct probe_target_info pi;
-	char t[32], mac[18];
+	char t[32], mac[18], src[INET6_ADDRSTRLEN];
 
 	mac_text(u, mac);
 	say(r, "Address: %s", u->addr_s);
@@ -315,6 +315,8 @@ stat_lines(struct daemon *d, const struct il_user *u, struct reply *r)
 		prober_target_info(u->pt, &pi);
 		say(r, "Type: %s", probe_kind_name(pi.kind));
 		say(r, "Interface index: %d", pi.route.ifindex);
+		say(r, "Source address: %s", pi.route.src.family ?
+		    probe_addr_fmt(&pi.route.src, src, sizeof(src)) : "-");
 		say(r, "Probes sent: %" PRIu64, pi.sent);
 		say(r, "Received replies: %" PRIu64, pi.replies);
 		say(r, "Missed replies: %" PRIu32, pi.unanswered);
