@@ -78,6 +78,18 @@ daemon_stop () {
 }
 test_atexit daemon_stop
 
+# il_router_lan: the router namespace alone ($LAB_R) with a LAN,
+# 198.18.1.1/24 on d0, whose other end is up and answers nobody: clients
+# can be logged in and probed there without a host behind them.
+il_router_lan () {
+	lab_netns_add r &&
+	LAB_R=${LAB_PREFIX}r &&
+	lab_exec $LAB_R ip link add d0 type veth peer name d1 &&
+	lab_exec $LAB_R ip link set d1 up &&
+	lab_exec $LAB_R ip addr add 198.18.1.1/24 dev d0 &&
+	lab_exec $LAB_R ip link set d0 up
+}
+
 # il_lab: the lab, counters "u5000" (UDP port 5000) in A and B, the
 # gateway loaded in the router.
 il_lab () {

@@ -30,12 +30,7 @@ replies () {
 }
 
 test_expect_success 'a router namespace; iplogin with the socket and a TLS port; admins of two servers' '
-	lab_netns_add r &&
-	LAB_R=${LAB_PREFIX}r &&
-	lab_exec $LAB_R ip link add d0 type veth peer name d1 &&
-	lab_exec $LAB_R ip link set d1 up &&
-	lab_exec $LAB_R ip addr add 198.18.1.1/24 dev d0 &&
-	lab_exec $LAB_R ip link set d0 up &&
+	il_router_lan &&
 	mkdir files &&
 	cat >iplogin.conf <<-EOF &&
 	server gw
