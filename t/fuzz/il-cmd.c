@@ -368,6 +368,16 @@ spec_add(const char *text)
 		abort();
 }
 
+static void clean_dir(void);
+
+/* The file folder goes with the process. */
+static void
+remove_dir(void)
+{
+	clean_dir();
+	rmdir(dir);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -380,6 +390,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 	if (mkdtemp(dir) == NULL)
 		abort();
+	atexit(remove_dir);
 	sb_init(&sb);
 	sb_printf(&sb, conf_text, dir);
 	if (il_conf_parse("fz.conf", sb.buf, sb.len, &d.conf) < 0)
