@@ -659,7 +659,7 @@ c_block(struct daemon *d, const struct il_client *admin, int argc,
 {
 	struct users_addr a;
 	struct chainspec *cs = NULL;
-	size_t n = 0, i, j;
+	size_t n = 0, i;
 	char err[256];
 	bool add = strcmp(argv[0], "addblock") == 0;
 
@@ -669,17 +669,19 @@ c_block(struct daemon *d, const struct il_client *admin, int argc,
 		fail(r, "%s: %s", argv[0], err);
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < d->nspecs; j++)
-			if (chainspec_same(&cs[i], &d->specs[j]))
-				break;
-		if (j == d->nspecs) {
-			fail(r, "%s: chain %s is not one of this server's",
-			    argv[0], chainspec_fmt(&cs[i], err, sizeof(err)));
+	/*
+	 * Only the blockchain: a block in a chain of the logins would open
+	 * access without a session, or take a logged-in client's away
+	 * behind the daemon's back.
+	 */
+	for (i = 0; i < n; i++)
+		if (!d->has_block || !chainspec_same(&cs[i], &d->block)) {
+			fail(r, "%s: chain %s is not this server's blockchain%s",
+			    argv[0], chainspec_fmt(&cs[i], err, sizeof(err)),
+			    d->has_block ? "" : " (iplogin.conf has none)");
 			free(cs);
 			return;
 		}
-	}
 	if ((add ? users_add(d->users, &a, cs, n) :
 	    users_del(d->users, &a, cs, n)) < 0)
 		fail(r, "%s: %s", argv[0], users_error(d->users));

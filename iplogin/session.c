@@ -423,6 +423,13 @@ check_chains(struct daemon *d, struct chainspec *cs, size_t n, char *err,
 			    chainspec_fmt(&cs[i], buf, sizeof(buf)));
 			return -1;
 		}
+		/* Blocks and sessions never share a chain (addblock). */
+		if (d->has_block && chainspec_same(&cs[i], &d->block)) {
+			snprintf(err, errlen, "chain %s is the blockchain, for "
+			    "addblock only", chainspec_fmt(&cs[i], buf,
+			    sizeof(buf)));
+			return -1;
+		}
 	}
 	return 0;
 }

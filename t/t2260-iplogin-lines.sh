@@ -22,6 +22,7 @@ test_expect_success 'a router namespace with a LAN; the daemon' '
 	server gw
 	    listen = $SOCK
 	    chains = users/b
+	    blockchain = block/b>DROP
 	    probe = 198.18.0.0/15 1s 300s
 	    file_dir = $TRASH_DIRECTORY/files
 
@@ -104,6 +105,25 @@ test_expect_success 'replies are never cut: a list line of over 1 KB with 36 lon
 	daemon_stop &&
 	cp narrow.conf iplogin.conf &&
 	daemon_start
+'
+
+test_expect_success 'blocks only in the blockchain, logins never in it: a delblock cannot take a session away' '
+	test "$(il add 198.18.1.58 sam)" = OK &&
+	test_expect_code 1 il delblock 198.18.1.58 users/b 2>err &&
+	echo "delblock: chain filter:users/b>ACCEPT is not this server'\''s blockchain" >expect &&
+	test_cmp expect err &&
+	test_expect_code 1 il addblock 198.18.1.59 users/b 2>err &&
+	lab_exec $LAB_R nft list table inet iplogin >table &&
+	grep -c "198.18.1.58" table >n && test "$(cat n)" = 2 &&
+	! grep "198.18.1.59" table &&
+	test_expect_code 1 il add 198.18.1.59 sid block 2>err &&
+	grep "chain .*block.* is the blockchain, for addblock only" err &&
+	test "$(il addblock 198.18.1.59 block)" = OK &&
+	lab_exec $LAB_R nft list table inet iplogin | grep -c "198.18.1.59" >n &&
+	test "$(cat n)" = 2 &&
+	test "$(il delblock 198.18.1.59 "block/b>DROP")" = OK &&
+	test "$(il check 198.18.1.58)" = Yes &&
+	il del 198.18.1.58
 '
 
 test_expect_success 'the state file: a line over 4 KB is one line, never two' '

@@ -520,7 +520,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct il_client *admin;
 	const char *at, *end;
 	struct strbuf out;
-	bool files = false, blocks = false;
+	bool files = false;
 	size_t i;
 
 	if (size == 0)
@@ -563,8 +563,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else {
 			if (strstr(line, "state") || strstr(line, "stats"))
 				files = true;
-			if (strstr(line, "block"))
-				blocks = true;
 			run_line(admin, line, len, &out);
 		}
 		free(line);
@@ -577,8 +575,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * elements of addresses whose delete the fake kernel refused.
 	 */
 	for (i = 0; i < k.n; i++)
-		if (!blocks && last_byte(&k.v[i].a) !=
-		    (k.v[i].a.family == AF_INET ? 253 : 0xfd))
+		if (!chainspec_same(&k.specs[k.v[i].spec], &d.block) &&
+		    last_byte(&k.v[i].a) != (k.v[i].a.family == AF_INET ?
+		    253 : 0xfd))
 			abort();
 	__wrap_users_flush(NULL);
 	k.fail_counters = false;
