@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <net/if.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,20 +28,31 @@ struct reply {
 	bool		err;
 };
 
+/* One line of the reply, whole however long. */
 static void __attribute__((format(printf, 2, 3)))
 say(struct reply *r, const char *fmt, ...)
 {
-	char buf[1024];
+	char small[256], *buf = small;
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		n = 0, small[0] = '\0';
+	if ((size_t)n >= sizeof(small)) {
+		buf = xmalloc((size_t)n + 1);
+		va_start(ap, fmt);
+		vsnprintf(buf, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	/* A line never holds a newline of its own. */
-	buf[strcspn(buf, "\r\n")] = '\0';
-	sb_puts(&r->lines, buf);
+	sb_add(&r->lines, buf, strcspn(buf, "\r\n"));
 	sb_add(&r->lines, "\n", 1);
 	r->n++;
+	if (buf != small)
+		free(buf);
 }
 
 #define fail(r, ...) do { (r)->err = true; say((r), __VA_ARGS__); } while (0)
@@ -95,6 +108,41 @@ chains_permitted(const struct il_client *admin, const char *chains,
 	return okay;
 }
 
+static const char *
+probe_kind_name(enum probe_kind k)
+{
+	return k == PROBE_KIND_ARP ? "arpping" : k == PROBE_KIND_NS ?
+	    "neighbour solicitation" : "ping";
+}
+
+/*
+ * add -v: "key value" lines in this order (iplogin.8, "add -v"); a
+ * portal should look for the keys it needs, new keys may follow.
+ */
+static void
+add_verbose(struct daemon *d, const struct il_user *u, struct reply *r)
+{
+	struct probe_target_info pi;
+	char src[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE];
+
+	say(r, "session %s", u->id);
+	say(r, "chains %s", u->chains);
+	if (u->pt) {
+		struct probe_addr a;
+
+		prober_target_info(u->pt, &pi);
+		a = pi.route.src;
+		say(r, "probe %s", probe_kind_name(pi.kind));
+		say(r, "source %s", a.family ? probe_addr_fmt(&a, src,
+		    sizeof(src)) : "-");
+		say(r, "interface %s", pi.route.ifindex > 0 &&
+		    if_indextoname((unsigned)pi.route.ifindex, ifname) ?
+		    ifname : "-");
+	}
+	say(r, "lazy %s", u->lazy ? "yes" : "no");
+	say(r, "trace %s", u->trace ? "yes" : "no");
+}
+
 static void
 c_add(struct daemon *d, const struct il_client *admin, int argc,
     char **argv, struct reply *r)
@@ -139,11 +187,8 @@ c_add(struct daemon *d, const struct il_client *admin, int argc,
 	u = user_find(d, &a);
 	u->trace = trace;
 	say(r, "OK");
-	if (verbose) {
-		say(r, "session %s", u->id);
-		say(r, "chains %s", u->chains);
-		say(r, "lazy %s", u->lazy ? "yes" : "no");
-	}
+	if (verbose)
+		add_verbose(d, u, r);
 }
 
 /* The client logged in at the address text s, or NULL (said why). */
@@ -257,7 +302,7 @@ static void
 stat_lines(struct daemon *d, const struct il_user *u, struct reply *r)
 {
 	struct probe_target_info pi;
-	char t[32], mac[18];
+	char t[32], mac[18], src[INET6_ADDRSTRLEN];
 
 	mac_text(u, mac);
 	say(r, "Address: %s", u->addr_s);
@@ -268,10 +313,10 @@ stat_lines(struct daemon *d, const struct il_user *u, struct reply *r)
 	say(r, "MAC: %s", mac);
 	if (u->pt) {
 		prober_target_info(u->pt, &pi);
-		say(r, "Type: %s", pi.kind == PROBE_KIND_ARP ? "arpping" :
-		    pi.kind == PROBE_KIND_NS ? "neighbour solicitation" :
-		    "ping");
+		say(r, "Type: %s", probe_kind_name(pi.kind));
 		say(r, "Interface index: %d", pi.route.ifindex);
+		say(r, "Source address: %s", pi.route.src.family ?
+		    probe_addr_fmt(&pi.route.src, src, sizeof(src)) : "-");
 		say(r, "Probes sent: %" PRIu64, pi.sent);
 		say(r, "Received replies: %" PRIu64, pi.replies);
 		say(r, "Missed replies: %" PRIu32, pi.unanswered);
@@ -614,7 +659,7 @@ c_block(struct daemon *d, const struct il_client *admin, int argc,
 {
 	struct users_addr a;
 	struct chainspec *cs = NULL;
-	size_t n = 0, i, j;
+	size_t n = 0, i;
 	char err[256];
 	bool add = strcmp(argv[0], "addblock") == 0;
 
@@ -624,17 +669,19 @@ c_block(struct daemon *d, const struct il_client *admin, int argc,
 		fail(r, "%s: %s", argv[0], err);
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < d->nspecs; j++)
-			if (chainspec_same(&cs[i], &d->specs[j]))
-				break;
-		if (j == d->nspecs) {
-			fail(r, "%s: chain %s is not one of this server's",
-			    argv[0], chainspec_fmt(&cs[i], err, sizeof(err)));
+	/*
+	 * Only the blockchain: a block in a chain of the logins would open
+	 * access without a session, or take a logged-in client's away
+	 * behind the daemon's back.
+	 */
+	for (i = 0; i < n; i++)
+		if (!d->has_block || !chainspec_same(&cs[i], &d->block)) {
+			fail(r, "%s: chain %s is not this server's blockchain%s",
+			    argv[0], chainspec_fmt(&cs[i], err, sizeof(err)),
+			    d->has_block ? "" : " (iplogin.conf has none)");
 			free(cs);
 			return;
 		}
-	}
 	if ((add ? users_add(d->users, &a, cs, n) :
 	    users_del(d->users, &a, cs, n)) < 0)
 		fail(r, "%s: %s", argv[0], users_error(d->users));
@@ -663,14 +710,20 @@ static const struct {
 
 void
 cmd_run(struct daemon *d, const struct il_client *admin, char *line,
-    struct strbuf *out)
+    size_t len, struct strbuf *out)
 {
 	struct reply r = { .n = 0 };
-	char *argv[IL_MAX_ARGS + 1], err[256];
+	char *argv[IL_MAX_ARGS + 1], err[256], *nul;
 	int argc, c;
 
 	sb_init(&r.lines);
-	if ((c = cmd_parse(line, admin, argv, &argc, err, sizeof(err))) < 0) {
+	argv[0] = NULL;
+	/* The rest of the line would be lost: refuse it whole. */
+	if ((nul = memchr(line, '\0', len)) != NULL)
+		fail(&r, "a NUL byte in the command (byte %zu): refused",
+		    (size_t)(nul - line) + 1);
+	else if ((c = cmd_parse(line, admin, argv, &argc, err,
+	    sizeof(err))) < 0) {
 		fail(&r, "%s", err);
 		if (strstr(err, "not permitted"))
 			log_warnx("%s: %s refused (not in its perms)", admin ?

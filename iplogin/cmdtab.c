@@ -14,8 +14,8 @@ static const struct il_cmd_desc cmds[] = {
 	/* name		min max	usage */
 	{ "add",	2, 5,	"add [-t] [-v] address account [chain[,...]]",
 	    "log a client in and open its chains" },
-	{ "addblock",	2, 2,	"addblock address chain[,...]",
-	    "block an address in the given chains" },
+	{ "addblock",	2, 2,	"addblock address chain",
+	    "block an address in the blockchain" },
 	{ "check",	1, 1,	"check address",
 	    "is the client at address logged in?" },
 	{ "checkuser",	1, 1,	"checkuser account",
@@ -24,8 +24,8 @@ static const struct il_cmd_desc cmds[] = {
 	    "the number of logged-in clients" },
 	{ "del",	1, 1,	"del address",
 	    "log the client at address out" },
-	{ "delblock",	2, 2,	"delblock address chain[,...]",
-	    "remove a block" },
+	{ "delblock",	2, 2,	"delblock address chain",
+	    "remove a block from the blockchain" },
 	{ "deluser",	1, 1,	"deluser account",
 	    "log every client of the account out" },
 	{ "dump",	0, 0,	"dump",
@@ -92,6 +92,93 @@ cmd_index(const char *name)
 	return -1;
 }
 
+/*
+ * The length of the UTF-8 sequence at s (up to end), or 0 when it is not
+ * one: overlong forms, surrogates and code points past U+10FFFF are not.
+ */
+static size_t
+utf8_len(const unsigned char *s, const unsigned char *end)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if ((size_t)(end - s) < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+int
+il_text_check(const char *s, size_t len, bool blanks, char *err,
+    size_t errlen)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		size_t n = utf8_len(p, end);
+
+		if (*p == '\0') {
+			snprintf(err, errlen, "a NUL byte (byte %zu)",
+			    (size_t)(p - (const unsigned char *)s) + 1);
+			return -1;
+		}
+		if ((*p < 0x20 && !(blanks && *p == '\t')) || *p == 0x7f ||
+		    (!blanks && *p == ' ')) {
+			snprintf(err, errlen, "%s (byte %zu: 0x%02x)",
+			    *p == ' ' || *p == '\t' ? "a blank" :
+			    "a control character",
+			    (size_t)(p - (const unsigned char *)s) + 1, *p);
+			return -1;
+		}
+		if (n == 0) {
+			snprintf(err, errlen, "not UTF-8 (byte %zu: 0x%02x)",
+			    (size_t)(p - (const unsigned char *)s) + 1, *p);
+			return -1;
+		}
+		p += n;
+	}
+	return 0;
+}
+
+int
+il_account_check(const char *account, char *err, size_t errlen)
+{
+	char why[96];
+	size_t len = strlen(account);
+
+	if (len == 0) {
+		snprintf(err, errlen, "an empty account name");
+		return -1;
+	}
+	if (len > IL_ACCOUNT_MAX) {
+		snprintf(err, errlen, "an account name of %zu bytes: at most "
+		    "%d", len, IL_ACCOUNT_MAX);
+		return -1;
+	}
+	if (il_text_check(account, len, false, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "account name: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
 /* Split at blanks, in place; -1 when there are too many words. */
 static int
 split_words(char *line, char **argv, int max)
@@ -119,15 +206,16 @@ cmd_parse(char *line, const struct il_client *admin, char **argv, int *argc,
     char *err, size_t errlen)
 {
 	const struct il_cmd_desc *desc;
-	size_t i;
 	int c;
 
+	char why[96];
+
 	argv[0] = NULL;
-	for (i = 0; line[i]; i++)
-		if ((unsigned char)line[i] < 0x20 && line[i] != '\t') {
-			snprintf(err, errlen, "a control character in the command");
-			return -1;
-		}
+	*argc = 0;
+	if (il_text_check(line, strlen(line), true, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s in the command: refused", why);
+		return -1;
+	}
 	if ((*argc = split_words(line, argv, IL_MAX_ARGS)) < 0) {
 		snprintf(err, errlen, "too many words (at most %d)", IL_MAX_ARGS);
 		return -1;

@@ -47,6 +47,69 @@ bad(struct parser *p, const char *fmt, ...)
 	p->errors++;
 }
 
+/*
+ * IP-login2's attributes that have no use here: each is accepted, so an
+ * IP-login2 file still works, and warned about with what replaces it
+ * (iplogin.conf(5), IP-LOGIN2).  Once per process and key: a daemon
+ * that re-reads its config every change would repeat them otherwise.
+ */
+static const struct legacy {
+	const char	*key;
+	bool		client;		/* of a client stanza, else a server */
+	const char	*instead;
+} legacy[] = {
+	{ "ip", false, "ilcmd -T names the server; it listens on "
+	    "listen_address" },
+	{ "key", false, "a psk in each client stanza (TLS port) or its user "
+	    "or group (socket)" },
+	{ "missdiff", false, "probe = PREFIX INTERVAL TIMEOUT" },
+	{ "accept_interval", false, "nothing: admins are served as their "
+	    "bytes come" },
+	{ "accept_timeout", false, "nothing: admins are served as their "
+	    "bytes come" },
+	{ "tracefile", false, "traceuser writes to the log" },
+	{ "statslogfile", false, "ilcmd count, rss; ipacsum --sessions" },
+	{ "statsloginterval", false, "ilcmd count, rss; ipacsum --sessions" },
+	{ "flush_on_start", false, "nothing: iplogin sets up its own chains "
+	    "at the start" },
+	{ "ping_source", false, "nothing: a probe leaves from the address of "
+	    "the route to the client" },
+	{ "accounting_id", false, "the sessions in the ipac store "
+	    "(ipacsum --sessions)" },
+	{ "accounting_lib", false, "the sessions in the ipac store "
+	    "(ipacsum --sessions)" },
+	{ "stat_timelimit", false, "addblock into blockchain (no flood "
+	    "detection of repeated adds)" },
+	{ "stat_countlimit", false, "addblock into blockchain (no flood "
+	    "detection of repeated adds)" },
+	{ "stat_blockgc", false, "delblock; blocks are not cleared by time" },
+	{ "key", true, "psk (TLS port) or user or group (socket)" },
+	{ "server_port", true, "ilcmd -P" },
+	{ "syslog_facility", true, "nothing: ilcmd writes to the standard "
+	    "error" },
+	{ "syslog_name", true, "nothing: ilcmd writes to the standard error" },
+};
+
+/* Is k IP-login2's unused attribute?  Warned about the first time. */
+static bool
+is_legacy(struct parser *p, const char *k, bool client)
+{
+	static bool warned[sizeof(legacy) / sizeof(legacy[0])];
+	size_t i;
+
+	for (i = 0; i < sizeof(legacy) / sizeof(legacy[0]); i++) {
+		if (legacy[i].client != client || strcmp(legacy[i].key, k) != 0)
+			continue;
+		if (!warned[i])
+			log_warnx("%s:%d: %s: IP-login2's, not used here; "
+			    "instead: %s (iplogin.conf(5))", p->file, p->line,
+			    k, legacy[i].instead);
+		warned[i] = true;
+		return true;
+	}
+	return false;
+}
+
 static void
 set_str(char **dst, const char *v)
 {
@@ -270,14 +333,9 @@ server_key(struct parser *p, const char *k, char *v)
 			return -1;
 		}
 		p->min_interval_ms = (int)(us / 1000);
-	} else if (strcmp(k, "missdiff") == 0 || strcmp(k, "key") == 0 ||
-	    strcmp(k, "accept_interval") == 0 ||
-	    strcmp(k, "accept_timeout") == 0 || strcmp(k, "ip") == 0 ||
-	    strcmp(k, "tracefile") == 0 || strcmp(k, "statslogfile") == 0 ||
-	    strcmp(k, "statsloginterval") == 0) {
-		log_warnx("%s:%d: %s: iplogin2's, not used (see iplogin.conf(5))",
-		    p->file, p->line, k);
-	} else if (strcmp(k, "probe") == 0)
+	} else if (is_legacy(p, k, false))
+		;
+	else if (strcmp(k, "probe") == 0)
 		return probe_timing(p, v);
 	else if (strcmp(k, "idlehosts") == 0)
 		return prefixes(p, k, v, &s->idle);
@@ -409,11 +467,9 @@ client_key(struct parser *p, const char *k, char *v)
 			    "(e.g. from 'openssl rand -hex 32')");
 			return -1;
 		}
-	} else if (strcmp(k, "key") == 0) {
-		log_warnx("%s:%d: key: iplogin2's shared secret is not used; "
-		    "give the client a psk (TLS) or a user (Unix socket)",
-		    p->file, p->line);
-	} else if (strcmp(k, "cert_dn") == 0)
+	} else if (is_legacy(p, k, true))
+		;
+	else if (strcmp(k, "cert_dn") == 0)
 		set_str(&c->cert_dn, v);
 	else if (strcmp(k, "perms") == 0) {
 		char *w[128];
@@ -442,9 +498,6 @@ client_key(struct parser *p, const char *k, char *v)
 		return chain_list(p, k, v, &c->chains, &c->nchains);
 	else if (strcmp(k, "servername") == 0)
 		set_str(&c->servername, v);
-	else if (strcmp(k, "server_port") == 0 ||
-	    strcmp(k, "syslog_facility") == 0 || strcmp(k, "syslog_name") == 0)
-		log_warnx("%s:%d: %s: iplogin2's, not used", p->file, p->line, k);
 	else {
 		bad(p, "unknown client attribute '%s'", k);
 		return -1;

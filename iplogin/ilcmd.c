@@ -93,38 +93,29 @@ link_write(struct link *k, const char *p, size_t len)
 	return k->tls ? tls_send(k->tls, p, len) : write(k->fd, p, len);
 }
 
-/* One line of the reply into line (with its '\n'); 0, or -1 at the end. */
+/* One line of the reply into line (with its '\n'), however long; 0 or -1. */
 static int
-link_line(struct link *k, char *line, size_t size)
+link_line(struct link *k, struct strbuf *line)
 {
-	size_t n = 0;
-
+	line->len = 0;
 	for (;;) {
-		while (k->off < k->len && n + 1 < size) {
-			char ch = k->buf[k->off++];
+		char *nl = memchr(k->buf + k->off, '\n', k->len - k->off);
+		size_t n = nl ? (size_t)(nl - (k->buf + k->off)) + 1 :
+		    k->len - k->off;
+		ssize_t r;
 
-			line[n++] = ch;
-			if (ch == '\n') {
-				line[n] = '\0';
-				return 0;
-			}
-		}
-		if (n + 1 >= size) {
-			line[n] = '\0';
+		sb_add(line, k->buf + k->off, n);
+		k->off += n;
+		if (nl)
 			return 0;
-		}
-		{
-			ssize_t r = k->tls ? tls_recv(k->tls, k->buf,
-			    sizeof(k->buf)) : read(k->fd, k->buf,
-			    sizeof(k->buf));
-
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				return -1;
-			k->len = (size_t)r;
-			k->off = 0;
-		}
+		r = k->tls ? tls_recv(k->tls, k->buf, sizeof(k->buf)) :
+		    read(k->fd, k->buf, sizeof(k->buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		k->len = (size_t)r;
+		k->off = 0;
 	}
 }
 
@@ -134,6 +125,8 @@ command(struct link *k, const char *line)
 {
 	char buf[IL_LINE_MAX], status[8];
 	size_t len = strlen(line), n, i;
+	struct strbuf reply;
+	int rc = -1;
 
 	if (len + 1 > sizeof(buf)) {
 		log_error("the command is over %d bytes", IL_LINE_MAX - 1);
@@ -147,15 +140,20 @@ command(struct link *k, const char *line)
 		log_error("send: %s", strerror(errno));
 		return -1;
 	}
-	if (link_line(k, buf, sizeof(buf)) < 0 ||
-	    sscanf(buf, "%7s %zu", status, &n) != 2) {
+	sb_init(&reply);
+	if (link_line(k, &reply) < 0 || sscanf(reply.buf, "%7s %zu", status,
+	    &n) != 2) {
 		log_error("iplogin closed the connection");
-		return -1;
+		goto out;
 	}
-	for (i = 0; i < n && link_line(k, buf, sizeof(buf)) == 0; i++)
-		fputs(buf, strcmp(status, "ok") == 0 ? stdout : stderr);
+	for (i = 0; i < n && link_line(k, &reply) == 0; i++)
+		fwrite(reply.buf, 1, reply.len, strcmp(status, "ok") == 0 ?
+		    stdout : stderr);
 	fflush(stdout);
-	return strcmp(status, "ok") == 0 ? 0 : 1;
+	rc = strcmp(status, "ok") == 0 ? 0 : 1;
+out:
+	sb_free(&reply);
+	return rc;
 }
 
 /* TCP to address port, then TLS as the client stanza name of c. */

@@ -160,7 +160,7 @@ timings_apply(struct daemon *d, struct il_user *u, void *arg)
 static void
 conf_reload(struct daemon *d, const char *why)
 {
-	struct il_conf c;
+	struct il_conf c, old;
 	const struct il_server *s;
 
 	if (il_conf_load(d->conffile, &c) < 0) {
@@ -174,11 +174,12 @@ conf_reload(struct daemon *d, const char *why)
 		il_conf_free(&c);
 		return;
 	}
-	/* The connections point at client stanzas: rebind them. */
-	control_rebind(d, &c);
-	il_conf_free(&d->conf);
+	old = d->conf;
 	d->conf = c;
 	d->srv = il_conf_server(&d->conf, d->servername);
+	/* The connections point at client stanzas of the old one. */
+	control_rebind(d);
+	il_conf_free(&old);
 	user_each(d, timings_apply, NULL);
 	log_info("%s: re-read (%s)", d->conffile, why);
 }
@@ -246,6 +247,25 @@ syslog_facility(const char *name)
 		if (strcmp(tab[i].n, name) == 0)
 			return tab[i].f;
 	return LOG_DAEMON;
+}
+
+/*
+ * path as an absolute path of its own (malloc'ed), relative to the
+ * folder iplogin was started in: a detached daemon is in / by then.
+ */
+static char *
+abs_path(const char *path)
+{
+	char cwd[PATH_MAX];
+	struct strbuf sb;
+
+	if (path == NULL)
+		return NULL;
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(path);
+	sb_init(&sb);
+	sb_printf(&sb, "%s/%s", cwd, path);
+	return sb.buf;
 }
 
 static int
@@ -366,9 +386,9 @@ run(int argc, char *argv[])
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct daemon d = { .listen_fd = -1, .tls_fd = -1, .sig_fd = -1 };
-	static char conf_abs[PATH_MAX], state_abs[PATH_MAX];
-	const char *settings = NULL;
+	struct daemon d = { .sig_fd = -1 };
+	static char conf_abs[PATH_MAX];
+	const char *settings = NULL, *statefile = NULL, *pidfile = NULL;
 	bool check = false, foreground = false;
 	size_t n;
 	int ch, ex = EX_CONFIG;
@@ -384,10 +404,10 @@ run(int argc, char *argv[])
 			d.servername = optarg;
 			break;
 		case 'l':
-			d.statefile = optarg;
+			statefile = optarg;
 			break;
 		case 'p':
-			d.pidfile = optarg;
+			pidfile = optarg;
 			break;
 		case 'C':
 			settings = optarg;
@@ -437,19 +457,12 @@ run(int argc, char *argv[])
 		il_conf_free(&d.conf);
 		return EX_CONFIG;
 	}
-	if (d.statefile == NULL)
-		d.statefile = d.srv->statefile;
-	if (d.statefile && d.statefile[0] != '/' &&
-	    strlen(d.statefile) + 2 < sizeof(state_abs)) {
-		/* -l relative to where iplogin was started */
-		if (getcwd(state_abs, sizeof(state_abs) - strlen(d.statefile) - 2)) {
-			strcat(state_abs, "/");
-			strcat(state_abs, d.statefile);
-			d.statefile = state_abs;
-		}
-	}
-	if (d.pidfile == NULL)
-		d.pidfile = d.srv->pidfile;
+	/*
+	 * The daemon's own copies: a reload frees the config they may come
+	 * from, and they stay as started (iplogin.conf(5), RELOADING).
+	 */
+	d.statefile = abs_path(statefile ? statefile : d.srv->statefile);
+	d.pidfile = abs_path(pidfile ? pidfile : d.srv->pidfile);
 	d.conf_mtime = file_mtime(d.conffile);
 	the_daemon = &d;
 	if (setup(&d) < 0)
@@ -514,6 +527,8 @@ out:
 		unlink(d.pidfile);
 	settings_free(&d.set);
 	il_conf_free(&d.conf);
+	free(d.statefile);
+	free(d.pidfile);
 	return ex;
 }
 

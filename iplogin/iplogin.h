@@ -18,6 +18,13 @@
 
 #define IL_LINE_MAX	4096	/* one admin command line, with its '\n' */
 #define IL_MAX_ARGS	8	/* words of a command line */
+/*
+ * An account name: at most this many bytes of UTF-8 without blanks or
+ * control characters, everywhere (add, the store, the state file, the
+ * portal): RADIUS's User-Name holds 253.
+ */
+#define IL_ACCOUNT_MAX	253
+#define IL_IDENTITY_MAX	64	/* of a TLS PSK identity, as logged */
 
 /* conf.c: iplogin.conf(5). */
 
@@ -171,7 +178,7 @@ struct il_user {
 	struct il_user	*hnext;		/* in the address hash */
 };
 
-struct conn;
+struct control;
 
 struct daemon {
 	const char	*conffile, *servername;
@@ -192,10 +199,9 @@ struct daemon {
 	struct host_state host;
 	struct il_user	**hash;		/* by address */
 	size_t		hcap, nusers;
-	int		listen_fd, tls_fd, sig_fd;
-	struct conn	*conns;
-	size_t		nconns;
-	const char	*statefile, *pidfile;
+	int		sig_fd;
+	struct control	*ctl;		/* the admin channels */
+	char		*statefile, *pidfile;	/* owned: kept across reloads */
 	int64_t		conf_mtime;
 	bool		stopping;
 	/* store writes waiting for the next flush (group commit) */
@@ -235,21 +241,35 @@ void	session_teardown(struct daemon *);
 
 /* state.c: the state file (savestate, loadstate, autosave). */
 int	state_save(struct daemon *, const char *path);
-/* Log in the clients of a state file; *n = how many. */
+/*
+ * Log in the clients of a state file; *n = how many.  -1 when a line
+ * was bad (each said as path:line; the good ones are in).
+ */
 int	state_load(struct daemon *, const char *path, size_t *n);
+/* The same from an open file; path names it in messages. */
+int	state_read(struct daemon *, FILE *fp, const char *path, size_t *n);
 
-/* control.c: the admin socket. */
+/* control.c: the admin channels (the Unix socket, the TLS port). */
+/* Listen on the server's socket and TLS port; 0 or -1 (reported). */
 int	control_listen(struct daemon *);
+/* Close every connection and listener; the socket file is removed. */
 void	control_close(struct daemon *);
-/* A new config: each admin connection to its stanza there, or closed. */
-void	control_rebind(struct daemon *, const struct il_conf *);
+/*
+ * d->conf is new: each admin connection to its stanza there, by the
+ * rules it was admitted by, or closed.
+ */
+void	control_rebind(struct daemon *);
 
 /* tls.c: the admin port over TLS 1.3 with a PSK per admin. */
 struct tls;
-/* The server's credentials; the PSKs are c's client stanzas.  0 or -1. */
-int	tls_server_setup(const struct il_conf *c);
-/* A new config: its client stanzas' PSKs from now on. */
-void	tls_server_keys(const struct il_conf *c);
+/*
+ * The key of a PSK identity: 0 with *key (borrowed until the handshake
+ * step returns) and *len, or -1 when the identity has none here.
+ */
+typedef int (*tls_key_fn)(const char *identity, const uint8_t **key,
+	    size_t *len, void *arg);
+/* The server's credentials; keys are looked up by fn.  0 or -1. */
+int	tls_server_setup(tls_key_fn fn, void *arg);
 void	tls_server_teardown(void);
 /* A server session on an accepted, non-blocking socket; NULL. */
 struct tls *tls_accept(int fd);
@@ -259,6 +279,13 @@ int	tls_handshake(struct tls *, char *err, size_t errlen);
 int	tls_wants_write(const struct tls *);
 /* The PSK identity the peer proved: its client stanza's name. */
 const char *tls_peer(const struct tls *);
+/*
+ * The identity the peer offered, proved or not, printable (other bytes
+ * as \xNN, cut at IL_IDENTITY_MAX): for the log.  NULL: none offered.
+ */
+const char *tls_offered(const struct tls *);
+/* The same as offered (NULL: none; "": longer than IL_IDENTITY_MAX). */
+const char *tls_peer_offered(const struct tls *);
 /* As read(2) and write(2): -1 with errno EAGAIN when it would block. */
 ssize_t	tls_recv(struct tls *, void *buf, size_t len);
 ssize_t	tls_send(struct tls *, const void *buf, size_t len);
@@ -268,9 +295,12 @@ void	tls_close(struct tls *);
 struct tls *tls_connect(int fd, const char *user, const uint8_t *key,
 	    size_t keylen, char *err, size_t errlen);
 
-/* cmd.c: run one admin command line; the reply goes into out. */
+/*
+ * cmd.c: run one admin command line of len bytes (without its '\n'; a
+ * NUL in it refuses it whole); the reply goes into out.
+ */
 void	cmd_run(struct daemon *, const struct il_client *admin, char *line,
-	    struct strbuf *out);
+	    size_t len, struct strbuf *out);
 /* Does every command of cmdtab.c have its handler, in order? */
 bool	cmd_handlers_ok(void);
 /* A file argument inside the server's file_dir, as a new path, or NULL. */
@@ -294,6 +324,15 @@ int	cmd_index(const char *name);
  */
 int	cmd_parse(char *line, const struct il_client *admin, char **argv,
 	    int *argc, char *err, size_t errlen);
+/*
+ * Is s (len bytes) text of the protocol: UTF-8 without control
+ * characters, blanks (space, tab) only if blanks?  0, or -1 with the
+ * first offending byte in err.
+ */
+int	il_text_check(const char *s, size_t len, bool blanks, char *err,
+	    size_t errlen);
+/* A valid account name (IL_ACCOUNT_MAX)?  0, or -1 with why in err. */
+int	il_account_check(const char *account, char *err, size_t errlen);
 /* Command i, or NULL past the last. */
 const struct il_cmd_desc *cmd_desc(int i);
 size_t	cmd_count(void);

@@ -72,7 +72,7 @@ user_find(struct daemon *d, const struct users_addr *a)
 static void
 hash_grow(struct daemon *d)
 {
-	size_t cap = d->hcap ? 2 * d->hcap : 1024, i;
+	size_t cap = d->hcap ? 2 * d->hcap : 64, i;
 	struct il_user **h = xcalloc(cap, sizeof(*h)), *u, *next;
 
 	for (i = 0; i < d->hcap; i++)
@@ -189,7 +189,14 @@ flush(struct daemon *d, bool updates)
 	size_t i, j;
 	int64_t now = acct_now();
 
-	if (d->store == NULL || (d->npend == 0 && !updates))
+	if (d->store == NULL) {
+		/* No store (t/fuzz/il-cmd.c): the rows have nowhere to go. */
+		for (i = 0; i < d->npend; i++)
+			pend_free(&d->pend[i]);
+		d->npend = 0;
+		return 0;
+	}
+	if (d->npend == 0 && !updates)
 		return 0;
 	if (store_begin(d->store) < 0)
 		return -1;
@@ -416,6 +423,13 @@ check_chains(struct daemon *d, struct chainspec *cs, size_t n, char *err,
 			    chainspec_fmt(&cs[i], buf, sizeof(buf)));
 			return -1;
 		}
+		/* Blocks and sessions never share a chain (addblock). */
+		if (d->has_block && chainspec_same(&cs[i], &d->block)) {
+			snprintf(err, errlen, "chain %s is the blockchain, for "
+			    "addblock only", chainspec_fmt(&cs[i], buf,
+			    sizeof(buf)));
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -434,6 +448,8 @@ user_login(struct daemon *d, const struct users_addr *a,
 	struct probe_addr pa;
 	struct il_user *u;
 
+	if (il_account_check(account, err, errlen) < 0)
+		return -1;
 	if (user_find(d, a))
 		return 1;
 	u = xcalloc(1, sizeof(*u));

@@ -21,6 +21,11 @@
 #include "iplogin.h"
 
 #define STATE_HEADER	"# iplogin state"
+/*
+ * A line: an address, an account (IL_ACCOUNT_MAX), chains (at most
+ * what a command line holds), the login, the session id and a MAC.
+ */
+#define STATE_LINE_MAX	(64 + IL_ACCOUNT_MAX + IL_LINE_MAX + 96)
 
 static void
 save_one(struct daemon *d, struct il_user *u, void *arg)
@@ -74,24 +79,35 @@ out:
 }
 
 int
-state_load(struct daemon *d, const char *path, size_t *n)
+state_read(struct daemon *d, FILE *fp, const char *path, size_t *n)
 {
-	FILE *fp = fopen(path, "r");
-	char line[IL_LINE_MAX];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
 	int lineno = 0, bad = 0;
 
 	*n = 0;
-	if (fp == NULL) {
-		log_error("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), fp)) {
+	while ((len = getline(&line, &cap, fp)) >= 0) {
 		char *f[6], *save = NULL, err[256];
 		struct users_addr a;
 		int k = 0, rc;
 
 		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
+		if (len && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if ((size_t)len > STATE_LINE_MAX) {
+			log_error("%s:%d: a line of %zd bytes (at most %d): not "
+			    "read", path, lineno, len, STATE_LINE_MAX);
+			bad++;
+			continue;
+		}
+		if (memchr(line, '\0', (size_t)len)) {
+			log_error("%s:%d: a NUL byte: not read", path, lineno);
+			bad++;
+			continue;
+		}
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
 		for (f[k] = strtok_r(line, "\t", &save); f[k] && k < 5; )
@@ -109,7 +125,27 @@ state_load(struct daemon *d, const char *path, size_t *n)
 		} else if (rc == 0)
 			(*n)++;
 	}
-	fclose(fp);
+	free(line);
+	if (ferror(fp)) {
+		log_error("%s: %s", path, strerror(errno));
+		bad++;
+	}
 	log_info("%zu clients loaded from %s", *n, path);
 	return bad ? -1 : 0;
+}
+
+int
+state_load(struct daemon *d, const char *path, size_t *n)
+{
+	FILE *fp = fopen(path, "r");
+	int rc;
+
+	*n = 0;
+	if (fp == NULL) {
+		log_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = state_read(d, fp, path, n);
+	fclose(fp);
+	return rc;
 }

@@ -672,12 +672,21 @@ users_setup(struct users *u, const struct chainspec *v, size_t n)
 
 /* ---- element batches ---- */
 
+/*
+ * A message header at p, with the room the whole message will take
+ * zeroed first: libmnl leaves the padding of attributes as it was, and
+ * the kernel should see zeros there, not what a batch before left (nor
+ * bytes never written: valgrind).
+ */
 static struct nlmsghdr *
-put_msg(unsigned char *p, int type, uint16_t flags, uint32_t seq)
+put_msg(unsigned char *p, size_t room, int type, uint16_t flags,
+    uint32_t seq)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(p);
+	struct nlmsghdr *nlh;
 	struct nfgenmsg *nfg;
 
+	memset(p, 0, room);
+	nlh = mnl_nlmsg_put_header(p);
 	nlh->nlmsg_type = (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | type);
 	nlh->nlmsg_flags = (uint16_t)(NLM_F_REQUEST | flags);
 	nlh->nlmsg_seq = seq;
@@ -894,7 +903,7 @@ send_queued(struct users *u)
 			}
 			if (b.len + 256 + chunk * per > u->batch_max)
 				chunk = (u->batch_max - b.len - 256) / per;
-			nlh = put_msg(u->buf + b.len, s->op,
+			nlh = put_msg(u->buf + b.len, 256 + chunk * per, s->op,
 			    (uint16_t)(NLM_F_ACK | (s->op == NFT_MSG_NEWSETELEM ?
 			    NLM_F_CREATE : 0) | (u->fin ? NLM_F_ECHO : 0)),
 			    u->seq++);
@@ -1125,9 +1134,22 @@ users_flush(struct users *u)
 		return 0;
 	batch_start(u, &b);
 	for (i = 0; i < u->nspecs * SETS_PER_SPEC; i++) {
+		/* header, table, set; 256 more for the batch end */
+		size_t room = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct
+		    nfgenmsg)) + MNL_ATTR_HDRLEN + MNL_ALIGN(strlen(u->table)
+		    + 1) + MNL_ATTR_HDRLEN + MNL_ALIGN(strlen(u->sets[i].name)
+		    + 1);
+		struct nlmsghdr *nlh;
+
+		/* Many specs: more than one batch (each all or nothing). */
+		if (b.len + room + 256 > u->batch_max) {
+			if (batch_send(u, &b, 0) < 0)
+				goto out;
+			batch_start(u, &b);
+		}
 		/* DELSETELEM without elements flushes the set. */
-		struct nlmsghdr *nlh = put_msg(u->buf + b.len,
-		    NFT_MSG_DELSETELEM, NLM_F_ACK, u->seq++);
+		nlh = put_msg(u->buf + b.len, room, NFT_MSG_DELSETELEM,
+		    NLM_F_ACK, u->seq++);
 
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, u->table);
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET,
@@ -1287,7 +1309,7 @@ dump_set(struct users *u, const struct uset *s, struct elems *es)
 	while (recv(mnl_socket_get_fd(u->nl), u->buf, u->bufsize,
 	    MSG_DONTWAIT) > 0)
 		;
-	nlh = put_msg(u->buf, NFT_MSG_GETSETELEM, NLM_F_DUMP | NLM_F_ACK,
+	nlh = put_msg(u->buf, 256, NFT_MSG_GETSETELEM, NLM_F_DUMP | NLM_F_ACK,
 	    seq);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, u->table);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, s->name);

@@ -7,18 +7,31 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 
 STORE=$TRASH_DIRECTORY/ipac.db
-# The admin socket lives outside the trash folder, in a folder anybody
-# may enter: the tests connect as nobody too, and the checkout may be
-# in a folder others cannot enter (/root).
-SOCK_DIR=$(mktemp -d /tmp/ipac-il.XXXXXX) && chmod 755 "$SOCK_DIR" || exit 1
-SOCK=$SOCK_DIR/il.sock
-test_atexit 'rm -rf "$SOCK_DIR"'
+# What the unprivileged side of a test (ilcmd as nobody) needs must be
+# reachable from any checkout, also one in a folder of mode 0700 (a clone
+# under /root): the socket and a copy of ilcmd live in a folder of their
+# own in /tmp, open to all, removed at exit.  A short path also keeps the
+# socket within sun_path's 108 bytes however deep the checkout is.
+IL_PUBLIC=$(mktemp -d /tmp/ipac-il.XXXXXX) || exit 1
+test_atexit 'rm -rf "$IL_PUBLIC"'
+chmod 0755 "$IL_PUBLIC" &&
+cp "$(command -v ilcmd)" "$IL_PUBLIC/ilcmd" || exit 1
+SOCK=$IL_PUBLIC/il.sock
 IPAC_SETTINGS=$TRASH_DIRECTORY/settings
 export IPAC_SETTINGS
 printf '%s\n' "store = $STORE" "hostname = gw" >"$IPAC_SETTINGS"
 
 il () {
 	lab_exec "$LAB_R" ilcmd -S "$SOCK" "$@"
+}
+
+# il_as USER GROUP COMMAND...: ilcmd on the socket as USER and GROUP only
+# (names or ids), in the router's namespace.
+il_as () {
+	il_as_u_=$1 il_as_g_=$2
+	shift 2
+	lab_exec "$LAB_R" setpriv --reuid="$il_as_u_" --regid="$il_as_g_" \
+		--clear-groups "$IL_PUBLIC/ilcmd" -S "$SOCK" "$@"
 }
 
 q () {
@@ -64,6 +77,18 @@ daemon_stop () {
 	daemon_kill TERM
 }
 test_atexit daemon_stop
+
+# il_router_lan: the router namespace alone ($LAB_R) with a LAN,
+# 198.18.1.1/24 on d0, whose other end is up and answers nobody: clients
+# can be logged in and probed there without a host behind them.
+il_router_lan () {
+	lab_netns_add r &&
+	LAB_R=${LAB_PREFIX}r &&
+	lab_exec $LAB_R ip link add d0 type veth peer name d1 &&
+	lab_exec $LAB_R ip link set d1 up &&
+	lab_exec $LAB_R ip addr add 198.18.1.1/24 dev d0 &&
+	lab_exec $LAB_R ip link set d0 up
+}
 
 # il_lab: the lab, counters "u5000" (UDP port 5000) in A and B, the
 # gateway loaded in the router.

@@ -167,16 +167,13 @@ test_expect_success 'file arguments outside the file folder are refused' '
 '
 
 test_expect_success 'an admin without permission is refused; deny by default' '
-	test_expect_code 1 lab_exec $LAB_R setpriv --reuid=nobody --regid=nogroup \
-		--clear-groups ilcmd -S "$SOCK" reset 2>err &&
+	test_expect_code 1 il_as nobody nogroup reset 2>err &&
 	grep "reset: not permitted to portal" err &&
-	test "$(lab_exec $LAB_R setpriv --reuid=nobody --regid=nogroup --clear-groups ilcmd -S "$SOCK" check $LAB_A4)" = No &&
-	test_expect_code 1 lab_exec $LAB_R setpriv --reuid=nobody --regid=nogroup \
-		--clear-groups ilcmd -S "$SOCK" add $LAB_A4 mallory nat:users 2>err &&
+	test "$(il_as nobody nogroup check $LAB_A4)" = No &&
+	test_expect_code 1 il_as nobody nogroup add $LAB_A4 mallory nat:users 2>err &&
 	grep "chain filter:nat:users\|chain nat:users.*not permitted\|not permitted to portal" err &&
 	test "$(il count)" = 0 &&
-	test_expect_code 2 lab_exec $LAB_R setpriv --reuid=65533 --regid=65533 \
-		--clear-groups ilcmd -S "$SOCK" count 2>err
+	test_expect_code 2 il_as 65533 65533 count 2>err
 '
 
 test_expect_success 'an oversize line is rejected; a slow client delays nobody' '

@@ -68,15 +68,13 @@ test_expect_success 'traffic keeps a client from going idle' '
 '
 
 test_expect_success 'the config re-read while running: a new admin, then lazy monitoring' '
-	test_expect_code 1 lab_exec $LAB_R setpriv --reuid=nobody --regid=nogroup \
-		--clear-groups ilcmd -S "$SOCK" count 2>err &&
+	test_expect_code 1 il_as nobody nogroup count 2>err &&
 	grep "not an admin of this server" err &&
 	conf lazy "client watcher
     user = nobody
     perms = count" &&
 	i=0 &&
-	while ! lab_exec $LAB_R setpriv --reuid=nobody --regid=nogroup \
-		--clear-groups ilcmd -S "$SOCK" count >out 2>/dev/null
+	while ! il_as nobody nogroup count >out 2>/dev/null
 	do
 		i=$((i + 1))
 		test $i -lt 120 || return 1
@@ -98,8 +96,7 @@ test_expect_success 'a broken config is not taken; the old one stays' '
 		sleep 0.1
 	done &&
 	grep "iplogin.conf:2: unknown server attribute .frobnicate." daemon.log &&
-	lab_exec $LAB_R setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		ilcmd -S "$SOCK" count &&
+	il_as nobody nogroup count &&
 	mv good.conf iplogin.conf
 '
 

@@ -78,8 +78,39 @@ main(void)
 	is_str(err, "too many words (at most 8)", "its message");
 	is_int(parse("check 198.18.1.2\x01", &admin_any, &argc, argv, err), -1,
 	    "a control character");
+	is_str(err, "a control character (byte 17: 0x01) in the command: "
+	    "refused", "which byte, and that the line is refused");
+	is_int(parse("add 198.18.1.2 al\x7fice", &admin_any, &argc, argv, err),
+	    -1, "DEL is a control character too");
+	is_int(parse("add 198.18.1.2 al\xe9", &admin_any, &argc, argv, err), -1,
+	    "Latin-1, not UTF-8: refused");
+	is_str(err, "not UTF-8 (byte 18: 0xe9) in the command: refused",
+	    "its message");
+	is_int(parse("add 198.18.1.2 \xc0\xaf", &admin_any, &argc, argv, err),
+	    -1, "an overlong UTF-8 form: refused");
+	is_int(parse("add 198.18.1.2 \xed\xa0\x80", &admin_any, &argc, argv,
+	    err), -1, "a UTF-16 surrogate: refused");
+	is_int(parse("add 198.18.1.2 \xf4\x90\x80\x80", &admin_any, &argc,
+	    argv, err), -1, "past U+10FFFF: refused");
+	is_int(parse("add 198.18.1.2 j\xc3\xbcrgen\xf0\x9f\x98\x80",
+	    &admin_any, &argc, argv, err), cmd_index("add"),
+	    "UTF-8 names pass");
 	ok(parse("Add 198.18.1.2 x", &admin_any, &argc, argv, err) == -1,
 	    "command names are lower case");
+	/* account names: the same everywhere (add, state file, portal) */
+	memset(line, 'a', IL_ACCOUNT_MAX + 1);
+	line[IL_ACCOUNT_MAX] = '\0';
+	is_int(il_account_check(line, err, sizeof(err)), 0,
+	    "an account of IL_ACCOUNT_MAX bytes");
+	line[IL_ACCOUNT_MAX] = 'a';
+	line[IL_ACCOUNT_MAX + 1] = '\0';
+	is_int(il_account_check(line, err, sizeof(err)), -1, "one byte more");
+	is_str(err, "an account name of 254 bytes: at most 253", "its message");
+	is_int(il_account_check("", err, sizeof(err)), -1, "empty");
+	is_int(il_account_check("a b", err, sizeof(err)), -1, "a blank");
+	is_int(il_account_check("a\tb", err, sizeof(err)), -1, "a tab");
+	is_str(err, "account name: a blank (byte 2: 0x09)", "its message");
+	is_int(il_account_check("\xff", err, sizeof(err)), -1, "not UTF-8");
 	/* a long unknown word is cut in the message */
 	memset(line, 'x', 500);
 	line[500] = '\0';

@@ -108,8 +108,6 @@ test_iplogin2_sample(void)
 	    "client nobody\n"
 	    "  user = 65534\n", &c);
 	is_int(rc, 0, "an iplogin2-style file parses");
-	ok(strstr(errbuf, "t.conf:9: key: iplogin2's") != NULL,
-	    "iplogin2's key: warned with file:line");
 	if (rc < 0) {
 		diag("%s", errbuf);
 		return;
@@ -153,6 +151,53 @@ test_iplogin2_sample(void)
 	ok(c.clients[1].perms == ~(il_perms)0, "admin: any");
 	is_int(c.clients[2].perms, 0, "no perms: none (deny by default)");
 	il_conf_free(&c);
+}
+
+/* Every key IP-login2 had and this has no use for: accepted, warned once. */
+static void
+test_legacy_keys(void)
+{
+	static const char text[] =
+	    "server gw\n"
+	    "  ip = 127.0.0.1\n  key = s\n  missdiff = 2\n"
+	    "  accept_interval = 30\n  accept_timeout = 20\n"
+	    "  tracefile = /tmp/t\n  statslogfile = /tmp/s\n"
+	    "  statsloginterval = 600\n  flush_on_start = users\n"
+	    "  ping_source = 198.18.0.1\n  accounting_id = 1\n"
+	    "  accounting_lib = /x.so\n  stat_timelimit = 60\n"
+	    "  stat_countlimit = 3\n  stat_blockgc = 3600\n"
+	    "client c\n"
+	    "  key = s\n  server_port = 4711\n  syslog_facility = local6\n"
+	    "  syslog_name = x\n";
+	static const char *const keys[] = { "ip", "key", "missdiff",
+	    "accept_interval", "accept_timeout", "tracefile", "statslogfile",
+	    "statsloginterval", "flush_on_start", "ping_source",
+	    "accounting_id", "accounting_lib", "stat_timelimit",
+	    "stat_countlimit", "stat_blockgc", "key", "server_port",
+	    "syslog_facility", "syslog_name" };
+	struct il_conf c;
+	size_t i, n = 0;
+	char want[96];
+	const char *at;
+	bool all = true;
+
+	is_int(parse(text, &c), 0, "IP-login2's unused keys are accepted");
+	il_conf_free(&c);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(want, sizeof(want), "t.conf:%zu: %s: IP-login2's, not "
+		    "used here; instead: ", i + 2 + (i >= 15), keys[i]);
+		if (strstr(errbuf, want) == NULL) {
+			diag("no warning %s", want);
+			all = false;
+		}
+	}
+	ok(all, "each warned with its line and what replaces it");
+	for (at = errbuf; (at = strstr(at, "IP-login2's")) != NULL; at++)
+		n++;
+	is_int((int)n, 19, "one warning each");
+	is_int(parse(text, &c), 0, "read again");
+	il_conf_free(&c);
+	ok(strstr(errbuf, "IP-login2's") == NULL, "no warning the second time");
 }
 
 static void
@@ -248,6 +293,8 @@ main(void)
 	close(fd);
 	log_init("test-ilconf");
 	test_commands();
+	/* first: the warnings of IP-login2's keys come once per process */
+	test_legacy_keys();
 	test_iplogin2_sample();
 	test_errors();
 	test_defaults();
