@@ -1,6 +1,6 @@
 -- The ipac store: one SQLite file, default /var/lib/ipac/ipac.db.
 --
--- This file documents the current schema (version 3 of PRAGMA
+-- This file documents the current schema (version 4 of PRAGMA
 -- user_version).  The program builds it with the migrations in
 -- db/store.c; t/t1500-store.sh checks that both give the same schema.
 --
@@ -11,7 +11,7 @@
 -- SPDX-License-Identifier: GPL-2.0-or-later
 
 PRAGMA application_id = 1768972643;	-- 0x69706163, "ipac"
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 -- Settings of the store itself.  Rows:
 --   timezone	the zone of the daily and monthly buckets, fixed when the
@@ -175,3 +175,55 @@ CREATE TABLE session (
 
 CREATE INDEX session_open ON session (host_id, server, logout);
 CREATE INDEX session_login ON session (host_id, login);
+
+-- The captive portal (iplogin/portal.c, migration 3 -> 4).
+--
+-- A voucher code carries its own terms (ipac-voucher(8)); a row is made
+-- when a code is first used, or revoked unused.  Its id is the first
+-- half of the SHA-256 of the canonical code, hex: the store does not
+-- hold the codes themselves.  What a voucher has used, whether a
+-- session of it is open and when its last one ended come from the
+-- sessions it opened (voucher_session).
+CREATE TABLE voucher (
+	id		TEXT PRIMARY KEY,
+	host_id		INTEGER NOT NULL REFERENCES host (id),
+	server		TEXT NOT NULL,		-- iplogin -s NAME
+	serial		INTEGER NOT NULL,	-- the code's terms ...
+	keyno		INTEGER NOT NULL,
+	account		TEXT NOT NULL,		-- ... its account's name
+	duration	INTEGER,		-- seconds from first use, or
+	ends		INTEGER,		-- an end; one of them NULL
+	quota		INTEGER,		-- bytes both ways; NULL: none
+	first_use	INTEGER,		-- NULL: revoked before any use
+	expires		INTEGER,		-- when its time is over
+	mac		TEXT,			-- the device it is bound to
+	addr		TEXT,
+	revoked		INTEGER			-- when; NULL: it is not
+) STRICT;
+
+CREATE INDEX voucher_first_use ON voucher (host_id, server, first_use);
+
+CREATE TABLE voucher_session (
+	session_id	TEXT PRIMARY KEY,	-- a session (maybe not yet
+					-- written: group commit)
+	voucher_id	TEXT NOT NULL REFERENCES voucher (id)
+) STRICT;
+
+CREATE INDEX voucher_session_voucher ON voucher_session (voucher_id);
+
+-- The hooks' outbox: an event (login, logout, refused) waits here from
+-- the transaction that records what it tells until its hook ran with
+-- exit status 0; after a crash it runs again with the same id.
+CREATE TABLE hook_outbox (
+	id		TEXT PRIMARY KEY,	-- 128 random bits, hex
+	host_id		INTEGER NOT NULL REFERENCES host (id),
+	server		TEXT NOT NULL,
+	event		TEXT NOT NULL,
+	session		TEXT,
+	env		TEXT NOT NULL,		-- IPAC_* lines, as the hook
+						-- gets them
+	created		INTEGER NOT NULL,
+	attempts	INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE INDEX hook_outbox_server ON hook_outbox (host_id, server, created);

@@ -135,7 +135,41 @@ static const char *const migration[STORE_VERSION] = {
 	"CREATE INDEX session_login ON session (host_id, login);",
 	/* 2 -> 3: ruleset generations, the values of each kernel rule */
 	"ALTER TABLE rule ADD COLUMN kparts TEXT;"
-	"ALTER TABLE ruleset ADD COLUMN stamp INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE ruleset ADD COLUMN stamp INTEGER NOT NULL DEFAULT 0;",
+	/* 3 -> 4: the captive portal's vouchers and the hooks' outbox */
+	"CREATE TABLE voucher ("
+	"  id TEXT PRIMARY KEY,"
+	"  host_id INTEGER NOT NULL REFERENCES host (id),"
+	"  server TEXT NOT NULL,"
+	"  serial INTEGER NOT NULL,"
+	"  keyno INTEGER NOT NULL,"
+	"  account TEXT NOT NULL,"
+	"  duration INTEGER,"
+	"  ends INTEGER,"
+	"  quota INTEGER,"
+	"  first_use INTEGER,"
+	"  expires INTEGER,"
+	"  mac TEXT,"
+	"  addr TEXT,"
+	"  revoked INTEGER"
+	") STRICT;"
+	"CREATE INDEX voucher_first_use ON voucher (host_id, server, first_use);"
+	"CREATE TABLE voucher_session ("
+	"  session_id TEXT PRIMARY KEY,"
+	"  voucher_id TEXT NOT NULL REFERENCES voucher (id)"
+	") STRICT;"
+	"CREATE INDEX voucher_session_voucher ON voucher_session (voucher_id);"
+	"CREATE TABLE hook_outbox ("
+	"  id TEXT PRIMARY KEY,"
+	"  host_id INTEGER NOT NULL REFERENCES host (id),"
+	"  server TEXT NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  session TEXT,"
+	"  env TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0"
+	") STRICT;"
+	"CREATE INDEX hook_outbox_server ON hook_outbox (host_id, server, created);"
 };
 
 /* Saturating "col + excluded.col" for upserts. */
@@ -159,6 +193,10 @@ enum {
 	ST_FIRST_SAMPLE,
 	ST_SESSION_OPEN, ST_SESSION_UPDATE, ST_SESSION_CLOSE,
 	ST_SESSIONS_OPEN, ST_SESSIONS,
+	/* the captive portal */
+	ST_VOUCHER_PUT, ST_VOUCHER_SESSION, ST_VOUCHER_GET, ST_VOUCHERS_OPEN,
+	ST_VOUCHERS, ST_OUTBOX_ADD, ST_OUTBOX_DONE, ST_OUTBOX_ATTEMPTS,
+	ST_OUTBOX,
 	ST_MAX
 };
 
@@ -255,6 +293,46 @@ static const char *const sql[ST_MAX] = {
 	[ST_SESSIONS] = "SELECT " SESSION_COLS " FROM session "
 	    "WHERE host_id = ?1 AND login < ?3 AND "
 	    "(logout IS NULL OR logout >= ?2) ORDER BY login",
+	[ST_VOUCHER_PUT] = "INSERT INTO voucher (id, host_id, server, serial, "
+	    "keyno, account, duration, ends, quota, first_use, expires, mac, "
+	    "addr, revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0), "
+	    "nullif(?8, 0), nullif(?9, 0), nullif(?10, 0), nullif(?11, 0), "
+	    "?12, ?13, nullif(?14, 0)) ON CONFLICT (id) DO UPDATE SET "
+	    "first_use = excluded.first_use, expires = excluded.expires, "
+	    "mac = excluded.mac, addr = excluded.addr, "
+	    "revoked = excluded.revoked",
+	[ST_VOUCHER_SESSION] = "INSERT OR IGNORE INTO voucher_session "
+	    "(voucher_id, session_id) VALUES (?1, ?2)",
+#define VOUCHER_COLS "v.id, v.serial, v.keyno, v.account, v.duration, " \
+	"v.ends, v.quota, v.first_use, v.expires, v.mac, v.addr, v.revoked, " \
+	"(SELECT coalesce(sum(s.rx_bytes + s.tx_bytes), 0) FROM " \
+	"voucher_session vs JOIN session s ON s.id = vs.session_id " \
+	"WHERE vs.voucher_id = v.id AND s.logout IS NOT NULL), " \
+	"(SELECT s.id FROM voucher_session vs JOIN session s " \
+	"ON s.id = vs.session_id WHERE vs.voucher_id = v.id " \
+	"AND s.logout IS NULL ORDER BY s.login DESC LIMIT 1), " \
+	"(SELECT max(s.logout) FROM voucher_session vs JOIN session s " \
+	"ON s.id = vs.session_id WHERE vs.voucher_id = v.id)"
+	[ST_VOUCHER_GET] = "SELECT " VOUCHER_COLS " FROM voucher v "
+	    "WHERE v.id = ?1",
+	[ST_VOUCHERS_OPEN] = "SELECT " VOUCHER_COLS " FROM voucher v "
+	    "WHERE v.id IN (SELECT vs.voucher_id FROM voucher_session vs "
+	    "JOIN session s ON s.id = vs.session_id WHERE s.host_id = ?1 "
+	    "AND s.server = ?2 AND s.logout IS NULL)",
+	[ST_VOUCHERS] = "SELECT " VOUCHER_COLS " FROM voucher v "
+	    "WHERE v.host_id = ?1 AND v.server = ?2 AND "
+	    "coalesce(v.first_use, v.revoked) >= ?3 AND "
+	    "coalesce(v.first_use, v.revoked) < ?4 "
+	    "ORDER BY coalesce(v.first_use, v.revoked), v.id",
+	[ST_OUTBOX_ADD] = "INSERT OR IGNORE INTO hook_outbox (id, host_id, "
+	    "server, event, session, env, created, attempts) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_OUTBOX_DONE] = "DELETE FROM hook_outbox WHERE id = ?1",
+	[ST_OUTBOX_ATTEMPTS] = "UPDATE hook_outbox SET attempts = ?2 "
+	    "WHERE id = ?1",
+	[ST_OUTBOX] = "SELECT id, event, session, env, created, attempts "
+	    "FROM hook_outbox WHERE host_id = ?1 AND server = ?2 "
+	    "ORDER BY created, rowid",
 };
 
 struct store {
@@ -380,6 +458,8 @@ struct cb {
 		named_fn	named;
 		gap_fn		gap;
 		session_fn	session;
+		voucher_fn	voucher;
+		outbox_fn	outbox;
 	}	fn;
 	void	*ctx;
 };
@@ -1443,4 +1523,183 @@ store_sessions(struct store *s, int64_t host_id, int64_t from, int64_t to,
 	sqlite3_bind_int64(q, 2, from);
 	sqlite3_bind_int64(q, 3, to);
 	return each_row(s, q, session_each, &c, "read sessions");
+}
+
+/* The captive portal: vouchers and the hooks' outbox. */
+
+int
+store_voucher_put(struct store *s, int64_t host_id, const char *server,
+    const struct voucher_rec *v)
+{
+	sqlite3_stmt *q = stmt(s, ST_VOUCHER_PUT);
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, v->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, host_id);
+	sqlite3_bind_text(q, 3, server, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, v->serial);
+	sqlite3_bind_int64(q, 5, v->key);
+	sqlite3_bind_text(q, 6, v->account, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 7, v->duration);
+	sqlite3_bind_int64(q, 8, v->ends);
+	sqlite3_bind_int64(q, 9, v->quota);
+	sqlite3_bind_int64(q, 10, v->first_use);
+	sqlite3_bind_int64(q, 11, v->expires);
+	sqlite3_bind_text(q, 12, v->mac, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 13, v->addr, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 14, v->revoked);
+	return done(s, q, "write voucher");
+}
+
+int
+store_voucher_session(struct store *s, const char *voucher_id,
+    const char *session_id)
+{
+	sqlite3_stmt *q = stmt(s, ST_VOUCHER_SESSION);
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, voucher_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, session_id, -1, SQLITE_STATIC);
+	return done(s, q, "link a session to its voucher");
+}
+
+static int
+voucher_each(sqlite3_stmt *q, void *ctx)
+{
+	struct cb *c = ctx;
+	struct voucher_rec v = {
+		.id = col_text(q, 0),
+		.serial = sqlite3_column_int64(q, 1),
+		.key = sqlite3_column_int64(q, 2),
+		.account = col_text(q, 3),
+		.duration = sqlite3_column_int64(q, 4),
+		.ends = sqlite3_column_int64(q, 5),
+		.quota = sqlite3_column_int64(q, 6),
+		.first_use = sqlite3_column_int64(q, 7),
+		.expires = sqlite3_column_int64(q, 8),
+		.mac = col_text(q, 9),
+		.addr = col_text(q, 10),
+		.revoked = sqlite3_column_int64(q, 11),
+		.used = (uint64_t)sqlite3_column_int64(q, 12),
+		.session = col_text(q, 13),
+		.released = sqlite3_column_int64(q, 14),
+	};
+
+	return c->fn.voucher(c->ctx, &v);
+}
+
+int
+store_voucher_get(struct store *s, const char *id, voucher_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = stmt(s, ST_VOUCHER_GET);
+	struct cb c = { .fn.voucher = fn, .ctx = ctx };
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	return each_row(s, q, voucher_each, &c, "read a voucher");
+}
+
+int
+store_vouchers_open(struct store *s, int64_t host_id, const char *server,
+    voucher_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = stmt(s, ST_VOUCHERS_OPEN);
+	struct cb c = { .fn.voucher = fn, .ctx = ctx };
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, host_id);
+	sqlite3_bind_text(q, 2, server, -1, SQLITE_STATIC);
+	return each_row(s, q, voucher_each, &c, "read vouchers");
+}
+
+int
+store_vouchers(struct store *s, int64_t host_id, const char *server,
+    int64_t from, int64_t to, voucher_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = stmt(s, ST_VOUCHERS);
+	struct cb c = { .fn.voucher = fn, .ctx = ctx };
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, host_id);
+	sqlite3_bind_text(q, 2, server, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, from);
+	sqlite3_bind_int64(q, 4, to);
+	return each_row(s, q, voucher_each, &c, "read vouchers");
+}
+
+int
+store_outbox_add(struct store *s, int64_t host_id, const char *server,
+    const struct outbox_rec *o)
+{
+	sqlite3_stmt *q = stmt(s, ST_OUTBOX_ADD);
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, o->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, host_id);
+	sqlite3_bind_text(q, 3, server, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, o->event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, o->session, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, o->env, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 7, o->created);
+	sqlite3_bind_int(q, 8, o->attempts);
+	return done(s, q, "write a hook event");
+}
+
+int
+store_outbox_done(struct store *s, const char *id)
+{
+	sqlite3_stmt *q = stmt(s, ST_OUTBOX_DONE);
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	return done(s, q, "remove a hook event");
+}
+
+int
+store_outbox_attempts(struct store *s, const char *id, int attempts)
+{
+	sqlite3_stmt *q = stmt(s, ST_OUTBOX_ATTEMPTS);
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 2, attempts);
+	return done(s, q, "count a hook's attempt");
+}
+
+static int
+outbox_each(sqlite3_stmt *q, void *ctx)
+{
+	struct cb *c = ctx;
+	struct outbox_rec o = {
+		.id = col_text(q, 0),
+		.event = col_text(q, 1),
+		.session = col_text(q, 2),
+		.env = col_text(q, 3),
+		.created = sqlite3_column_int64(q, 4),
+		.attempts = sqlite3_column_int(q, 5),
+	};
+
+	return c->fn.outbox(c->ctx, &o);
+}
+
+int
+store_outbox(struct store *s, int64_t host_id, const char *server,
+    outbox_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = stmt(s, ST_OUTBOX);
+	struct cb c = { .fn.outbox = fn, .ctx = ctx };
+
+	if (q == NULL)
+		return -1;
+	sqlite3_bind_int64(q, 1, host_id);
+	sqlite3_bind_text(q, 2, server, -1, SQLITE_STATIC);
+	return each_row(s, q, outbox_each, &c, "read the hooks' outbox");
 }

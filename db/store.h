@@ -14,7 +14,7 @@
 
 #include "ipac.h"
 
-#define STORE_VERSION	3	/* PRAGMA user_version this program writes */
+#define STORE_VERSION	4	/* PRAGMA user_version this program writes */
 
 struct store;
 
@@ -216,6 +216,64 @@ int	store_sessions_open(struct store *, int64_t host_id,
 /* The host's sessions that were open at some time in [from, to). */
 int	store_sessions(struct store *, int64_t host_id, int64_t from,
 	    int64_t to, session_fn, void *ctx);
+
+/*
+ * The captive portal's vouchers (iplogin/portal.c).  A row is made when
+ * a code is first used (or revoked unused); the sessions it opened are
+ * linked to it, and what it used, whether a session of it is open and
+ * when its last one ended are read from those sessions.  Strings are
+ * borrowed (in a callback: valid during it); 0 stands for "none".
+ */
+struct voucher_rec {
+	const char	*id;		/* 32 hex digits (the code's hash) */
+	int64_t		serial, key;
+	const char	*account;
+	int64_t		duration, ends;	/* the code's validity: one is 0 */
+	int64_t		quota;		/* bytes */
+	int64_t		first_use, expires;
+	const char	*mac, *addr;	/* the device it is bound to */
+	int64_t		revoked;
+	/* store_voucher_get() and store_vouchers_open() only: */
+	uint64_t	used;		/* bytes both ways of closed sessions */
+	const char	*session;	/* its open session */
+	int64_t		released;	/* when its last session ended */
+};
+/* Make or update a voucher's row (server: iplogin -s). */
+int	store_voucher_put(struct store *, int64_t host_id, const char *server,
+	    const struct voucher_rec *);
+/* Session session_id was opened by voucher voucher_id. */
+int	store_voucher_session(struct store *, const char *voucher_id,
+	    const char *session_id);
+typedef int (*voucher_fn)(void *ctx, const struct voucher_rec *);
+/* Voucher id: fn called once if it has a row; 0 either way, or -1. */
+int	store_voucher_get(struct store *, const char *id, voucher_fn, void *ctx);
+/* The server's vouchers with a session open (a restart goes on with them). */
+int	store_vouchers_open(struct store *, int64_t host_id, const char *server,
+	    voucher_fn, void *ctx);
+/* Every voucher of the server used or revoked in [from, to), by first use. */
+int	store_vouchers(struct store *, int64_t host_id, const char *server,
+	    int64_t from, int64_t to, voucher_fn, void *ctx);
+
+/*
+ * The hooks' outbox: an event waits here, written in the transaction of
+ * what it tells, until its hook has run (at least once, same id).
+ */
+struct outbox_rec {
+	const char	*id;		/* 32 hex digits */
+	const char	*event, *session;	/* session may be NULL */
+	const char	*env;		/* "KEY=VALUE\n" lines */
+	int64_t		created;
+	int		attempts;
+};
+int	store_outbox_add(struct store *, int64_t host_id, const char *server,
+	    const struct outbox_rec *);
+/* Delivered: the event goes. */
+int	store_outbox_done(struct store *, const char *id);
+int	store_outbox_attempts(struct store *, const char *id, int attempts);
+typedef int (*outbox_fn)(void *ctx, const struct outbox_rec *);
+/* The server's waiting events, oldest first. */
+int	store_outbox(struct store *, int64_t host_id, const char *server,
+	    outbox_fn, void *ctx);
 
 /* Check: PRAGMA integrity_check says ok; 0, or -1 with the reason. */
 int	store_integrity(struct store *);

@@ -9,7 +9,7 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$top/ipacset:$top/fetchipac:$top/ipacsum:$top/iplogin:$top/t/helper:$PATH
+PATH=$top/ipacset:$top/fetchipac:$top/ipacsum:$top/iplogin:$top/portal:$top/t/helper:$PATH
 conf=$top/examples/ipac.conf
 
 if [ "$(id -u)" != 0 ]; then
@@ -20,7 +20,7 @@ fi
 test_atexit() { :; }	# lib-lab.sh registers its cleanup; we trap here
 . "$top/t/lib-lab.sh"
 work=$(mktemp -d /tmp/ipac-demo.XXXXXX)
-trap 'kill $(cat "$work/iplogin.pid" 2>/dev/null) 2>/dev/null || :; lab_cleanup; rm -rf "$work"' EXIT
+trap 'kill $(cat "$work/iplogin.pid" "$work/portal.pid" 2>/dev/null) 2>/dev/null || :; lab_cleanup; rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM
 
 # The settings: the store (SQLite, the default kind) in the temporary
@@ -211,5 +211,81 @@ step "The sessions in the store (ipacsum --sessions)"
 run ipacsum --sessions
 q "SELECT account, addr, reason, logout - login AS seconds, tx_bytes, tx_pkts
 	FROM session ORDER BY login"
+
+step "A captive portal: a guest logs in with a voucher code through the page"
+# The whole gateway of examples/portal-gateway.nft on the LAN (eth1),
+# a web server on B (the "internet"), iplogin with a portal socket and
+# ipac-portal, the web front, unprivileged and chrooted.
+lab_exec "$LAB_R" nft delete table inet iplogin
+lab_exec "$LAB_A" nft delete table ip6 silent
+lab_exec "$LAB_A" nft delete table inet labsink
+lab_exec "$LAB_B" nft delete table inet labsink
+sed -e 's/^define lan_if = .*/define lan_if = "eth1"/' \
+    -e "s/^define gw4 = .*/define gw4 = $LAB_R4A/" \
+    -e "s/^define gw6 = .*/define gw6 = $LAB_R6A/" \
+    "$top/examples/portal-gateway.nft" >"$work/gateway.nft"
+run lab_exec "$LAB_R" nft -f "$work/gateway.nft"
+PY=/usr/bin/python3
+[ -x $PY ] || PY=python3
+lab_exec "$LAB_B" $PY "$top/t/helper/portal-web.py" 80 2>/dev/null &
+web=$!
+mkdir -m 755 "$work/proot"
+(umask 077; ipac-voucher -g >"$work/voucher.key")
+cat >"$work/portal.conf" <<EOF
+server gw
+	listen = $work/iplogin.sock
+	chains = users/b, nat:users
+	probe = 198.18.0.0/15 2s 60s
+	counterinterval = 1
+	file_dir = $work/iplogin
+	portal_socket = $work/proot/iplogin.sock
+	portal_user = nobody
+	voucher_secret = $work/voucher.key
+	voucher_account = 0 guest
+
+client root
+	user = 0
+	perms = any
+EOF
+cat "$work/portal.conf"
+lab_exec "$LAB_R" iplogin -d -c "$work/portal.conf" -s gw -p "$work/iplogin.pid" \
+	2>"$work/iplogin.log" &
+lab_exec "$LAB_R" ipac-portal -d -l "[::]:8080" -w "$top/portal/www" -u nobody \
+	-r "$work/proot" -p "$work/portal.pid" 2>"$work/portal.log" &
+i=0
+while ! lab_exec "$LAB_R" curl -s -o /dev/null http://127.0.0.1:8080/ipac/style.css ||
+    ! lab_exec "$LAB_R" ilcmd -S "$work/iplogin.sock" count >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -lt 50 ] || { cat "$work/iplogin.log" "$work/portal.log"; exit 1; }
+	sleep 0.1
+done
+pp=$(cat "$work/portal.pid")
+echo "(the web front runs as uid $(awk '/^Uid:/ { print $2 }' /proc/$pp/status)," \
+	"chrooted into $(readlink /proc/$pp/root))"
+echo "The guest on A opens http://$LAB_B4/menu and is sent to the login page:"
+lab_exec "$LAB_A" curl -s -o /dev/null -w '  HTTP %{http_code} -> %{redirect_url}\n' \
+	"http://$LAB_B4/menu"
+
+step "The till makes a code: 2 hours from first use, 50 MB"
+ipac-voucher -k "$work/voucher.key" -q 50MB -s 1 2h >"$work/code"
+printf '$ ipac-voucher -q 50MB -s 1 2h\n%s\n' "$(cat "$work/code")"
+code=$(cat "$work/code")
+if command -v chromium >/dev/null && [ -x /usr/bin/chromedriver ] &&
+    $PY -c "import selenium" 2>/dev/null; then
+	step "A real browser (headless Chromium) on A: the page, the code, the page"
+	lab_exec "$LAB_A" $PY "$top/t/helper/portal-browser.py" "http://$LAB_B4/menu" \
+		"$code" "http://$LAB_B4/menu" | sed 's/^/  /'
+else
+	step "The login form, posted as a browser would (no chromium here)"
+	lab_exec "$LAB_A" curl -s -o /dev/null -w '  HTTP %{http_code} -> %{redirect_url}\n' \
+		--data-urlencode "code=$code" --data-urlencode "dst=http://$LAB_B4/menu" \
+		"http://$LAB_R4A:8080/ipac/login"
+	lab_exec "$LAB_A" curl -s "http://$LAB_B4/menu" | sed 's/^/  /'
+	echo
+fi
+il voucher list
+il stat "$LAB_A4" | sed -n '1,6p'
+kill "$(cat "$work/portal.pid")" "$(cat "$work/iplogin.pid")" $web
+wait 2>/dev/null || :
+q "SELECT account, addr, reason FROM session ORDER BY login DESC LIMIT 1"
 
 step "Done; the lab and $work are deleted"

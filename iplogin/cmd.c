@@ -690,6 +690,29 @@ c_block(struct daemon *d, const struct il_client *admin, int argc,
 	free(cs);
 }
 
+/* The captive portal's vouchers (portal.c). */
+static void
+c_voucher(struct daemon *d, const struct il_client *admin, int argc,
+    char **argv, struct reply *r)
+{
+	struct strbuf out;
+	bool failed;
+	char *line, *nl;
+
+	sb_init(&out);
+	portal_cmd(d, argc, argv, &out, &failed);
+	for (line = out.buf; *line; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL)
+			break;
+		*nl = '\0';
+		if (failed)
+			fail(r, "%s", line);
+		else
+			say(r, "%s", line);
+	}
+	sb_free(&out);
+}
+
 typedef void (*cmd_fn)(struct daemon *, const struct il_client *, int,
     char **, struct reply *);
 
@@ -705,7 +728,8 @@ static const struct {
 	{ "help", c_help }, { "list", c_list }, { "loadstate", c_state },
 	{ "login", c_add }, { "quit", c_quit }, { "reload", c_reload },
 	{ "reset", c_reset }, { "rss", c_mem }, { "savestate", c_state },
-	{ "stat", c_stat }, { "traceuser", c_traceuser }, { "vsize", c_mem },
+	{ "stat", c_stat }, { "traceuser", c_traceuser },
+	{ "voucher", c_voucher }, { "vsize", c_mem },
 };
 
 void

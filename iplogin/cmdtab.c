@@ -56,6 +56,8 @@ static const struct il_cmd_desc cmds[] = {
 	    "everything about one client" },
 	{ "traceuser",	1, 2,	"traceuser address|account [-s]",
 	    "trace a client's probes in the log, or stop (-s)" },
+	{ "voucher",	1, 2,	"voucher list | revoke code | show code",
+	    "the captive portal's vouchers; revoke logs the device out" },
 	{ "vsize",	0, 0,	"vsize",
 	    "virtual memory of the daemon (debug)" },
 };

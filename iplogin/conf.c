@@ -390,8 +390,15 @@ server_key(struct parser *p, const char *k, char *v)
 	else if (strcmp(k, "syslog_name") == 0)
 		set_str(&s->syslog_name, v);
 	else {
-		bad(p, "unknown server attribute '%s'", k);
-		return -1;
+		/* The captive portal's (portal_conf.c), or unknown. */
+		char err[256];
+		int rc = portal_conf_key(s, k, v, err, sizeof(err));
+
+		if (rc == 1)
+			bad(p, "unknown server attribute '%s'", k);
+		else if (rc < 0)
+			bad(p, "%s", err);
+		return rc ? -1 : 0;
 	}
 	return 0;
 }
@@ -573,6 +580,13 @@ server_done(struct parser *p)
 	if ((s->tls_address == NULL) != (s->tls_port == NULL))
 		log_error("%s:%d: server %s: the TLS port needs listen_address "
 		    "and listen_port", p->file, s->line, s->name), p->errors++;
+	{
+		char err[256];
+
+		if (portal_conf_done(s, err, sizeof(err)) < 0)
+			log_error("%s:%d: server %s: %s", p->file, s->line,
+			    s->name, err), p->errors++;
+	}
 	p->s = NULL;
 	p->logout_timeout = 0;
 	p->min_interval_ms = 0;
@@ -752,6 +766,7 @@ il_conf_free(struct il_conf *c)
 		free(s->file_dir);
 		free(s->syslog_facility);
 		free(s->syslog_name);
+		portal_conf_free(s->portal);
 	}
 	for (i = 0; i < c->nclients; i++) {
 		struct il_client *cl = &c->clients[i];
@@ -887,6 +902,7 @@ il_conf_print(FILE *fp, const struct il_conf *c)
 		PRINT_STR("file_dir", s->file_dir);
 		PRINT_STR("syslog_facility", s->syslog_facility);
 		PRINT_STR("syslog_name", s->syslog_name);
+		portal_conf_print(fp, s->portal);
 	}
 	for (i = 0; i < c->nclients; i++) {
 		const struct il_client *cl = &c->clients[i];

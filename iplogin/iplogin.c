@@ -350,6 +350,9 @@ setup(struct daemon *d)
 		}
 	if (session_setup(d) < 0)
 		return -1;
+	/* The captive portal, the walled garden and the hooks. */
+	if (portal_setup(d) < 0)
+		return -1;
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGHUP);
 	sigaddset(&ss, SIGUSR1);
@@ -492,6 +495,7 @@ run(int argc, char *argv[])
 	/* The store's open sessions first: they go on; then the state file. */
 	if (sessions_reconcile(&d) < 0)
 		log_warnx("the open sessions of the store were not reconciled");
+	portal_reconcile(&d);
 	if (d.statefile && access(d.statefile, F_OK) == 0)
 		state_load(&d, d.statefile, &n);
 	sessions_flush(&d);
@@ -515,6 +519,7 @@ run(int argc, char *argv[])
 		ex = EX_STORE;
 out:
 	control_close(&d);
+	portal_teardown(&d);
 	session_teardown(&d);
 	prober_free(d.prober);
 	users_close(d.users);

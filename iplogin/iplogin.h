@@ -15,6 +15,7 @@
 #include "store.h"
 #include "users.h"
 #include "probe.h"
+#include "voucher.h"
 
 #define IL_LINE_MAX	4096	/* one admin command line, with its '\n' */
 #define IL_MAX_ARGS	8	/* words of a command line */
@@ -66,6 +67,7 @@ struct il_server {
 	char		*store;		/* NULL: ipac-settings.conf's */
 	char		*file_dir;	/* where file arguments may point */
 	char		*syslog_facility, *syslog_name;
+	struct portal_conf *portal;	/* NULL: no portal, garden, hooks */
 };
 
 /* Which commands an admin may run: a bit per command of cmd.c. */
@@ -87,6 +89,8 @@ struct il_client {
 	size_t		nchains;
 	char		*servername;	/* for ilcmd */
 };
+
+struct portal_conf;
 
 struct il_conf {
 	char		*file;
@@ -207,6 +211,7 @@ struct daemon {
 	/* store writes waiting for the next flush (group commit) */
 	struct pending	*pend;
 	size_t		npend, cappend;
+	struct portal	*portal;	/* portal.c's; NULL: none */
 };
 
 /* iplogin.c */
@@ -336,5 +341,69 @@ int	il_account_check(const char *account, char *err, size_t errlen);
 /* Command i, or NULL past the last. */
 const struct il_cmd_desc *cmd_desc(int i);
 size_t	cmd_count(void);
+
+/*
+ * The captive portal (portal.c, portal_conf.c): iplogin.conf's portal,
+ * voucher, garden and hook attributes of a server stanza.
+ */
+enum { HOOK_LOGIN, HOOK_LOGOUT, HOOK_REFUSED, HOOK_EVENTS };
+
+struct portal_conf {
+	char		*socket;	/* portal_socket; NULL: no portal */
+	char		*user;		/* portal_user: who may connect */
+	char		*secret;	/* voucher_secret */
+	char		*accounts[VOUCHER_ACCOUNTS];	/* voucher_account */
+	char		*chains;	/* voucher_chains; NULL: default */
+	int		rebind;		/* voucher_rebind, s; 0: never */
+	int		fail_rate;	/* voucher_fail_rate, per second */
+	struct prefix	*garden;	/* garden: addresses, prefixes ... */
+	size_t		ngarden;
+	char		**names;	/* ... and host names */
+	size_t		nnames;
+	int		garden_ttl;	/* s */
+	char		*dnsmasq;	/* garden_dnsmasq: nftset lines */
+	char		*hook[HOOK_EVENTS];	/* hook_login ... */
+	int		hook_timeout_ms, hook_max;
+	char		*prelogin;	/* hook_prelogin: may refuse a code */
+	int		prelogin_ms;	/* hook_prelogin_timeout */
+	bool		prelogin_open;	/* hook_prelogin_fail = open */
+};
+
+/* portal_conf.c */
+/*
+ * Server attribute k = v if it is one of the portal's (into *s->portal,
+ * made here): 0; 1 when it is none of them; -1 with why in err.
+ */
+int	portal_conf_key(struct il_server *s, const char *k, char *v,
+	    char *err, size_t errlen);
+/* The defaults of a stanza's portal; -1 with why in err. */
+int	portal_conf_done(struct il_server *s, char *err, size_t errlen);
+void	portal_conf_free(struct portal_conf *);
+void	portal_conf_print(FILE *fp, const struct portal_conf *);
+/* The account name of voucher account number n (static or pc's). */
+const char *portal_account(const struct portal_conf *pc, unsigned n);
+extern const char *const hook_event_names[HOOK_EVENTS];
+
+/* portal.c: the privileged side of the portal, the garden and the hooks. */
+/* Set up (after session_setup()): sockets, kernel, outbox.  0 or -1. */
+int	portal_setup(struct daemon *);
+/* After sessions_reconcile(): the vouchers of the sessions that go on. */
+void	portal_reconcile(struct daemon *);
+void	portal_teardown(struct daemon *);
+/* A session ends (user_logout(), after its last counts, before u goes). */
+void	portal_logout(struct daemon *, struct il_user *, const char *why);
+/*
+ * Inside the store transaction that writes a session's open (login) or
+ * close (logout): its hook event into the outbox, id into evid ("" when
+ * no hook wants it).  0 or -1.
+ */
+int	portal_outbox(struct daemon *, const char *event,
+	    const struct session_rec *r, int64_t t, const char *why,
+	    char evid[33]);
+/* That transaction ended: committed, the events go to the runner. */
+void	portal_outbox_end(struct daemon *, bool committed);
+/* The admin command "voucher": revoke, show, list. */
+void	portal_cmd(struct daemon *, int argc, char **argv, struct strbuf *out,
+	    bool *failed);
 
 #endif

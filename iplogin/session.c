@@ -35,6 +35,7 @@ struct pending {
 	int64_t		login, t;
 	const char	*why;
 	uint64_t	tr[TR_MAX], k[TR_MAX];
+	char		evid[33];	/* its hook event (portal.c); "" */
 };
 
 static size_t
@@ -212,6 +213,10 @@ flush(struct daemon *d, bool updates)
 		if (p->op == P_CLOSE && store_session_close(d->store, &r,
 		    p->t, p->why) < 0)
 			goto fail;
+		/* The hooks' event, in the same transaction. */
+		if (portal_outbox(d, p->op == P_OPEN ? "login" : "logout", &r,
+		    p->op == P_OPEN ? p->login : p->t, p->why, p->evid) < 0)
+			goto fail;
 	}
 	for (j = 0; updates && j < d->hcap; j++) {
 		struct il_user *u;
@@ -230,12 +235,14 @@ flush(struct daemon *d, bool updates)
 	}
 	if (store_commit(d->store) < 0)
 		goto fail;
+	portal_outbox_end(d, true);
 	for (i = 0; i < d->npend; i++)
 		pend_free(&d->pend[i]);
 	d->npend = 0;
 	return 0;
 fail:
 	store_rollback(d->store);
+	portal_outbox_end(d, false);
 	return -1;
 }
 
@@ -539,6 +546,7 @@ user_logout(struct daemon *d, struct il_user *u, const char *why)
 	}
 	if (u->pt)
 		prober_del(d->prober, u->pt);
+	portal_logout(d, u, why);
 	p = pend_new(d, P_CLOSE, u);
 	p->t = acct_now();
 	p->why = why;

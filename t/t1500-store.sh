@@ -44,14 +44,14 @@ test_expect_success 'the migrations make exactly db/schema.sql' '
 	schema "$STORE" >actual &&
 	test_cmp expect actual &&
 	grep "^table|sample|table|4|1|1$" actual &&
-	grep "^user_version|3$" actual &&
+	grep "^user_version|4$" actual &&
 	test "$(store_q "PRAGMA journal_mode")" = wal &&
 	test "$(store_q "SELECT value FROM meta WHERE key = '\''timezone'\''")" = UTC
 '
 
-test_expect_success 'a version 1 store is migrated to 2: sessions added, its rows kept' '
+test_expect_success 'a version 1 store is migrated: sessions (and vouchers) added, its rows kept' '
 	sed -e "/^-- An iplogin session/,\$d" \
-		-e "s/^PRAGMA user_version = 3;/PRAGMA user_version = 1;/" \
+		-e "s/^PRAGMA user_version = 4;/PRAGMA user_version = 1;/" \
 		"$SRC_ROOT/db/schema.sql" >v1.sql &&
 	! grep -q session v1.sql &&
 	sqlite3 v1.db <v1.sql &&
@@ -96,9 +96,9 @@ test_expect_success 'a store newer than the program is refused, untouched' '
 	sqlite3 newer.db "PRAGMA user_version = 99" &&
 	cksum newer.db >before &&
 	test_must_fail lab_exec $R fetchipac -d "$TRASH_DIRECTORY/newer.db" 2>err &&
-	grep "newer.db: the store has schema version 99, newer than this program knows (3); use a newer ipac" err &&
+	grep "newer.db: the store has schema version 99, newer than this program knows (4); use a newer ipac" err &&
 	test_must_fail lab_exec $R fetchipac -t -d "$TRASH_DIRECTORY/newer.db" 2>err &&
-	grep "newer.db: the store has schema version 99, newer than this program knows (3); use a newer ipac" err &&
+	grep "newer.db: the store has schema version 99, newer than this program knows (4); use a newer ipac" err &&
 	cksum newer.db >after &&
 	test_cmp before after
 '
