@@ -282,13 +282,17 @@ frame_start(int unit, int64_t t, int n, int week_start)
 	struct tm tm;
 
 	localtime_r(&tt, &tm);
+	if (unit == FRAME_HOUR)
+		/*
+		 * Hours are absolute: the hour t is in starts tm_min and
+		 * tm_sec before t, whatever the offset, and the hours
+		 * around it are 3600 s apart.  mktime() is not asked: in
+		 * the hour a DST change repeats, it may pick either one.
+		 */
+		return t - tm.tm_min * 60 - tm.tm_sec - (int64_t)n * 3600;
 	tm.tm_min = tm.tm_sec = 0;
 	tm.tm_isdst = -1;
 	switch (unit) {
-	case FRAME_HOUR:
-		/* Hours step in absolute time: a DST change has no hour 2:xx
-		   or two of them, and both are hours. */
-		return (int64_t)mktime(&tm) - (int64_t)n * 3600;
 	case FRAME_DAY:
 		tm.tm_hour = 0;
 		tm.tm_mday -= n;
@@ -333,10 +337,13 @@ frame_parse(const char *s, int64_t now, int week_start, int64_t *start,
 		{ "this year", FRAME_YEAR, 0 },
 		{ "last year", FRAME_YEAR, 1 },
 	};
-	char w[128], u1[16], u2[16], ago[8];
-	int unit = -1, n = 0, k;
+	char w[128], u1[16], num[16], u2[16], ago[8], *e;
+	int unit = -1, n = 0, k = 0;
+	long v;
 	size_t i, l;
 
+	if (strlen(s) >= sizeof(w))
+		return -1;
 	squeeze(s, w, sizeof(w));
 	if (strcmp(w, "ever") == 0) {
 		*start = 0;
@@ -350,10 +357,17 @@ frame_parse(const char *s, int64_t now, int week_start, int64_t *start,
 		}
 	if (unit < 0) {
 		/* the (hour|day|week|month|year) N (unit)s? ago */
-		if (sscanf(w, "the %15s %d %15s %7s%n", u1, &n, u2, ago,
+		if (sscanf(w, "the %15s %15s %15s %7s%n", u1, num, u2, ago,
 		    &k) != 4 || w[k] != '\0' || strcmp(ago, "ago") != 0 ||
-		    n < 0 || n > 100000 || (unit = frame_unit(u1)) < 0)
+		    (unit = frame_unit(u1)) < 0)
 			return -1;
+		/* A count of digits only, in range: no sign, no wrap. */
+		errno = 0;
+		v = strtol(num, &e, 10);
+		if (num[0] < '0' || num[0] > '9' || *e != '\0' ||
+		    errno != 0 || v > 100000)
+			return -1;
+		n = (int)v;
 		l = strlen(u2);
 		if (l && u2[l - 1] == 's')
 			u2[l - 1] = '\0';

@@ -228,9 +228,112 @@ test_cycles(void)
 	zone_use("UTC");
 }
 
+/*
+ * Hours are absolute: inside the hour a DST change repeats (or right
+ * after the one it skips), "this hour" and "last hour" are the hour now
+ * is in and the 3600 s before it, whichever of the two local 02:30 (or
+ * 01:30) it is.
+ */
+static void
+test_dst_hours(void)
+{
+	static const struct {
+		const char *zone, *what;
+		int d[6];
+		const char *this_hour, *last_hour;
+	} c[] = {
+		{ "Europe/Berlin", "Berlin, the first 02:30 of 25 October",
+		  { 2026, 10, 25, 0, 30, 0 },
+		  "2026-10-25 00:00:00 2026-10-25 00:30:00",
+		  "2026-10-24 23:00:00 2026-10-25 00:00:00" },
+		{ "Europe/Berlin", "Berlin, the second 02:30 of 25 October",
+		  { 2026, 10, 25, 1, 30, 0 },
+		  "2026-10-25 01:00:00 2026-10-25 01:30:00",
+		  "2026-10-25 00:00:00 2026-10-25 01:00:00" },
+		{ "Europe/Berlin", "Berlin, 03:30 after the skipped hour",
+		  { 2026, 3, 29, 1, 30, 0 },
+		  "2026-03-29 01:00:00 2026-03-29 01:30:00",
+		  "2026-03-29 00:00:00 2026-03-29 01:00:00" },
+		{ "America/New_York", "New York, the first 01:30 of 1 November",
+		  { 2026, 11, 1, 5, 30, 0 },
+		  "2026-11-01 05:00:00 2026-11-01 05:30:00",
+		  "2026-11-01 04:00:00 2026-11-01 05:00:00" },
+		{ "America/New_York", "New York, the second 01:30 of 1 November",
+		  { 2026, 11, 1, 6, 30, 0 },
+		  "2026-11-01 06:00:00 2026-11-01 06:30:00",
+		  "2026-11-01 05:00:00 2026-11-01 06:00:00" },
+		{ "America/New_York", "New York, 03:30 after the skipped hour",
+		  { 2026, 3, 8, 7, 30, 0 },
+		  "2026-03-08 07:00:00 2026-03-08 07:30:00",
+		  "2026-03-08 06:00:00 2026-03-08 07:00:00" },
+		/* A half-hour offset: local hours start at :30 UTC. */
+		{ "Australia/Lord_Howe", "Lord Howe (+10:30), 01:45 local",
+		  { 2026, 6, 30, 15, 15, 0 },
+		  "2026-06-30 14:30:00 2026-06-30 15:15:00",
+		  "2026-06-30 13:30:00 2026-06-30 14:30:00" },
+	};
+	size_t i;
+	int64_t now;
+	char what[128];
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		zone_use(c[i].zone);
+		now = utc(c[i].d[0], c[i].d[1], c[i].d[2], c[i].d[3],
+		    c[i].d[4], c[i].d[5]);
+		snprintf(what, sizeof(what), "%s: this hour", c[i].what);
+		is_str(frame("this hour", now), c[i].this_hour, what);
+		snprintf(what, sizeof(what), "%s: last hour", c[i].what);
+		is_str(frame("last hour", now), c[i].last_hour, what);
+		snprintf(what, sizeof(what), "%s: the hour 1 hour ago",
+		    c[i].what);
+		is_str(frame("the hour 1 hour ago", now), c[i].last_hour,
+		    what);
+	}
+	/* The hour after the repeated one starts 3600 s after its start. */
+	zone_use("Europe/Berlin");
+	now = utc(2026, 10, 25, 0, 30, 0);
+	ok(frame_start(FRAME_HOUR, now, -1, 1) == utc(2026, 10, 25, 1, 0, 0),
+	    "Berlin: the hour after the first 02:00 is the second 02:00");
+	ok(frame_start(FRAME_HOUR, utc(2026, 10, 25, 1, 0, 0), -1, 1) ==
+	    utc(2026, 10, 25, 2, 0, 0),
+	    "Berlin: the hour after the second 02:00 is 03:00");
+	zone_use("UTC");
+}
+
+/* Counts out of range and over-long specs are errors, not wrapped. */
+static void
+test_frame_limits(void)
+{
+	int64_t now = utc(2026, 3, 11, 12, 34, 56);
+	char long_spec[200];
+
+	zone_use("UTC");
+	is_str(frame("the day 4294967297 days ago", now), "(error)",
+	    "a count past int is an error, not 1 day ago");
+	is_str(frame("the day 100001 days ago", now), "(error)",
+	    "a count past 100000 is an error");
+	is_str(frame("the day -1 days ago", now), "(error)",
+	    "a negative count is an error");
+	is_str(frame("the day +1 days ago", now), "(error)",
+	    "a signed count is an error");
+	is_str(frame("the day 1x days ago", now), "(error)",
+	    "a count with junk is an error");
+	is_str(frame("the day 100000 days ago", now),
+	    "1752-05-26 00:00:00 1752-05-27 00:00:00", "100000 days is fine");
+	/* 127 bytes that mean 1 day ago, then junk. */
+	memset(long_spec, 0, sizeof(long_spec));
+	strcpy(long_spec, "the day ");
+	memset(long_spec + 8, '0', 109);
+	strcat(long_spec, "1 days agojunk");
+	is_str(frame(long_spec, now), "(error)",
+	    "junk after 127 bytes is not cut off and accepted");
+}
+
 int
 main(void)
 {
+	test_dst_hours();
+	test_frame_limits();
 	test_cycles();
 	test_absolute();
 	test_durations();
