@@ -251,6 +251,10 @@ apply_setting(struct settings *s, const char *key, const char *v, char *buf,
 			    "or 'forever'");
 		if (secs >= 0 && secs < 86400)
 			FAIL("retention: at least 1d");
+		/* Daily rows make the months: a month must stay whole. */
+		if (r == RES_DAY && secs >= 0 && secs < 32 * 86400)
+			FAIL("keep daily: at least 32d (months are made from "
+			    "days)");
 		s->keep[r] = secs;
 	}
 	return 0;
@@ -374,10 +378,8 @@ settings_defaults(struct settings *s)
 
 /* Check what only makes sense as a whole. */
 static int
-settings_check(struct settings *s)
+settings_check(struct settings *s, const int *acct_line)
 {
-	int64_t day = s->keep[RES_DAY];
-
 	size_t i;
 
 	for (i = 0; i < s->naccounts; i++) {
@@ -385,122 +387,141 @@ settings_check(struct settings *s)
 
 		if (!a->npat[WAY_IN] && !a->npat[WAY_OUT] &&
 		    !a->npat[WAY_ANY] && !a->npat[PAT_LOGINS]) {
-			log_error("%s: account '%s' has no names (in, out, "
-			    "rules or logins)", s->file ? s->file : "settings",
+			log_error("%s:%d: account '%s' has no names (in, out, "
+			    "rules or logins)", s->file, acct_line[i],
 			    a->name);
 			return -1;
 		}
 	}
-	/* Daily rows make the months: a month must stay whole. */
-	if (day >= 0 && day < 32 * 86400) {
-		log_error("%s: keep daily: at least 32d (months are made "
-		    "from days)", s->file ? s->file : "settings");
+	return 0;
+}
+
+/*
+ * One line of the file (NUL-terminated, no newline), with what it
+ * may add to: the account the lines since '[account NAME]' belong to.
+ * 0, or -1 (reported).
+ */
+static int
+settings_line(struct settings *s, const char *path, int lineno, char *p,
+    int **acct_line)
+{
+	struct account *acct = s->naccounts ?
+	    &s->accounts[s->naccounts - 1] : NULL;
+	char *eq, *v, buf[512];
+	const char *why = NULL;
+	int r = -1;
+
+	p[strcspn(p, "\r")] = '\0';
+	while (isblank((unsigned char)*p))
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	if (*p == '[') {
+		/* [account NAME]: the keys after it are the account's. */
+		char *e = strchr(p, ']'), *name;
+		size_t i;
+
+		if (e == NULL || strncmp(p, "[account ", 9) != 0 ||
+		    e[1] != '\0') {
+			log_error("%s:%d: expected '[account NAME]'", path,
+			    lineno);
+			return -1;
+		}
+		*e = '\0';
+		name = p + 9;
+		while (isblank((unsigned char)*name))
+			name++;
+		for (i = 0; i < s->naccounts; i++)
+			if (strcmp(s->accounts[i].name, name) == 0)
+				break;
+		if (!*name || strpbrk(name, "/|") || i < s->naccounts) {
+			log_error("%s:%d: account '%.200s': %s", path, lineno,
+			    name, *name && i == s->naccounts ?
+			    "no '/' or '|' in its name" : "given twice or "
+			    "empty");
+			return -1;
+		}
+		s->accounts = xrealloc(s->accounts, s->naccounts + 1,
+		    sizeof(*s->accounts));
+		*acct_line = xrealloc(*acct_line, s->naccounts + 1,
+		    sizeof(**acct_line));
+		(*acct_line)[s->naccounts] = lineno;
+		acct = &s->accounts[s->naccounts++];
+		memset(acct, 0, sizeof(*acct));
+		acct->name = xstrdup(name);
+		acct->cycle_day = 1;
+		return 0;
+	}
+	if ((eq = strchr(p, '=')) == NULL) {
+		log_error("%s:%d: expected 'key = value'", path, lineno);
+		return -1;
+	}
+	*eq = '\0';
+	norm_key(p);
+	if ((v = parse_value(eq + 1, &why)) != NULL)
+		r = acct ? account_setting(acct, p, v, buf, sizeof(buf)) :
+		    apply_setting(s, p, v, buf, sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "%s", why);
+	if (r == 1)
+		log_warnx("%s:%d: %s", path, lineno, buf);
+	else if (r < 0) {
+		log_error("%s:%d: %s", path, lineno, buf);
 		return -1;
 	}
 	return 0;
 }
 
+/*
+ * The file is read whole and cut at newlines, as lib/conf.c does: a
+ * NUL byte is an error on its line, a line is at most SETTINGS_LINE_MAX
+ * bytes (without its newline; the last may lack one).
+ */
+#define SETTINGS_LINE_MAX	4095
+
 int
 settings_load(const char *path, bool must_exist, struct settings *s)
 {
-	char line[4096], buf[512];
-	int lineno = 0, nerr = 0;
-	FILE *fp;
+	struct strbuf sb;
+	const char *p, *end, *nl;
+	int lineno = 0, nerr = 0, *acct_line = NULL;
+	char *line;
+	size_t n;
 
 	settings_defaults(s);
-	if ((fp = fopen(path, "r")) == NULL) {
-		if (errno == ENOENT && !must_exist)
-			goto done;
-		log_error("%s: %s", path, strerror(errno));
+	if (access(path, F_OK) < 0 && errno == ENOENT && !must_exist)
+		return 0;
+	if (read_file(path, &sb) < 0) {
 		settings_free(s);
 		return -1;
 	}
 	s->file = xstrdup(path);
-	while (fgets(line, sizeof(line), fp)) {
-		struct account *acct = s->naccounts ?
-		    &s->accounts[s->naccounts - 1] : NULL;
-		char *p = line, *eq, *v;
-		const char *why = NULL;
-		size_t n = strlen(line);
-		int r = -1;
-
+	for (p = sb.buf, end = sb.buf + sb.len; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		n = (size_t)(nl - p);
 		lineno++;
-		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
-			log_error("%s:%d: line too long", path, lineno);
-			nerr++;
-			while (fgets(line, sizeof(line), fp) &&
-			    line[strlen(line) - 1] != '\n')
-				;
-			continue;
-		}
-		line[strcspn(line, "\r\n")] = '\0';
-		while (isblank((unsigned char)*p))
-			p++;
-		if (*p == '\0' || *p == '#')
-			continue;
-		if (*p == '[') {
-			/* [account NAME]: the keys after it are the account's. */
-			char *e = strchr(p, ']'), *name;
-			size_t i;
-
-			if (e == NULL || strncmp(p, "[account ", 9) != 0 ||
-			    e[1] != '\0') {
-				log_error("%s:%d: expected '[account NAME]'",
-				    path, lineno);
-				nerr++;
-				continue;
-			}
-			*e = '\0';
-			name = p + 9;
-			while (isblank((unsigned char)*name))
-				name++;
-			for (i = 0; i < s->naccounts; i++)
-				if (strcmp(s->accounts[i].name, name) == 0)
-					break;
-			if (!*name || strpbrk(name, "/|") || i < s->naccounts) {
-				log_error("%s:%d: account '%s': %s", path, lineno,
-				    name, *name && i == s->naccounts ?
-				    "no '/' or '|' in its name" : "given twice or "
-				    "empty");
-				nerr++;
-				continue;
-			}
-			s->accounts = xrealloc(s->accounts, s->naccounts + 1,
-			    sizeof(*s->accounts));
-			acct = &s->accounts[s->naccounts++];
-			memset(acct, 0, sizeof(*acct));
-			acct->name = xstrdup(name);
-			acct->cycle_day = 1;
-			continue;
-		}
-		if ((eq = strchr(p, '=')) == NULL) {
-			log_error("%s:%d: expected 'key = value'", path,
+		if (memchr(p, '\0', n) != NULL) {
+			log_error("%s:%d: a NUL byte in the line", path,
 			    lineno);
 			nerr++;
 			continue;
 		}
-		*eq = '\0';
-		norm_key(p);
-		if ((v = parse_value(eq + 1, &why)) != NULL)
-			r = acct ? account_setting(acct, p, v, buf, sizeof(buf)) :
-			    apply_setting(s, p, v, buf, sizeof(buf));
-		else
-			snprintf(buf, sizeof(buf), "%s", why);
-		if (r == 1)
-			log_warnx("%s:%d: %s", path, lineno, buf);
-		else if (r < 0) {
-			log_error("%s:%d: %s", path, lineno, buf);
+		if (n > SETTINGS_LINE_MAX) {
+			log_error("%s:%d: line too long (more than %d bytes)",
+			    path, lineno, SETTINGS_LINE_MAX);
 			nerr++;
+			continue;
 		}
+		line = xstrndup(p, n);
+		if (settings_line(s, path, lineno, line, &acct_line) < 0)
+			nerr++;
+		free(line);
 	}
-	if (ferror(fp)) {
-		log_error("%s: %s", path, strerror(errno));
+	sb_free(&sb);
+	if (nerr == 0 && settings_check(s, acct_line) < 0)
 		nerr++;
-	}
-	fclose(fp);
-done:
-	if (nerr == 0 && settings_check(s) < 0)
-		nerr++;
+	free(acct_line);
 	if (nerr) {
 		settings_free(s);
 		return -1;

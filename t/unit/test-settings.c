@@ -181,7 +181,7 @@ test_errors(void)
 		    "as 14d, 52w, 1y, or 'forever'" },
 		{ "keep hourly = 12h\n", ":1: retention: at least 1d" },
 		{ "keep daily = 10d\n",
-		    ": keep daily: at least 32d (months are made from days)" },
+		    ":1: keep daily: at least 32d (months are made from days)" },
 		{ "storage = postgre\n", ":1: storage: 'postgre' is not "
 		    "supported; the store is SQLite" },
 		{ "hostname = \"a\n", ":1: missing closing '\"'" },
@@ -244,11 +244,84 @@ test_accounts(void)
 	is_str(err(), ":2: unknown account setting 'store' (in, out, rules, "
 	    "logins, cycle day)", "its message");
 	is_int(load("[account a]\n", &s), -1, "an account without names");
-	ok(strstr(errbuf, "account 'a' has no names (in, out, rules or logins)") !=
-	    NULL, "its message");
+	is_str(err(), ":1: account 'a' has no names (in, out, rules or logins)",
+	    "its message names the account's line");
+	is_int(load("\n[account b]\nin = x\n[account a]\n", &s), -1,
+	    "a later account without names");
+	is_str(err(), ":4: account 'a' has no names (in, out, rules or logins)",
+	    "its message names its line");
 	is_int(load("[accounts]\n", &s), -1, "another section");
 	is_str(err(), ":1: expected '[account NAME]'", "its message");
 	is_int(load("[account a]\nin = x,,y\n", &s), -1, "an empty pattern");
+}
+
+/* Load len bytes (NUL bytes allowed) as a settings file. */
+static int
+load_bytes(const char *text, size_t len, struct settings *s)
+{
+	FILE *fp = fopen(file, "w");
+
+	fwrite(text, 1, len, fp);
+	fclose(fp);
+	return load_file(file, true, s);
+}
+
+/* Lines of any length and content: cut at newlines, NUL bytes refused. */
+static void
+test_lines(void)
+{
+	static char buf[3 * 4096];
+	struct settings s;
+	size_t n;
+
+	/* The AddressSanitizer case: a long last line, no newline. */
+	n = (size_t)snprintf(buf, sizeof(buf), "li =\ncstore = /");
+	memset(buf + n, 'a', 4096);
+	n += 4096;
+	is_int(load_bytes(buf, n, &s), -1, "a long last line fails");
+	ok(strstr(errbuf, ":2: line too long (more than 4095 bytes)") != NULL,
+	    "its message");
+
+	/* A NUL after byte 4095 must not hide the long line or start one. */
+	n = (size_t)snprintf(buf, sizeof(buf), "store = /");
+	memset(buf + n, 'a', 4090);
+	n += 4090;
+	buf[n++] = '\0';
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "hostname = x\n");
+	is_int(load_bytes(buf, n, &s), -1, "a NUL in a long line fails");
+	is_str(err(), ":1: a NUL byte in the line", "its message");
+	ok(strstr(errbuf, "hostname") == NULL && strstr(errbuf, ":2:") == NULL,
+	    "the text after the NUL is not a line of its own");
+
+	n = (size_t)snprintf(buf, sizeof(buf), "hostname = a");
+	buf[n++] = '\0';
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "b\nbusy = 1s\n");
+	is_int(load_bytes(buf, n, &s), -1, "a NUL in a short line fails");
+	is_str(err(), ":1: a NUL byte in the line", "its message");
+
+	/* 4095 bytes are allowed, with or without the newline. */
+	buf[0] = '#';
+	memset(buf + 1, 'x', 4094);
+	is_int(load_bytes(buf, 4095, &s), 0,
+	    "a last line of 4095 bytes without newline is fine");
+	settings_free(&s);
+	buf[4095] = '\n';
+	memcpy(buf + 4096, "hostname = gw\n", 14);
+	is_int(load_bytes(buf, 4096 + 14, &s), 0,
+	    "a line of 4095 bytes and a newline is fine");
+	is_str(s.host, "gw", "and the next line is read");
+	settings_free(&s);
+	buf[4095] = 'x';
+	buf[4096] = '\n';
+	is_int(load_bytes(buf, 4097, &s), -1, "4096 bytes are too long");
+	is_str(err(), ":1: line too long (more than 4095 bytes)",
+	    "its message");
+
+	is_int(load_bytes("hostname = gw\r\n", 15, &s), 0, "CRLF is fine");
+	is_str(s.host, "gw", "without the CR");
+	settings_free(&s);
+	is_int(load_bytes("", 0, &s), 0, "an empty file is fine");
+	settings_free(&s);
 }
 
 static void
@@ -282,6 +355,7 @@ main(void)
 	test_ipac_ng();
 	test_errors();
 	test_accounts();
+	test_lines();
 	test_duration();
 	unlink(file);
 	unlink(errfile);
