@@ -201,6 +201,7 @@ run(int argc, char *argv[])
 		{ "priority",	required_argument,	NULL, 'P' },
 		{ "wait",	required_argument,	NULL, 'w' },
 		{ "no-store",	no_argument,		NULL, 'N' },
+		{ "allow-empty", no_argument,		NULL, 'E' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ "help",	no_argument,		NULL, 'h' },
@@ -214,6 +215,7 @@ run(int argc, char *argv[])
 	struct ruleset rs;
 	struct strbuf script;
 	bool machine = false, use_store = true, has_prio = false, autob;
+	bool allow_empty = false;
 	int ch, mode = MODE_APPLY, nmodes = 0, rc, wait = 30;
 	char *end;
 	long prio = 0;
@@ -258,6 +260,9 @@ run(int argc, char *argv[])
 			break;
 		case 'N':
 			use_store = false;
+			break;
+		case 'E':
+			allow_empty = true;
 			break;
 		case 'P':
 			errno = 0;
@@ -347,6 +352,22 @@ run(int argc, char *argv[])
 	if (be->render(&o, &rs, &script) < 0) {
 		rc = EX_CONFIG;
 		goto out;
+	}
+
+	/*
+	 * A config without rules removes all accounting: what a truncated
+	 * file or a wrong path would do too.  It takes a word to apply.
+	 */
+	if (rs.nrules == 0 && !allow_empty) {
+		if (mode == MODE_APPLY || mode == MODE_FIX) {
+			log_error("%s: no rules: applying it would remove all "
+			    "accounting; --allow-empty applies it, -F removes "
+			    "ipac's rules", conf);
+			rc = EX_CONFIG;
+			goto out;
+		}
+		log_warnx("%s: no rules: ipacset applies it only with "
+		    "--allow-empty", conf);
 	}
 
 	switch (mode) {

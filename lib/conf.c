@@ -188,6 +188,31 @@ col_of(const struct parser *p, const char *at)
 	return (int)(at - p->lbuf) + 1;
 }
 
+/*
+ * Quoted input longer than QUOTE_MAX bytes is cut in messages ("'abc...'"),
+ * at a UTF-8 character's start: a 1 MB field is not echoed in full.
+ */
+#define QUOTE_MAX	64
+
+static void
+clip_quotes(char *msg)
+{
+	char *q = msg, *end, *cut;
+
+	while ((q = strchr(q, '\'')) != NULL &&
+	    (end = strchr(q + 1, '\'')) != NULL) {
+		if (end - (q + 1) > QUOTE_MAX) {
+			cut = q + 1 + QUOTE_MAX - 3;
+			while (cut > q + 1 && ((unsigned char)*cut & 0xc0) == 0x80)
+				cut--;
+			memcpy(cut, "...", 3);
+			memmove(cut + 3, end, strlen(end) + 1);
+			end = cut + 3;
+		}
+		q = end + 1;
+	}
+}
+
 /* Queue an error of the current line at the byte `at` points to. */
 static void __attribute__((format(printf, 3, 4)))
 perr(struct parser *p, const char *at, const char *fmt, ...)
@@ -205,6 +230,7 @@ perr(struct parser *p, const char *at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, (size_t)n + 1, fmt, ap);
 	va_end(ap);
+	clip_quotes(msg);
 	if (p->nerrs == p->errs_cap) {
 		p->errs_cap = p->errs_cap ? 2 * p->errs_cap : 8;
 		p->errs = xrealloc(p->errs, p->errs_cap, sizeof(*p->errs));
@@ -273,6 +299,15 @@ parse_name(struct parser *p, char *f, size_t *name_id)
 	if (strncmp(f, "%chain%", 7) == 0) {
 		perr(p, f, "ipac-ng %%chain%% subchains are not supported; "
 		    "ipac puts many rules into kernel sets instead");
+		return false;
+	}
+	/*
+	 * U+FEFF first would be read back as a byte-order mark where the
+	 * name starts a file (ipacset -n): the name would change.
+	 */
+	if (strncmp(f, "\xef\xbb\xbf", 3) == 0) {
+		perr(p, f, "a name may not begin with U+FEFF (a byte-order "
+		    "mark)");
 		return false;
 	}
 	for (s = f; *s; s++)
@@ -744,6 +779,38 @@ kind_noun(enum port_kind kind, int family)
 }
 
 /*
+ * A word such as 90-80, 10- or 0-99999 is a range written the wrong
+ * way: say so, and what else is wrong with it.  false if it is not.
+ */
+static bool
+dash_range(struct parser *p, const char *s)
+{
+	size_t a = strspn(s, "0123456789"), b;
+	const char *why = "";
+	char *e;
+	unsigned long lo, hi;
+
+	if (s[a] != '-')
+		return false;
+	b = strspn(s + a + 1, "0123456789");
+	if (s[a + 1 + b] != '\0' || (a == 0 && b == 0))
+		return false;
+	lo = strtoul(s, &e, 10);
+	hi = strtoul(s + a + 1, &e, 10);
+	if (a == 0)
+		why = "; its start is missing";
+	else if (b == 0)
+		why = "; its end is missing (LO: counts to 65535)";
+	else if (a > 5 || lo > 65535 || b > 5 || hi > 65535)
+		why = "; a port is 0 to 65535";
+	else if (lo > hi)
+		why = "; it starts above its end";
+	perr(p, s, "'%s' is not a service: a port range is written LO:HI%s",
+	    s, why);
+	return true;
+}
+
+/*
  * One end of a range.  family 0 (ICMP types whose family is unknown
  * because of other errors) accepts any name unchecked.
  */
@@ -767,8 +834,9 @@ port_value(struct parser *p, char *s, enum port_kind kind, enum proto proto,
 	case PK_PORT:
 		se = getservbyname(s, proto == PROTO_TCP ? "tcp" : "udp");
 		if (se == NULL) {
-			perr(p, s, "unknown %s service '%s'",
-			    proto == PROTO_TCP ? "tcp" : "udp", s);
+			if (!dash_range(p, s))
+				perr(p, s, "unknown %s service '%s'",
+				    proto == PROTO_TCP ? "tcp" : "udp", s);
 			return false;
 		}
 		*v = ntohs((uint16_t)se->s_port);

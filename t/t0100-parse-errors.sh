@@ -42,4 +42,14 @@ test_expect_success 'a missing config file: path and reason' '
 	test_cmp expect err
 '
 
+test_expect_success 'a field of 1 MB is cut short where messages quote it' '
+	printf "a|in|lo|all|" >big.conf &&
+	awk "BEGIN { while (n++ < 1048576) printf \"1\" }" >>big.conf &&
+	echo "|" >>big.conf &&
+	test_expect_code 1 ipacset -n big.conf 2>err &&
+	test $(wc -l <err) = 1 &&
+	test $(wc -c <err) -lt 300 &&
+	grep "^ipacset: big.conf:1:13: .1\{61\}\.\.\.. is not an address; write .any 1\{57\}\.\.\.. for a port" err
+'
+
 test_done

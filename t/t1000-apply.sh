@@ -147,6 +147,23 @@ test_expect_success 'reading survives other programs committing meanwhile' '
 	lab_exec "$LAB_R" ipacset ipac.conf
 '
 
+test_expect_success 'a config without rules is refused, the kernel unchanged' '
+	ruleset >before &&
+	printf "# nothing but a comment\n" >empty.conf &&
+	test_expect_code 1 lab_exec "$LAB_R" ipacset empty.conf 2>err &&
+	grep "empty.conf: no rules: applying it would remove all accounting" err &&
+	test_expect_code 1 lab_exec "$LAB_R" ipacset --fix-chains empty.conf &&
+	: >empty.conf &&
+	test_expect_code 1 lab_exec "$LAB_R" ipacset empty.conf &&
+	ruleset >after &&
+	test_cmp before after &&
+	lab_exec "$LAB_R" ipacset -n empty.conf 2>err &&
+	grep "no rules: ipacset applies it only with --allow-empty" err &&
+	lab_exec "$LAB_R" ipacset --allow-empty empty.conf &&
+	test $(lab_exec "$LAB_R" ipacset -L -m | wc -l) = 0 &&
+	lab_exec "$LAB_R" ipacset ipac.conf
+'
+
 test_expect_success 'flush removes our table only' '
 	lab_exec "$LAB_R" ipacset -F &&
 	test_must_fail lab_exec "$LAB_R" nft list table inet ipac 2>/dev/null &&
