@@ -181,7 +181,7 @@ write_file(const char *path, const void *buf, size_t len)
 	sb_init(&tmp);
 	sb_printf(&tmp, "%s.XXXXXX", path);
 	if ((fd = mkstemp(tmp.buf)) < 0) {
-		log_error("%s: %s", tmp.buf, strerror(errno));
+		log_error("%s: %s", path, strerror(errno));
 		sb_free(&tmp);
 		return -1;
 	}
@@ -756,10 +756,23 @@ range_of(const struct opts *o, int64_t now, int64_t *from, int64_t *to)
 		    "2026-12-01T10:00, 1D2h, now)", o->end);
 		return -1;
 	}
-	if (*to > now)
+	/* Nothing is stored after now: say so where a time asks for it. */
+	if (o->start && *from > now) {
+		log_error("-s '%s' (%s) is in the future: nothing is stored "
+		    "after now (%s)", o->start, fmt_time(*from),
+		    fmt_time(now));
+		return -1;
+	}
+	if (*to > now) {
+		if (o->end)
+			log_warnx("-e '%s' (%s) is in the future: the range "
+			    "ends now (%s)", o->end, fmt_time(*to),
+			    fmt_time(now));
 		*to = now;
+	}
 	if (*from > *to) {
-		log_error("the range ends before it starts");
+		log_error("the range ends (%s) before it starts (%s)",
+		    fmt_time(*to), fmt_time(*from));
 		return -1;
 	}
 	return 0;
@@ -915,6 +928,11 @@ billing(const struct settings *set, const struct opts *o)
 			goto out;
 	}
 	ex = EX_OK;
+	/* As --graphs and --html do: the folder is made when missing. */
+	if (o->split && mkdir_p(o->split, 0755) < 0) {
+		log_error("--split %s: %s", o->split, strerror(errno));
+		ex = EX_CONFIG;
+	}
 	for (i = 0; i < nb && ex == EX_OK; i++) {
 		if (o->split) {
 			struct strbuf path;
@@ -1267,7 +1285,8 @@ output_begin(const char *path)
 	sb_init(&sb);
 	sb_printf(&sb, "%s.XXXXXX", path);
 	if ((fd = mkstemp(sb.buf)) < 0) {
-		log_error("%s: %s", sb.buf, strerror(errno));
+		/* Named as the user wrote it, not as the temporary file. */
+		log_error("%s: %s", path, strerror(errno));
 		sb_free(&sb);
 		return -1;
 	}

@@ -286,6 +286,21 @@ test_expect_success 'billing: a file per account, JSON totals equal their names'
 	grep "no accounts" err
 '
 
+test_expect_success 'billing: --split makes its folder; a folder it cannot make is named' '
+	IPAC_TEST_NOW=$NOW TZ=UTC ipacsum -C bill.settings -H b \
+		--billing current --format csv --split new/bills &&
+	ls new/bills >files &&
+	printf "%s\n" alice.csv bob.csv >expect &&
+	test_cmp expect files &&
+	: >afile &&
+	test_expect_code 1 env IPAC_TEST_NOW=$NOW ipacsum -C bill.settings \
+		-H b --billing current --split afile/bills 2>err &&
+	grep "^ipacsum: --split afile/bills: Not a directory$" err &&
+	test_expect_code 1 env IPAC_TEST_NOW=$NOW ipacsum -C bill.settings \
+		-H b --billing current -o afile/x.txt 2>err &&
+	grep "^ipacsum: afile/x.txt: Not a directory$" err
+'
+
 test_expect_success 'per-user traffic file: each way per account, written whole' '
 	IPAC_TEST_NOW=$NOW TZ=UTC ipacsum -C bill.settings -H b \
 		--billing current --format traffic -o traffic.txt &&
@@ -328,6 +343,21 @@ test_expect_success 'bad input: clear errors, status 1; no host: status 4' '
 	grep "no host .nobody. in the store" err &&
 	test_expect_code 4 ipacsum -d "$TRASH_DIRECTORY/none.db" 2>err &&
 	! test -e none.db
+'
+
+test_expect_success 'a future -e is cut to now with a warning; a future -s is an error' '
+	TZ=UTC sum -e 20300101 -x --format csv >actual 2>err &&
+	TZ=UTC sum -x --format csv >expect &&
+	test_cmp expect actual &&
+	grep "^ipacsum: warning: -e .20300101. (2030/01/01 00:00:00 UTC) is in the future: the range ends now (2026/03/30 00:00:00 UTC)$" err &&
+	test_expect_code 1 env TZ=UTC ipacsum -d "$TRASH_DIRECTORY/fx.db" -H gw \
+		-s 20300101 2>err &&
+	grep "^ipacsum: -s .20300101. (2030/01/01 00:00:00 UTC) is in the future: nothing is stored after now (2026/03/30 00:00:00 UTC)$" err &&
+	test_expect_code 1 env TZ=UTC ipacsum -d "$TRASH_DIRECTORY/fx.db" -H gw \
+		-s 20260329 -e 20260328 2>err &&
+	grep "^ipacsum: the range ends (2026/03/28 00:00:00 UTC) before it starts (2026/03/29 00:00:00 UTC)$" err &&
+	TZ=UTC sum -t today -x --format csv >/dev/null 2>err &&
+	test_must_be_empty err
 '
 
 test_done
