@@ -50,21 +50,15 @@ floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* Local midnight of the day tm is in, or the first second of the day. */
-static int64_t
-local_day_start(struct tm *tm)
-{
-	tm->tm_hour = tm->tm_min = tm->tm_sec = 0;
-	tm->tm_isdst = -1;
-	return (int64_t)mktime(tm);
-}
-
+/*
+ * Days and months start at the first second of their local day
+ * (local_day_first(): right where midnight happens twice or not at all).
+ */
 int64_t
 bucket_start(int res, int64_t t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
-	int64_t s;
 
 	switch (res) {
 	case RES_HOUR:
@@ -72,17 +66,8 @@ bucket_start(int res, int64_t t)
 	case RES_DAY:
 	case RES_MONTH:
 		localtime_r(&tt, &tm);
-		if (res == RES_MONTH)
-			tm.tm_mday = 1;
-		s = local_day_start(&tm);
-		/*
-		 * Where midnight happens twice (DST ends at 01:00),
-		 * mktime() may pick the second one: the day starts at the
-		 * first.
-		 */
-		if (s > t)
-			s -= 3600;
-		return s;
+		return local_day_first(tm.tm_year + 1900, tm.tm_mon + 1,
+		    res == RES_MONTH ? 1 : tm.tm_mday);
 	default:
 		return t;
 	}
@@ -99,16 +84,11 @@ bucket_next(int res, int64_t start)
 		return start + 3600;
 	case RES_DAY:
 	case RES_MONTH:
-		/* Noon of the day avoids every DST edge when stepping. */
-		tt = (time_t)(start + 12 * 3600);
 		localtime_r(&tt, &tm);
 		if (res == RES_DAY)
-			tm.tm_mday++;
-		else {
-			tm.tm_mday = 1;
-			tm.tm_mon++;
-		}
-		return bucket_start(res, local_day_start(&tm) + 12 * 3600);
+			return local_day_first(tm.tm_year + 1900,
+			    tm.tm_mon + 1, tm.tm_mday + 1);
+		return local_day_first(tm.tm_year + 1900, tm.tm_mon + 2, 1);
 	default:
 		return start + 1;
 	}

@@ -264,6 +264,9 @@ const char *settings_path(void);
  * Errors are reported as "file:line: what"; 0 or -1 (*s is empty).
  */
 int	settings_load(const char *path, bool must_exist, struct settings *s);
+/* The same for the text in buf (len bytes), named path in messages. */
+int	settings_parse_buf(const char *path, const char *buf, size_t len,
+	    struct settings *s);
 void	settings_free(struct settings *s);
 /*
  * The settings of a program: file (-C; NULL: $IPAC_SETTINGS or the
@@ -350,6 +353,12 @@ int	frame_parse(const char *s, int64_t now, int week_start, int64_t *start,
 enum { FRAME_HOUR, FRAME_DAY, FRAME_WEEK, FRAME_MONTH, FRAME_YEAR };
 /* "hour", "day", "week", "month", "year" as FRAME_*, or -1. */
 int	frame_unit(const char *word);
+/*
+ * The first second of local day y-m-d (m and d may run over): its
+ * midnight, or the first one where midnight happens twice, or the
+ * second the day begins where it has none.
+ */
+int64_t	local_day_first(int y, int m, int d);
 /* The local start of the unit that holds t, n units back (-1: the next). */
 int64_t	frame_start(int unit, int64_t t, int n, int week_start);
 /*
@@ -376,6 +385,8 @@ int	log_error_count(void);
 void	log_to_syslog(const char *ident, int facility);
 /* Suppress warnings while true (-q). */
 void	log_mute(bool);
+/* Print nothing at all while true; errors are still counted (fuzzing). */
+void	log_silence(bool);
 /* Progress of long work, shown only on a terminal; done == total clears it. */
 void	log_progress(const char *what, size_t done, size_t total);
 

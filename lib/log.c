@@ -17,6 +17,7 @@ int log_verbose;
 static const char *progname = "ipac";
 static int nerrors;
 static bool muted;
+static bool silent;	/* nothing printed at all: fuzz targets */
 
 void
 log_init(const char *name)
@@ -38,6 +39,8 @@ log_to_syslog(const char *ident, int facility)
 static void
 vlog(const char *prefix, const char *fmt, va_list ap, const char *suffix)
 {
+	if (silent)
+		return;
 	if (syslog_prio >= 0) {
 		char msg[1024];
 
@@ -124,6 +127,12 @@ void
 log_mute(bool on)
 {
 	muted = on;
+}
+
+void
+log_silence(bool on)
+{
+	silent = on;
 }
 
 /*

@@ -480,23 +480,17 @@ settings_line(struct settings *s, const char *path, int lineno, char *p,
 #define SETTINGS_LINE_MAX	4095
 
 int
-settings_load(const char *path, bool must_exist, struct settings *s)
+settings_parse_buf(const char *path, const char *buf, size_t len,
+    struct settings *s)
 {
-	struct strbuf sb;
 	const char *p, *end, *nl;
 	int lineno = 0, nerr = 0, *acct_line = NULL;
 	char *line;
 	size_t n;
 
 	settings_defaults(s);
-	if (access(path, F_OK) < 0 && errno == ENOENT && !must_exist)
-		return 0;
-	if (read_file(path, &sb) < 0) {
-		settings_free(s);
-		return -1;
-	}
 	s->file = xstrdup(path);
-	for (p = sb.buf, end = sb.buf + sb.len; p < end; p = nl + 1) {
+	for (p = buf, end = buf + len; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
 		n = (size_t)(nl - p);
@@ -518,7 +512,6 @@ settings_load(const char *path, bool must_exist, struct settings *s)
 			nerr++;
 		free(line);
 	}
-	sb_free(&sb);
 	if (nerr == 0 && settings_check(s, acct_line) < 0)
 		nerr++;
 	free(acct_line);
@@ -527,6 +520,26 @@ settings_load(const char *path, bool must_exist, struct settings *s)
 		return -1;
 	}
 	return 0;
+}
+
+int
+settings_load(const char *path, bool must_exist, struct settings *s)
+{
+	struct strbuf sb;
+	int rc;
+
+	if (access(path, F_OK) < 0 && errno == ENOENT && !must_exist) {
+		settings_defaults(s);
+		return 0;
+	}
+	if (read_file(path, &sb) < 0) {
+		settings_defaults(s);
+		settings_free(s);
+		return -1;
+	}
+	rc = settings_parse_buf(path, sb.buf, sb.len, s);
+	sb_free(&sb);
+	return rc;
 }
 
 /* The folder set, or the one named name beside the store. */

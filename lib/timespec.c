@@ -31,12 +31,69 @@ fill_tm(struct tm *tm, int y, int mo, int d, int h, int mi, int s)
 	tm->tm_isdst = -1;
 }
 
-/* mktime() of local broken-down fields, DST found by mktime itself. */
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* The local calendar day t falls on, as days since 1970-01-01. */
+static int64_t
+local_day(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&tt, &tm);
+	return floor_div(t + tm.tm_gmtoff, 86400);
+}
+
+/*
+ * The first second of a local day.  mktime() of its midnight is right
+ * on most days; where a DST change or a zone change falls on midnight
+ * it is not (midnight twice: mktime may pick the second; no midnight:
+ * the day starts at 01:00), so the first second whose local day is the
+ * day is searched between 16 hours either side of its UTC midnight (no
+ * offset is larger than 14 hours).
+ */
+int64_t
+local_day_first(int y, int mo, int d)
+{
+	struct tm tm;
+	int64_t want, g, lo, hi, mid;
+
+	fill_tm(&tm, y, mo, d, 0, 0, 0);
+	tm.tm_isdst = 0;
+	want = floor_div((int64_t)timegm(&tm), 86400);
+	tm.tm_isdst = -1;	/* timegm() made the fields a real date */
+	g = (int64_t)mktime(&tm);
+	if (local_day(g) == want && local_day(g - 1) < want)
+		return g;
+	lo = want * 86400 - 16 * 3600;
+	hi = want * 86400 + 16 * 3600;
+	while (lo + 1 < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (local_day(mid) >= want)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
+}
+
+/*
+ * A local time: the first second of the day at midnight, else mktime()
+ * with DST found by mktime itself.
+ */
 static int64_t
 local(int y, int mo, int d, int h, int mi, int s)
 {
 	struct tm tm;
 
+	if (h == 0 && mi == 0 && s == 0)
+		return local_day_first(y, mo, d);
 	fill_tm(&tm, y, mo, d, h, mi, s);
 	return (int64_t)mktime(&tm);
 }
@@ -290,30 +347,24 @@ frame_start(int unit, int64_t t, int n, int week_start)
 		 * the hour a DST change repeats, it may pick either one.
 		 */
 		return t - tm.tm_min * 60 - tm.tm_sec - (int64_t)n * 3600;
-	tm.tm_min = tm.tm_sec = 0;
-	tm.tm_isdst = -1;
 	switch (unit) {
 	case FRAME_DAY:
-		tm.tm_hour = 0;
 		tm.tm_mday -= n;
 		break;
 	case FRAME_WEEK:
-		tm.tm_hour = 0;
 		tm.tm_mday -= (tm.tm_wday - week_start + 7) % 7 + 7 * n;
 		break;
 	case FRAME_MONTH:
-		tm.tm_hour = 0;
 		tm.tm_mday = 1;
 		tm.tm_mon -= n;
 		break;
 	default:
-		tm.tm_hour = 0;
 		tm.tm_mday = 1;
 		tm.tm_mon = 0;
 		tm.tm_year -= n;
 		break;
 	}
-	return (int64_t)mktime(&tm);
+	return local_day_first(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
 int

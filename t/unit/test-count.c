@@ -148,6 +148,32 @@ test_buckets_dst(void)
 	is_int(bucket_start(RES_DAY, utc(2026, 11, 1, 5, 30)), d,
 	    "the repeated 01:30 is still 1 November");
 
+	/*
+	 * America/Havana changes at midnight: on 1 November 2026 00:00-
+	 * 00:59 happens twice (the day starts at the first, 04:00 UTC);
+	 * on 8 March there is no midnight (the day starts at 01:00 CDT,
+	 * 05:00 UTC).  Found by t/fuzz/timespec-parse.
+	 */
+	zone_use("America/Havana");
+	d = utc(2026, 11, 1, 4, 0);
+	is_int(bucket_start(RES_DAY, utc(2026, 11, 1, 4, 30)), d,
+	    "Havana: the first 00:30 of 1 November is in 1 November");
+	is_int(bucket_start(RES_DAY, utc(2026, 11, 1, 5, 30)), d,
+	    "Havana: the second 00:30 too");
+	is_int(len_h(RES_DAY, d), 25, "Havana 1 November has 25 hours");
+	is_int(bucket_next(RES_DAY, utc(2026, 10, 31, 4, 0)), d,
+	    "Havana: the day after 31 October starts at the first midnight");
+	is_int(bucket_start(RES_MONTH, utc(2026, 11, 15, 12, 0)), d,
+	    "Havana: November starts at the first midnight");
+	is_int(bucket_next(RES_MONTH, utc(2026, 10, 1, 4, 0)), d,
+	    "Havana: the month after October starts there too");
+	d = bucket_start(RES_DAY, utc(2026, 3, 8, 12, 0));
+	is_int(d, utc(2026, 3, 8, 5, 0),
+	    "Havana 8 March (no midnight) starts at 01:00 CDT");
+	is_int(len_h(RES_DAY, d), 23, "Havana 8 March has 23 hours");
+	is_int(bucket_next(RES_DAY, utc(2026, 3, 7, 5, 0)), d,
+	    "Havana: the day after 7 March is 8 March at 01:00");
+
 	/* Asia/Kolkata: days start at half past an hour in UTC. */
 	zone_use("Asia/Kolkata");
 	is_int(bucket_start(RES_DAY, utc(2026, 6, 1, 12, 0)),

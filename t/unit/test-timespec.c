@@ -300,6 +300,41 @@ test_dst_hours(void)
 	zone_use("UTC");
 }
 
+/*
+ * Where DST changes at midnight (America/Havana: 00:00-00:59 twice on
+ * 1 November 2026, no midnight on 8 March), a day starts at its first
+ * second: in the first 00:30 "today" holds now, and dates name it.
+ */
+static void
+test_midnight_changes(void)
+{
+	int64_t now = utc(2026, 11, 1, 4, 30, 0);
+	int64_t s, e;
+
+	zone_use("America/Havana");
+	is_str(frame("today", now), "2026-11-01 04:00:00 2026-11-01 04:30:00",
+	    "Havana, the first 00:30: today started at the first midnight");
+	is_str(frame("this month", now),
+	    "2026-11-01 04:00:00 2026-11-01 04:30:00",
+	    "Havana, the first 00:30: this month too");
+	is_str(frame("yesterday", utc(2026, 11, 2, 12, 0, 0)),
+	    "2026-11-01 04:00:00 2026-11-02 05:00:00",
+	    "Havana: 1 November has 25 hours");
+	is_str(frame("yesterday", utc(2026, 3, 9, 12, 0, 0)),
+	    "2026-03-08 05:00:00 2026-03-09 04:00:00",
+	    "Havana: 8 March starts at 01:00 and has 23 hours");
+	is_int(tp("2026-11-01", now), utc(2026, 11, 1, 4, 0, 0),
+	    "Havana: the date 2026-11-01 is its first second");
+	is_int(tp("20260308", now), utc(2026, 3, 8, 5, 0, 0),
+	    "Havana: the date 20260308 is 01:00 CDT");
+	ok(cycle_named("2026-11", now, 1, &s, &e) == 0 &&
+	    s == utc(2026, 11, 1, 4, 0, 0), "Havana: the November cycle");
+	ok(local_day_first(2026, 11, 1) == utc(2026, 11, 1, 4, 0, 0) &&
+	    local_day_first(2026, 10, 32) == utc(2026, 11, 1, 4, 0, 0),
+	    "local_day_first: a day that runs over is the next month's");
+	zone_use("UTC");
+}
+
 /* Counts out of range and over-long specs are errors, not wrapped. */
 static void
 test_frame_limits(void)
@@ -333,6 +368,7 @@ int
 main(void)
 {
 	test_dst_hours();
+	test_midnight_changes();
 	test_frame_limits();
 	test_cycles();
 	test_absolute();
