@@ -20,7 +20,6 @@
 
 #include "config.h"
 #include "ipac.h"
-#include "fetch.h"
 #include "query.h"
 #include "store.h"
 #include "ipacsum.h"

@@ -20,7 +20,6 @@
 
 #include "config.h"
 #include "ipac.h"
-#include "fetch.h"
 #include "voucher.h"
 
 #define DEFAULT_SECRET	SYSCONFDIR "/ipac/voucher.key"

@@ -22,7 +22,6 @@
 
 #include "config.h"
 #include "iplogin.h"
-#include "fetch.h"
 
 #define CONF_CHECK_MS	5000	/* re-read within 10 s of a change */
 

@@ -20,7 +20,6 @@
 #include <sys/socket.h>
 
 #include "iplogin.h"
-#include "fetch.h"
 
 #define FLUSH_MS	200
 #define RETRY_MS	1000

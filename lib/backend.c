@@ -21,11 +21,8 @@ backend_find(const char *name)
 {
 	size_t i;
 
-	if (strcmp(name, "nft") == 0)
-		name = "nftables";
-	else if (strcmp(name, "legacy") == 0 ||
-	    strcmp(name, "iptables-legacy") == 0)
-		name = "iptables";
+	if ((name = backend_canon(name)) == NULL)
+		return NULL;
 	if (strcmp(name, "auto") == 0)
 		return &auto_backend;
 	for (i = 0; i < sizeof backends / sizeof backends[0]; i++)

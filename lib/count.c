@@ -1,12 +1,15 @@
 /*
  * Counting arithmetic: deltas of absolute kernel counters, sums that
- * never wrap, time buckets of the rollups, the clock.  Pure functions
- * (but for the clock and the time zone), unit-tested in t/unit/test-count.
+ * never wrap, time buckets of the rollups, the clock and the tests' crash
+ * points.  Pure functions (but for those and the time zone), unit-tested
+ * in t/unit/test-count.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -91,6 +94,17 @@ bucket_next(int res, int64_t start)
 		return local_day_first(tm.tm_year + 1900, tm.tm_mon + 2, 1);
 	default:
 		return start + 1;
+	}
+}
+
+void
+crash_point(const char *step)
+{
+	const char *e = getenv("IPAC_TEST_CRASH");
+
+	if (e && strcmp(e, step) == 0) {
+		fprintf(stderr, "crash point %s\n", step);
+		kill(getpid(), SIGKILL);
 	}
 }
 

@@ -75,17 +75,6 @@ struct acct {
 };
 
 void
-crash_point(const char *step)
-{
-	const char *e = getenv("IPAC_TEST_CRASH");
-
-	if (e && strcmp(e, step) == 0) {
-		fprintf(stderr, "crash point %s\n", step);
-		kill(getpid(), SIGKILL);
-	}
-}
-
-void
 snapshot_init(struct snapshot *s)
 {
 	memset(s, 0, sizeof(*s));

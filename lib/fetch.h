@@ -59,16 +59,6 @@ int	spool_list(const char *const dirs[], size_t ndirs, char ***v,
 
 /* fetch.c */
 
-/* Exit codes shared by fetchipac and ipacset (see fetchipac.8). */
-enum {
-	EX_OK = 0,
-	EX_CONFIG = 1,		/* bad usage, settings or config */
-	EX_KERNEL = 2,		/* the kernel refused or could not be read */
-	EX_CORRUPT = 3,		/* our chains were corrupted (repaired or not) */
-	EX_STORE = 4,		/* the store could not be written: spooled */
-	EX_LOCKED = 5,		/* another fetchipac holds the lock */
-};
-
 struct acct;
 struct store;
 struct host_state;
@@ -187,8 +177,5 @@ void	acct_abort(struct acct *a);
 int	acct_store_snapshot(struct acct *, const struct snapshot *);
 /* A session on an open store without lock or spool (tests, benches). */
 struct acct *acct_on_store(struct store *, const struct settings *);
-
-/* Abort the process (SIGKILL) at the named step if $IPAC_TEST_CRASH says so. */
-void	crash_point(const char *step);
 
 #endif

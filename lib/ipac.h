@@ -17,6 +17,17 @@
 #define IPAC_NAME_WARN_LEN	40	/* ipacset.8: "don't make it longer" */
 #define IPAC_IFNAMSIZ		16	/* IFNAMSIZ incl. the NUL */
 
+
+/* Exit codes of every program (see fetchipac.8). */
+enum {
+	EX_OK = 0,
+	EX_CONFIG = 1,		/* bad usage, settings or config */
+	EX_KERNEL = 2,		/* the kernel refused or could not be read */
+	EX_CORRUPT = 3,		/* our chains were corrupted (repaired or not) */
+	EX_STORE = 4,		/* the store could not be written: spooled */
+	EX_LOCKED = 5,		/* another fetchipac holds the lock */
+};
+
 /* Hooks a rule counts in; a rule may count in several. */
 enum {
 	HOOK_INPUT	= 1 << 0,	/* received, to this host */
@@ -197,6 +208,12 @@ struct backend_ops {
  */
 const struct backend_ops *backend_find(const char *name);
 /*
+ * The same name as backend_find() knows it ("nftables", "iptables" or
+ * "auto"), or NULL: for what only checks a name (lib/backend_name.c
+ * has no backend in it, so ipacsum links no netfilter library).
+ */
+const char *backend_canon(const char *name);
+/*
  * The backend to use for name: "auto" is the backend that holds rules
  * of ours (o) already, else nftables where it is usable, else iptables
  * where that is, else nftables (whose errors then say why); *autop (may
@@ -308,6 +325,8 @@ int64_t	bucket_start(int res, int64_t t);
 int64_t	bucket_next(int res, int64_t start);
 /* Now, in UTC epoch seconds ($IPAC_TEST_NOW for the tests). */
 int64_t	acct_now(void);
+/* Abort the process (SIGKILL) at the named step if $IPAC_TEST_CRASH says so. */
+void	crash_point(const char *step);
 /* The system's time zone name ($TZ, /etc/localtime or "UTC"); free() it. */
 char	*system_zone(void);
 bool	is_zone(const char *zone);

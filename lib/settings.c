@@ -197,7 +197,7 @@ apply_setting(struct settings *s, const char *key, const char *v, char *buf,
 		set_str(&s->host, v);
 	} else if (strcmp(key, "backend") == 0 ||
 	    strcmp(key, "account agent") == 0) {
-		if (backend_find(v) == NULL) {
+		if (backend_canon(v) == NULL) {
 			FAIL("%.40s: unknown backend '%.200s' (known: "
 			    BACKEND_NAMES ")",
 			    key, v);

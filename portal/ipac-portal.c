@@ -44,7 +44,6 @@
 #include <microhttpd.h>
 
 #include "config.h"
-#include "fetch.h"
 #include "iplogin.h"
 #include "portal.h"
 

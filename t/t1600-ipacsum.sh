@@ -360,4 +360,10 @@ test_expect_success 'a future -e is cut to now with a warning; a future -s is an
 	test_must_be_empty err
 '
 
+test_expect_success 'ipacsum reads the store only: it links no netfilter library' '
+	ldd "$(command -v ipacsum)" >libs &&
+	grep libsqlite3 libs &&
+	! grep -E "libnftables|libnftnl|libmnl|libip4tc|libip6tc" libs
+'
+
 test_done

@@ -54,7 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (s.host == NULL || !*s.host || strlen(s.host) > 255 ||
 	    strchr(s.host, '|'))
 		broken("the host name");
-	if (backend_find(s.backend) == NULL)
+	if (backend_canon(s.backend) == NULL)
 		broken("an unknown backend");
 	if (s.priority < -10000 || s.priority > 10000 || s.busy_ms < 0 ||
 	    s.busy_ms > 3600 * 1000)
