@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "ipac.h"
-#include "fetch.h"
+#include "acct.h"
 #include "store.h"
 
 static int

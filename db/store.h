@@ -91,7 +91,7 @@ struct rule_state {
 	uint64_t	handle, bytes, packets;
 	char		*parts;		/* the values of each of its kernel
 					   rules, when it has several (see
-					   lib/fetch.c); NULL: none kept */
+					   acct/acct.c); NULL: none kept */
 };
 
 /* Every name of the host, sorted by name (strcmp); free with rules_free. */

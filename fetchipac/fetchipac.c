@@ -15,7 +15,7 @@
 
 #include "config.h"
 #include "ipac.h"
-#include "fetch.h"
+#include "acct.h"
 #include "store.h"
 
 enum { MODE_FETCH, MODE_CHECK, MODE_TIMES, MODE_RECORDS };

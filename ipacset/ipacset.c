@@ -13,14 +13,14 @@
 
 #include "config.h"
 #include "ipac.h"
-#include "fetch.h"
+#include "acct.h"
 #include "store.h"
 
 /*
  * Exit codes, documented in ipacset.8: EX_OK, EX_CONFIG (bad usage or
  * config; nothing changed), EX_KERNEL (the kernel refused or could not
  * be read; nothing changed), EX_STORE (the kernel changed, but the
- * store could not be written) of fetch.h.
+ * store could not be written) of lib/ipac.h.
  */
 
 enum { MODE_APPLY, MODE_DRY, MODE_CHECK, MODE_FIX, MODE_FLUSH, MODE_LIST };

@@ -1,6 +1,6 @@
 /*
  * Sums of bytes and packets per id (a rule), that never wrap: open
- * addressing on the id.  The rollups of fetch.c and the reports of
+ * addressing on the id.  The rollups of acct/acct.c and the reports of
  * ipacsum add rows up with it.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later

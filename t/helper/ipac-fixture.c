@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "ipac.h"
-#include "fetch.h"
+#include "acct.h"
 #include "store.h"
 
 static int

@@ -1,5 +1,5 @@
 /*
- * Unit tests of lib/query.c: range sums from mixed resolutions equal the
+ * Unit tests of db/query.c: range sums from mixed resolutions equal the
  * samples' sums, for aligned and ragged ranges, in a store whose days and
  * months are Berlin's (a DST change inside).
  *
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "ipac.h"
-#include "fetch.h"
+#include "acct.h"
 #include "query.h"
 #include "store.h"
 #include "tap.h"

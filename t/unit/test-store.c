@@ -1,5 +1,5 @@
 /*
- * Unit tests of db/store.c and the accounting of lib/fetch.c with
+ * Unit tests of db/store.c and the accounting of acct/acct.c with
  * made-up snapshots: deltas, re-created and reset counters, 64-bit
  * edges, merged runs, gaps, rollups and retention, schema versions.
  *
@@ -14,7 +14,7 @@
 #include <sqlite3.h>
 
 #include "ipac.h"
-#include "fetch.h"
+#include "acct.h"
 #include "store.h"
 #include "tap.h"
 

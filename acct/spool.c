@@ -53,7 +53,24 @@
 
 #include "ipac.h"
 #include "store.h"
-#include "fetch.h"
+#include "spool.h"
+
+void
+snapshot_init(struct snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void
+snapshot_free(struct snapshot *s)
+{
+	if (s == NULL)
+		return;
+	free(s->host);
+	free(s->problems);
+	counter_list_free(&s->cl);
+	memset(s, 0, sizeof(*s));
+}
 
 #define SPOOL_MAGIC	"ipac-snapshot 1"
 #define RULES_MAGIC	"ipac-ruleset 1"

@@ -51,7 +51,7 @@
 
 #include "ipac.h"
 #include "store.h"
-#include "fetch.h"
+#include "acct.h"
 
 struct acct {
 	const struct settings *set;
@@ -73,23 +73,6 @@ struct acct {
 	size_t		npending;
 	int64_t		last_key;	/* keys handed out in this process */
 };
-
-void
-snapshot_init(struct snapshot *s)
-{
-	memset(s, 0, sizeof(*s));
-}
-
-void
-snapshot_free(struct snapshot *s)
-{
-	if (s == NULL)
-		return;
-	free(s->host);
-	free(s->problems);
-	counter_list_free(&s->cl);
-	memset(s, 0, sizeof(*s));
-}
 
 /* The kernel we run on: boot id and network namespace. */
 static void
