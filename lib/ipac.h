@@ -235,6 +235,58 @@ int	backend_fix(const struct backend_ops *, const struct backend_opts *,
 extern const struct backend_ops nft_backend;
 extern const struct backend_ops iptc_backend;
 
+/*
+ * plan.c: a ruleset as the backends render it.  A backend adds one
+ * instance per rule and chain (plan_add(): its match text without the
+ * address that may vary), then plan_group() puts instances of one
+ * chain, varying side, family and text whose addresses do not overlap
+ * into one group (a map, a tree of chains); groups of one are plain
+ * rules.
+ */
+struct strtab;
+
+struct plan_inst {
+	int		chain;		/* the backend's chain number */
+	size_t		match;		/* the text's id in the backend's strtab */
+	int		var_side;	/* 's', 'd' or 0 (not groupable) */
+	int		family;		/* of the rule (or the backend's section) */
+	const struct prefix *var;	/* the varying address, or NULL */
+	uint8_t		lo[16], hi[16];	/* its first and last address */
+	size_t		name_id;
+	size_t		group;		/* set by plan_group() */
+};
+
+struct plan_group {
+	int		chain;
+	size_t		match;
+	int		var_side, family;
+	size_t		first;		/* lowest instance index: config order */
+	size_t		count;
+	uint8_t		max_hi[16];	/* last address so far */
+	bool		interval;	/* a member is more than one host */
+	size_t		ord;		/* among the groups of one key */
+	size_t		*members;	/* count instance indexes */
+};
+
+struct plan {
+	struct plan_inst *v;
+	size_t		n, cap;
+	struct plan_group *g;
+	size_t		ng;
+	size_t		*order;		/* group indexes in config order */
+	size_t		*members;	/* storage of the groups' members */
+};
+
+/* The family a rule is in: given, or its address's; 0 for both. */
+int	plan_rule_family(const struct acct_rule *r);
+/* 's' or 'd': the one counted address a group may vary on; else 0. */
+int	plan_var_side(const struct acct_rule *r);
+void	plan_add(struct plan *, struct strtab *texts, const struct acct_rule *,
+	    int chain, int family, const char *text);
+/* Group the instances; members by address or else in config order. */
+void	plan_group(struct plan *, bool by_address);
+void	plan_free(struct plan *);
+
 /* settings.c: ipac-settings.conf(5). */
 
 /* Resolutions of the store: raw samples and the rollups. */

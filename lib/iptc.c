@@ -90,18 +90,6 @@ static const char *const builtin[] = { "INPUT", "FORWARD", "OUTPUT" };
 
 /* ---- rendering ---- */
 
-static int
-rule_family(const struct acct_rule *r)
-{
-	if (r->family)
-		return r->family;
-	if (r->src.has_addr)
-		return r->src.addr.family;
-	if (r->dst.has_addr)
-		return r->dst.addr.family;
-	return 0;
-}
-
 /* "-s 198.18.1.0/24 " as iptables-save writes it. */
 static void
 add_addr(struct strbuf *sb, char opt, const struct prefix *p, bool neg)
@@ -334,38 +322,6 @@ l4_variants(const struct acct_rule *r, int fam, struct variants *vs)
 	return rc;
 }
 
-/* One rule of one chain: its text without the address that may vary. */
-struct inst {
-	int		chain;		/* C_* */
-	size_t		match;		/* interned text */
-	int		var_side;	/* 's', 'd' or 0 (not groupable) */
-	const struct prefix *var;
-	uint8_t		lo[16], hi[16];
-	size_t		name_id;
-	size_t		group;
-};
-
-static void
-inst_add(struct inst **v, size_t *n, size_t *cap, struct strtab *texts,
-    const struct acct_rule *r, int chain, const char *text, int var)
-{
-	struct inst *in;
-
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		*v = xrealloc(*v, *cap, sizeof **v);
-	}
-	in = &(*v)[(*n)++];
-	memset(in, 0, sizeof *in);
-	in->chain = chain;
-	in->match = strtab_intern(texts, text, NULL);
-	in->var_side = var;
-	in->var = var == 's' ? &r->src.addr : var == 'd' ? &r->dst.addr : NULL;
-	if (in->var)
-		prefix_range(in->var, in->lo, in->hi);
-	in->name_id = r->name_id;
-}
-
 /*
  * Every rule of family fam as instances per chain; "both" with an
  * interface counts a forwarded packet once: "-i X", or "! -i X -o X".
@@ -373,25 +329,18 @@ inst_add(struct inst **v, size_t *n, size_t *cap, struct strtab *texts,
  */
 static int
 expand(const struct ruleset *rs, int fam, struct strtab *texts,
-    struct inst **v, size_t *n)
+    struct plan *p)
 {
-	size_t i, cap = 0;
+	size_t i;
 
-	*v = NULL;
-	*n = 0;
 	for (i = 0; i < rs->nrules; i++) {
 		const struct acct_rule *r = &rs->rules[i];
 		struct variants l4 = { 0 };
-		int rf = rule_family(r), var = 0, h;
+		int rf = plan_rule_family(r), var = plan_var_side(r), h;
 		struct strbuf addrs;
 
 		if (rf && rf != fam)
 			continue;
-		if (r->src.has_addr && !r->src.addr_neg && !r->dst.has_addr)
-			var = 's';
-		else if (r->dst.has_addr && !r->dst.addr_neg &&
-		    !r->src.has_addr)
-			var = 'd';
 		if (l4_variants(r, fam, &l4) < 0) {
 			var_free(&l4);
 			return -1;
@@ -444,8 +393,8 @@ expand(const struct ruleset *rs, int fam, struct strtab *texts,
 					sb_puts(&t, addrs.buf ? addrs.buf : "");
 					sb_puts(&t, ifs[k].buf ? ifs[k].buf : "");
 					sb_puts(&t, l4.v[j]);
-					inst_add(v, n, &cap, texts, r, chain,
-					    t.buf ? t.buf : "", var);
+					plan_add(p, texts, r, chain, fam,
+					    t.buf ? t.buf : "");
 					sb_free(&t);
 				}
 			sb_free(&ifs[0]);
@@ -455,116 +404,6 @@ expand(const struct ruleset *rs, int fam, struct strtab *texts,
 		var_free(&l4);
 	}
 	return 0;
-}
-
-/* A run of instances of one text whose addresses do not overlap. */
-struct group {
-	int		chain;
-	size_t		match;
-	int		var_side;
-	size_t		first;		/* instance index, for the order */
-	size_t		count;
-	uint8_t		max_hi[16];
-	size_t		*members;	/* instance indexes, by address */
-	size_t		ord;		/* among the groups of one key */
-};
-
-static const struct inst *sort_base;
-
-static int
-inst_key_cmp(const struct inst *a, const struct inst *b)
-{
-	if (a->chain != b->chain)
-		return a->chain - b->chain;
-	if (a->var_side != b->var_side)
-		return a->var_side - b->var_side;
-	if (a->match != b->match)
-		return a->match < b->match ? -1 : 1;
-	return 0;
-}
-
-static int
-idx_cmp(const void *pa, const void *pb)
-{
-	const struct inst *a = &sort_base[*(const size_t *)pa];
-	const struct inst *b = &sort_base[*(const size_t *)pb];
-	int d = inst_key_cmp(a, b);
-
-	if (d)
-		return d;
-	if (a->var && b->var && (d = memcmp(a->lo, b->lo, 16)) != 0)
-		return d;
-	return *(const size_t *)pa < *(const size_t *)pb ? -1 : 1;
-}
-
-/*
- * Group the instances as lib/nft.c does for its maps: one text, one
- * varying side, addresses that do not overlap (an overlapping one opens
- * the next group, so a packet may count in both, as the config says).
- * Members are in address order.
- */
-static size_t
-make_groups(struct inst *v, size_t n, struct group **gp)
-{
-	size_t *idx = xcalloc(n ? n : 1, sizeof *idx);
-	struct group *g = NULL;
-	size_t ng = 0, gcap = 0, i, key_start = 0, key_groups = 0;
-
-	for (i = 0; i < n; i++)
-		idx[i] = i;
-	sort_base = v;
-	qsort(idx, n, sizeof *idx, idx_cmp);
-	for (i = 0; i < n; i++) {
-		struct inst *in = &v[idx[i]];
-		size_t j;
-
-		if (i == 0 || inst_key_cmp(&v[idx[i - 1]], in) != 0 ||
-		    in->var_side == 0) {
-			key_start = ng;
-			key_groups = 0;
-		}
-		j = key_start + key_groups;
-		if (in->var_side)
-			for (j = key_start; j < key_start + key_groups; j++)
-				if (memcmp(g[j].max_hi, in->lo, 16) < 0)
-					break;
-		if (j == key_start + key_groups) {
-			if (ng == gcap) {
-				gcap = gcap ? gcap * 2 : 64;
-				g = xrealloc(g, gcap, sizeof *g);
-			}
-			memset(&g[ng], 0, sizeof g[ng]);
-			g[ng].chain = in->chain;
-			g[ng].match = in->match;
-			g[ng].var_side = in->var_side;
-			g[ng].first = idx[i];
-			g[ng].ord = key_groups;
-			j = ng++;
-			key_groups++;
-		}
-		if (in->var_side)
-			memcpy(g[j].max_hi, in->hi, 16);
-		if (idx[i] < g[j].first)
-			g[j].first = idx[i];
-		g[j].members = xrealloc(g[j].members, g[j].count + 1,
-		    sizeof *g[j].members);
-		g[j].members[g[j].count++] = idx[i];
-		in->group = j;
-	}
-	free(idx);
-	*gp = g;
-	return ng;
-}
-
-static const struct group *grp_sort_base;
-
-static int
-grp_first_cmp(const void *pa, const void *pb)
-{
-	size_t a = grp_sort_base[*(const size_t *)pa].first;
-	size_t b = grp_sort_base[*(const size_t *)pb].first;
-
-	return a < b ? -1 : a > b;
 }
 
 /* '-m comment --comment "NAME"', quoted as iptables-save quotes. */
@@ -586,7 +425,7 @@ add_comment(struct strbuf *sb, const char *name)
 struct render {
 	const struct backend_opts *o;
 	const struct ruleset	*rs;
-	const struct inst	*v;
+	const struct plan_inst	*v;
 	struct strtab		*texts;
 	struct strbuf		decl, rules;
 	struct strtab		made;	/* tree chains, against collisions */
@@ -599,7 +438,7 @@ chain_name(char *buf, size_t len, const char *prefix, int c)
 }
 
 static void
-leaf_rule(struct render *R, const char *chain, const struct inst *in)
+leaf_rule(struct render *R, const char *chain, const struct plan_inst *in)
 {
 	sb_printf(&R->rules, "-A %s ", chain);
 	add_addr(&R->rules, in->var_side, in->var, false);
@@ -629,7 +468,7 @@ same_prefix(const uint8_t *a, const uint8_t *b, int len)
 }
 
 static const struct prefix *
-member(const struct render *R, const struct group *g, size_t i)
+member(const struct render *R, const struct plan_group *g, size_t i)
 {
 	return R->v[g->members[i]].var;
 }
@@ -639,7 +478,7 @@ member(const struct render *R, const struct group *g, size_t i)
  * [a, b) all lie in: where a tree node's children part.
  */
 static int
-common_len(const struct render *R, const struct group *g, size_t a,
+common_len(const struct render *R, const struct plan_group *g, size_t a,
     size_t b, int len)
 {
 	int max = member(R, g, a)->family == AF_INET ? 32 : 128;
@@ -666,7 +505,7 @@ common_len(const struct render *R, const struct group *g, size_t a,
  * and its rules, and their counters, where they were.
  */
 static void
-node_chain(struct render *R, const struct group *g, const uint8_t *addr,
+node_chain(struct render *R, const struct plan_group *g, const uint8_t *addr,
     int len, char *buf, size_t size)
 {
 	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
@@ -721,7 +560,7 @@ node_chain(struct render *R, const struct group *g, const uint8_t *addr,
  * shorter than the next level stays a leaf rule here.
  */
 static void
-trie(struct render *R, const struct group *g, size_t a, size_t b, int len,
+trie(struct render *R, const struct plan_group *g, size_t a, size_t b, int len,
     const char *chain)
 {
 	size_t i, j;
@@ -768,25 +607,19 @@ trie(struct render *R, const struct group *g, size_t a, size_t b, int len,
 	}
 }
 
+/* One family's section; the members of a tree in address order. */
 static void
 render_family(const struct backend_opts *o, const struct ruleset *rs,
-    int fam, struct inst *v, size_t n, struct strtab *texts,
-    struct strbuf *out)
+    int fam, struct plan *p, struct strtab *texts, struct strbuf *out)
 {
-	struct render R = { .o = o, .rs = rs, .v = v, .texts = texts };
-	struct group *g;
-	size_t ng, i, *order;
+	struct render R = { .o = o, .rs = rs, .v = p->v, .texts = texts };
+	size_t i;
 	char name[64];
 	int c;
 
 	sb_init(&R.decl);
 	sb_init(&R.rules);
-	ng = make_groups(v, n, &g);
-	order = xcalloc(ng ? ng : 1, sizeof *order);
-	for (i = 0; i < ng; i++)
-		order[i] = i;
-	grp_sort_base = g;
-	qsort(order, ng, sizeof *order, grp_first_cmp);
+	plan_group(p, true);
 
 	sb_printf(out, "# %s: %s --noflush\n*filter\n",
 	    fam == AF_INET ? "IPv4" : "IPv6",
@@ -798,15 +631,16 @@ render_family(const struct backend_opts *o, const struct ruleset *rs,
 	}
 	for (c = 0; c < C_MAX; c++) {
 		chain_name(name, sizeof name, o->table, c);
-		for (i = 0; i < ng; i++) {
-			const struct group *gr = &g[order[i]];
+		for (i = 0; i < p->ng; i++) {
+			const struct plan_group *gr = &p->g[p->order[i]];
 			const char *text = texts->v[gr->match];
 			size_t k;
 
 			if (gr->chain != c)
 				continue;
 			if (gr->count >= TREE_MIN) {
-				const struct prefix *m0 = v[gr->members[0]].var;
+				const struct prefix *m0 =
+				    p->v[gr->members[0]].var;
 				char sub[64];
 				int len = common_len(&R, gr, 0, gr->count, 0);
 
@@ -819,7 +653,8 @@ render_family(const struct backend_opts *o, const struct ruleset *rs,
 				continue;
 			}
 			for (k = 0; k < gr->count; k++) {
-				const struct inst *in = &v[gr->members[k]];
+				const struct plan_inst *in =
+				    &p->v[gr->members[k]];
 
 				sb_printf(&R.rules, "-A %s ", name);
 				if (in->var_side)
@@ -841,10 +676,6 @@ render_family(const struct backend_opts *o, const struct ruleset *rs,
 		    name);
 	}
 	sb_puts(out, "COMMIT\n");
-	for (i = 0; i < ng; i++)
-		free(g[i].members);
-	free(g);
-	free(order);
 	sb_free(&R.decl);
 	sb_free(&R.rules);
 	strtab_free(&R.made);
@@ -881,16 +712,15 @@ iptc_render(const struct backend_opts *o, const struct ruleset *rs,
 	    "%s~fo\n", o->table, o->table, o->table, o->table);
 	for (f = 0; f < 2; f++) {
 		struct strtab texts = { 0 };
-		struct inst *v;
-		size_t n;
+		struct plan p = { 0 };
 
-		if (expand(rs, fams[f], &texts, &v, &n) < 0) {
-			free(v);
+		if (expand(rs, fams[f], &texts, &p) < 0) {
+			plan_free(&p);
 			strtab_free(&texts);
 			return -1;
 		}
-		render_family(o, rs, fams[f], v, n, &texts, sb);
-		free(v);
+		render_family(o, rs, fams[f], &p, &texts, sb);
+		plan_free(&p);
 		strtab_free(&texts);
 	}
 	return 0;

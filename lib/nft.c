@@ -197,19 +197,6 @@ is_wanted(char **wanted, size_t n, const char *obj)
 	    bsearch(&obj, wanted, n, sizeof *wanted, str_cmp) != NULL;
 }
 
-/* Text of a rule's matches for one hook, without the counted address. */
-struct inst {
-	int		chain;
-	size_t		match;		/* id of the text of everything but
-					   the varying address (interned) */
-	int		var_side;	/* 's', 'd' or 0 (not groupable) */
-	int		family;		/* family of the varying address */
-	const struct prefix *var;	/* the varying address */
-	uint8_t		lo[16], hi[16];	/* its first and last address */
-	size_t		name_id;
-	size_t		group;		/* index of its group, set later */
-};
-
 static void
 add_ifname(struct strbuf *sb, const char *key, const struct acct_rule *r,
     bool neg)
@@ -247,18 +234,6 @@ add_ranges(struct strbuf *sb, const struct side *s)
 	if (s->nports > 1)
 		sb_puts(sb, " }");
 	sb_puts(sb, " ");
-}
-
-static int
-rule_family(const struct acct_rule *r)
-{
-	if (r->family)
-		return r->family;
-	if (r->src.has_addr)
-		return r->src.addr.family;
-	if (r->dst.has_addr)
-		return r->dst.addr.family;
-	return 0;
 }
 
 static void
@@ -335,23 +310,16 @@ add_l4(struct strbuf *sb, const struct acct_rule *r, int fam)
 
 /*
  * The match text of rule r in one chain, with the iif/oif part given;
- * appends one inst.  The address that may vary is left out of the text
- * when the rule can be grouped into a map.
+ * adds one instance to the plan.  The address that may vary is left out
+ * of the text when the rule can be grouped into a map.
  */
 static void
-make_inst(struct inst **v, size_t *n, size_t *cap, struct strtab *texts,
-    const struct acct_rule *r, int chain, const char *ifpart)
+make_inst(struct plan *p, struct strtab *texts, const struct acct_rule *r,
+    int chain, const char *ifpart)
 {
 	struct strbuf sb;
-	struct inst *in;
-	int fam = rule_family(r);
-	int var = 0;
-
-	/* One counted address on one side, not negated: a map can hold it. */
-	if (r->src.has_addr && !r->src.addr_neg && !r->dst.has_addr)
-		var = 's';
-	else if (r->dst.has_addr && !r->dst.addr_neg && !r->src.has_addr)
-		var = 'd';
+	int fam = plan_rule_family(r);
+	int var = plan_var_side(r);
 
 	sb_init(&sb);
 	sb_puts(&sb, ifpart);
@@ -363,22 +331,8 @@ make_inst(struct inst **v, size_t *n, size_t *cap, struct strtab *texts,
 	if (r->dst.has_addr && var != 'd')
 		add_addr(&sb, "daddr", &r->dst);
 	add_l4(&sb, r, fam);
-
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		*v = xrealloc(*v, *cap, sizeof **v);
-	}
-	in = &(*v)[(*n)++];
-	in->chain = chain;
-	in->match = strtab_intern(texts, sb.buf, NULL);
+	plan_add(p, texts, r, chain, fam, sb.buf);
 	sb_free(&sb);
-	in->var_side = var;
-	in->family = fam;
-	in->var = var == 's' ? &r->src.addr : var == 'd' ? &r->dst.addr : NULL;
-	if (in->var)
-		prefix_range(in->var, in->lo, in->hi);
-	in->name_id = r->name_id;
-	in->group = 0;
 }
 
 /*
@@ -387,13 +341,10 @@ make_inst(struct inst **v, size_t *n, size_t *cap, struct strtab *texts,
  * leaves by that interface: "iif X" or else "iif != X and oif X".
  */
 static void
-expand(const struct ruleset *rs, struct strtab *texts, struct inst **v,
-    size_t *n)
+expand(const struct ruleset *rs, struct strtab *texts, struct plan *p)
 {
-	size_t i, cap = 0;
+	size_t i;
 
-	*v = NULL;
-	*n = 0;
 	for (i = 0; i < rs->nrules; i++) {
 		const struct acct_rule *r = &rs->rules[i];
 		bool any = r->ifname[0] == '\0';
@@ -406,7 +357,7 @@ expand(const struct ruleset *rs, struct strtab *texts, struct inst **v,
 			if (!(r->hooks & chains[c].hook_bit))
 				continue;
 			if (any) {
-				make_inst(v, n, &cap, texts, r, c, "");
+				make_inst(p, texts, r, c, "");
 				continue;
 			}
 			/* Only one interface exists in input and output. */
@@ -417,133 +368,17 @@ expand(const struct ruleset *rs, struct strtab *texts, struct inst **v,
 			sb_init(&sb);
 			if (side == IF_EITHER) {
 				add_ifname(&sb, "iifname", r, r->if_neg);
-				make_inst(v, n, &cap, texts, r, c, sb.buf);
+				make_inst(p, texts, r, c, sb.buf);
 				sb.len = 0;
 				add_ifname(&sb, "iifname", r, !r->if_neg);
 				add_ifname(&sb, "oifname", r, r->if_neg);
 			} else
 				add_ifname(&sb, side == IF_IN ? "iifname" :
 				    "oifname", r, r->if_neg);
-			make_inst(v, n, &cap, texts, r, c, sb.buf);
+			make_inst(p, texts, r, c, sb.buf);
 			sb_free(&sb);
 		}
 	}
-}
-
-/* A map: instances of one match text whose addresses do not overlap. */
-struct group {
-	int		chain;
-	size_t		match;
-	int		var_side, family;
-	size_t		first;		/* instance index, for the order */
-	size_t		count;
-	uint8_t		max_hi[16];	/* last address used so far */
-	bool		interval;
-	int		map_id;		/* -1: a plain rule */
-};
-
-static int
-inst_cmp_key(const struct inst *a, const struct inst *b)
-{
-	if (a->chain != b->chain)
-		return a->chain - b->chain;
-	if (a->var_side != b->var_side)
-		return a->var_side - b->var_side;
-	if (a->family != b->family)
-		return a->family - b->family;
-	if (a->match != b->match)
-		return a->match < b->match ? -1 : 1;
-	return 0;
-}
-
-static const struct inst *sort_base;
-
-static int
-idx_cmp(const void *pa, const void *pb)
-{
-	const struct inst *a = &sort_base[*(const size_t *)pa];
-	const struct inst *b = &sort_base[*(const size_t *)pb];
-	int d = inst_cmp_key(a, b);
-
-	if (d)
-		return d;
-	if (a->var && b->var && (d = memcmp(a->lo, b->lo, 16)) != 0)
-		return d;
-	return *(const size_t *)pa < *(const size_t *)pb ? -1 : 1;
-}
-
-/*
- * Assign every instance a group.  Instances with the same match text go
- * into one map as long as their addresses do not overlap (a map cannot
- * count one packet twice, the config can); an overlapping one opens the
- * next map of that text.  Groups of one stay plain rules.
- */
-static size_t
-make_groups(struct inst *v, size_t n, struct group **gp)
-{
-	size_t *idx = xcalloc(n, sizeof *idx);
-	struct group *g = NULL;
-	size_t ng = 0, gcap = 0, i, key_start = 0, key_groups = 0;
-
-	for (i = 0; i < n; i++)
-		idx[i] = i;
-	sort_base = v;
-	qsort(idx, n, sizeof *idx, idx_cmp);
-
-	for (i = 0; i < n; i++) {
-		struct inst *in = &v[idx[i]];
-		size_t j;
-
-		if (i == 0 || inst_cmp_key(&v[idx[i - 1]], in) != 0 ||
-		    in->var_side == 0) {
-			key_start = ng;
-			key_groups = 0;
-		}
-		j = key_start + key_groups;
-		if (in->var_side) {
-			for (j = key_start; j < key_start + key_groups; j++)
-				if (memcmp(g[j].max_hi, in->lo, 16) < 0)
-					break;
-		}
-		if (j == key_start + key_groups) {
-			if (ng == gcap) {
-				gcap = gcap ? gcap * 2 : 64;
-				g = xrealloc(g, gcap, sizeof *g);
-			}
-			memset(&g[ng], 0, sizeof g[ng]);
-			g[ng].chain = in->chain;
-			g[ng].match = in->match;
-			g[ng].var_side = in->var_side;
-			g[ng].family = in->family;
-			g[ng].first = idx[i];
-			g[ng].map_id = -1;
-			j = ng++;
-			key_groups++;
-		}
-		if (in->var_side) {
-			memcpy(g[j].max_hi, in->hi, 16);
-			if (!prefix_is_host(in->var))
-				g[j].interval = true;
-		}
-		if (idx[i] < g[j].first)
-			g[j].first = idx[i];
-		g[j].count++;
-		in->group = j;
-	}
-	free(idx);
-	*gp = g;
-	return ng;
-}
-
-static const struct group *grp_sort_base;
-
-static int
-grp_first_cmp(const void *pa, const void *pb)
-{
-	size_t a = grp_sort_base[*(const size_t *)pa].first;
-	size_t b = grp_sort_base[*(const size_t *)pb].first;
-
-	return a < b ? -1 : a > b;
 }
 
 /*
@@ -554,11 +389,10 @@ static int
 nft_render(const struct backend_opts *o, const struct ruleset *rs,
     struct strbuf *sb)
 {
-	struct inst *v;
-	struct group *g;
-	size_t n, ng, i, c, *order;
+	struct plan p = { 0 };
+	size_t i, c;
 	char **obj;
-	size_t *gstart, *members, *fill;
+	int *map_id;
 	struct strbuf *bodies;
 	struct strtab texts = { 0 };
 	int nmaps = 0;
@@ -580,17 +414,18 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 		}
 	}
 
-	expand(rs, &texts, &v, &n);
-	ng = make_groups(v, n, &g);
+	/* Members of a map in config order. */
+	expand(rs, &texts, &p);
+	plan_group(&p, false);
 
 	sb_printf(sb, "table inet %s {\n", o->table);
 	for (i = 0; i < rs->nnames; i++) {
 		const char *nm = rs->names[i];
 		bool printable = strlen(nm) < 128 && !strpbrk(nm, "\"\\");
-		const unsigned char *p;
+		const unsigned char *u;
 
-		for (p = (const unsigned char *)nm; *p && printable; p++)
-			if (*p < 0x20 || *p == 0x7f)
+		for (u = (const unsigned char *)nm; *u && printable; u++)
+			if (*u < 0x20 || *u == 0x7f)
 				printable = false;
 		sb_puts(sb, "\tcounter ");
 		sb_puts(sb, obj[i]);
@@ -603,32 +438,17 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 		sb_puts(sb, "\t}\n");
 	}
 
-	/* Groups in the order of their first config line. */
-	order = xcalloc(ng, sizeof *order);
-	for (i = 0; i < ng; i++)
-		order[i] = i;
-	grp_sort_base = g;
-	qsort(order, ng, sizeof *order, grp_first_cmp);
-
-	/* Instances of each group, in config order (a counting sort). */
-	gstart = xcalloc(ng + 1, sizeof *gstart);
-	members = xcalloc(n, sizeof *members);
-	for (i = 0; i < n; i++)
-		gstart[v[i].group + 1]++;
-	for (i = 0; i < ng; i++)
-		gstart[i + 1] += gstart[i];
-	fill = xcalloc(ng, sizeof *fill);
-	for (i = 0; i < n; i++)
-		members[gstart[v[i].group] + fill[v[i].group]++] = i;
-
 	/*
 	 * One map per group of two or more; an "in" line counts in input
 	 * and forward, so two groups often hold the same elements: those
 	 * share one map.
 	 */
-	bodies = xcalloc(ng, sizeof *bodies);
-	for (i = 0; i < ng; i++) {
-		struct group *gr = &g[order[i]];
+	bodies = xcalloc(p.ng ? p.ng : 1, sizeof *bodies);
+	map_id = xcalloc(p.ng ? p.ng : 1, sizeof *map_id);
+	for (i = 0; i < p.ng; i++)
+		map_id[i] = -1;
+	for (i = 0; i < p.ng; i++) {
+		const struct plan_group *gr = &p.g[p.order[i]];
 		struct strbuf *body = &bodies[nmaps];
 		size_t k;
 		int m;
@@ -642,10 +462,10 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 		if (gr->interval)
 			sb_puts(body, "\t\tflags interval\n");
 		sb_puts(body, "\t\telements = {");
-		for (k = gstart[order[i]]; k < gstart[order[i] + 1]; k++) {
-			const struct inst *in = &v[members[k]];
+		for (k = 0; k < gr->count; k++) {
+			const struct plan_inst *in = &p.v[gr->members[k]];
 
-			if (k != gstart[order[i]])
+			if (k)
 				sb_puts(body, ",");
 			sb_puts(body, "\n\t\t\t");
 			sb_puts(body, prefix_fmt(in->var, buf, sizeof buf));
@@ -658,7 +478,7 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 			if (bodies[m].len == body->len &&
 			    memcmp(bodies[m].buf, body->buf, body->len) == 0)
 				break;
-		gr->map_id = m;
+		map_id[p.order[i]] = m;
 		if (m < nmaps) {
 			sb_free(body);
 			continue;
@@ -673,20 +493,20 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 		sb_printf(sb, "\tchain %s {\n\t\ttype filter hook %s priority "
 		    "%d; policy accept;\n", chains[c].name, chains[c].name,
 		    o->priority);
-		for (i = 0; i < ng; i++) {
-			struct group *gr = &g[order[i]];
-			const struct inst *in = &v[gr->first];
+		for (i = 0; i < p.ng; i++) {
+			const struct plan_group *gr = &p.g[p.order[i]];
+			const struct plan_inst *in = &p.v[gr->first];
 			char buf[INET6_ADDRSTRLEN + 8];
 
 			if (gr->chain != (int)c)
 				continue;
 			sb_puts(sb, "\t\t");
 			sb_puts(sb, texts.v[gr->match]);
-			if (gr->map_id >= 0) {
+			if (map_id[p.order[i]] >= 0) {
 				sb_printf(sb, "counter name %s %s map @m%d\n",
 				    gr->family == AF_INET6 ? "ip6" : "ip",
 				    gr->var_side == 's' ? "saddr" : "daddr",
-				    gr->map_id);
+				    map_id[p.order[i]]);
 				continue;
 			}
 			if (in->var_side)
@@ -704,15 +524,11 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 
 	strv_free(obj, rs->nnames);
 	strtab_free(&texts);
-	free(v);
-	free(g);
+	plan_free(&p);
 	for (i = 0; i < (size_t)nmaps; i++)
 		sb_free(&bodies[i]);
 	free(bodies);
-	free(gstart);
-	free(members);
-	free(fill);
-	free(order);
+	free(map_id);
 	return 0;
 }
 
