@@ -482,6 +482,24 @@ lab_counted () {
 		if ($0 == n) { print p, b; f = 1 } } END { if (!f) print "missing" }'
 }
 
+# lab_quiet NS NAME: wait (up to ~5 s) until the kernel counter of NAME
+# in NS stands still for 0.1 s: a sender that exited may leave its last
+# packets on their way through the router, counted after it returned.
+lab_quiet () {
+	lab_q_old_=$(lab_counted "$1" "$2")
+	lab_q_n_=0
+	while test $lab_q_n_ -lt 50
+	do
+		sleep 0.1
+		lab_q_new_=$(lab_counted "$1" "$2")
+		test "$lab_q_new_" != "$lab_q_old_" || return 0
+		lab_q_old_=$lab_q_new_
+		lab_q_n_=$((lab_q_n_ + 1))
+	done
+	echo "lab_quiet: $2 in $1 still counts" >&2
+	return 1
+}
+
 # lab_cleanup: delete every namespace named $LAB_PREFIX* (also those made
 # in a subshell), after killing the processes still inside them (started
 # by this test), and the /etc/netns/ folders of lab_hosts.  Runs at exit
