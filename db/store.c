@@ -11,11 +11,15 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -688,9 +692,10 @@ store_zone(const struct store *s)
 }
 
 int
-store_unsafe_nosync(struct store *s)
+store_set_durable(struct store *s, bool durable)
 {
-	return exec(s, "PRAGMA synchronous = OFF");
+	return exec(s, durable ? "PRAGMA synchronous = FULL" :
+	    "PRAGMA synchronous = OFF");
 }
 
 int
@@ -1364,7 +1369,7 @@ store_gaps(struct store *s, int64_t host_id, int64_t from, int64_t to,
 }
 
 int
-store_integrity(struct store *s)
+store_check(struct store *s)
 {
 	sqlite3_stmt *q;
 	int rc;
@@ -1702,4 +1707,65 @@ store_outbox(struct store *s, int64_t host_id, const char *server,
 	sqlite3_bind_int64(q, 1, host_id);
 	sqlite3_bind_text(q, 2, server, -1, SQLITE_STATIC);
 	return each_row(s, q, outbox_each, &c, "read the hooks' outbox");
+}
+
+/* ---- the lock of a writing run ---- */
+
+int
+store_lock(const char *store, const char *fallback, int wait_secs, int *ex)
+{
+	struct strbuf path;
+	int fd, waited = 0;
+
+	sb_init(&path);
+	sb_printf(&path, "%s.lock", store);
+	/* The store's folder, made here for the lock (the store makes it too). */
+	(void)mkdir_of(store, 0755);
+	fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EROFS || errno == EACCES || errno == ENOENT)) {
+		/* A read-only store: lock beside the fallback spool. */
+		path.len = 0;
+		sb_printf(&path, "%s/fetchipac.lock", fallback);
+		(void)mkdir_p(fallback, 0700);
+		fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	}
+	if (fd < 0) {
+		log_error("%s: %s", path.buf, strerror(errno));
+		sb_free(&path);
+		*ex = EX_STORE;
+		return -1;
+	}
+	/* Poll: flock() has no timeout, and alarm() would touch signals. */
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		struct timespec pause = { 0, 50 * 1000000L };
+
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			log_error("%s: lock: %s", path.buf, strerror(errno));
+			goto fail;
+		}
+		if (waited >= wait_secs * 20) {
+			log_error("%s: another fetchipac (or ipacset) is "
+			    "still running after %d s; nothing done (-w "
+			    "waits longer)", store, wait_secs);
+			*ex = EX_LOCKED;
+			goto fail;
+		}
+		nanosleep(&pause, NULL);
+		waited++;
+	}
+	sb_free(&path);
+	return fd;
+fail:
+	if (*ex == EX_OK)
+		*ex = EX_STORE;
+	close(fd);
+	sb_free(&path);
+	return -1;
+}
+
+void
+store_unlock(int lock)
+{
+	if (lock >= 0)
+		close(lock);
 }
