@@ -125,60 +125,6 @@ new_key(struct acct *a)
 	return k;
 }
 
-/* ---- the lock ---- */
-
-static int
-lock_store(const struct settings *set, int wait_secs, int *ex)
-{
-	struct strbuf path;
-	int fd, waited = 0;
-
-	sb_init(&path);
-	sb_printf(&path, "%s.lock", set->store);
-	/* The store's folder, made here for the lock (the store makes it too). */
-	(void)mkdir_of(set->store, 0755);
-	fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 && (errno == EROFS || errno == EACCES || errno == ENOENT)) {
-		/* A read-only store: lock beside the fallback spool. */
-		path.len = 0;
-		sb_printf(&path, "%s/fetchipac.lock", set->spool_fallback);
-		(void)mkdir_p(set->spool_fallback, 0700);
-		fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	}
-	if (fd < 0) {
-		log_error("%s: %s", path.buf, strerror(errno));
-		sb_free(&path);
-		*ex = EX_STORE;
-		return -1;
-	}
-	/* Poll: flock() has no timeout, and alarm() would touch signals. */
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		struct timespec pause = { 0, 50 * 1000000L };
-
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			log_error("%s: lock: %s", path.buf, strerror(errno));
-			goto fail;
-		}
-		if (waited >= wait_secs * 20) {
-			log_error("%s: another fetchipac (or ipacset) is "
-			    "still running after %d s; nothing done (-w "
-			    "waits longer)", set->store, wait_secs);
-			*ex = EX_LOCKED;
-			goto fail;
-		}
-		nanosleep(&pause, NULL);
-		waited++;
-	}
-	sb_free(&path);
-	return fd;
-fail:
-	if (*ex == EX_OK)
-		*ex = EX_STORE;
-	close(fd);
-	sb_free(&path);
-	return -1;
-}
-
 /* ---- rollups ---- */
 
 /* Rows of one bucket added up per rule, written when the bucket ends. */
@@ -641,8 +587,7 @@ acct_free(struct acct *a)
 
 	if (a->own_store)
 		store_close(a->st);
-	if (a->lockfd >= 0)
-		close(a->lockfd);
+	store_unlock(a->lockfd);
 	ruleset_rec_free(&a->rs);
 	ruleset_rec_free(&a->prs);
 	free(a->prs_path);
@@ -954,7 +899,8 @@ acct_open(const struct settings *set, int wait_secs, int *ex)
 		*ex = EX_CONFIG;
 		goto fail;
 	}
-	a->lockfd = lock_store(set, wait_secs, ex);
+	a->lockfd = store_lock(set->store, set->spool_fallback, wait_secs,
+	    ex);
 	if (a->lockfd >= 0) {
 		crash_point("locked");
 		a->st = store_open(set->store, STORE_RW, set->busy_ms, zone,

@@ -59,7 +59,7 @@ main(int argc, char *argv[])
 	snprintf(path, sizeof(path), "%s-wal", argv[1]);
 	unlink(path);
 	if ((st = store_open(argv[1], STORE_RW, 1000, "UTC", NULL)) == NULL ||
-	    store_unsafe_nosync(st) < 0 || (a = acct_on_store(st, &set)) ==
+	    store_set_durable(st, false) < 0 || (a = acct_on_store(st, &set)) ==
 	    NULL)
 		return 1;
 

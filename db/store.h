@@ -44,11 +44,12 @@ const char *store_path(const struct store *);
 /* The zone the store's days and months are in (meta "timezone"). */
 const char *store_zone(const struct store *);
 /*
- * No fsync at commit: for benchmarks that simulate a year in minutes,
- * never for real data (a crash may then lose commits).
+ * Commits on the disk before they return (true, the default), or not:
+ * false only for benchmarks that simulate a year in minutes, never for
+ * real data (a crash may then lose commits).
  */
-int	store_unsafe_nosync(struct store *);
-/* PRAGMA user_version of the file. */
+int	store_set_durable(struct store *, bool durable);
+/* The version of the store's schema (STORE_VERSION when current). */
 int	store_version(struct store *);
 
 /* BEGIN IMMEDIATE: the write lock, or STORE_BUSY after the timeout. */
@@ -275,7 +276,19 @@ typedef int (*outbox_fn)(void *ctx, const struct outbox_rec *);
 int	store_outbox(struct store *, int64_t host_id, const char *server,
 	    outbox_fn, void *ctx);
 
-/* Check: PRAGMA integrity_check says ok; 0, or -1 with the reason. */
-int	store_integrity(struct store *);
+/* Check the store whole (SQLite: integrity_check); 0, or -1 with why. */
+int	store_check(struct store *);
+
+/*
+ * One writing run at a time (fetchipac, ipacset): the lock of the store
+ * at path, waiting up to wait_secs for another run.  SQLite: a file lock
+ * on "<path>.lock" (or in the folder fallback when the store's folder is
+ * read-only).  A handle, or -1 with *ex set (EX_LOCKED: another run
+ * holds it; EX_STORE: it cannot be taken).  store_unlock() lets it go
+ * (-1 is ignored).
+ */
+int	store_lock(const char *path, const char *fallback, int wait_secs,
+	    int *ex);
+void	store_unlock(int lock);
 
 #endif

@@ -135,4 +135,10 @@ test_expect_success 'bad settings: file:line, nothing stored' '
 	! test -e y.db
 '
 
+test_expect_success 'a PostgreSQL URI is refused clearly, nothing made' '
+	test_must_fail ipacsum -d postgresql://db.example/ipac -H gw 2>err &&
+	grep "^ipacsum: postgresql://db.example/ipac: a PostgreSQL store is not supported by this build" err &&
+	! test -e postgresql:
+'
+
 test_done

@@ -53,7 +53,7 @@ fill(void)
 	st = store_open(path, STORE_RW, 1000, "Europe/Berlin", NULL);
 	if (st == NULL)
 		return -1;
-	store_unsafe_nosync(st);
+	store_set_durable(st, false);
 	settings_load("/nonexistent", false, &set);
 	free(set.host);
 	set.host = xstrdup("h");

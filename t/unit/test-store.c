@@ -589,7 +589,7 @@ test_versions(void)
 	s2 = store_open(p2, STORE_RW, 100, "UTC", NULL);
 	ok(s2 == NULL, "another program's SQLite file is refused");
 	store_close(s2);
-	ok(store_integrity(st) == 0, "integrity_check: ok");
+	ok(store_check(st) == 0, "integrity_check: ok");
 }
 
 struct seen {
