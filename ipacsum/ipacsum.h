@@ -44,7 +44,7 @@ struct plot {
 	const struct series *se;	/* the breakdown drawn (PLOT_GNUPLOT) */
 };
 
-/* ipacsum.c */
+/* out.c */
 const char *human(uint64_t v, bool si, bool exact);
 /* Local time as "2026/12/01 10:00:00 CET"; two calls may be in use. */
 const char *fmt_time(int64_t t);
@@ -97,5 +97,63 @@ int	sessions_report(struct store *, const struct host_state *h,
  */
 int	html_report(const struct plot *p, int64_t now, const struct line *v,
 	    size_t n, bool si);
+
+/* Options of a run; the modes and formats of ipacsum.c. */
+enum { SORT_NAME, SORT_BYTES, SORT_PACKETS };
+
+struct opts {
+	const char	*start, *end, *frame;
+	const char	*regex, *glob;
+	int		format, sort;
+	long		top;		/* 0: all */
+	bool		exact, si, omit_zero, graph, p95;
+	int		week_start;
+	const char	*interval;	/* NULL: one total */
+	const char	*output;	/* -o: written whole, then renamed */
+	const char	*billing;	/* a cycle: current, last, YYYY-MM */
+	const char	*account;	/* only this one */
+	const char	*split;		/* a file per account in this folder */
+	bool		replace;	/* -r: compact the samples of the range */
+	bool		sessions;	/* --sessions: iplogin's, per account */
+	bool		rrd_update;	/* --rrd-update */
+	const char	*rrd_dir;	/* --rrd-dir; NULL: the settings' */
+	const char	*graphs;	/* --graphs: images into this folder */
+	const char	*html;		/* --html: the report into this folder */
+	int		image, plotter;	/* IMG_*, PLOT_* */
+	int		width, height;
+};
+
+/* range.c: the range of -s/-e/-t (now if none): 0, or -1 reported. */
+int	range_of(const struct opts *o, int64_t now, int64_t *from,
+	    int64_t *to);
+
+/* out.c, too */
+
+char	*csv_quote(const char *s);
+void	prom_label(const char *str);
+/*
+ * -o FILE: the output goes to a temporary file beside FILE, which takes
+ * FILE's place only when all of it was written (output_end(ex) with the
+ * run's exit code; returns it, or an error's).
+ */
+int	output_begin(const char *path);
+int	output_end(int ex);
+
+/* total.c: totals and breakdowns of names, their graphs and RRD files. */
+
+int	summary(const struct settings *set, const struct opts *o);
+int	update_rrds(const struct settings *set, const struct opts *o);
+
+/* bill.c: the billing exports per account. */
+
+int	billing(const struct settings *set, const struct opts *o);
+
+/* compact.c: -r, the one place the report tool writes to the store. */
+
+int	replace(const struct settings *set, const struct opts *o);
+
+/* sessions.c: iplogin's sessions (--sessions). */
+
+int	sessions(const struct settings *set, const struct opts *o);
 
 #endif

@@ -136,3 +136,32 @@ sessions_report(struct store *st, const struct host_state *h,
 	free(c.v);
 	return 0;
 }
+
+/* --sessions: the logins of the range, per account. */
+int
+sessions(const struct settings *set, const struct opts *o)
+{
+	struct store *st;
+	struct host_state h;
+	char *user_zone = system_zone();
+	int64_t now = acct_now(), from, to;
+	int ex = EX_CONFIG;
+
+	zone_use(user_zone);
+	if (range_of(o, now, &from, &to) < 0)
+		goto out;
+	/* Up to now: also the logins of this very second. */
+	if (o->end == NULL && o->frame == NULL)
+		to = now + 1;
+	ex = EX_STORE;
+	if ((st = store_open_host(set->store, STORE_RO, set->busy_ms,
+	    set->host, &h)) == NULL)
+		goto out;
+	if (sessions_report(st, &h, set->host, now, from, to, o->format,
+	    o->si, o->exact) == 0)
+		ex = EX_OK;
+	store_close(st);
+out:
+	free(user_zone);
+	return ex;
+}

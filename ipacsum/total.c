@@ -1,0 +1,616 @@
+/*
+ * Totals and breakdowns of the names in a range: the classic summary,
+ * CSV, JSON, the Prometheus textfile and the per-user traffic files,
+ * the graphs and the HTML page of them, and the RRD files.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ipac.h"
+#include "query.h"
+#include "store.h"
+#include "ipacsum.h"
+
+/* Digits of v into the end of buf[24]; returns where they start. */
+static char *
+u64_digits(uint64_t v, char buf[24])
+{
+	char *p = buf + 23;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return p;
+}
+
+static int sort_key;
+
+static int
+line_cmp(const void *pa, const void *pb)
+{
+	const struct line *a = pa, *b = pb;
+
+	if (sort_key == SORT_BYTES && a->bytes != b->bytes)
+		return a->bytes < b->bytes ? 1 : -1;
+	if (sort_key == SORT_PACKETS && a->packets != b->packets)
+		return a->packets < b->packets ? 1 : -1;
+	return strcmp(a->name, b->name);
+}
+
+const struct sum *
+cell(const struct series *se, size_t i, const struct line *l)
+{
+	static const struct sum zero;
+	const struct sum *s = sums_get(&se->sums[i], l->rule_id);
+
+	return s ? s : &zero;
+}
+
+/* ipac-ng's ASCII graph: one bar of '*' per interval, 55 wide at most. */
+static void
+graph(const struct opts *o, const struct series *se, const struct line *v,
+    size_t n)
+{
+	size_t i, j;
+
+	for (j = 0; j < n; j++) {
+		uint64_t max = 0;
+
+		for (i = 0; i < se->n; i++)
+			if (cell(se, i, &v[j])->bytes > max)
+				max = cell(se, i, &v[j])->bytes;
+		printf("\nGraph for rule \"%s\"\n", v[j].name);
+		printf("%-24s %8s 0%54s\n", "time", "bytes",
+		    human(max, o->si, false));
+		for (i = 0; i < se->n; i++) {
+			uint64_t b = cell(se, i, &v[j])->bytes;
+			int w = max ? (int)((double)b * 55.0 / (double)max +
+			    0.5) : 0;
+
+			printf("%-24s %8s |%.*s\n", fmt_time(se->b[i]),
+			    human(b, o->si, o->exact), w,
+			    "*******************************************"
+			    "************");
+		}
+	}
+}
+
+#define CSV_BUF	65536
+
+static void
+print_series(const struct opts *o, const char *host, int64_t now,
+    int64_t from, int64_t to, const struct series *se, struct line *v,
+    size_t n)
+{
+	size_t i, j;
+
+	switch (o->format) {
+	case FMT_CSV: {
+		/*
+		 * Hundreds of thousands of lines: built in a buffer with
+		 * memcpy, written 64 KiB at a time.
+		 */
+		char **q = xcalloc(n ? n : 1, sizeof(*q)), prefix[64], d[24];
+		size_t *qlen = xcalloc(n ? n : 1, sizeof(*qlen)), used = 0;
+		char *buf = xmalloc(CSV_BUF);
+
+		for (j = 0; j < n; j++) {
+			q[j] = csv_quote(v[j].name);
+			qlen[j] = strlen(q[j]);
+		}
+		puts("start,end,rule,bytes,packets");
+		for (i = 0; i < se->n; i++) {
+			size_t plen = (size_t)snprintf(prefix, sizeof(prefix),
+			    "%" PRId64 ",%" PRId64 ",", se->b[i], se->b[i + 1]);
+
+			for (j = 0; j < n; j++) {
+				const struct sum *c = cell(se, i, &v[j]);
+				char *p;
+
+				if (o->omit_zero && !c->bytes && !c->packets)
+					continue;
+				if (used + plen + qlen[j] + 2 * 24 > CSV_BUF) {
+					fwrite_unlocked(buf, 1, used, stdout);
+					used = 0;
+				}
+				memcpy(buf + used, prefix, plen);
+				used += plen;
+				if (qlen[j] + plen + 2 * 24 > CSV_BUF) {
+					/* a name longer than the buffer */
+					fwrite_unlocked(buf, 1, used, stdout);
+					fwrite_unlocked(q[j], 1, qlen[j], stdout);
+					used = 0;
+				} else {
+					memcpy(buf + used, q[j], qlen[j]);
+					used += qlen[j];
+				}
+				buf[used++] = ',';
+				p = u64_digits(c->bytes, d);
+				memcpy(buf + used, p, (size_t)(d + 23 - p));
+				used += (size_t)(d + 23 - p);
+				buf[used++] = ',';
+				p = u64_digits(c->packets, d);
+				memcpy(buf + used, p, (size_t)(d + 23 - p));
+				used += (size_t)(d + 23 - p);
+				buf[used++] = '\n';
+			}
+		}
+		fwrite_unlocked(buf, 1, used, stdout);
+		for (j = 0; j < n; j++)
+			free(q[j]);
+		free(q);
+		free(qlen);
+		free(buf);
+		break;
+	}
+	case FMT_JSON:
+		printf("{\"host\":");
+		json_string(host);
+		printf(",\"from\":%" PRId64 ",\"to\":%" PRId64
+		    ",\"interval\":", from, to);
+		json_string(se->unit);
+		printf(",\"intervals\":[");
+		for (i = 0; i < se->n; i++) {
+			bool first = true;
+
+			printf("%s{\"start\":%" PRId64 ",\"end\":%" PRId64
+			    ",\"rules\":[", i ? "," : "", se->b[i],
+			    se->b[i + 1]);
+			for (j = 0; j < n; j++) {
+				const struct sum *c = cell(se, i, &v[j]);
+
+				if (o->omit_zero && !c->bytes && !c->packets)
+					continue;
+				printf("%s{\"rule\":", first ? "" : ",");
+				json_string(v[j].name);
+				printf(",\"bytes\":%" PRIu64 ",\"packets\":%"
+				    PRIu64 "}", c->bytes, c->packets);
+				first = false;
+			}
+			printf("]}");
+		}
+		printf("]}\n");
+		break;
+	default:
+		printf("IP accounting summary\n");
+		printf("Host: %s / Time created: %s\n", host, fmt_time(now));
+		printf("Data from %s to %s\n", fmt_time(from), fmt_time(to));
+		if (o->graph) {
+			graph(o, se, v, n);
+			break;
+		}
+		for (i = 0; i < se->n; i++) {
+			printf("%s\n", fmt_time(se->b[i]));
+			for (j = 0; j < n; j++) {
+				const struct sum *c = cell(se, i, &v[j]);
+
+				if (o->omit_zero && !c->bytes && !c->packets)
+					continue;
+				printf("  %-48s: %15s\n", v[j].name,
+				    human(c->bytes, o->si, o->exact));
+			}
+		}
+		break;
+	}
+}
+
+/* The bounds of the breakdown of [from, to) into the given unit. */
+static int
+make_series(const char *unit, int week_start, int64_t from, int64_t to,
+    struct series *se)
+{
+	int64_t step = 0, t, d;
+	int u = frame_unit(unit);
+	size_t cap = 0;
+
+	memset(se, 0, sizeof(*se));
+	se->unit = unit;
+	if (u < 0) {
+		if (parse_duration(unit, &d) < 0 || d < 60 || d > 86400 ||
+		    86400 % d != 0)
+			return -1;
+		step = d;	/* minutes that divide a day, UTC-aligned */
+	}
+	for (t = from; ; ) {
+		if (se->n + 2 > cap) {
+			cap = cap ? 2 * cap : 64;
+			se->b = xrealloc(se->b, cap, sizeof(*se->b));
+		}
+		se->b[se->n] = t;
+		if (t >= to)
+			break;
+		se->n++;
+		if (se->n > 1000000)
+			return -1;
+		t = step ? (t / step + 1) * step : frame_start(u, t, -1,
+		    week_start);
+		if (t > to)
+			t = to;
+	}
+	se->sums = xcalloc(se->n ? se->n : 1, sizeof(*se->sums));
+	return 0;
+}
+
+static void
+series_free(struct series *se)
+{
+	size_t i;
+
+	for (i = 0; i < se->n && se->sums; i++)
+		sums_free(&se->sums[i]);
+	free(se->sums);
+	free(se->b);
+	memset(se, 0, sizeof(*se));
+}
+
+/* A rate in bits per second, SI units: "12.3 Mbit/s". */
+static const char *
+bps(double v)
+{
+	static char buf[32];
+	static const char *const unit[] = { "", "k", "M", "G", "T", "P" };
+	int u = 0;
+
+	while (v >= 1000.0 && u < 5) {
+		v /= 1000.0;
+		u++;
+	}
+	snprintf(buf, sizeof(buf), u ? "%.1f %sbit/s" : "%.0f %sbit/s", v,
+	    unit[u]);
+	return buf;
+}
+
+static void
+print(const struct opts *o, const char *host, int64_t now, int64_t from,
+    int64_t to, struct line *v, size_t n)
+{
+	size_t i;
+	int m;
+
+	switch (o->format) {
+	case FMT_PROM:
+		for (m = 0; m < 2; m++) {
+			const char *metric = m ? "ipac_packets_total" :
+			    "ipac_bytes_total";
+
+			printf("# HELP %s %s counted by an ipac accounting "
+			    "name.\n# TYPE %s counter\n", metric,
+			    m ? "Packets" : "Bytes (IP total length)", metric);
+			for (i = 0; i < n; i++) {
+				printf("%s{host=", metric);
+				prom_label(host);
+				printf(",rule=");
+				prom_label(v[i].name);
+				printf("} %" PRIu64 "\n", m ? v[i].packets :
+				    v[i].bytes);
+			}
+		}
+		break;
+	case FMT_CSV:
+		puts(o->p95 ? "rule,bytes,packets,p95_bps" :
+		    "rule,bytes,packets");
+		for (i = 0; i < n; i++) {
+			csv_field(v[i].name);
+			printf(",%" PRIu64 ",%" PRIu64, v[i].bytes,
+			    v[i].packets);
+			if (o->p95)
+				printf(",%.0f", v[i].p95);
+			putchar('\n');
+		}
+		break;
+	case FMT_JSON:
+		printf("{\"host\":");
+		json_string(host);
+		printf(",\"from\":%" PRId64 ",\"to\":%" PRId64 ",\"rules\":[",
+		    from, to);
+		for (i = 0; i < n; i++) {
+			printf("%s{\"rule\":", i ? "," : "");
+			json_string(v[i].name);
+			printf(",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64,
+			    v[i].bytes, v[i].packets);
+			if (o->p95)
+				printf(",\"p95_bps\":%.0f", v[i].p95);
+			putchar('}');
+		}
+		printf("]}\n");
+		break;
+	default:
+		printf("IP accounting summary\n");
+		printf("Host: %s / Time created: %s\n", host, fmt_time(now));
+		printf("Data from %s to %s\n", fmt_time(from), fmt_time(to));
+		for (i = 0; i < n; i++) {
+			printf("  %-48s: %15s", v[i].name,
+			    human(v[i].bytes, o->si, o->exact));
+			if (o->p95)
+				printf("   95%%: %s", bps(v[i].p95));
+			putchar('\n');
+		}
+		break;
+	}
+}
+
+/* The host's folder of RRD files; free() it. */
+static char *
+rrd_host_dir(const struct settings *set, const struct opts *o)
+{
+	char *base = o->rrd_dir ? xstrdup(o->rrd_dir) : settings_rrd_dir(set);
+	char *host = name_file(set->host, "");
+	struct strbuf sb;
+
+	sb_init(&sb);
+	sb_printf(&sb, "%s/%s", base, host);
+	free(base);
+	free(host);
+	return sb.buf;
+}
+
+/* A breakdown fine enough for a graph of [from, to), about 100 to 600 steps. */
+static const char *
+graph_unit(int64_t from, int64_t to)
+{
+	int64_t span = to - from;
+
+	return span <= 2 * 86400 ? "5m" : span <= 7 * 86400 ? "30m" :
+	    span <= 62 * 86400 ? "day" : span <= 3 * 366 * 86400 ? "week" :
+	    "month";
+}
+
+/* --graphs and --html: an image per name, and the page. */
+static int
+draw(const struct settings *set, const struct opts *o, struct store *st,
+    const struct host_state *h, int64_t now, int64_t from, int64_t to,
+    const struct series *se, const struct line *v, size_t n)
+{
+	struct plot p = {
+		.host = set->host, .from = from, .to = to,
+		.format = o->image, .width = o->width, .height = o->height,
+		.dir = o->html ? o->html : o->graphs, .se = se,
+	};
+	char *rrd = NULL;
+	int rc;
+
+	if (mkdir_p(p.dir, 0755) < 0)
+		return EX_CONFIG;
+	if (o->plotter == PLOT_RRD) {
+		p.rrd_dir = rrd = rrd_host_dir(set, o);
+		rc = rrd_update_lines(st, h, rrd, v, n);
+		if (rc == 0)
+			rc = rrd_graph_lines(&p, v, n);
+	} else
+		rc = gnuplot_lines(&p, v, n);
+	if (rc == 0 && o->html)
+		rc = html_report(&p, now, v, n, o->si);
+	free(rrd);
+	return rc == 0 ? EX_OK : EX_CONFIG;
+}
+
+/* The names -f (a regular expression) and --glob select. */
+struct name_filter {
+	regex_t		re;
+	bool		has_re;
+	const char	*glob;
+};
+
+/* 0, or -1 (reported) when -f is not a regular expression. */
+static int
+name_filter_init(struct name_filter *f, const struct opts *o)
+{
+	int rc;
+
+	f->has_re = false;
+	f->glob = o->glob;
+	if (o->regex == NULL)
+		return 0;
+	if ((rc = regcomp(&f->re, o->regex, REG_EXTENDED | REG_NOSUB))) {
+		char err[256];
+
+		regerror(rc, &f->re, err, sizeof(err));
+		log_error("-f '%s': %s", o->regex, err);
+		return -1;
+	}
+	f->has_re = true;
+	return 0;
+}
+
+static bool
+name_filter_has(const struct name_filter *f, const char *name)
+{
+	return (!f->has_re || regexec(&f->re, name, 0, NULL, 0) == 0) &&
+	    (f->glob == NULL || fnmatch(f->glob, name, 0) == 0);
+}
+
+static void
+name_filter_free(struct name_filter *f)
+{
+	if (f->has_re)
+		regfree(&f->re);
+	f->has_re = false;
+}
+
+/* --rrd-update: every name of the host (or those -f and --glob select). */
+int
+update_rrds(const struct settings *set, const struct opts *o)
+{
+	struct store *st;
+	struct host_state h;
+	struct rule_state *rules = NULL;
+	struct line *v = NULL;
+	size_t nrules = 0, n = 0, i;
+	struct name_filter nf;
+	char *dir = NULL;
+	int ex = EX_CONFIG;
+
+	if (name_filter_init(&nf, o) < 0)
+		return EX_CONFIG;
+	if ((st = store_open_host(set->store, STORE_RO, set->busy_ms,
+	    set->host, &h)) == NULL) {
+		ex = EX_STORE;
+		goto out;
+	}
+	if (store_rules(st, h.id, &rules, &nrules) < 0) {
+		ex = EX_STORE;
+		goto out;
+	}
+	v = xcalloc(nrules ? nrules : 1, sizeof(*v));
+	for (i = 0; i < nrules; i++) {
+		if (!name_filter_has(&nf, rules[i].name))
+			continue;
+		v[n].name = rules[i].name;
+		v[n++].rule_id = rules[i].id;
+	}
+	dir = rrd_host_dir(set, o);
+	if (rrd_update_lines(st, &h, dir, v, n) == 0) {
+		log_info("%zu RRD files of host %s in %s", n, set->host, dir);
+		ex = EX_OK;
+	}
+out:
+	free(dir);
+	free(v);
+	rules_free(rules, nrules);
+	store_close(st);
+	name_filter_free(&nf);
+	return ex;
+}
+
+int
+summary(const struct settings *set, const struct opts *o)
+{
+	struct store *st = NULL;
+	struct host_state h;
+	struct rule_state *rules = NULL;
+	struct sums sums = { 0 };
+	struct line *v = NULL;
+	struct run before, first;
+	bool has_before, has_first = false;
+	struct series se = { 0 };
+	struct name_filter nf = { .has_re = false };
+	char *user_zone = system_zone();
+	int64_t now = acct_now(), from = 0, to = now, t;
+	const char *unit;
+	size_t nrules = 0, n = 0, i;
+	int ex = EX_CONFIG, rc;
+
+	zone_use(user_zone);
+	if (range_of(o, now, &from, &to) < 0)
+		goto out;
+	if (o->graph && o->interval == NULL && o->format == FMT_TEXT) {
+		log_error("-g draws one bar per interval: give --interval");
+		goto out;
+	}
+	if (name_filter_init(&nf, o) < 0)
+		goto out;
+	ex = EX_STORE;
+	if ((st = store_open_host(set->store, STORE_RO, set->busy_ms,
+	    set->host, &h)) == NULL)
+		goto out;
+	unit = o->interval ? o->interval : (o->graphs || o->html) &&
+	    o->plotter == PLOT_GNUPLOT ? graph_unit(from, to) : NULL;
+	rc = 0;
+	if (unit == NULL) {
+		zone_use(store_zone(st));
+		rc = range_sums(st, &h, from, to, &sums, NULL);
+		zone_use(user_zone);
+	}
+	/* Without a start, the data starts with the first run. */
+	if (rc == 0 && o->start == NULL && o->frame == NULL)
+		rc = store_run_around(st, h.id, INT64_MIN, INT64_MIN, &before,
+		    &has_before, &first, &has_first);
+	if (rc == 0 && has_first && first.t0 > from)
+		from = first.t0;
+	if (rc == 0 && unit) {
+		zone_use(user_zone);
+		if (make_series(unit, o->week_start, from, to, &se) < 0) {
+			log_error("--interval '%s': 5m, 15m, 1h ... (dividing a "
+			    "day), hour, day, week, month or year", o->interval);
+			ex = EX_CONFIG;
+			goto out;
+		}
+		zone_use(store_zone(st));
+		rc = series_sums(st, &h, se.b, se.n, se.sums, NULL);
+		zone_use(user_zone);
+		/* The intervals make up the range: their sum is its total. */
+		for (i = 0; rc == 0 && i < se.n; i++)
+			sums_merge(&sums, &se.sums[i]);
+	}
+	if (rc == 0)
+		rc = store_rules(st, h.id, &rules, &nrules);
+	if (rc < 0)
+		goto out;
+
+	v = xcalloc(nrules ? nrules : 1, sizeof(*v));
+	for (i = 0; i < nrules; i++) {
+		const struct sum *s = sums_get(&sums, rules[i].id);
+
+		/* Names seen in the range, and those counting now. */
+		if (s == NULL && !rules[i].in_kernel)
+			continue;
+		if (!name_filter_has(&nf, rules[i].name))
+			continue;
+		t = s ? (int64_t)(s->bytes | s->packets) : 0;
+		if (o->omit_zero && t == 0)
+			continue;
+		v[n].name = rules[i].name;
+		v[n].rule_id = rules[i].id;
+		v[n].bytes = s ? s->bytes : 0;
+		v[n].packets = s ? s->packets : 0;
+		n++;
+	}
+	if (o->p95 && n) {
+		/* The rates need the samples and the runs. */
+		int64_t *ids = xcalloc(n, sizeof(*ids));
+		double *p = xcalloc(n, sizeof(*p));
+		size_t nruns;
+
+		for (i = 0; i < n; i++)
+			ids[i] = v[i].rule_id;
+		rc = range_p95(st, &h, from, to, ids, n, p, &nruns);
+		for (i = 0; i < n; i++)
+			v[i].p95 = p[i];
+		free(ids);
+		free(p);
+		if (rc < 0)
+			goto out;
+		if (set->keep[RES_SAMPLE] >= 0 &&
+		    from < now - set->keep[RES_SAMPLE])
+			log_warnx("95th percentile from the samples kept (%s "
+			    "on), over %zu runs", fmt_time(now -
+			    set->keep[RES_SAMPLE]), nruns);
+	}
+	sort_key = o->sort;
+	qsort(v, n, sizeof(*v), line_cmp);
+	if (o->top > 0 && (size_t)o->top < n)
+		n = (size_t)o->top;
+	if (o->graphs || o->html)
+		ex = draw(set, o, st, &h, now, from, to, &se, v, n);
+	else if (o->interval) {
+		print_series(o, set->host, now, from, to, &se, v, n);
+		ex = EX_OK;
+	} else {
+		print(o, set->host, now, from, to, v, n);
+		ex = EX_OK;
+	}
+out:
+	store_close(st);
+	series_free(&se);
+	name_filter_free(&nf);
+	free(v);
+	rules_free(rules, nrules);
+	sums_free(&sums);
+	free(user_zone);
+	return ex;
+}
