@@ -53,7 +53,7 @@ report(const char *what, double *t, size_t n)
 }
 
 static void
-addr_of(size_t i, struct users_addr *a)
+addr_of(size_t i, struct ipaddr *a)
 {
 	a->family = AF_INET;
 	a->u.v4.s_addr = htonl(0xc6120000u + (uint32_t)i);	/* 198.18/15 */
@@ -96,7 +96,7 @@ main(int argc, char **argv)
 	const char *table = NULL;
 	struct chainspec cs;
 	struct users *u;
-	struct users_addr a;
+	struct ipaddr a;
 	char err[256];
 	double *t, t0;
 	size_t n, i;

@@ -69,9 +69,9 @@ utc(int64_t t, char buf[32])
 }
 
 static int
-parse_addr(struct reply *r, const char *s, struct users_addr *a)
+parse_addr(struct reply *r, const char *s, struct ipaddr *a)
 {
-	if (users_addr_parse(s, a) < 0) {
+	if (ipaddr_parse(s, a) < 0) {
 		fail(r, "'%s' is not an IPv4 or IPv6 address", s);
 		return -1;
 	}
@@ -128,12 +128,12 @@ add_verbose(struct daemon *d, const struct il_user *u, struct reply *r)
 	say(r, "session %s", u->id);
 	say(r, "chains %s", u->chains);
 	if (u->pt) {
-		struct probe_addr a;
+		struct ipaddr a;
 
 		prober_target_info(u->pt, &pi);
 		a = pi.route.src;
 		say(r, "probe %s", probe_kind_name(pi.kind));
-		say(r, "source %s", a.family ? probe_addr_fmt(&a, src,
+		say(r, "source %s", a.family ? ipaddr_fmt(&a, src,
 		    sizeof(src)) : "-");
 		say(r, "interface %s", pi.route.ifindex > 0 &&
 		    if_indextoname((unsigned)pi.route.ifindex, ifname) ?
@@ -147,7 +147,7 @@ static void
 c_add(struct daemon *d, const struct il_client *admin, int argc,
     char **argv, struct reply *r)
 {
-	struct users_addr a;
+	struct ipaddr a;
 	bool verbose = false, trace = false;
 	char err[512], bad[96];
 	const char *chains;
@@ -195,7 +195,7 @@ c_add(struct daemon *d, const struct il_client *admin, int argc,
 static struct il_user *
 logged_in(struct daemon *d, const char *s, struct reply *r)
 {
-	struct users_addr a;
+	struct ipaddr a;
 	struct il_user *u;
 
 	if (parse_addr(r, s, &a) < 0)
@@ -253,7 +253,7 @@ static void
 c_check(struct daemon *d, const struct il_client *admin, int argc,
     char **argv, struct reply *r)
 {
-	struct users_addr a;
+	struct ipaddr a;
 
 	if (parse_addr(r, argv[1], &a) < 0)
 		return;
@@ -316,7 +316,7 @@ stat_lines(struct daemon *d, const struct il_user *u, struct reply *r)
 		say(r, "Type: %s", probe_kind_name(pi.kind));
 		say(r, "Interface index: %d", pi.route.ifindex);
 		say(r, "Source address: %s", pi.route.src.family ?
-		    probe_addr_fmt(&pi.route.src, src, sizeof(src)) : "-");
+		    ipaddr_fmt(&pi.route.src, src, sizeof(src)) : "-");
 		say(r, "Probes sent: %" PRIu64, pi.sent);
 		say(r, "Received replies: %" PRIu64, pi.replies);
 		say(r, "Missed replies: %" PRIu32, pi.unanswered);
@@ -391,7 +391,7 @@ c_quit(struct daemon *d, const struct il_client *admin, int argc,
 
 struct relog {
 	size_t		n;
-	struct users_addr *a;
+	struct ipaddr *a;
 	char		**account, **chains;
 };
 
@@ -657,7 +657,7 @@ static void
 c_block(struct daemon *d, const struct il_client *admin, int argc,
     char **argv, struct reply *r)
 {
-	struct users_addr a;
+	struct ipaddr a;
 	struct chainspec *cs = NULL;
 	size_t n = 0, i;
 	char err[256];

@@ -163,7 +163,7 @@ enum { TR_RXB, TR_RXP, TR_TXB, TR_TXP, TR_MAX };
 
 /* A logged-in client. */
 struct il_user {
-	struct users_addr addr;
+	struct ipaddr addr;
 	char		addr_s[48];
 	char		*account;
 	struct chainspec *cs;		/* its chains */
@@ -219,7 +219,7 @@ struct daemon {
 void	probe_arm(struct daemon *);
 
 /* session.c: the clients, their access, sessions and traffic. */
-struct il_user *user_find(struct daemon *, const struct users_addr *);
+struct il_user *user_find(struct daemon *, const struct ipaddr *);
 /* Every user, in hash order: fn may log the user out. */
 void	user_each(struct daemon *, void (*fn)(struct daemon *,
 	    struct il_user *, void *), void *arg);
@@ -228,7 +228,7 @@ void	user_each(struct daemon *, void (*fn)(struct daemon *,
  * open in the kernel, a session row, probes.  0, 1 when it was already
  * logged in (nothing changed), -1 with the reason in err.
  */
-int	user_login(struct daemon *, const struct users_addr *,
+int	user_login(struct daemon *, const struct ipaddr *,
 	    const char *account, const char *chains, const char *id,
 	    int64_t login, char *err, size_t errlen);
 /* Log u out: final traffic, the session closed with why, access closed. */

@@ -71,7 +71,7 @@ struct vstate {
 	uint64_t	used;		/* bytes of its closed sessions */
 	bool		bound, has_mac;
 	uint8_t		mac[6];
-	struct users_addr addr;		/* the bound device's last address */
+	struct ipaddr addr;		/* the bound device's last address */
 	struct il_user	*user;		/* its session now */
 	struct timer	*lease;
 	bool		quota_on;	/* a quota object in the kernel */
@@ -144,7 +144,7 @@ id_hash(const char *id, size_t cap)
 }
 
 static size_t
-ua_hash(const struct users_addr *a, size_t cap)
+ua_hash(const struct ipaddr *a, size_t cap)
 {
 	const uint8_t *b = (const uint8_t *)&a->u;
 	size_t n = a->family == AF_INET ? 4 : 16, i;
@@ -156,7 +156,7 @@ ua_hash(const struct users_addr *a, size_t cap)
 }
 
 static bool
-ua_eq(const struct users_addr *a, const struct users_addr *b)
+ua_eq(const struct ipaddr *a, const struct ipaddr *b)
 {
 	return a->family == b->family && memcmp(&a->u, &b->u,
 	    a->family == AF_INET ? 4 : 16) == 0;
@@ -213,7 +213,7 @@ vnew(struct portal *p, const char *id)
 
 /* The voucher of the session at address a, or NULL. */
 static struct vstate *
-vby_addr(struct portal *p, const struct users_addr *a)
+vby_addr(struct portal *p, const struct ipaddr *a)
 {
 	struct vstate *v;
 
@@ -289,7 +289,7 @@ mac_text(const uint8_t *m, char buf[18])
  * when routed or unknown.
  */
 static int
-neigh_mac(struct portal *p, const struct users_addr *a, uint8_t mac[6])
+neigh_mac(struct portal *p, const struct ipaddr *a, uint8_t mac[6])
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
@@ -415,7 +415,7 @@ portal_outbox(struct daemon *d, const char *event,
 	struct hook_fields f = { 0 };
 	struct outbox_rec o = { 0 };
 	struct vstate *v;
-	struct users_addr a;
+	struct ipaddr a;
 	struct strbuf env;
 	struct oevent *e;
 	char serial[16];
@@ -445,7 +445,7 @@ portal_outbox(struct daemon *d, const char *event,
 		f.tx_bytes = r->tx_bytes;
 		f.tx_packets = r->tx_packets;
 	}
-	if (users_addr_parse(r->addr, &a) == 0 && (v = vby_addr(p, &a)) &&
+	if (ipaddr_parse(r->addr, &a) == 0 && (v = vby_addr(p, &a)) &&
 	    strcmp(v->user->id, r->id) == 0) {
 		snprintf(serial, sizeof(serial), "%u", (unsigned)v->v.serial);
 		f.code = serial;
@@ -589,7 +589,7 @@ vstate_of_rec(struct vstate *s, const struct voucher_rec *r)
 	s->has_mac = r->mac && sscanf(r->mac,
 	    "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &s->mac[0], &s->mac[1],
 	    &s->mac[2], &s->mac[3], &s->mac[4], &s->mac[5]) == 6;
-	if (r->addr == NULL || users_addr_parse(r->addr, &s->addr) < 0)
+	if (r->addr == NULL || ipaddr_parse(r->addr, &s->addr) < 0)
 		memset(&s->addr, 0, sizeof(s->addr));
 }
 
@@ -623,7 +623,7 @@ vsave(struct portal *p, const struct vstate *v, const char *session)
 		r.mac = mac;
 	}
 	if (v->bound && v->addr.family) {
-		users_addr_fmt(&v->addr, addr, sizeof(addr));
+		ipaddr_fmt(&v->addr, addr, sizeof(addr));
 		r.addr = addr;
 	}
 	if (d->store == NULL)
@@ -878,7 +878,7 @@ attempt(struct portal *p, const char *addr_s, const char *code,
 {
 	struct daemon *d = p->d;
 	const struct portal_conf *pc = pconf(p);
-	struct users_addr a;
+	struct ipaddr a;
 	struct voucher cv;
 	char canon[VOUCHER_SYMBOLS + 1], id[33], err[512];
 	uint8_t mac[6], a16[16];
@@ -889,7 +889,7 @@ attempt(struct portal *p, const char *addr_s, const char *code,
 	enum voucher_result vr;
 	bool fresh = false;
 
-	if (users_addr_parse(addr_s, &a) < 0) {
+	if (ipaddr_parse(addr_s, &a) < 0) {
 		snprintf(msg, msglen, "not an address");
 		return A_ERROR;
 	}
@@ -1064,10 +1064,10 @@ static void
 status(struct portal *p, const char *addr_s, struct strbuf *out,
     const char *id)
 {
-	struct users_addr a;
+	struct ipaddr a;
 	struct vstate *v;
 
-	if (users_addr_parse(addr_s, &a) < 0) {
+	if (ipaddr_parse(addr_s, &a) < 0) {
 		sb_printf(out, "%s error not an address\n", id);
 		return;
 	}
@@ -1742,7 +1742,7 @@ vline(struct strbuf *out, const struct vstate *v)
 	if (v->has_mac)
 		mac_text(v->mac, mac);
 	if (v->bound && v->addr.family)
-		users_addr_fmt(&v->addr, addr, sizeof(addr));
+		ipaddr_fmt(&v->addr, addr, sizeof(addr));
 	if (v->first_use) {
 		t = (time_t)v->first_use;
 		gmtime_r(&t, &tm);

@@ -76,56 +76,20 @@ prober_now(void)
 
 /* --- addresses ----------------------------------------------------------- */
 
-int
-probe_addr_parse(const char *s, struct probe_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, s, &a->u.v4) == 1) {
-		a->family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, &a->u.v6) == 1) {
-		a->family = AF_INET6;
-		return 0;
-	}
-	return -1;
-}
-
-const char *
-probe_addr_fmt(const struct probe_addr *a, char *buf, size_t len)
-{
-	if (!inet_ntop(a->family, &a->u, buf, len))
-		snprintf(buf, len, "?");
-	return buf;
-}
-
 static size_t
-addr_len(const struct probe_addr *a)
-{
-	return a->family == AF_INET ? 4 : 16;
-}
-
-static bool
-addr_eq(const struct probe_addr *a, const struct probe_addr *b)
-{
-	return a->family == b->family &&
-	    memcmp(&a->u, &b->u, addr_len(a)) == 0;
-}
-
-static size_t
-addr_hash(const struct probe_addr *a)
+addr_hash(const struct ipaddr *a)
 {
 	const uint8_t *b = (const uint8_t *)&a->u;
 	uint64_t h = 1469598103934665603ULL ^ (uint64_t)a->family;
 	size_t i;
 
-	for (i = 0; i < addr_len(a); i++)
+	for (i = 0; i < ipaddr_len(a); i++)
 		h = (h ^ b[i]) * 1099511628211ULL;
 	return (size_t)(h ^ (h >> 29));
 }
 
 static bool
-addr_is_bad(const struct probe_addr *a)
+addr_is_bad(const struct ipaddr *a)
 {
 	if (a->family == AF_INET) {
 		uint32_t v = ntohl(a->u.v4.s_addr);
@@ -163,7 +127,7 @@ hash_grow(struct prober *p)
 }
 
 struct probe_target *
-prober_find(const struct prober *p, const struct probe_addr *addr)
+prober_find(const struct prober *p, const struct ipaddr *addr)
 {
 	struct probe_target *t;
 
@@ -171,7 +135,7 @@ prober_find(const struct prober *p, const struct probe_addr *addr)
 		return NULL;
 	for (t = p->buckets[addr_hash(addr) & (p->nbuckets - 1)]; t;
 	    t = t->hnext)
-		if (addr_eq(&t->addr, addr))
+		if (ipaddr_eq(&t->addr, addr))
 			return t;
 	return NULL;
 }
@@ -383,7 +347,7 @@ cb_end(struct prober *p, struct probe_target *t)
 /* --- targets ------------------------------------------------------------- */
 
 static enum probe_kind
-kind_of(const struct probe_addr *a, const struct probe_route *r)
+kind_of(const struct ipaddr *a, const struct probe_route *r)
 {
 	if (a->family == AF_INET)
 		return r->onlink ? PROBE_KIND_ARP : PROBE_KIND_ECHO4;
@@ -391,7 +355,7 @@ kind_of(const struct probe_addr *a, const struct probe_route *r)
 }
 
 struct probe_target *
-prober_add(struct prober *p, const struct probe_addr *addr,
+prober_add(struct prober *p, const struct ipaddr *addr,
     const struct probe_timing *timing, void *user, int64_t now)
 {
 	struct probe_target *t;
@@ -504,7 +468,7 @@ prober_set_timing(struct prober *p, struct probe_target *t,
 	}
 }
 
-const struct probe_addr *
+const struct ipaddr *
 prober_target_addr(const struct probe_target *t)
 {
 	return &t->addr;
@@ -555,7 +519,7 @@ prober_ignored(struct prober *p)
 }
 
 int
-prober_life(struct prober *p, const struct probe_addr *from, int ifindex,
+prober_life(struct prober *p, const struct ipaddr *from, int ifindex,
     const uint8_t *mac, unsigned how, uint64_t cookie, int64_t now)
 {
 	struct probe_target *t = prober_find(p, from);
@@ -711,7 +675,7 @@ ifmac(int ifindex, uint8_t mac[6])
  * without one is on-link; local, broadcast, unreachable... are errors.
  */
 static int
-real_route(void *ctx, const struct probe_addr *dst, struct probe_route *out)
+real_route(void *ctx, const struct ipaddr *dst, struct probe_route *out)
 {
 	struct probe_sockets *s = ctx;
 	struct {
@@ -726,7 +690,7 @@ real_route(void *ctx, const struct probe_addr *dst, struct probe_route *out)
 	struct rtattr *rta;
 	struct rtmsg *rt;
 	struct nlmsghdr *nh;
-	size_t alen = addr_len(dst);
+	size_t alen = ipaddr_len(dst);
 	bool gw = false, src = false;
 	ssize_t n;
 	int len;

@@ -29,17 +29,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipaddr.h"
+
 struct prober;
 struct probe_target;
-
-/* An IPv4 or IPv6 address (family AF_INET or AF_INET6). */
-struct probe_addr {
-	int family;
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-	} u;
-};
 
 /*
  * Timing of one target (the daemon maps network prefixes to these).
@@ -95,11 +88,11 @@ struct probe_callbacks {
 struct probe_route {
 	int ifindex;
 	bool onlink;
-	struct probe_addr src;
+	struct ipaddr src;
 	uint8_t ourmac[6];	/* of ifindex (on-link only) */
 };
 struct probe_io {
-	int (*route)(void *ctx, const struct probe_addr *dst,
+	int (*route)(void *ctx, const struct ipaddr *dst,
 	    struct probe_route *out);
 	int (*send)(void *ctx, struct prober *p, struct probe_target *t);
 	void *ctx;
@@ -190,13 +183,13 @@ int64_t	prober_tick(struct prober *p, int64_t now);
  * link-local address), EAFNOSUPPORT, ENOMEM.
  */
 struct probe_target *prober_add(struct prober *p,
-	    const struct probe_addr *addr, const struct probe_timing *timing,
+	    const struct ipaddr *addr, const struct probe_timing *timing,
 	    void *user, int64_t now);
 /* Stops watching t and frees it (no callback).  NULL is a no-op. */
 void	prober_del(struct prober *p, struct probe_target *t);
 /* The target watching addr, or NULL. */
 struct probe_target *prober_find(const struct prober *p,
-	    const struct probe_addr *addr);
+	    const struct ipaddr *addr);
 
 /*
  * Lazy monitoring: while lazy, t gets no probes and cannot go (the
@@ -218,11 +211,7 @@ void	prober_set_timing(struct prober *p, struct probe_target *t,
 
 void	prober_target_info(const struct probe_target *t,
 	    struct probe_target_info *out);
-const struct probe_addr *prober_target_addr(const struct probe_target *t);
+const struct ipaddr *prober_target_addr(const struct probe_target *t);
 void	prober_stats(const struct prober *p, struct prober_stats *out);
-
-/* Address helpers: parse "198.18.1.2" or "2001:db8::2"; format. 0 / -1. */
-int	probe_addr_parse(const char *s, struct probe_addr *a);
-const char *probe_addr_fmt(const struct probe_addr *a, char *buf, size_t len);
 
 #endif

@@ -167,7 +167,7 @@ probe_arp_read(struct prober *p, int fd, int64_t now)
 	struct sockaddr_ll sll;
 	socklen_t sl;
 	struct probe_arp a;
-	struct probe_addr from;
+	struct ipaddr from;
 	struct probe_target *t;
 	ssize_t n;
 

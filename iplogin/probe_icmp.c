@@ -326,7 +326,7 @@ probe_icmp4_read(struct prober *p, int fd, int64_t now)
 {
 	uint8_t buf[1500];
 	struct probe_echo e;
-	struct probe_addr from;
+	struct ipaddr from;
 	ssize_t n;
 
 	for (;;) {
@@ -365,7 +365,7 @@ probe_icmp6_read(struct prober *p, int fd, int64_t now)
 	struct cmsghdr *c;
 	struct probe_echo e;
 	struct probe_nd nd;
-	struct probe_addr from;
+	struct ipaddr from;
 	int hops, ifindex;
 	ssize_t n;
 

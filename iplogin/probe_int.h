@@ -11,7 +11,7 @@
 #include "probe.h"
 
 struct probe_target {
-	struct probe_addr addr;
+	struct ipaddr addr;
 	struct probe_timing timing;
 	void *user;
 	struct probe_route route;
@@ -36,7 +36,7 @@ struct probe_target {
  * PROBE_NO_COOKIE.  Returns 0 if it was life of a target, -1 if not
  * (counted as ignored). */
 #define PROBE_NO_COOKIE UINT64_MAX
-int	prober_life(struct prober *p, const struct probe_addr *from,
+int	prober_life(struct prober *p, const struct ipaddr *from,
 	    int ifindex, const uint8_t *mac, unsigned how, uint64_t cookie,
 	    int64_t now);
 void	prober_ignored(struct prober *p);

@@ -38,7 +38,7 @@ struct pending {
 };
 
 static size_t
-addr_hash(const struct users_addr *a, size_t cap)
+addr_hash(const struct ipaddr *a, size_t cap)
 {
 	const uint8_t *p = (const uint8_t *)&a->u;
 	size_t n = a->family == AF_INET ? 4 : 16, i;
@@ -49,22 +49,15 @@ addr_hash(const struct users_addr *a, size_t cap)
 	return (size_t)(h ^ h >> 29) & (cap - 1);
 }
 
-static bool
-addr_eq(const struct users_addr *a, const struct users_addr *b)
-{
-	return a->family == b->family && memcmp(&a->u, &b->u,
-	    a->family == AF_INET ? 4 : 16) == 0;
-}
-
 struct il_user *
-user_find(struct daemon *d, const struct users_addr *a)
+user_find(struct daemon *d, const struct ipaddr *a)
 {
 	struct il_user *u;
 
 	if (d->hcap == 0)
 		return NULL;
 	for (u = d->hash[addr_hash(a, d->hcap)]; u; u = u->hnext)
-		if (addr_eq(&u->addr, a))
+		if (ipaddr_eq(&u->addr, a))
 			return u;
 	return NULL;
 }
@@ -323,7 +316,7 @@ add_counts(struct il_user *u, const struct users_count *c, int64_t now,
 }
 
 struct pick {
-	const struct users_addr	*a;
+	const struct ipaddr	*a;
 	struct users_count	*out;
 	bool			found;
 };
@@ -333,7 +326,7 @@ pick_one(const struct users_count *c, void *arg)
 {
 	struct pick *p = arg;
 
-	if (!addr_eq(&c->addr, p->a))
+	if (!ipaddr_eq(&c->addr, p->a))
 		return 0;
 	*p->out = *c;
 	p->found = true;
@@ -346,7 +339,7 @@ pick_one(const struct users_count *c, void *arg)
  * so a logout costs a dump of every client's elements.
  */
 static int
-users_get(struct users *us, const struct users_addr *a, const char *chain,
+users_get(struct users *us, const struct ipaddr *a, const char *chain,
     struct users_count *out)
 {
 	struct pick p = { .a = a, .out = out };
@@ -395,14 +388,6 @@ session_id(char id[33])
 }
 
 static void
-probe_addr_of(struct probe_addr *p, const struct users_addr *a)
-{
-	memset(p, 0, sizeof(*p));
-	p->family = a->family;
-	memcpy(&p->u, &a->u, a->family == AF_INET ? 4 : 16);
-}
-
-static void
 free_user(struct il_user *u)
 {
 	free(u->account);
@@ -441,7 +426,7 @@ check_chains(struct daemon *d, struct chainspec *cs, size_t n, char *err,
 }
 
 int
-user_login(struct daemon *d, const struct users_addr *a,
+user_login(struct daemon *d, const struct ipaddr *a,
     const char *account, const char *chains, const char *id,
     int64_t login, char *err, size_t errlen)
 {
@@ -451,7 +436,6 @@ user_login(struct daemon *d, const struct users_addr *a,
 		.interval_ms = (uint32_t)tm->interval_ms,
 		.timeout_ms = (uint32_t)tm->timeout_ms,
 	};
-	struct probe_addr pa;
 	struct il_user *u;
 
 	if (il_account_check(account, err, errlen) < 0)
@@ -460,15 +444,14 @@ user_login(struct daemon *d, const struct users_addr *a,
 		return 1;
 	u = xcalloc(1, sizeof(*u));
 	u->addr = *a;
-	users_addr_fmt(a, u->addr_s, sizeof(u->addr_s));
+	ipaddr_fmt(a, u->addr_s, sizeof(u->addr_s));
 	u->account = xstrdup(account);
 	u->chains = xstrdup(chains ? chains : d->srv->default_chains);
 	if (chainspec_parse_list(u->chains, &u->cs, &u->ncs, err,
 	    errlen) < 0 || check_chains(d, u->cs, u->ncs, err, errlen) < 0)
 		goto fail;
 	if (d->prober) {
-		probe_addr_of(&pa, a);
-		if ((u->pt = prober_add(d->prober, &pa, &pt, u,
+		if ((u->pt = prober_add(d->prober, a, &pt, u,
 		    loop_now())) == NULL) {
 			snprintf(err, errlen, "%s: cannot be probed: %s",
 			    u->addr_s, strerror(errno));
@@ -696,7 +679,7 @@ open_add(void *ctx, const struct session_rec *r)
  */
 static void
 close_lost(struct daemon *d, const struct open_rec *e,
-    const struct users_addr *a, const char *why)
+    const struct ipaddr *a, const char *why)
 {
 	struct il_user tmp;
 	struct pending *p;
@@ -746,11 +729,11 @@ sessions_reconcile(struct daemon *d)
 		return -1;
 	for (i = 0; i < o.n; i++) {
 		struct open_rec *e = &o.v[i];
-		struct users_addr a;
+		struct ipaddr a;
 		char err[256];
 		struct il_user *u;
 
-		if (users_addr_parse(e->addr, &a) < 0) {
+		if (ipaddr_parse(e->addr, &a) < 0) {
 			close_lost(d, e, NULL, WHY_LOST);
 			continue;
 		}

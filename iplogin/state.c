@@ -89,7 +89,7 @@ state_read(struct daemon *d, FILE *fp, const char *path, size_t *n)
 	*n = 0;
 	while ((len = getline(&line, &cap, fp)) >= 0) {
 		char *f[6], *save = NULL, err[256];
-		struct users_addr a;
+		struct ipaddr a;
 		int k = 0, rc;
 
 		lineno++;
@@ -112,7 +112,7 @@ state_read(struct daemon *d, FILE *fp, const char *path, size_t *n)
 			continue;
 		for (f[k] = strtok_r(line, "\t", &save); f[k] && k < 5; )
 			f[++k] = strtok_r(NULL, "\t", &save);
-		if (k < 3 || users_addr_parse(f[0], &a) < 0) {
+		if (k < 3 || ipaddr_parse(f[0], &a) < 0) {
 			log_error("%s:%d: expected address, account, chains, "
 			    "login, session, mac (tab-separated)", path, lineno);
 			bad++;

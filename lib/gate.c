@@ -227,7 +227,7 @@ obj_name_ok(const char *s)
 }
 
 int
-gate_quota_add(struct gate *g, const struct users_addr *a, const char *name,
+gate_quota_add(struct gate *g, const struct ipaddr *a, const char *name,
     uint64_t limit, uint64_t used)
 {
 	char addr[64], cmd[512];
@@ -236,7 +236,7 @@ gate_quota_add(struct gate *g, const struct users_addr *a, const char *name,
 		gerr(g, "%s: not a quota name", name);
 		return -1;
 	}
-	users_addr_fmt(a, addr, sizeof(addr));
+	ipaddr_fmt(a, addr, sizeof(addr));
 	gate_quota_del(g, a, name);
 	snprintf(cmd, sizeof(cmd), "add quota %s %s { over %" PRIu64 " bytes "
 	    "used %" PRIu64 " bytes }\nadd element %s quota%s { %s : \"%s\" }\n",
@@ -246,7 +246,7 @@ gate_quota_add(struct gate *g, const struct users_addr *a, const char *name,
 }
 
 int
-gate_quota_del(struct gate *g, const struct users_addr *a, const char *name)
+gate_quota_del(struct gate *g, const struct ipaddr *a, const char *name)
 {
 	char addr[64], cmd[256];
 
@@ -256,7 +256,7 @@ gate_quota_del(struct gate *g, const struct users_addr *a, const char *name)
 	}
 	/* Each on its own: either may be gone already. */
 	if (a) {
-		users_addr_fmt(a, addr, sizeof(addr));
+		ipaddr_fmt(a, addr, sizeof(addr));
 		snprintf(cmd, sizeof(cmd), "delete element %s quota%s { %s }\n",
 		    g->table, a->family == AF_INET ? "4" : "6", addr);
 		run(g, cmd);

@@ -64,10 +64,10 @@ int	gate_setup(struct gate *, const struct prefix *garden, size_t n,
  * bytes both ways, used of them used already; and addr's map element.
  * An existing object or element of the name is replaced.
  */
-int	gate_quota_add(struct gate *, const struct users_addr *addr,
+int	gate_quota_add(struct gate *, const struct ipaddr *addr,
 	    const char *name, uint64_t limit, uint64_t used);
 /* Remove addr's element and the object (missing ones are fine). */
-int	gate_quota_del(struct gate *, const struct users_addr *addr,
+int	gate_quota_del(struct gate *, const struct ipaddr *addr,
 	    const char *name);
 /* What quota name has counted, into *used; 1 when it does not exist. */
 int	gate_quota_used(struct gate *, const char *name, uint64_t *used);

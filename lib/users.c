@@ -267,29 +267,6 @@ spec_label(const struct chainspec *cs, char *buf, size_t len)
 
 /* ---- addresses ---- */
 
-int
-users_addr_parse(const char *s, struct users_addr *a)
-{
-	memset(a, 0, sizeof *a);
-	if (inet_pton(AF_INET, s, &a->u.v4) == 1) {
-		a->family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, &a->u.v6) == 1) {
-		a->family = AF_INET6;
-		return 0;
-	}
-	return -1;
-}
-
-const char *
-users_addr_fmt(const struct users_addr *a, char *buf, size_t len)
-{
-	if (inet_ntop(a->family, &a->u, buf, (socklen_t)len) == NULL)
-		snprintf(buf, len, "?");
-	return buf;
-}
-
 /* ---- the handle ---- */
 
 /*
@@ -757,12 +734,12 @@ describe(struct users *u, const struct msg_info *mi, int error,
 		snprintf(more, sizeof more, " (%zu earlier changes were "
 		    "applied)", done);
 	if (mi->nkeys == 1) {
-		struct users_addr a = { .family = s->keylen == 4 ? AF_INET :
+		struct ipaddr a = { .family = s->keylen == 4 ? AF_INET :
 		    AF_INET6 };
 
 		memcpy(&a.u, mi->key, (size_t)s->keylen);
 		uerr(u, "%s %s %s chain %s (set %s of table inet %s): %s%s",
-		    verb, users_addr_fmt(&a, ab, sizeof ab),
+		    verb, ipaddr_fmt(&a, ab, sizeof ab),
 		    mi->op == NFT_MSG_NEWSETELEM ? "to" : "from", lab,
 		    s->name, u->table, strerror(error), more);
 	} else if (mi->nkeys)
@@ -990,7 +967,7 @@ unqueue(struct users *u)
 }
 
 static int
-change(struct users *u, int op, const struct users_addr *a,
+change(struct users *u, int op, const struct ipaddr *a,
     const struct chainspec *v, size_t n)
 {
 	size_t i, j;
@@ -1051,21 +1028,21 @@ change(struct users *u, int op, const struct users_addr *a,
 }
 
 int
-users_add(struct users *u, const struct users_addr *a,
+users_add(struct users *u, const struct ipaddr *a,
     const struct chainspec *v, size_t n)
 {
 	return change(u, NFT_MSG_NEWSETELEM, a, v, n);
 }
 
 int
-users_del(struct users *u, const struct users_addr *a,
+users_del(struct users *u, const struct ipaddr *a,
     const struct chainspec *v, size_t n)
 {
 	return change(u, NFT_MSG_DELSETELEM, a, v, n);
 }
 
 int
-users_del_final(struct users *u, const struct users_addr *a,
+users_del_final(struct users *u, const struct ipaddr *a,
     const struct chainspec *v, size_t n, users_count_fn fn, void *arg)
 {
 	size_t i, j;

@@ -110,6 +110,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipaddr.h"
+
 #define USERS_TABLE_DEFAULT	"inet iplogin"
 #define CHAINSPEC_NAME_MAX	28	/* iptables' limit, as iplogin2 */
 
@@ -152,21 +154,9 @@ bool	chainspec_same(const struct chainspec *a, const struct chainspec *b);
 
 struct users;
 
-struct users_addr {
-	int	family;			/* AF_INET, AF_INET6 */
-	union {
-		struct in_addr	v4;
-		struct in6_addr	v6;
-	} u;
-};
-
-/* Parse an IPv4 or IPv6 address (no prefix).  0 / -1. */
-int	users_addr_parse(const char *s, struct users_addr *a);
-const char *users_addr_fmt(const struct users_addr *a, char *buf, size_t len);
-
 struct users_count {
 	const char		*chain;	/* chain spec, "users", "nat:users" */
-	struct users_addr	addr;
+	struct ipaddr	addr;
 	int			dirs;	/* CS_DIR_*: the sets it is in */
 	uint64_t		rx_bytes, rx_packets;	/* to the user */
 	uint64_t		tx_bytes, tx_packets;	/* from the user */
@@ -209,9 +199,9 @@ int	users_setup(struct users *u, const struct chainspec *v, size_t n);
  * nothing.  Adding an element that exists keeps it and its counters; a
  * del of an element that is not there fails (ENOENT) and deletes nothing.
  */
-int	users_add(struct users *u, const struct users_addr *addr,
+int	users_add(struct users *u, const struct ipaddr *addr,
 	    const struct chainspec *v, size_t n);
-int	users_del(struct users *u, const struct users_addr *addr,
+int	users_del(struct users *u, const struct ipaddr *addr,
 	    const struct chainspec *v, size_t n);
 
 /*
@@ -221,7 +211,7 @@ int	users_del(struct users *u, const struct users_addr *addr,
  * delete is lost).  Not inside users_begin().  fn's non-zero return is
  * returned (the delete is done by then).
  */
-int	users_del_final(struct users *u, const struct users_addr *addr,
+int	users_del_final(struct users *u, const struct ipaddr *addr,
 	    const struct chainspec *v, size_t n, users_count_fn fn, void *arg);
 
 /*

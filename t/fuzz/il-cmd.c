@@ -45,7 +45,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 struct elem {
 	size_t		spec;		/* in k.specs */
 	int		dir;		/* CS_DIR_S or CS_DIR_D */
-	struct users_addr a;
+	struct ipaddr a;
 	uint64_t	bytes, packets;
 };
 
@@ -60,11 +60,11 @@ static struct {
 
 /* users_* of lib/users.c, wrapped: the daemon's calls come here. */
 int __wrap_users_setup(struct users *, const struct chainspec *, size_t);
-int __wrap_users_add(struct users *, const struct users_addr *,
+int __wrap_users_add(struct users *, const struct ipaddr *,
     const struct chainspec *, size_t);
-int __wrap_users_del(struct users *, const struct users_addr *,
+int __wrap_users_del(struct users *, const struct ipaddr *,
     const struct chainspec *, size_t);
-int __wrap_users_del_final(struct users *, const struct users_addr *,
+int __wrap_users_del_final(struct users *, const struct ipaddr *,
     const struct chainspec *, size_t, users_count_fn, void *);
 int __wrap_users_begin(struct users *);
 int __wrap_users_commit(struct users *);
@@ -74,21 +74,21 @@ int __wrap_users_counters(struct users *, const char *, users_count_fn,
 const char *__wrap_users_error(const struct users *);
 
 static bool
-addr_eq(const struct users_addr *a, const struct users_addr *b)
+addr_eq(const struct ipaddr *a, const struct ipaddr *b)
 {
 	return a->family == b->family && memcmp(&a->u, &b->u,
 	    a->family == AF_INET ? 4 : 16) == 0;
 }
 
 static uint8_t
-last_byte(const struct users_addr *a)
+last_byte(const struct ipaddr *a)
 {
 	return a->family == AF_INET ? ((const uint8_t *)&a->u.v4)[3] :
 	    a->u.v6.s6_addr[15];
 }
 
 static struct elem *
-find(size_t spec, int dir, const struct users_addr *a)
+find(size_t spec, int dir, const struct ipaddr *a)
 {
 	size_t i;
 
@@ -139,7 +139,7 @@ __wrap_users_setup(struct users *u, const struct chainspec *v, size_t n)
 }
 
 int
-__wrap_users_add(struct users *u, const struct users_addr *a,
+__wrap_users_add(struct users *u, const struct ipaddr *a,
     const struct chainspec *v, size_t n)
 {
 	size_t i;
@@ -173,7 +173,7 @@ __wrap_users_add(struct users *u, const struct users_addr *a,
 
 /* Delete a's elements of v, all or none; fn gets their last counters. */
 static int
-del(const struct users_addr *a, const struct chainspec *v, size_t n,
+del(const struct ipaddr *a, const struct chainspec *v, size_t n,
     users_count_fn fn, void *arg)
 {
 	size_t i;
@@ -228,14 +228,14 @@ del(const struct users_addr *a, const struct chainspec *v, size_t n,
 }
 
 int
-__wrap_users_del(struct users *u, const struct users_addr *a,
+__wrap_users_del(struct users *u, const struct ipaddr *a,
     const struct chainspec *v, size_t n)
 {
 	return del(a, v, n, NULL, NULL);
 }
 
 int
-__wrap_users_del_final(struct users *u, const struct users_addr *a,
+__wrap_users_del_final(struct users *u, const struct ipaddr *a,
     const struct chainspec *v, size_t n, users_count_fn fn, void *arg)
 {
 	return del(a, v, n, fn, arg);

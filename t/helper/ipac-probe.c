@@ -40,7 +40,7 @@
 
 struct watch {
 	struct probe_target *t;
-	struct probe_addr addr;
+	struct ipaddr addr;
 	char name[64];
 	int64_t lazy_until;		/* 0: not lazy */
 };
@@ -132,7 +132,7 @@ watch_add(const char *s)
 	}
 	w = &watches[nwatch];
 	memset(w, 0, sizeof(*w));
-	if (probe_addr_parse(s, &w->addr) < 0) {
+	if (ipaddr_parse(s, &w->addr) < 0) {
 		fprintf(stderr, "ipac-probe: %s: not an address\n", s);
 		exit(1);
 	}
@@ -233,13 +233,13 @@ main(int argc, char **argv)
 		return 1;
 	for (i = 0; i < nlazy; i++) {
 		char *colon = strrchr(lazy[i], ':');
-		struct probe_addr a;
+		struct ipaddr a;
 		struct probe_target *t;
 
 		if (!colon)
 			usage();
 		*colon = '\0';
-		if (probe_addr_parse(lazy[i], &a) < 0 ||
+		if (ipaddr_parse(lazy[i], &a) < 0 ||
 		    !(t = prober_find(p, &a)))
 			usage();
 		for (j = 0; j < nwatch; j++)

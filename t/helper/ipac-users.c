@@ -53,7 +53,7 @@ print_count(const struct users_count *c, void *arg)
 
 	(void)arg;
 	printf("%s %s %llu %llu %llu %llu\n", c->chain,
-	    users_addr_fmt(&c->addr, ab, sizeof ab),
+	    ipaddr_fmt(&c->addr, ab, sizeof ab),
 	    (unsigned long long)c->rx_packets,
 	    (unsigned long long)c->rx_bytes,
 	    (unsigned long long)c->tx_packets,
@@ -66,13 +66,13 @@ static int
 one(struct users *u, int del, const char *addr, const char *specs,
     const struct chainspec *dv, size_t dn)
 {
-	struct users_addr a;
+	struct ipaddr a;
 	struct chainspec *v = NULL;
 	size_t n = dn;
 	char err[512];
 	int rc;
 
-	if (users_addr_parse(addr, &a) < 0) {
+	if (ipaddr_parse(addr, &a) < 0) {
 		fprintf(stderr, "ipac-users: %s: not an address\n", addr);
 		return -1;
 	}

@@ -23,7 +23,7 @@ static enum probe_kind last_kind;
 static bool fail_send;
 
 static int
-fake_route(void *ctx, const struct probe_addr *dst, struct probe_route *r)
+fake_route(void *ctx, const struct ipaddr *dst, struct probe_route *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->ifindex = 7;
@@ -107,12 +107,12 @@ new_prober(uint32_t rate)
 	return cur;
 }
 
-static struct probe_addr
+static struct ipaddr
 addr(const char *s)
 {
-	struct probe_addr a;
+	struct ipaddr a;
 
-	if (probe_addr_parse(s, &a) < 0)
+	if (ipaddr_parse(s, &a) < 0)
 		abort();
 	return a;
 }
@@ -136,7 +136,7 @@ run_until(struct prober *p, int64_t until)
 static int
 life(struct prober *p, const char *a, const uint8_t *mac, unsigned how)
 {
-	struct probe_addr x = addr(a);
+	struct ipaddr x = addr(a);
 
 	return prober_life(p, &x, 7, mac, how, PROBE_NO_COOKIE, clock_now);
 }
@@ -150,7 +150,7 @@ test_silent_target(void)
 {
 	struct prober *p = new_prober(0);
 	struct user u = { .name = "a" };
-	struct probe_addr a = addr("198.18.1.2");
+	struct ipaddr a = addr("198.18.1.2");
 	struct probe_target_info ti;
 	int64_t next;
 
@@ -185,7 +185,7 @@ test_answering_target(void)
 {
 	struct prober *p = new_prober(0);
 	struct user u = { .name = "a" };
-	struct probe_addr a = addr("198.18.1.2");
+	struct ipaddr a = addr("198.18.1.2");
 	static const uint8_t m1[6] = { 2, 0, 0, 0, 0, 1 }, m2[6] = { 2, 0, 0, 0, 0, 2 };
 	struct probe_target_info ti;
 	int64_t t, t0;
@@ -226,7 +226,7 @@ test_answering_target(void)
 	is_int(life(p, "198.18.1.3", m1, PROBE_ARP_REPLY), -1,
 	    "life of an unknown address ignored");
 	{
-		struct probe_addr x = addr("198.18.1.2");
+		struct ipaddr x = addr("198.18.1.2");
 
 		is_int(prober_life(p, &x, 8, m1, PROBE_ARP_REPLY,
 		    PROBE_NO_COOKIE, clock_now), -1,
@@ -245,7 +245,7 @@ test_late_reply_window(void)
 {
 	struct prober *p = new_prober(0);
 	struct user u = { .name = "a" };
-	struct probe_addr a = addr("198.18.1.2");
+	struct ipaddr a = addr("198.18.1.2");
 
 	clock_now = 0;
 	u.t = prober_add(p, &a, &t1, &u, 0);
@@ -265,7 +265,7 @@ test_misses(void)
 	static const struct probe_timing tm = { 1000, 500, 3, 200 };
 	struct prober *p = new_prober(0);
 	struct user u = { .name = "a" };
-	struct probe_addr a = addr("198.18.1.2");
+	struct ipaddr a = addr("198.18.1.2");
 
 	clock_now = 0;
 	nsent = 0;
@@ -283,7 +283,7 @@ test_lazy(void)
 {
 	struct prober *p = new_prober(0);
 	struct user u = { .name = "a" };
-	struct probe_addr a = addr("198.18.1.2");
+	struct ipaddr a = addr("198.18.1.2");
 	struct prober_stats st;
 
 	clock_now = 0;
@@ -326,7 +326,7 @@ test_rate_limit(void)
 	clock_now = 0;
 	nsent = 0;
 	for (i = 0; i < 1000; i++) {
-		struct probe_addr a;
+		struct ipaddr a;
 
 		snprintf(buf, sizeof(buf), "198.18.%d.%d", 2 + i / 250, 1 + i % 250);
 		a = addr(buf);
@@ -363,7 +363,7 @@ test_callbacks_delete(void)
 {
 	struct prober *p = new_prober(0);
 	struct user u1 = { .name = "a" }, u2 = { .name = "b" };
-	struct probe_addr a = addr("198.18.1.2"), b = addr("198.18.1.3");
+	struct ipaddr a = addr("198.18.1.2"), b = addr("198.18.1.3");
 	struct prober_stats st;
 
 	clock_now = 0;
@@ -387,7 +387,7 @@ static void
 test_add_errors(void)
 {
 	struct prober *p = new_prober(0);
-	struct probe_addr a = addr("198.18.1.2"), x;
+	struct ipaddr a = addr("198.18.1.2"), x;
 	struct probe_target *t;
 	static const char *const bad[] = { "0.0.0.0", "255.255.255.255",
 	    "224.0.0.1", "127.0.0.1", "::", "::1", "ff02::1", "fe80::1",
@@ -438,7 +438,7 @@ test_add_errors(void)
 	}
 	{
 		struct probe_target_info ti;
-		struct probe_addr y = addr("198.18.1.9");
+		struct ipaddr y = addr("198.18.1.9");
 		static const uint8_t m[6] = { 2, 0, 0, 0, 0, 9 };
 		static struct user u9;
 
@@ -484,7 +484,7 @@ test_many(void)
 
 	clock_now = 0;
 	for (i = 0; i < N; i++) {
-		struct probe_addr a;
+		struct ipaddr a;
 
 		snprintf(buf, sizeof(buf), "2001:db8:5::%x", i + 1);
 		a = addr(buf);
@@ -508,7 +508,7 @@ test_many(void)
 		}
 		if (clock_now % 1000 == 0)
 			for (i = 0; i < N; i += 2) {
-				struct probe_addr a;
+				struct ipaddr a;
 
 				snprintf(buf, sizeof(buf), "2001:db8:5::%x", i + 1);
 				a = addr(buf);
@@ -549,7 +549,7 @@ test_slack(void)
 	clock_now = 0;
 	nsent = 0;
 	for (i = 0; i < 10000; i++) {
-		struct probe_addr a;
+		struct ipaddr a;
 
 		snprintf(buf, sizeof(buf), "198.18.%d.%d", 1 + i / 250, 1 + i % 250);
 		a = addr(buf);

@@ -53,7 +53,7 @@ main(void)
 {
 	struct chainspec cs, *v;
 	char err[256], b[64];
-	struct users_addr a;
+	struct ipaddr a;
 	size_t n;
 
 	/* defaults: table filter, direction s, target ACCEPT */
@@ -170,14 +170,14 @@ main(void)
 	free(v);
 
 	/* addresses */
-	ok(users_addr_parse("198.18.1.2", &a) == 0 && a.family == AF_INET,
+	ok(ipaddr_parse("198.18.1.2", &a) == 0 && a.family == AF_INET,
 	    "IPv4 address");
-	ok(users_addr_parse("2001:db8:1::2", &a) == 0 &&
+	ok(ipaddr_parse("2001:db8:1::2", &a) == 0 &&
 	    a.family == AF_INET6, "IPv6 address");
-	is_str(users_addr_fmt(&a, b, sizeof b), "2001:db8:1::2",
+	is_str(ipaddr_fmt(&a, b, sizeof b), "2001:db8:1::2",
 	    "IPv6 formatted");
-	ok(users_addr_parse("198.18.1.0/24", &a) < 0, "a prefix is refused");
-	ok(users_addr_parse("nope", &a) < 0, "a name is refused");
+	ok(ipaddr_parse("198.18.1.0/24", &a) < 0, "a prefix is refused");
+	ok(ipaddr_parse("nope", &a) < 0, "a name is refused");
 
 	return done_testing();
 }
