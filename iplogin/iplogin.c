@@ -37,74 +37,6 @@ usage(int status)
 	exit(status);
 }
 
-/* Probe callbacks: the user is the struct il_user. */
-static struct daemon *the_daemon;
-
-static void
-probe_alive(void *user, const uint8_t *mac, unsigned how)
-{
-	struct il_user *u = user;
-	struct daemon *d = the_daemon;
-
-	if (mac && (how & PROBE_F_NEWMAC)) {
-		if (u->has_mac && memcmp(u->mac, mac, 6) != 0) {
-			log_warnx("%s (%s): another MAC answers, "
-			    "%02x:%02x:%02x:%02x:%02x:%02x; logged out",
-			    u->addr_s, u->account, mac[0], mac[1], mac[2],
-			    mac[3], mac[4], mac[5]);
-			user_logout(d, u, WHY_MAC);
-			return;
-		}
-		memcpy(u->mac, mac, 6);
-		u->has_mac = true;
-		log_info("%s (%s): MAC %02x:%02x:%02x:%02x:%02x:%02x",
-		    u->addr_s, u->account, mac[0], mac[1], mac[2], mac[3],
-		    mac[4], mac[5]);
-	}
-	if (u->trace)
-		log_info("trace %s: alive (%u)", u->addr_s, how & PROBE_HOW_MASK);
-}
-
-static void
-probe_gone(void *user)
-{
-	struct il_user *u = user;
-
-	log_info("%s (%s): no answer to the probes", u->addr_s, u->account);
-	user_logout(the_daemon, u, WHY_TIMEOUT);
-}
-
-static void probe_due(struct loop *, void *);
-
-void
-probe_arm(struct daemon *d)
-{
-	int64_t next = prober_tick(d->prober, loop_now());
-
-	loop_timer_free(d->loop, d->probe_timer);
-	d->probe_timer = next == INT64_MAX ? NULL :
-	    loop_timer(d->loop, next, probe_due, d);
-}
-
-static void
-probe_due(struct loop *l, void *arg)
-{
-	struct daemon *d = arg;
-
-	d->probe_timer = NULL;
-	probe_arm(d);
-}
-
-static void
-probe_readable(struct loop *l, int fd, unsigned events, void *arg)
-{
-	struct daemon *d = arg;
-
-	if (prober_readable(d->prober, fd, loop_now()) < 0)
-		log_warn("probe socket");
-	probe_arm(d);
-}
-
 static void
 count_due(struct loop *l, void *arg)
 {
@@ -283,13 +215,9 @@ write_pidfile(const char *path)
 static int
 setup(struct daemon *d)
 {
-	struct prober_opts po = {
-		.cb = { .alive = probe_alive, .gone = probe_gone },
-	};
 	char err[512];
 	sigset_t ss;
-	const int *fds;
-	size_t n, i;
+	size_t i;
 
 	if (!cmd_handlers_ok()) {
 		log_error("internal: the command table and its handlers differ");
@@ -336,17 +264,8 @@ setup(struct daemon *d)
 		log_error("table %s: %s", d->srv->table, users_error(d->users));
 		return -1;
 	}
-	if ((d->prober = prober_new(&po)) == NULL) {
-		log_error("probes: %s", strerror(errno));
+	if (watch_setup(d) < 0)
 		return -1;
-	}
-	fds = prober_fds(d->prober, &n);
-	for (i = 0; i < n; i++)
-		if (loop_add_fd(d->loop, fds[i], EPOLLIN, probe_readable,
-		    d) < 0) {
-			log_warn("probe socket");
-			return -1;
-		}
 	if (session_setup(d) < 0)
 		return -1;
 	/* The captive portal, the walled garden and the hooks. */
@@ -466,7 +385,6 @@ run(int argc, char *argv[])
 	d.statefile = abs_path(statefile ? statefile : d.srv->statefile);
 	d.pidfile = abs_path(pidfile ? pidfile : d.srv->pidfile);
 	d.conf_mtime = file_mtime(d.conffile);
-	the_daemon = &d;
 	if (setup(&d) < 0)
 		goto out;
 	if (!foreground) {

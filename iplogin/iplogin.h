@@ -214,7 +214,9 @@ struct daemon {
 	struct portal	*portal;	/* portal.c's; NULL: none */
 };
 
-/* iplogin.c */
+/* watch.c: the probing engine on the loop. */
+/* Make the prober, its sockets on the loop; 0 or -1 (reported). */
+int	watch_setup(struct daemon *);
 /* The probes' timer for the engine's next work (after adding targets). */
 void	probe_arm(struct daemon *);
 

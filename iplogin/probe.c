@@ -551,7 +551,7 @@ prober_life(struct prober *p, const struct ipaddr *from, int ifindex,
 	}
 	if (p->opts.cb.alive) {
 		cb_begin(p, t);
-		p->opts.cb.alive(t->user, mac, how | flags);
+		p->opts.cb.alive(p->opts.cb.ctx, t->user, mac, how | flags);
 		cb_end(p, t);
 	}
 	return 0;
@@ -609,7 +609,7 @@ prober_tick(struct prober *p, int64_t now)
 			p->st.gone++;
 			if (p->opts.cb.gone) {
 				cb_begin(p, t);
-				p->opts.cb.gone(t->user);
+				p->opts.cb.gone(p->opts.cb.ctx, t->user);
 				if (!cb_end(p, t))
 					continue;
 			}

@@ -70,10 +70,12 @@ struct probe_callbacks {
 	 * enum probe_how or'ed with PROBE_F_* flags.  A changed MAC is
 	 * reported (PROBE_F_NEWMAC), never acted on: the daemon decides.
 	 */
-	void (*alive)(void *user, const uint8_t *mac, unsigned how);
+	void (*alive)(void *ctx, void *user, const uint8_t *mac,
+	    unsigned how);
 	/* The target stopped answering (see struct probe_timing).  Called
 	 * once; a later sign of life calls alive() with PROBE_F_BACK. */
-	void (*gone)(void *user);
+	void (*gone)(void *ctx, void *user);
+	void *ctx;	/* given to both, with the target's user */
 };
 
 /*

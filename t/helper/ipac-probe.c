@@ -70,7 +70,7 @@ fmt_mac(const uint8_t *mac, char *buf, size_t len)
 }
 
 static void
-on_alive(void *user, const uint8_t *mac, unsigned how)
+on_alive(void *ctx, void *user, const uint8_t *mac, unsigned how)
 {
 	struct watch *w = user;
 	char m[32];
@@ -86,7 +86,7 @@ on_alive(void *user, const uint8_t *mac, unsigned how)
 }
 
 static void
-on_gone(void *user)
+on_gone(void *ctx, void *user)
 {
 	struct watch *w = user;
 	struct probe_target_info ti;

@@ -72,7 +72,7 @@ static int64_t clock_now;
 static struct prober *cur;
 
 static void
-cb_alive(void *u_, const uint8_t *mac, unsigned how)
+cb_alive(void *ctx, void *u_, const uint8_t *mac, unsigned how)
 {
 	struct user *u = u_;
 
@@ -83,7 +83,7 @@ cb_alive(void *u_, const uint8_t *mac, unsigned how)
 }
 
 static void
-cb_gone(void *u_)
+cb_gone(void *ctx, void *u_)
 {
 	struct user *u = u_;
 
