@@ -235,4 +235,33 @@ int	users_counters(struct users *u, const char *chain, users_count_fn fn,
 /* Remove every element of every set of the specs in use: one batch. */
 int	users_flush(struct users *u);
 
+/*
+ * An implementation of the calls above (each handle starts with a
+ * pointer to its own): nftables in lib/nft_users.c.
+ */
+struct users_ops {
+	const char	*name;
+	void		(*close)(struct users *);
+	const char	*(*error)(const struct users *);
+	int		(*fd)(const struct users *);
+	int		(*use)(struct users *, const struct chainspec *,
+			    size_t);
+	int		(*setup)(struct users *, const struct chainspec *,
+			    size_t);
+	int		(*add)(struct users *, const struct ipaddr *,
+			    const struct chainspec *, size_t);
+	int		(*del)(struct users *, const struct ipaddr *,
+			    const struct chainspec *, size_t);
+	int		(*del_final)(struct users *, const struct ipaddr *,
+			    const struct chainspec *, size_t, users_count_fn,
+			    void *);
+	int		(*begin)(struct users *);
+	int		(*commit)(struct users *);
+	int		(*counters)(struct users *, const char *,
+			    users_count_fn, void *);
+	int		(*flush)(struct users *);
+};
+/* users_open() for nftables (lib/nft_users.c). */
+struct users *users_nft_open(const char *table, char *err, size_t errlen);
+
 #endif
