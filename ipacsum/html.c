@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "ipacsum.h"
@@ -66,6 +67,18 @@ grouped(struct strbuf *sb, uint64_t v)
 	}
 }
 
+/* A valid HTML datetime: "2026-03-29T22:00:00Z" (UTC). */
+static const char *
+iso_utc(int64_t t, char buf[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
 static const char style[] =
 	"body{font:15px/1.45 system-ui,-apple-system,\"Segoe UI\",Roboto,"
 	"\"DejaVu Sans\",sans-serif;color:#1d1d1f;background:#fafafa;"
@@ -92,6 +105,7 @@ html_report(const struct plot *p, int64_t now, const struct line *v,
 {
 	const char *ext = p->format == IMG_SVG ? ".svg" : ".png";
 	struct strbuf sb, path;
+	char iso[32];
 	size_t i;
 	int rc;
 
@@ -109,12 +123,15 @@ html_report(const struct plot *p, int64_t now, const struct line *v,
 	html_text(&sb, p->host);
 	sb_puts(&sb, "</h1>\n<table class=\"meta\">\n<tr><th>Host</th><td>");
 	html_text(&sb, p->host);
-	sb_printf(&sb, "</td></tr>\n<tr><th>Created</th><td>%s</td></tr>\n"
-	    "<tr><th>Data from</th><td><time datetime=\"@%" PRId64 "\">%s"
-	    "</time></td></tr>\n", fmt_time(now), p->from,
+	sb_printf(&sb, "</td></tr>\n<tr><th>Created</th><td><time "
+	    "datetime=\"%s\">%s</time></td></tr>\n", iso_utc(now, iso),
+	    fmt_time(now));
+	sb_printf(&sb, "<tr><th>Data from</th><td><time datetime=\"%s\">%s"
+	    "</time></td></tr>\n", iso_utc(p->from, iso),
 	    fmt_time(p->from));
-	sb_printf(&sb, "<tr><th>Data to</th><td><time datetime=\"@%" PRId64
-	    "\">%s</time></td></tr>\n</table>\n", p->to, fmt_time(p->to));
+	sb_printf(&sb, "<tr><th>Data to</th><td><time datetime=\"%s\">%s"
+	    "</time></td></tr>\n</table>\n", iso_utc(p->to, iso),
+	    fmt_time(p->to));
 
 	sb_puts(&sb, "<table class=\"totals\" id=\"totals\">\n<thead><tr>"
 	    "<th>Name</th><th>Bytes</th><th></th><th>Packets</th></tr>"

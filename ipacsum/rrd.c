@@ -335,6 +335,7 @@ graph_one(const struct plot *p, const struct line *l)
 			"--start", start, "--end", end,
 			"--width", width, "--height", height,
 			"--full-size-mode", "--lower-limit", "0",
+			"--disable-rrdtool-tag",
 			"--base", "1000", "--vertical-label", "bit/s",
 			"--title", (char *)l->name,
 			defarg.buf,

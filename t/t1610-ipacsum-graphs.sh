@@ -135,6 +135,7 @@ test_expect_success 'librrd: PNG and SVG graphs of the requested size' '
 		echo "720 260" >expect && svg_size "$f" >actual &&
 		test_cmp expect actual || return 1
 	done &&
+
 	! ls png svg | grep -v "\.png$\|\.svg$\|^png:$\|^svg:$\|^$"
 '
 
@@ -175,7 +176,13 @@ test_expect_success 'the HTML report: a page, an image per name' '
 	grep -q "<title>IP accounting of gw" html/index.html &&
 	# names escaped in the page, %-escapes escaped in the URL
 	grep -q "evil \`touch PWNED1\` &#39;q&#39; \$(touch PWNED2) &quot;x&quot;" html/index.html &&
-	grep -q "src=\"evil%2520%2560touch" html/index.html
+	grep -q "src=\"evil%2520%2560touch" html/index.html &&
+	# valid HTML times (UTC), the range of yesterday in Berlin
+	grep -o "<time datetime=\"[^\"]*\">" html/index.html >times &&
+	test $(wc -l <times) = 3 &&
+	! grep -v "datetime=\"[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z\"" times &&
+	grep -q "datetime=\"2026-03-28T23:00:00Z\"" times &&
+	grep -q "datetime=\"2026-03-29T22:00:00Z\"" times
 '
 
 # chromium_check DIR: open DIR/index.html in headless Chromium and print,
