@@ -73,10 +73,12 @@ script(struct strbuf *sb, const struct plot *p, const struct line *l,
 	sq_string(sb, l->name);
 	sb_printf(sb, "\nset xdata time\nset timefmt '%%s'\n"
 	    "set format x '%s'\nset xrange ['%" PRId64 "':'%" PRId64 "']\n"
-	    "set ylabel 'bit/s'\nset yrange [0:*]\nset format y '%%.1s%%c'\n"
+	    "set ylabel 'bit/s'\nset yrange [0:*]\nset format y '%s'\n"
 	    "set grid\nset key off\nset style fill solid 0.6 noborder\n",
 	    span <= 2 * 86400 ? "%H:%M" : span <= 62 * 86400 ?
-	    "%d %b" : "%b %Y", local_secs(p->from), local_secs(p->to));
+	    "%d %b" : "%b %Y", local_secs(p->from), local_secs(p->to),
+	    /* as the tables: prefixes of 1000 with --si, else of 1024 */
+	    p->si ? "%.1s%c" : "%.1b%B");
 	sb_puts(sb, "$D << EOD\n");
 	for (i = 0; i < se->n; i++) {
 		int64_t len = se->b[i + 1] - se->b[i];

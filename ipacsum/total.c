@@ -379,7 +379,7 @@ draw(const struct settings *set, const struct opts *o, struct store *st,
 	struct plot p = {
 		.host = set->host, .from = from, .to = to,
 		.format = o->image, .width = o->width, .height = o->height,
-		.dir = o->html ? o->html : o->graphs, .se = se,
+		.dir = o->html ? o->html : o->graphs, .se = se, .si = o->si,
 	};
 	char *rrd = NULL;
 	int rc;

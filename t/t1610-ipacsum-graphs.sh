@@ -159,6 +159,25 @@ test_expect_success 'gnuplot: PNG and SVG; names with backquotes and quotes run 
 	! test -e gp/PWNED1 && ! test -e "$HOME/PWNED1"
 '
 
+test_expect_success 'gnuplot: the axis in the units of the tables (1024; 1000 with --si)' '
+	mkdir -p spy &&
+	printf "#!/bin/sh\ntee -a \"%s/gp.script\" | exec %s\n" \
+		"$TRASH_DIRECTORY" "$(command -v gnuplot)" >spy/gnuplot &&
+	chmod +x spy/gnuplot &&
+	PATH="$TRASH_DIRECTORY/spy:$PATH" sum -t yesterday --plotter gnuplot \
+		--graphs iec -f "^down$" &&
+	grep "^set format y" gp.script >iec.format &&
+	echo "set format y '\''%.1b%B'\''" >expect &&
+	test_cmp expect iec.format &&
+	rm gp.script &&
+	PATH="$TRASH_DIRECTORY/spy:$PATH" sum -t yesterday --plotter gnuplot \
+		--graphs si --si -f "^down$" &&
+	grep "^set format y" gp.script >si.format &&
+	echo "set format y '\''%.1s%c'\''" >expect &&
+	test_cmp expect si.format &&
+	test -s iec/down.png && test -s si/down.png
+'
+
 test_expect_success 'gnuplot missing: a clear message, status 1, no image' '
 	mkdir nobin &&
 	ln -s "$(command -v ipacsum)" nobin/ipacsum &&
