@@ -385,7 +385,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	char err[256];
 	size_t i;
 
-	log_mute(true);
+	log_silence(true);
 	snprintf(dir, sizeof(dir), "%s/il-cmd.XXXXXX",
 	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 	if (mkdtemp(dir) == NULL)

@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cmd = cmd_parse(line, &admin, argv, &argc, err, sizeof(err));
 	if (cmd >= 0 && (argc < 1 || argv[argc] != NULL))
 		abort();
-	log_mute(true);
+	log_silence(true);
 	if (il_conf_parse("fuzz.conf", (const char *)data, size, &c) == 0)
 		il_conf_free(&c);
 	return 0;
