@@ -59,6 +59,7 @@ script(struct strbuf *sb, const struct plot *p, const struct line *l,
 {
 	const struct series *se = p->se;
 	int64_t span = p->to - p->from;
+	char title[512];
 	size_t i;
 
 	if (p->format == IMG_SVG)
@@ -70,7 +71,7 @@ script(struct strbuf *sb, const struct plot *p, const struct line *l,
 	sb_puts(sb, "set output ");
 	sq_string(sb, out);
 	sb_puts(sb, "\nset title ");
-	sq_string(sb, l->name);
+	sq_string(sb, graph_title(p, l, title, sizeof(title)));
 	sb_printf(sb, "\nset xdata time\nset timefmt '%%s'\n"
 	    "set format x '%s'\nset xrange ['%" PRId64 "':'%" PRId64 "']\n"
 	    "set ylabel 'bit/s'\nset yrange [0:*]\nset format y '%s'\n"

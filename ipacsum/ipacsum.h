@@ -59,6 +59,9 @@ const struct sum *cell(const struct series *se, size_t i,
  * name is one file of its own.  free() it.
  */
 char	*name_file(const char *name, const char *ext);
+/* A graph's title: the name, its total and the range. */
+const char *graph_title(const struct plot *, const struct line *, char *buf,
+	    size_t len);
 /* A CSV field (quoted when it must be) and a JSON string, to stdout. */
 void	csv_field(const char *s);
 void	json_string(const char *s);

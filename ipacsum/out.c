@@ -46,6 +46,24 @@ human(uint64_t v, bool si, bool exact)
 	return buf;
 }
 
+/*
+ * The title of name l's graph: the name, its total in the units of the
+ * tables and the range, "down: 258K, 2026/03/29 00:00:00 CET to
+ * 2026/03/30 00:00:00 CEST".
+ */
+const char *
+graph_title(const struct plot *p, const struct line *l, char *buf,
+    size_t len)
+{
+	char total[32];
+
+	snprintf(total, sizeof(total), "%s", human(l->bytes, p->si, false));
+	snprintf(buf, len, "%s: %sB, %s", l->name, total, fmt_time(p->from));
+	snprintf(buf + strlen(buf), len - strlen(buf), " to %s",
+	    fmt_time(p->to));
+	return buf;
+}
+
 const char *
 fmt_time(int64_t t)
 {

@@ -312,7 +312,7 @@ static int
 graph_one(const struct plot *p, const struct line *l)
 {
 	char *file = name_file(l->name, ".rrd"), *def = NULL;
-	char start[24], end[24], width[16], height[16];
+	char start[24], end[24], width[16], height[16], title[512];
 	struct strbuf path, defarg, out;
 	rrd_info_t *info, *i;
 	int rc = -1;
@@ -328,6 +328,7 @@ graph_one(const struct plot *p, const struct line *l)
 	snprintf(end, sizeof(end), "%" PRId64, p->to);
 	snprintf(width, sizeof(width), "%d", p->width);
 	snprintf(height, sizeof(height), "%d", p->height);
+	graph_title(p, l, title, sizeof(title));
 	{
 		char *argv[] = {
 			"graph", "-", "--imgformat",
@@ -338,7 +339,7 @@ graph_one(const struct plot *p, const struct line *l)
 			"--disable-rrdtool-tag",
 			"--base", p->si ? "1000" : "1024",
 			"--vertical-label", "bit/s",
-			"--title", (char *)l->name,
+			"--title", title,
 			defarg.buf,
 			"CDEF:bits=b,8,*",
 			"VDEF:total=b,TOTAL",

@@ -175,6 +175,11 @@ test_expect_success 'gnuplot: the axis in the units of the tables (1024; 1000 wi
 	grep "^set format y" gp.script >si.format &&
 	echo "set format y '\''%.1s%c'\''" >expect &&
 	test_cmp expect si.format &&
+	# the title: the name, its total as the text report, the range
+	grep "^set title" gp.script >title &&
+	total=$(sum -t yesterday --si -f "^down$" | sed -n "s/^  down  *: *//p") &&
+	echo "set title '\''down: ${total}B, 2026/03/29 00:00:00 CET to 2026/03/30 00:00:00 CEST'\''" >expect &&
+	test_cmp expect title &&
 	test -s iec/down.png && test -s si/down.png
 '
 
