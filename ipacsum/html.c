@@ -79,6 +79,19 @@ iso_utc(int64_t t, char buf[32])
 	return buf;
 }
 
+/* Line indexes by bytes, most first, then by name (as --sort bytes). */
+static int
+by_bytes(const void *pa, const void *pb, void *ctx)
+{
+	const struct line *v = ctx;
+	const struct line *a = &v[*(const size_t *)pa];
+	const struct line *b = &v[*(const size_t *)pb];
+
+	if (a->bytes != b->bytes)
+		return a->bytes < b->bytes ? 1 : -1;
+	return strcmp(a->name, b->name);
+}
+
 static const char style[] =
 	"body{font:15px/1.45 system-ui,-apple-system,\"Segoe UI\",Roboto,"
 	"\"DejaVu Sans\",sans-serif;color:#1d1d1f;background:#fafafa;"
@@ -97,7 +110,11 @@ static const char style[] =
 	"figure{margin:0;background:#fff;box-shadow:0 1px 2px #0002;"
 	"display:inline-block;max-width:100%}\nimg{display:block;"
 	"max-width:100%;height:auto}\n"
-	"footer{margin-top:2.5rem;color:#888;font-size:.85rem}\n";
+	"footer{margin-top:2.5rem;color:#888;font-size:.85rem}\n"
+	"td.share{white-space:nowrap;min-width:7rem;color:#666}\n"
+	".bar{display:inline-block;height:.7em;background:#3465a4;"
+	"vertical-align:baseline}\n"
+	"tfoot th,tfoot td{font-weight:600;border-bottom:none}\n";
 
 int
 html_report(const struct plot *p, int64_t now, const struct line *v,
@@ -106,7 +123,8 @@ html_report(const struct plot *p, int64_t now, const struct line *v,
 	const char *ext = p->format == IMG_SVG ? ".svg" : ".png";
 	struct strbuf sb, path;
 	char iso[32];
-	size_t i;
+	uint64_t all_bytes = 0, all_packets = 0;
+	size_t i, k, *top;
 	int rc;
 
 	sb_init(&sb);
@@ -133,10 +151,23 @@ html_report(const struct plot *p, int64_t now, const struct line *v,
 	    "</time></td></tr>\n</table>\n", iso_utc(p->to, iso),
 	    fmt_time(p->to));
 
-	sb_puts(&sb, "<table class=\"totals\" id=\"totals\">\n<thead><tr>"
-	    "<th>Name</th><th>Bytes</th><th></th><th>Packets</th></tr>"
-	    "</thead>\n<tbody>\n");
+	/* Top talkers first, each with its share of the whole. */
+	top = xcalloc(n ? n : 1, sizeof(*top));
 	for (i = 0; i < n; i++) {
+		top[i] = i;
+		all_bytes = sat_add(all_bytes, v[i].bytes);
+		all_packets = sat_add(all_packets, v[i].packets);
+	}
+	qsort_r(top, n, sizeof(*top), by_bytes, (void *)v);
+	sb_puts(&sb, "<table class=\"totals\" id=\"totals\">\n<thead><tr>"
+	    "<th>Name</th><th>Bytes</th><th></th><th>Share</th>"
+	    "<th>Packets</th></tr></thead>\n<tbody>\n");
+	for (k = 0; k < n; k++) {
+		double share;
+
+		i = top[k];
+		share = all_bytes ? 100.0 * (double)v[i].bytes /
+		    (double)all_bytes : 0.0;
 		sb_printf(&sb, "<tr><td><a href=\"#n%zu\">", i + 1);
 		html_text(&sb, v[i].name);
 		sb_printf(&sb, "</a></td><td class=\"n\" data-bytes=\"%" PRIu64
@@ -144,12 +175,25 @@ html_report(const struct plot *p, int64_t now, const struct line *v,
 		grouped(&sb, v[i].bytes);
 		sb_printf(&sb, "</td><td class=\"n h\">%s</td>",
 		    v[i].bytes >= 1024 ? human(v[i].bytes, si, false) : "");
+		/* The bar: 4rem is the whole. */
+		sb_printf(&sb, "<td class=\"share\"><span class=\"bar\" "
+		    "style=\"width:%.2frem\"></span> %.1f%%</td>",
+		    share / 25.0, share);
 		sb_printf(&sb, "<td class=\"n\" data-packets=\"%" PRIu64 "\">",
 		    v[i].packets);
 		grouped(&sb, v[i].packets);
 		sb_puts(&sb, "</td></tr>\n");
 	}
-	sb_puts(&sb, "</tbody>\n</table>\n");
+	sb_printf(&sb, "</tbody>\n<tfoot><tr><th>Total</th><td class=\"n\" "
+	    "id=\"total-bytes\" data-bytes=\"%" PRIu64 "\">", all_bytes);
+	grouped(&sb, all_bytes);
+	sb_printf(&sb, "</td><td class=\"n h\">%s</td><td></td>"
+	    "<td class=\"n\" id=\"total-packets\" data-packets=\"%" PRIu64
+	    "\">", all_bytes >= 1024 ? human(all_bytes, si, false) : "",
+	    all_packets);
+	grouped(&sb, all_packets);
+	sb_puts(&sb, "</td></tr></tfoot>\n</table>\n");
+	free(top);
 
 	for (i = 0; i < n; i++) {
 		char *file = name_file(v[i].name, ext);

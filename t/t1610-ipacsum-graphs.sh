@@ -219,7 +219,11 @@ var imgs = Array.from(document.images), ok = imgs.filter(function (i) {\
 return i.complete \&\& i.naturalWidth > 0; }).length;\
 var rows = Array.from(document.querySelectorAll(\"#totals tbody tr\"))\
 .map(function (r) { return r.cells[0].textContent + \"\|\" +\
-r.cells[1].dataset.bytes + \"\|\" + r.cells[3].dataset.packets; });\
+r.querySelector(\"[data-bytes]\").dataset.bytes + \"\|\" +\
+r.querySelector(\"[data-packets]\").dataset.packets; });\
+rows.push(\"total\|\" + document.getElementById(\"total-bytes\")\
+.dataset.bytes + \"\|\" +\
+document.getElementById(\"total-packets\").dataset.packets);\
 var p = document.createElement(\"pre\"); p.id = \"check\";\
 p.textContent = \"images \" + imgs.length + \" loaded \" + ok + \"\\\\n\" +\
 rows.join(\"\\\\n\") + \"\\\\n\"; document.body.appendChild(p); });\
@@ -242,13 +246,18 @@ test_expect_success 'the HTML report in Chromium: loads, images there, numbers t
 	chromium_check "$TRASH_DIRECTORY/html" >actual &&
 	{
 		echo "images 3 loaded 3" &&
-		sum -t yesterday --format json | perl -MJSON::PP -e "
+		# the top talkers first, then the grand total
+		sum -t yesterday --sort bytes --format json | perl -MJSON::PP -e "
 			local \$/; my \$j = decode_json(<STDIN>);
-			print \"\$_->{rule}|\$_->{bytes}|\$_->{packets}\n\"
-				for @{\$j->{rules}}"
+			my (\$b, \$p) = (0, 0);
+			for (@{\$j->{rules}}) {
+				print \"\$_->{rule}|\$_->{bytes}|\$_->{packets}\n\";
+				\$b += \$_->{bytes}; \$p += \$_->{packets};
+			}
+			print \"total|\$b|\$p\n\""
 	} >expect &&
 	test_cmp expect actual &&
-	test $(wc -l <actual) = 4
+	test $(wc -l <actual) = 5
 '
 
 test_expect_success 'the HTML report with gnuplot SVG images in Chromium' '
