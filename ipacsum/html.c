@@ -92,6 +92,66 @@ by_bytes(const void *pa, const void *pb, void *ctx)
 	return strcmp(a->name, b->name);
 }
 
+/* The label of period i: its hour, day or month, local time. */
+static void
+period_label(struct strbuf *sb, const struct series *se, size_t i)
+{
+	time_t tt = (time_t)se->b[i];
+	struct tm tm;
+	char buf[64], iso[32];
+	const char *f = strcmp(se->unit, "hour") == 0 ? "%H:%M" :
+	    strcmp(se->unit, "day") == 0 ? "%a %Y-%m-%d" : "%B %Y";
+
+	localtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), f, &tm);
+	sb_printf(sb, "<time datetime=\"%s\">%s</time>", iso_utc(se->b[i], iso),
+	    buf);
+}
+
+#define PERIOD_NAMES	5	/* the top talkers with a column each */
+
+/*
+ * The range by hours, days or months: a row a period with the top
+ * talkers and the total of all names of the page.
+ */
+static void
+periods_table(struct strbuf *sb, const struct plot *p, const struct line *v,
+    size_t n, const size_t *top, bool si)
+{
+	const struct series *se = p->periods;
+	size_t cols = n < PERIOD_NAMES ? n : PERIOD_NAMES, i, k;
+
+	sb_printf(sb, "<h2>By %s</h2>\n<div class=\"wrap\">"
+	    "<table class=\"periods\" "
+	    "id=\"periods\">\n<thead><tr><th>%s</th>", se->unit,
+	    strcmp(se->unit, "hour") == 0 ? "Hour" :
+	    strcmp(se->unit, "day") == 0 ? "Day" : "Month");
+	for (k = 0; k < cols; k++) {
+		sb_puts(sb, "<th>");
+		html_text(sb, v[top[k]].name);
+		sb_puts(sb, "</th>");
+	}
+	sb_puts(sb, "<th>Total</th></tr></thead>\n<tbody>\n");
+	for (i = 0; i < se->n; i++) {
+		uint64_t total = 0;
+
+		for (k = 0; k < n; k++)
+			total = sat_add(total, cell(se, i, &v[k])->bytes);
+		sb_puts(sb, "<tr><td>");
+		period_label(sb, se, i);
+		sb_puts(sb, "</td>");
+		for (k = 0; k < cols; k++) {
+			uint64_t b = cell(se, i, &v[top[k]])->bytes;
+
+			sb_printf(sb, "<td class=\"n\" data-bytes=\"%" PRIu64
+			    "\">%s</td>", b, human(b, si, false));
+		}
+		sb_printf(sb, "<td class=\"n t\" data-bytes=\"%" PRIu64 "\">%s"
+		    "</td></tr>\n", total, human(total, si, false));
+	}
+	sb_puts(sb, "</tbody>\n</table></div>\n");
+}
+
 static const char style[] =
 	"body{font:15px/1.45 system-ui,-apple-system,\"Segoe UI\",Roboto,"
 	"\"DejaVu Sans\",sans-serif;color:#1d1d1f;background:#fafafa;"
@@ -114,7 +174,11 @@ static const char style[] =
 	"td.share{white-space:nowrap;min-width:7rem;color:#666}\n"
 	".bar{display:inline-block;height:.7em;background:#3465a4;"
 	"vertical-align:baseline}\n"
-	"tfoot th,tfoot td{font-weight:600;border-bottom:none}\n";
+	"tfoot th,tfoot td{font-weight:600;border-bottom:none}\n"
+	"td.t{font-weight:600}\n"
+	".wrap{overflow-x:auto;max-width:100%}\n"
+	"@media (max-width:40rem){body{padding:.8rem}th,td{padding:.3rem "
+	".45rem}}\n";
 
 int
 html_report(const struct plot *p, int64_t now, const struct line *v,
@@ -159,7 +223,8 @@ html_report(const struct plot *p, int64_t now, const struct line *v,
 		all_packets = sat_add(all_packets, v[i].packets);
 	}
 	qsort_r(top, n, sizeof(*top), by_bytes, (void *)v);
-	sb_puts(&sb, "<table class=\"totals\" id=\"totals\">\n<thead><tr>"
+	sb_puts(&sb, "<div class=\"wrap\"><table class=\"totals\" "
+	    "id=\"totals\">\n<thead><tr>"
 	    "<th>Name</th><th>Bytes</th><th></th><th>Share</th>"
 	    "<th>Packets</th></tr></thead>\n<tbody>\n");
 	for (k = 0; k < n; k++) {
@@ -192,7 +257,9 @@ html_report(const struct plot *p, int64_t now, const struct line *v,
 	    "\">", all_bytes >= 1024 ? human(all_bytes, si, false) : "",
 	    all_packets);
 	grouped(&sb, all_packets);
-	sb_puts(&sb, "</td></tr></tfoot>\n</table>\n");
+	sb_puts(&sb, "</td></tr></tfoot>\n</table></div>\n");
+	if (p->periods && p->periods->n)
+		periods_table(&sb, p, v, n, top, si);
 	free(top);
 
 	for (i = 0; i < n; i++) {

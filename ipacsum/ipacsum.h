@@ -42,6 +42,8 @@ struct plot {
 	const char	*dir;		/* where the images go */
 	const char	*rrd_dir;	/* the host's RRD files (PLOT_RRD) */
 	const struct series *se;	/* the breakdown drawn (PLOT_GNUPLOT) */
+	const struct series *periods;	/* hours, days or months of the
+					   range, for the HTML table; or NULL */
 	bool		si;		/* units of 1000 (--si), else 1024 as
 					   the tables */
 };

@@ -359,6 +359,16 @@ rrd_host_dir(const struct settings *set, const struct opts *o)
 	return sb.buf;
 }
 
+/* The periods of the HTML page's table: hours of a day, days, months. */
+static const char *
+period_unit(int64_t from, int64_t to)
+{
+	int64_t span = to - from;
+
+	return span <= 2 * 86400 ? "hour" : span <= 62 * 86400 ? "day" :
+	    "month";
+}
+
 /* A breakdown fine enough for a graph of [from, to), about 100 to 600 steps. */
 static const char *
 graph_unit(int64_t from, int64_t to)
@@ -374,12 +384,14 @@ graph_unit(int64_t from, int64_t to)
 static int
 draw(const struct settings *set, const struct opts *o, struct store *st,
     const struct host_state *h, int64_t now, int64_t from, int64_t to,
-    const struct series *se, const struct line *v, size_t n)
+    const struct series *se, const struct series *periods,
+    const struct line *v, size_t n)
 {
 	struct plot p = {
 		.host = set->host, .from = from, .to = to,
 		.format = o->image, .width = o->width, .height = o->height,
 		.dir = o->html ? o->html : o->graphs, .se = se, .si = o->si,
+		.periods = periods,
 	};
 	char *rrd = NULL;
 	int rc;
@@ -497,7 +509,7 @@ summary(const struct settings *set, const struct opts *o)
 	struct line *v = NULL;
 	struct run before, first;
 	bool has_before, has_first = false;
-	struct series se = { 0 };
+	struct series se = { 0 }, periods = { 0 };
 	struct name_filter nf = { .has_re = false };
 	char *user_zone = system_zone();
 	int64_t now = acct_now(), from = 0, to = now, t;
@@ -546,6 +558,18 @@ summary(const struct settings *set, const struct opts *o)
 		/* The intervals make up the range: their sum is its total. */
 		for (i = 0; rc == 0 && i < se.n; i++)
 			sums_merge(&sums, &se.sums[i]);
+	}
+	/* The page's table: the range by hours, days or months. */
+	if (rc == 0 && o->html) {
+		zone_use(user_zone);
+		if (make_series(period_unit(from, to), o->week_start, from, to,
+		    &periods) < 0)
+			rc = -1;
+		zone_use(store_zone(st));
+		if (rc == 0)
+			rc = series_sums(st, &h, periods.b, periods.n,
+			    periods.sums, NULL);
+		zone_use(user_zone);
 	}
 	if (rc == 0)
 		rc = store_rules(st, h.id, &rules, &nrules);
@@ -596,7 +620,8 @@ summary(const struct settings *set, const struct opts *o)
 	if (o->top > 0 && (size_t)o->top < n)
 		n = (size_t)o->top;
 	if (o->graphs || o->html)
-		ex = draw(set, o, st, &h, now, from, to, &se, v, n);
+		ex = draw(set, o, st, &h, now, from, to, &se,
+		    o->html ? &periods : NULL, v, n);
 	else if (o->interval) {
 		print_series(o, set->host, now, from, to, &se, v, n);
 		ex = EX_OK;
@@ -607,6 +632,7 @@ summary(const struct settings *set, const struct opts *o)
 out:
 	store_close(st);
 	series_free(&se);
+	series_free(&periods);
 	name_filter_free(&nf);
 	free(v);
 	rules_free(rules, nrules);

@@ -203,10 +203,26 @@ test_expect_success 'the HTML report: a page, an image per name' '
 	grep -q "src=\"evil%2520%2560touch" html/index.html &&
 	# valid HTML times (UTC), the range of yesterday in Berlin
 	grep -o "<time datetime=\"[^\"]*\">" html/index.html >times &&
-	test $(wc -l <times) = 3 &&
+	test $(wc -l <times) = 26 &&
 	! grep -v "datetime=\"[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z\"" times &&
 	grep -q "datetime=\"2026-03-28T23:00:00Z\"" times &&
-	grep -q "datetime=\"2026-03-29T22:00:00Z\"" times
+	grep -q "datetime=\"2026-03-29T22:00:00Z\"" times &&
+	# by hour: the 23 hours of the day DST began, 02:00 never was; each
+	# row the sum of its names, the rows the grand total
+	perl -ne "
+		print \"\$1 \$2\\n\" while /<tr><td><time datetime=\"([^\"]*)\">([^<]*)<\\/time><\\/td>/g;
+	" html/index.html >hours &&
+	test $(wc -l <hours) = 23 &&
+	head -1 hours >first && echo "2026-03-28T23:00:00Z 00:00" >expect &&
+	test_cmp expect first &&
+	sed -n 3p hours >third && echo "2026-03-29T01:00:00Z 03:00" >expect &&
+	test_cmp expect third &&
+	perl -ne "
+		\$t += \$1 while /<td class=\"n t\" data-bytes=\"(\\d+)\"/g;
+		\$g = \$1 if /id=\"total-bytes\" data-bytes=\"(\\d+)\"/;
+		END { print \"\$t \$g\\n\" }" html/index.html >sums &&
+	read rows grand <sums &&
+	test "$rows" = "$grand" && test "$grand" -gt 0
 '
 
 # chromium_check DIR: open DIR/index.html in headless Chromium and print,
@@ -258,6 +274,35 @@ test_expect_success 'the HTML report in Chromium: loads, images there, numbers t
 	} >expect &&
 	test_cmp expect actual &&
 	test $(wc -l <actual) = 5
+'
+
+test_expect_success 'the HTML report at phone width (390 px): no sideways scrolling' '
+	# a frame 390 px wide is the phone: its viewport, its media queries
+	cat >html/phone.html <<-\EOF &&
+	<!DOCTYPE html><html><body style="margin:0">
+	<iframe id="f" src="index.html" style="width:390px;height:844px;border:0"></iframe>
+	<script>
+	document.getElementById("f").addEventListener("load", function () {
+		var d = this.contentDocument, p = document.createElement("pre");
+		p.id = "check";
+		p.textContent = "page " + d.documentElement.scrollWidth + " of " +
+		    this.contentWindow.innerWidth;
+		document.body.appendChild(p);
+	});
+	</script></body></html>
+	EOF
+	timeout 120 chromium --headless --no-sandbox --disable-gpu \
+		--disable-quic --no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync \
+		--allow-file-access-from-files \
+		--user-data-dir="$TRASH_DIRECTORY/chromium-profile" \
+		--virtual-time-budget=10000 --dump-dom \
+		"file://$TRASH_DIRECTORY/html/phone.html" 2>chromium.err >phone.dom &&
+	sed -n "s|.*<pre id=\"check\">page \([0-9]*\) of \([0-9]*\)</pre>.*|\1 \2|p" \
+		phone.dom >widths &&
+	read page window <widths &&
+	test "$window" = 390 &&
+	test "$page" -le "$window"
 '
 
 test_expect_success 'the HTML report with gnuplot SVG images in Chromium' '
