@@ -92,6 +92,51 @@ by_bytes(const void *pa, const void *pb, void *ctx)
 	return strcmp(a->name, b->name);
 }
 
+/* A byte count: exact in data-bytes, in units for people. */
+static void
+bytes_cell(struct strbuf *sb, uint64_t b, bool si)
+{
+	sb_printf(sb, "<td class=\"n\" data-bytes=\"%" PRIu64 "\">%s</td>",
+	    b, human(b, si, false));
+}
+
+/*
+ * The accounts of ipac-settings.conf over the range: what their "in"
+ * and "out" names counted side by side, their other names ("rules"),
+ * and the sum.
+ */
+static void
+accounts_table(struct strbuf *sb, const struct plot *p, const struct line *v,
+    size_t n, bool si)
+{
+	size_t a, i;
+
+	sb_puts(sb, "<h2>Accounts</h2>\n<div class=\"wrap\"><table "
+	    "class=\"accounts\" id=\"accounts\">\n<thead><tr><th>Account"
+	    "</th><th>In</th><th>Out</th><th>Other</th><th>Total</th></tr>"
+	    "</thead>\n<tbody>\n");
+	for (a = 0; a < p->naccounts; a++) {
+		const struct account *ac = &p->accounts[a];
+		uint64_t way[WAY_MAX] = { 0 }, total = 0;
+		int w;
+
+		for (i = 0; i < n; i++)
+			if ((w = account_way(ac, v[i].name)) >= 0)
+				way[w] = sat_add(way[w], v[i].bytes);
+		for (w = 0; w < WAY_MAX; w++)
+			total = sat_add(total, way[w]);
+		sb_puts(sb, "<tr><td>");
+		html_text(sb, ac->name);
+		sb_puts(sb, "</td>");
+		bytes_cell(sb, way[WAY_IN], si);
+		bytes_cell(sb, way[WAY_OUT], si);
+		bytes_cell(sb, way[WAY_ANY], si);
+		bytes_cell(sb, total, si);
+		sb_puts(sb, "</tr>\n");
+	}
+	sb_puts(sb, "</tbody>\n</table></div>\n");
+}
+
 /* The label of period i: its hour, day or month, local time. */
 static void
 period_label(struct strbuf *sb, const struct series *se, size_t i)
@@ -258,6 +303,8 @@ html_report(const struct plot *p, int64_t now, const struct line *v,
 	    all_packets);
 	grouped(&sb, all_packets);
 	sb_puts(&sb, "</td></tr></tfoot>\n</table></div>\n");
+	if (p->naccounts)
+		accounts_table(&sb, p, v, n, si);
 	if (p->periods && p->periods->n)
 		periods_table(&sb, p, v, n, top, si);
 	free(top);

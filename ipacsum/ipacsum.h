@@ -44,6 +44,8 @@ struct plot {
 	const struct series *se;	/* the breakdown drawn (PLOT_GNUPLOT) */
 	const struct series *periods;	/* hours, days or months of the
 					   range, for the HTML table; or NULL */
+	const struct account *accounts;	/* of the settings, for the page */
+	size_t		naccounts;
 	bool		si;		/* units of 1000 (--si), else 1024 as
 					   the tables */
 };

@@ -391,7 +391,8 @@ draw(const struct settings *set, const struct opts *o, struct store *st,
 		.host = set->host, .from = from, .to = to,
 		.format = o->image, .width = o->width, .height = o->height,
 		.dir = o->html ? o->html : o->graphs, .se = se, .si = o->si,
-		.periods = periods,
+		.periods = periods, .accounts = set->accounts,
+		.naccounts = set->naccounts,
 	};
 	char *rrd = NULL;
 	int rc;

@@ -276,6 +276,19 @@ test_expect_success 'the HTML report in Chromium: loads, images there, numbers t
 	test $(wc -l <actual) = 5
 '
 
+test_expect_success 'the HTML report: accounts, in and out side by side and their sum' '
+	cp "$IPAC_SETTINGS" acc.settings &&
+	printf "%s\n" "[account home]" "in = down" "out = up" >>acc.settings &&
+	sum -C acc.settings -t yesterday --html acc &&
+	perl -ne "print \"\$1 \$2 \$3 \$4 \$5\\n\" if /<tr><td>(\\w+)<\\/td><td class=\"n\" data-bytes=\"(\\d+)\">[^<]*<\\/td><td class=\"n\" data-bytes=\"(\\d+)\">[^<]*<\\/td><td class=\"n\" data-bytes=\"(\\d+)\">[^<]*<\\/td><td class=\"n\" data-bytes=\"(\\d+)\">/" acc/index.html >accounts &&
+	sum -t yesterday --format json | perl -MJSON::PP -e "
+		local \$/; my \$j = decode_json(<STDIN>); my %b;
+		\$b{\$_->{rule}} = \$_->{bytes} for @{\$j->{rules}};
+		print \"home \$b{down} \$b{up} 0 \", \$b{down} + \$b{up}, \"\\n\"" >expect &&
+	test_cmp expect accounts &&
+	! grep -q "id=\"accounts\"" html/index.html
+'
+
 test_expect_success 'the HTML report at phone width (390 px): no sideways scrolling' '
 	# a frame 390 px wide is the phone: its viewport, its media queries
 	cat >html/phone.html <<-\EOF &&
