@@ -67,18 +67,6 @@ grouped(struct strbuf *sb, uint64_t v)
 	}
 }
 
-/* A valid HTML datetime: "2026-03-29T22:00:00Z" (UTC). */
-static const char *
-iso_utc(int64_t t, char buf[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
-
 /* Line indexes by bytes, most first, then by name (as --sort bytes). */
 static int
 by_bytes(const void *pa, const void *pb, void *ctx)

@@ -57,17 +57,6 @@ say(struct reply *r, const char *fmt, ...)
 
 #define fail(r, ...) do { (r)->err = true; say((r), __VA_ARGS__); } while (0)
 
-static const char *
-utc(int64_t t, char buf[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
-
 static int
 parse_addr(struct reply *r, const char *s, struct ipaddr *a)
 {
@@ -295,7 +284,7 @@ list_one(struct daemon *d, struct il_user *u, void *arg)
 
 	mac_text(u, mac);
 	say(r, "%s %s %s %s %s %" PRIu64 " %" PRIu64, u->addr_s, u->account,
-	    u->chains, utc(u->login, t), mac, u->tr[TR_RXB], u->tr[TR_TXB]);
+	    u->chains, iso_utc(u->login, t), mac, u->tr[TR_RXB], u->tr[TR_TXB]);
 }
 
 static void
@@ -308,7 +297,7 @@ stat_lines(struct daemon *d, const struct il_user *u, struct reply *r)
 	say(r, "Address: %s", u->addr_s);
 	say(r, "Account: %s", u->account);
 	say(r, "Session id: %s", u->id);
-	say(r, "Entry added: %s", utc(u->login, t));
+	say(r, "Entry added: %s", iso_utc(u->login, t));
 	say(r, "Chains: %s", u->chains);
 	say(r, "MAC: %s", mac);
 	if (u->pt) {

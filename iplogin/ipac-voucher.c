@@ -226,16 +226,6 @@ quota_text(uint64_t q, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64 " MB", q / 1000000);
 }
 
-static void
-utc_text(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* s with &, <, >, " as entities. */
 static void
 html_put(FILE *fp, const char *s)
@@ -290,7 +280,7 @@ check_codes(const struct voucher_keys *keys, int argc, char **argv)
 			continue;
 		}
 		if (v.until)
-			utc_text(v.end, when, sizeof(when));
+			iso_utc(v.end, when);
 		quota_text(v.quota, q, sizeof(q));
 		printf("%s: ok key %u serial %u account %u ", argv[i], v.key,
 		    (unsigned)v.serial, v.account);
@@ -490,7 +480,7 @@ run(int argc, char *argv[])
 			break;
 		case F_CSV:
 			if (v.until)
-				utc_text(v.end, when, sizeof(when));
+				iso_utc(v.end, when);
 			printf("%s,%u,%u,%s,%s,%" PRIu64 ",%u\n", code,
 			    (unsigned)v.serial, v.key, v.until ? "" :
 			    (snprintf(q, sizeof(q), "%u",

@@ -1736,23 +1736,15 @@ static void
 vline(struct strbuf *out, const struct vstate *v)
 {
 	char mac[18] = "-", addr[64] = "-", fu[32] = "-", ex[32] = "-";
-	time_t t;
-	struct tm tm;
 
 	if (v->has_mac)
 		mac_text(v->mac, mac);
 	if (v->bound && v->addr.family)
 		ipaddr_fmt(&v->addr, addr, sizeof(addr));
-	if (v->first_use) {
-		t = (time_t)v->first_use;
-		gmtime_r(&t, &tm);
-		strftime(fu, sizeof(fu), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	}
-	if (v->expires) {
-		t = (time_t)v->expires;
-		gmtime_r(&t, &tm);
-		strftime(ex, sizeof(ex), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	}
+	if (v->first_use)
+		iso_utc(v->first_use, fu);
+	if (v->expires)
+		iso_utc(v->expires, ex);
 	sb_printf(out, "%s %u %s %s %s %" PRIu64 " %" PRIu64 " %s %s %s\n",
 	    v->id, (unsigned)v->v.serial, v->account, fu, ex, vused(v),
 	    v->v.quota, addr, mac, v->revoked ? "revoked" : v->user ? "on" :

@@ -438,6 +438,8 @@ int64_t	frame_start(int unit, int64_t t, int n, int week_start);
  * cycles back.
  */
 void	cycle_of(int64_t t, int day, int n, int64_t *start, int64_t *end);
+/* t as "2026-03-29T22:00:00Z" (UTC, ISO 8601, an HTML datetime) in buf. */
+const char *iso_utc(int64_t t, char buf[32]);
 /* "current", "last" or "YYYY-MM" (the cycle starting in that month). */
 int	cycle_named(const char *s, int64_t now, int day, int64_t *start,
 	    int64_t *end);

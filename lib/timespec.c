@@ -498,3 +498,14 @@ cycle_named(const char *s, int64_t now, int day, int64_t *start,
 	}
 	return -1;
 }
+
+const char *
+iso_utc(int64_t t, char buf[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}

@@ -329,6 +329,12 @@ test_midnight_changes(void)
 	    "Havana: the date 20260308 is 01:00 CDT");
 	ok(cycle_named("2026-11", now, 1, &s, &e) == 0 &&
 	    s == utc(2026, 11, 1, 4, 0, 0), "Havana: the November cycle");
+	{
+		char buf[32];
+
+		is_str(iso_utc(utc(2026, 11, 1, 4, 0, 0), buf),
+		    "2026-11-01T04:00:00Z", "iso_utc: UTC whatever the zone");
+	}
 	ok(local_day_first(2026, 11, 1) == utc(2026, 11, 1, 4, 0, 0) &&
 	    local_day_first(2026, 10, 32) == utc(2026, 11, 1, 4, 0, 0),
 	    "local_day_first: a day that runs over is the next month's");
