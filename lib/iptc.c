@@ -1471,12 +1471,23 @@ apply_once(const struct backend_opts *o, struct section sec[2])
 		if (!ks[i].f->commit(ks[i].h)) {
 			int saved = errno;
 
-			/* EAGAIN: changed meanwhile, the caller tries again */
-			if (saved != EAGAIN)
+			/*
+			 * EAGAIN: changed meanwhile, the caller tries again.
+			 * EINVAL too, a few times: libiptc puts the counters
+			 * back after the table went in, and the kernel says
+			 * EINVAL when another writer changed the table in
+			 * between (the rules are in; their counts start
+			 * anew, and the next fetch says so); a try on a new
+			 * snapshot finds them in place.
+			 */
+			if (saved != EAGAIN && saved != EINVAL)
 				log_error("%s legacy filter table: commit: %s%s",
 				    ks[i].f->label, ks[i].f->strerror(saved),
 				    i == 1 ? " (the IPv4 part is in place: "
 				    "run ipacset again)" : "");
+			if (saved == EINVAL)
+				log_debug("%s legacy filter table: commit: %s",
+				    ks[i].f->label, ks[i].f->strerror(saved));
 			errno = saved;
 			goto out;
 		}
@@ -1493,7 +1504,7 @@ static int
 iptc_apply(const struct backend_opts *o, const char *script)
 {
 	struct section sec[2];
-	int fd, tries, rc = -1;
+	int fd, tries, einval = 0, rc = -1;
 
 	if (parse_script(script, sec) < 0)
 		return -1;
@@ -1502,15 +1513,22 @@ iptc_apply(const struct backend_opts *o, const char *script)
 	/*
 	 * A tool that does not take the lock may still change the table
 	 * between our snapshot and commit: the kernel then refuses the
-	 * commit (EAGAIN), and we start again from a new snapshot.
+	 * commit (EAGAIN), or the counters put back after it (EINVAL), and
+	 * we start again from a new snapshot.
 	 */
 	for (tries = 1; ; tries++) {
 		struct timespec pause;
 		long ms;
 
 		errno = 0;
-		if ((rc = apply_once(o, sec)) == 0 || errno != EAGAIN)
+		if ((rc = apply_once(o, sec)) == 0 || (errno != EAGAIN &&
+		    errno != EINVAL))
 			break;
+		if (errno == EINVAL && ++einval == 8) {
+			log_error("legacy filter table: commit: %s, %d times",
+			    strerror(EINVAL), einval);
+			break;
+		}
 		/* Back off (1 ms doubling to 128 ms), for some 15 s. */
 		if (tries == 128) {
 			log_error("legacy filter table: changed by another "
