@@ -125,6 +125,32 @@ accounts_table(struct strbuf *sb, const struct plot *p, const struct line *v,
 	sb_puts(sb, "</tbody>\n</table></div>\n");
 }
 
+/* iplogin's sessions whose login is in the range, per account. */
+static void
+sessions_table(struct strbuf *sb, const struct acct_sums *ss, bool si)
+{
+	size_t i;
+	char t[32];
+
+	sb_puts(sb, "<h2>Sessions</h2>\n<div class=\"wrap\"><table "
+	    "class=\"sessions\" id=\"sessions\">\n<thead><tr><th>Login"
+	    "</th><th>Sessions</th><th>Time</th><th>In</th><th>Out</th>"
+	    "</tr></thead>\n<tbody>\n");
+	for (i = 0; i < ss->n; i++) {
+		const struct acct_sum *a = &ss->v[i];
+
+		sb_puts(sb, "<tr><td>");
+		html_text(sb, a->account);
+		sb_printf(sb, "</td><td class=\"n\">%zu</td><td class=\"n\" "
+		    "data-seconds=\"%" PRId64 "\">%s</td>", a->sessions,
+		    a->seconds, hms(a->seconds, t));
+		bytes_cell(sb, a->tr[0], si);
+		bytes_cell(sb, a->tr[2], si);
+		sb_puts(sb, "</tr>\n");
+	}
+	sb_puts(sb, "</tbody>\n</table></div>\n");
+}
+
 /* The label of period i: its hour, day or month, local time. */
 static void
 period_label(struct strbuf *sb, const struct series *se, size_t i)
@@ -293,6 +319,8 @@ html_report(const struct plot *p, int64_t now, const struct line *v,
 	sb_puts(&sb, "</td></tr></tfoot>\n</table></div>\n");
 	if (p->naccounts)
 		accounts_table(&sb, p, v, n, si);
+	if (p->sessions && p->sessions->n)
+		sessions_table(&sb, p->sessions, si);
 	if (p->periods && p->periods->n)
 		periods_table(&sb, p, v, n, top, si);
 	free(top);

@@ -33,6 +33,18 @@ enum { FMT_TEXT, FMT_CSV, FMT_JSON, FMT_PROM, FMT_TRAFFIC };
 enum { IMG_PNG, IMG_SVG };
 enum { PLOT_RRD, PLOT_GNUPLOT };
 
+/* What the iplogin sessions of an account counted (sessions.c). */
+struct acct_sum {
+	char		*account;
+	size_t		sessions, open;
+	int64_t		seconds;
+	uint64_t	tr[4];		/* rx bytes, rx packets, tx bytes, tx packets */
+};
+struct acct_sums {
+	struct acct_sum	*v;		/* by account */
+	size_t		n;
+};
+
 /* Images of a range, one per name, into a folder. */
 struct plot {
 	const char	*host;
@@ -46,6 +58,7 @@ struct plot {
 					   range, for the HTML table; or NULL */
 	const struct account *accounts;	/* of the settings, for the page */
 	size_t		naccounts;
+	const struct acct_sums *sessions; /* iplogin's, for the page; or NULL */
 	bool		si;		/* units of 1000 (--si), else 1024 as
 					   the tables */
 };
@@ -95,6 +108,15 @@ int	gnuplot_lines(const struct plot *, const struct line *v, size_t n);
  * iplogin's sessions whose login is in [from, to), per account: text,
  * CSV or JSON (format FMT_*).  0 or -1.
  */
+/*
+ * The sessions whose login is in [from, to) per account (open ones run
+ * to now); free with acct_sums_free().  0 or -1.
+ */
+int	sessions_collect(struct store *, const struct host_state *h,
+	    int64_t now, int64_t from, int64_t to, struct acct_sums *out);
+void	acct_sums_free(struct acct_sums *);
+/* Seconds as H:MM:SS. */
+const char *hms(int64_t s, char buf[32]);
 int	sessions_report(struct store *, const struct host_state *h,
 	    const char *host, int64_t now, int64_t from, int64_t to,
 	    int format, bool si, bool exact);

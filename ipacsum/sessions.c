@@ -13,13 +13,6 @@
 
 #include "ipacsum.h"
 
-struct acct_sum {
-	char		*account;
-	size_t		sessions, open;
-	int64_t		seconds;
-	uint64_t	tr[4];		/* rx bytes, rx packets, tx bytes, tx packets */
-};
-
 struct collect {
 	struct acct_sum	*v;
 	size_t		n, cap;
@@ -68,7 +61,7 @@ by_account(const void *a, const void *b)
 	    ((const struct acct_sum *)b)->account);
 }
 
-static const char *
+const char *
 hms(int64_t s, char buf[32])
 {
 	snprintf(buf, 32, "%" PRId64 ":%02" PRId64 ":%02" PRId64, s / 3600,
@@ -77,17 +70,46 @@ hms(int64_t s, char buf[32])
 }
 
 int
+sessions_collect(struct store *st, const struct host_state *h, int64_t now,
+    int64_t from, int64_t to, struct acct_sums *out)
+{
+	struct collect c = { .from = from, .to = to, .now = now };
+
+	memset(out, 0, sizeof(*out));
+	if (store_sessions(st, h->id, from, to, add_session, &c) < 0) {
+		out->v = c.v;
+		out->n = c.n;
+		acct_sums_free(out);
+		return -1;
+	}
+	qsort(c.v, c.n, sizeof(*c.v), by_account);
+	out->v = c.v;
+	out->n = c.n;
+	return 0;
+}
+
+void
+acct_sums_free(struct acct_sums *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->v[i].account);
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+int
 sessions_report(struct store *st, const struct host_state *h,
     const char *host, int64_t now, int64_t from, int64_t to, int format,
     bool si, bool exact)
 {
-	struct collect c = { .from = from, .to = to, .now = now };
+	struct acct_sums c;
 	size_t i;
 	char t[32];
 
-	if (store_sessions(st, h->id, from, to, add_session, &c) < 0)
+	if (sessions_collect(st, h, now, from, to, &c) < 0)
 		return -1;
-	qsort(c.v, c.n, sizeof(*c.v), by_account);
 	switch (format) {
 	case FMT_CSV:
 		puts("account,sessions,open,seconds,rx_bytes,rx_packets,"
@@ -131,9 +153,7 @@ sessions_report(struct store *st, const struct host_state *h,
 		}
 		break;
 	}
-	for (i = 0; i < c.n; i++)
-		free(c.v[i].account);
-	free(c.v);
+	acct_sums_free(&c);
 	return 0;
 }
 

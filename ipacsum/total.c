@@ -394,11 +394,18 @@ draw(const struct settings *set, const struct opts *o, struct store *st,
 		.periods = periods, .accounts = set->accounts,
 		.naccounts = set->naccounts,
 	};
+	struct acct_sums ss = { 0 };
 	char *rrd = NULL;
 	int rc;
 
 	if (mkdir_p(p.dir, 0755) < 0)
 		return EX_CONFIG;
+	/* The page's sessions section: the logins of the range. */
+	if (o->html) {
+		if (sessions_collect(st, h, now, from, to, &ss) < 0)
+			return EX_STORE;
+		p.sessions = &ss;
+	}
 	if (o->plotter == PLOT_RRD) {
 		p.rrd_dir = rrd = rrd_host_dir(set, o);
 		rc = rrd_update_lines(st, h, rrd, v, n);
@@ -408,6 +415,7 @@ draw(const struct settings *set, const struct opts *o, struct store *st,
 		rc = gnuplot_lines(&p, v, n);
 	if (rc == 0 && o->html)
 		rc = html_report(&p, now, v, n, o->si);
+	acct_sums_free(&ss);
 	free(rrd);
 	return rc == 0 ? EX_OK : EX_CONFIG;
 }

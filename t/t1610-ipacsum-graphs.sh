@@ -289,6 +289,31 @@ test_expect_success 'the HTML report: accounts, in and out side by side and thei
 	! grep -q "id=\"accounts\"" html/index.html
 '
 
+test_expect_success 'the HTML report: iplogin sessions whose login is in the range' '
+	cp fx.db sess.db &&
+	sqlite3 sess.db "
+		INSERT INTO session (id, host_id, server, account, addr, chains,
+		    login, logout, updated, rx_bytes, rx_pkts, tx_bytes, tx_pkts)
+		SELECT x.id, host.id, '\''gw'\'', x.account, '\''198.18.1.2'\'',
+		    '\''users'\'', x.login, x.logout, x.logout, x.rxb, 1, x.txb, 1
+		FROM host, (SELECT '\''s1'\'' AS id, '\''alice'\'' AS account,
+		    1774742400 AS login, 1774746000 AS logout, 1000 AS rxb,
+		    100 AS txb
+		  UNION ALL SELECT '\''s2'\'', '\''alice'\'', 1774800000,
+		    1774801800, 2000, 200
+		  UNION ALL SELECT '\''s3'\'', '\''bob'\'', 1774750000,
+		    1774750060, 5000000, 7
+		  UNION ALL SELECT '\''s4'\'', '\''alice'\'', 1774650000,
+		    1774650600, 9, 9) AS x
+		WHERE host.name = '\''gw'\''" &&
+	TZ=Europe/Berlin ipacsum -d "$TRASH_DIRECTORY/sess.db" -H gw \
+		--rrd-dir "$TRASH_DIRECTORY/rrd" -t yesterday --html sess &&
+	perl -ne "print \"\$1 \$2 \$3 \$4 \$5\\n\" if /<tr><td>(\\w+)<\\/td><td class=\"n\">(\\d+)<\\/td><td class=\"n\" data-seconds=\"(\\d+)\">[^<]*<\\/td><td class=\"n\" data-bytes=\"(\\d+)\">[^<]*<\\/td><td class=\"n\" data-bytes=\"(\\d+)\">/" sess/index.html >sessions &&
+	printf "%s\n" "alice 2 5400 3000 300" "bob 1 60 5000000 7" >expect &&
+	test_cmp expect sessions &&
+	! grep -q "id=\"sessions\"" html/index.html
+'
+
 test_expect_success 'the HTML report at phone width (390 px): no sideways scrolling' '
 	# a frame 390 px wide is the phone: its viewport, its media queries
 	cat >html/phone.html <<-\EOF &&
