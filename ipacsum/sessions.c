@@ -82,7 +82,8 @@ sessions_collect(struct store *st, const struct host_state *h, int64_t now,
 		acct_sums_free(out);
 		return -1;
 	}
-	qsort(c.v, c.n, sizeof(*c.v), by_account);
+	if (c.n > 1)
+		qsort(c.v, c.n, sizeof(*c.v), by_account);
 	out->v = c.v;
 	out->n = c.n;
 	return 0;
