@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -42,25 +43,126 @@ sq_string(struct strbuf *sb, const char *s)
 	sb_add(sb, "'", 1);
 }
 
-/* gnuplot reads "%s" times as UTC: shift them so the axis is local. */
-static int64_t
-local_secs(int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
+/*
+ * The ticks of the time axis, as gnuplot's "set xtics (...)": at local
+ * hours, days or months, labelled in local time.  The axis itself is in
+ * seconds, so a day that DST shortens or lengthens has its 23 or 25
+ * hours, each where it belongs.
+ */
+enum { T_MIN, T_HOUR, T_DAY, T_WEEK, T_HALF, T_MONTH };
 
-	localtime_r(&tt, &tm);
-	return t + tm.tm_gmtoff;
+static void
+gnuplot_xtics(struct strbuf *sb, int64_t from, int64_t to)
+{
+	static const struct {
+		int64_t	upto;
+		int	kind, every;
+		const char *fmt;
+	} tic[] = {
+		{ 6 * 3600, T_MIN, 30, "%H:%M" },
+		{ 26 * 3600, T_HOUR, 3, "%H:%M" },
+		{ 50 * 3600, T_HOUR, 6, "%a %H:%M" },
+		{ 8 * 86400, T_DAY, 1, "%a %d" },
+		{ 35 * 86400, T_WEEK, 1, "%d %b" },
+		{ 120 * 86400, T_HALF, 1, "%d %b" },
+		{ 400 * 86400, T_MONTH, 1, "%b %Y" },
+		{ 4 * 366 * 86400, T_MONTH, 3, "%b %Y" },
+		{ INT64_MAX, T_MONTH, 12, "%Y" },
+	};
+	size_t i = 0, n = 0;
+	int64_t t;
+
+	while (to - from > tic[i].upto)
+		i++;
+	sb_puts(sb, "set xtics (");
+	/* Every quarter hour: the zones' offsets are all multiples of it. */
+	for (t = (from + 899) / 900 * 900; t <= to; t += 900) {
+		time_t tt = (time_t)t;
+		struct tm tm;
+		char label[64];
+		bool on;
+
+		localtime_r(&tt, &tm);
+		if (tm.tm_sec != 0 || (tic[i].kind == T_MIN ? tm.tm_min %
+		    tic[i].every : tm.tm_min) != 0)
+			continue;
+		switch (tic[i].kind) {
+		case T_MIN:
+			on = true;
+			break;
+		case T_HOUR:
+			on = tm.tm_hour % tic[i].every == 0;
+			break;
+		case T_DAY:
+			on = tm.tm_hour == 0;
+			break;
+		case T_WEEK:	/* Mondays */
+			on = tm.tm_hour == 0 && tm.tm_wday == 1;
+			break;
+		case T_HALF:	/* the 1st and the 15th */
+			on = tm.tm_hour == 0 && (tm.tm_mday == 1 ||
+			    tm.tm_mday == 15);
+			break;
+		default:
+			on = tm.tm_hour == 0 && tm.tm_mday == 1 &&
+			    tm.tm_mon % tic[i].every == 0;
+			break;
+		}
+		if (!on)
+			continue;
+		strftime(label, sizeof(label), tic[i].fmt, &tm);
+		sb_puts(sb, n++ ? ", " : "");
+		sq_string(sb, label);
+		sb_printf(sb, " %" PRId64, t);
+	}
+	sb_puts(sb, ")\n");
+}
+
+/*
+ * The ticks of the rate axis, from 0 to above peak: 1, 2 or 5 times a
+ * power of ten in the unit of the peak (1024s, or 1000s with si), at most
+ * 6 of them above 0; "1.5 Ki" as the tables and the legend write it.
+ */
+static void
+ytics(struct strbuf *sb, double peak, bool si)
+{
+	static const char *const iec[] = { "", "Ki", "Mi", "Gi", "Ti", "Pi" };
+	static const char *const dec[] = { "", "k", "M", "G", "T", "P" };
+	static const double f[] = { 1, 2, 5 };
+	double base = si ? 1000.0 : 1024.0, unit = 1, top, m, step = 1;
+	int u = 0, k, n, j;
+
+	top = peak < 1 ? 1 : peak;
+	while (top / unit >= base && u < 5) {
+		unit *= base;
+		u++;
+	}
+	top /= unit;
+	m = pow(10, floor(log10(top / 6)));
+	for (k = 0; k < 4; k++, m *= 10) {
+		for (j = 0; j < 3 && top / (f[j] * m) > 6; j++)
+			;
+		if (j < 3) {
+			step = f[j] * m;
+			break;
+		}
+	}
+	n = (int)ceil(top / step - 1e-9);
+	sb_printf(sb, "set yrange [0:%.15g]\nset ytics (", n * step * unit);
+	for (k = 0; k <= n; k++)
+		sb_printf(sb, "%s'%g%s%s' %.15g", k ? ", " : "", k * step,
+		    k && u ? " " : "", k ? (si ? dec : iec)[u] : "",
+		    k * step * unit);
+	sb_puts(sb, ")\n");
 }
 
 static void
-script(struct strbuf *sb, const struct plot *p, const struct line *l,
-    const char *out)
+script(struct strbuf *sb, const struct plot *p, const struct chart *c,
+    const struct strbuf *xtics, const char *out)
 {
 	const struct series *se = p->se;
-	int64_t span = p->to - p->from;
-	char title[512];
-	size_t i;
+	char text[512];
+	size_t i, k;
 
 	if (p->format == IMG_SVG)
 		sb_printf(sb, "set terminal svg size %d,%d "
@@ -71,28 +173,54 @@ script(struct strbuf *sb, const struct plot *p, const struct line *l,
 	sb_puts(sb, "set output ");
 	sq_string(sb, out);
 	sb_puts(sb, "\nset title ");
-	sq_string(sb, graph_title(p, l, title, sizeof(title)));
-	sb_printf(sb, "\nset xdata time\nset timefmt '%%s'\n"
-	    "set format x '%s'\nset xrange ['%" PRId64 "':'%" PRId64 "']\n"
-	    "set ylabel 'bit/s'\nset yrange [0:*]\nset format y '%s'\n"
-	    "set grid\nset key off\nset style fill solid 0.6 noborder\n",
-	    span <= 2 * 86400 ? "%H:%M" : span <= 62 * 86400 ?
-	    "%d %b" : "%b %Y", local_secs(p->from), local_secs(p->to),
-	    /* as the tables: prefixes of 1000 with --si, else of 1024 */
-	    p->si ? "%.1s%c" : "%.1b%B");
+	sq_string(sb, graph_title(p, c, text, sizeof(text)));
+	sb_puts(sb, "\nset xlabel ");
+	sq_string(sb, graph_legend(p, c, text, sizeof(text)));
+	sb_printf(sb, "\nset xrange [%" PRId64 ":%" PRId64 "]\n"
+	    "set ylabel 'bit/s'\nset grid\n"
+	    "set style fill solid 0.6 noborder\n", p->from, p->to);
+	ytics(sb, chart_peak(p, c), p->si);
+	sb_add(sb, xtics->buf, xtics->len);
+	if (c->nlayers > 1)
+		sb_puts(sb, "set key outside below horizontal\n");
+	else
+		sb_puts(sb, "set key off\n");
+	/*
+	 * A row per step: its start, then the layers added up (the top of
+	 * each band); the last row again where the last step ends.  Each
+	 * step's average rate is held over the step, as librrd draws it.
+	 */
 	sb_puts(sb, "$D << EOD\n");
 	for (i = 0; i < se->n; i++) {
-		int64_t len = se->b[i + 1] - se->b[i];
-		double bits = len > 0 ? (double)cell(se, i, l)->bytes * 8.0 /
-		    (double)len : 0.0;
+		int64_t t = se->b[i];
+		int last = i + 1 == se->n;
 
-		sb_printf(sb, "%" PRId64 " %.6g\n", local_secs(se->b[i]),
-		    bits);
-		if (i + 1 == se->n)	/* where the last step ends */
-			sb_printf(sb, "%" PRId64 " %.6g\n",
-			    local_secs(se->b[i + 1]), bits);
+		do {
+			double top = 0;
+
+			sb_printf(sb, "%" PRId64, t);
+			for (k = 0; k < c->nlayers; k++) {
+				top += step_rate(p, i, c->layer[k].idx,
+				    c->layer[k].nidx, c->v);
+				sb_printf(sb, " %.6g", top);
+			}
+			sb_puts(sb, "\n");
+			t = se->b[i + 1];
+		} while (last-- > 0);
 	}
-	sb_puts(sb, "EOD\nplot $D using 1:2 with fillsteps lc rgb '#3465a4'\n");
+	sb_puts(sb, "EOD\nplot");
+	/* The top band first: each lower one is drawn over it. */
+	for (k = c->nlayers; k-- > 0;)
+		sb_printf(sb, "%s $D using 1:%zu with fillsteps lc rgb '%s' "
+		    "notitle", k + 1 < c->nlayers ? "," : "", k + 2,
+		    c->layer[k].colour);
+	/* The key in the order of the bands, from the bottom up. */
+	for (k = 0; k < c->nlayers && c->nlayers > 1; k++) {
+		sb_printf(sb, ", NaN with boxes lc rgb '%s' title ",
+		    c->layer[k].colour);
+		sq_string(sb, c->layer[k].label);
+	}
+	sb_puts(sb, "\n");
 }
 
 /* Run gnuplot with the script on its stdin; 0 when it exited 0. */
@@ -157,48 +285,69 @@ run_gnuplot(const struct strbuf *sb)
 	return 0;
 }
 
+/* Chart c as dir/FILE.ext, through a temporary file; 0 or -1. */
+static int
+draw(const struct plot *p, const struct chart *c, const char *file,
+    const struct strbuf *xtics, struct strbuf *sb)
+{
+	struct strbuf out, tmp;
+	int fd, rc = -1;
+
+	sb_init(&out);
+	sb_init(&tmp);
+	sb->len = 0;
+	sb_printf(&out, "%s/%s%s", p->dir, file, p->format == IMG_SVG ?
+	    ".svg" : ".png");
+	sb_printf(&tmp, "%s.XXXXXX", out.buf);
+	/* gnuplot writes a file we made, which takes the name at the end. */
+	if ((fd = mkstemp(tmp.buf)) < 0) {
+		log_error("%s: %s", tmp.buf, strerror(errno));
+		goto out;
+	}
+	fchmod(fd, 0644);
+	close(fd);
+	script(sb, p, c, xtics, tmp.buf);
+	rc = run_gnuplot(sb);
+	if (rc == 0 && rename(tmp.buf, out.buf) < 0) {
+		log_error("%s: %s", out.buf, strerror(errno));
+		rc = -1;
+	}
+	if (rc != 0)
+		unlink(tmp.buf);
+out:
+	sb_free(&out);
+	sb_free(&tmp);
+	return rc;
+}
+
 int
 gnuplot_lines(const struct plot *p, const struct line *v, size_t n)
 {
 	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
-	struct strbuf sb, out, tmp;
+	struct strbuf sb, xtics;
+	struct chart c;
 	size_t i;
 	int rc = 0;
 
 	sb_init(&sb);
-	sb_init(&out);
-	sb_init(&tmp);
+	sb_init(&xtics);
+	gnuplot_xtics(&xtics, p->from, p->to);
 	for (i = 0; i < n && rc == 0; i++) {
-		char *file = name_file(v[i].name, p->format == IMG_SVG ?
-		    ".svg" : ".png");
-		int fd;
+		char *file = name_file(v[i].name, "");
 
-		log_progress("gnuplot graphs", i, n);
-		sb.len = out.len = tmp.len = 0;
-		sb_printf(&out, "%s/%s", p->dir, file);
-		sb_printf(&tmp, "%s.XXXXXX", out.buf);
+		log_progress("gnuplot graphs", i, n + 1);
+		chart_one(&c, v, i);
+		rc = draw(p, &c, file, &xtics, &sb);
 		free(file);
-		/* gnuplot writes a file we made, which takes the name at the end. */
-		if ((fd = mkstemp(tmp.buf)) < 0) {
-			log_error("%s: %s", tmp.buf, strerror(errno));
-			rc = -1;
-			break;
-		}
-		fchmod(fd, 0644);
-		close(fd);
-		script(&sb, p, &v[i], tmp.buf);
-		rc = run_gnuplot(&sb);
-		if (rc == 0 && rename(tmp.buf, out.buf) < 0) {
-			log_error("%s: %s", out.buf, strerror(errno));
-			rc = -1;
-		}
-		if (rc != 0)
-			unlink(tmp.buf);
 	}
-	log_progress("gnuplot graphs", n, n);
+	if (rc == 0 && n > 0) {
+		chart_all(&c, v, n);
+		rc = draw(p, &c, ALL_FILE, &xtics, &sb);
+		chart_free(&c);
+	}
+	log_progress("gnuplot graphs", n + 1, n + 1);
 	signal(SIGPIPE, old);
 	sb_free(&sb);
-	sb_free(&out);
-	sb_free(&tmp);
+	sb_free(&xtics);
 	return rc;
 }

@@ -67,19 +67,6 @@ grouped(struct strbuf *sb, uint64_t v)
 	}
 }
 
-/* Line indexes by bytes, most first, then by name (as --sort bytes). */
-static int
-by_bytes(const void *pa, const void *pb, void *ctx)
-{
-	const struct line *v = ctx;
-	const struct line *a = &v[*(const size_t *)pa];
-	const struct line *b = &v[*(const size_t *)pb];
-
-	if (a->bytes != b->bytes)
-		return a->bytes < b->bytes ? 1 : -1;
-	return strcmp(a->name, b->name);
-}
-
 /* A byte count: exact in data-bytes, in units for people. */
 static void
 bytes_cell(struct strbuf *sb, uint64_t b, bool si)
@@ -239,6 +226,23 @@ static const char style[] =
 	"@media (max-width:40rem){body{padding:.8rem}th,td{padding:.3rem "
 	".45rem}}\n";
 
+/* A step of the graphs in words: "5 minutes", "2 hours", "1 day". */
+static const char *
+step_name(int64_t step)
+{
+	static char buf[32];
+
+	if (step % 86400 == 0)
+		snprintf(buf, sizeof(buf), "%" PRId64 " day%s", step / 86400,
+		    step == 86400 ? "" : "s");
+	else if (step % 3600 == 0)
+		snprintf(buf, sizeof(buf), "%" PRId64 " hour%s", step / 3600,
+		    step == 3600 ? "" : "s");
+	else
+		snprintf(buf, sizeof(buf), "%" PRId64 " minutes", step / 60);
+	return buf;
+}
+
 int
 html_report(const struct plot *p, int64_t now, const struct line *v,
     size_t n, bool si)
@@ -271,17 +275,26 @@ html_report(const struct plot *p, int64_t now, const struct line *v,
 	    "</time></td></tr>\n", iso_utc(p->from, iso),
 	    fmt_time(p->from));
 	sb_printf(&sb, "<tr><th>Data to</th><td><time datetime=\"%s\">%s"
-	    "</time></td></tr>\n</table>\n", iso_utc(p->to, iso),
-	    fmt_time(p->to));
+	    "</time></td></tr>\n<tr><th>Time zone</th><td id=\"zone\">",
+	    iso_utc(p->to, iso), fmt_time(p->to));
+	html_text(&sb, p->zone);
+	sb_puts(&sb, " (all times of the page and its graphs)</td></tr>\n"
+	    "</table>\n");
+	/* All names in one graph, the top talkers stacked. */
+	if (n > 0) {
+		sb_puts(&sb, "<figure id=\"all\"><img src=\"");
+		html_src(&sb, ALL_FILE);
+		sb_printf(&sb, "%s\" width=\"%d\" height=\"%d\" alt=\""
+		    "Traffic of all names in bits per second, the top talkers "
+		    "stacked\"></figure>\n", ext, p->width, p->height);
+	}
 
 	/* Top talkers first, each with its share of the whole. */
-	top = xcalloc(n ? n : 1, sizeof(*top));
+	top = top_order(v, n);
 	for (i = 0; i < n; i++) {
-		top[i] = i;
 		all_bytes = sat_add(all_bytes, v[i].bytes);
 		all_packets = sat_add(all_packets, v[i].packets);
 	}
-	qsort_r(top, n, sizeof(*top), by_bytes, (void *)v);
 	sb_puts(&sb, "<div class=\"wrap\"><table class=\"totals\" "
 	    "id=\"totals\">\n<thead><tr>"
 	    "<th>Name</th><th>Bytes</th><th></th><th>Share</th>"
@@ -339,9 +352,10 @@ html_report(const struct plot *p, int64_t now, const struct line *v,
 		free(file);
 	}
 	sb_printf(&sb, "<footer>Made by ipacsum " IPAC_VERSION " on %s from "
-	    "the ipac store. Bytes are IP total lengths; a sample counts "
-	    "whole, at the middle of its interval.</footer>\n</body>\n"
-	    "</html>\n", fmt_time(now));
+	    "the ipac store. Bytes are IP total lengths. ", fmt_time(now));
+	sb_printf(&sb, "The graphs show the average rate of each step of "
+	    "%s.", p->step ? step_name(p->step) : p->se->unit);
+	sb_puts(&sb, "</footer>\n</body>\n</html>\n");
 
 	sb_init(&path);
 	sb_printf(&path, "%s/index.html", p->dir);

@@ -61,6 +61,31 @@ struct plot {
 	const struct acct_sums *sessions; /* iplogin's, for the page; or NULL */
 	bool		si;		/* units of 1000 (--si), else 1024 as
 					   the tables */
+	int64_t		step;		/* of se, both plotters (graph_step);
+					   0: the steps of --interval */
+	const char	*zone;		/* the time zone of the times shown */
+	int64_t		data_from, data_to; /* what the runs measured */
+	const double	*bytes;		/* [line * se->n + step]: what the
+					   runs counted in each step, spread
+					   over their time (spread_steps) */
+};
+
+/*
+ * What one graph draws: layers of names, stacked, each its colour.  A
+ * name's graph has one layer; the combined graph the top talkers and
+ * "all others".
+ */
+#define CHART_LAYERS	8
+struct chart {
+	const struct line *v;
+	const char	*name;		/* a name's graph; NULL: combined */
+	size_t		nlayers;
+	struct {
+		const char	*label, *colour;
+		const size_t	*idx;	/* into v */
+		size_t		nidx;
+	} layer[CHART_LAYERS];
+	size_t		one, *order;
 };
 
 /* out.c */
@@ -76,14 +101,58 @@ const struct sum *cell(const struct series *se, size_t i,
  * name is one file of its own.  free() it.
  */
 char	*name_file(const char *name, const char *ext);
-/* A graph's title: the name, its total and the range. */
-const char *graph_title(const struct plot *, const struct line *, char *buf,
+/* A graph's title: the name ("all names"), its total and the range. */
+const char *graph_title(const struct plot *, const struct chart *, char *buf,
 	    size_t len);
 /* A CSV field (quoted when it must be) and a JSON string, to stdout. */
 void	csv_field(const char *s);
 void	json_string(const char *s);
 /* Write len bytes as the file path: a temporary file, then renamed. */
 int	write_file(const char *path, const void *buf, size_t len);
+
+/* plot.c */
+/*
+ * The step of the graphs of [from, to) at width pixels: a whole number
+ * of the rows of the RRD archive librrd reads for it (*row, its step),
+ * and no finer than librrd would draw, so librrd draws its rows as they
+ * are and gnuplot the store's sums over the same steps.
+ */
+int64_t	graph_step(int64_t from, int64_t to, int width, int64_t now,
+	    int64_t *row);
+/* Bits per second as "812.000 bit/s", "1.25 Mibit/s" (no milli). */
+const char *human_rate(double bits, bool si);
+/*
+ * The rate of the names idx[nidx] of v in step i of p->se, bits/s: over
+ * the part of the step between p->data_from and p->data_to.
+ */
+double	step_rate(const struct plot *p, size_t i, const size_t *idx,
+	    size_t nidx, const struct line *v);
+/* The highest rate of chart c (its layers added) in a step of p->se. */
+double	chart_peak(const struct plot *p, const struct chart *c);
+/* "peak R, average R; times in ZONE" of chart c over p->se. */
+const char *graph_legend(const struct plot *p, const struct chart *c,
+	    char *buf, size_t len);
+/* Indices of v[n] by bytes, the most first; free() it. */
+size_t	*top_order(const struct line *v, size_t n);
+/* The chart of name v[i]; the combined chart of v[n]. */
+void	chart_one(struct chart *c, const struct line *v, size_t i);
+void	chart_all(struct chart *c, const struct line *v, size_t n);
+void	chart_free(struct chart *c);
+/* The combined graph's file: no name's file has a '%' not before hex. */
+#define ALL_FILE	"%all"
+
+/* spread.c */
+/*
+ * What each of the n names counted in each step of se, [i * se->n + k]:
+ * every run's count spread over the run's time, as an RRD has it; steps
+ * before the oldest sample kept have the sums of se whole.  free() it;
+ * NULL on an error (reported).
+ */
+double	*spread_steps(struct store *, const struct host_state *h,
+	    const struct series *se, const struct line *v, size_t n);
+/* Where a run's count is spread from: its start, or 5 minutes before
+   its end when it has none (as the RRD files have it). */
+int64_t	run_start(const struct run *r);
 
 /* rrd.c */
 /*

@@ -52,13 +52,17 @@ human(uint64_t v, bool si, bool exact)
  * 2026/03/30 00:00:00 CEST".
  */
 const char *
-graph_title(const struct plot *p, const struct line *l, char *buf,
+graph_title(const struct plot *p, const struct chart *c, char *buf,
     size_t len)
 {
-	char total[32];
+	uint64_t bytes = 0;
+	size_t i, k;
 
-	snprintf(total, sizeof(total), "%s", human(l->bytes, p->si, false));
-	snprintf(buf, len, "%s: %sB, %s", l->name, total, fmt_time(p->from));
+	for (k = 0; k < c->nlayers; k++)
+		for (i = 0; i < c->layer[k].nidx; i++)
+			bytes = sat_add(bytes, c->v[c->layer[k].idx[i]].bytes);
+	snprintf(buf, len, "%s: %sB, %s", c->name ? c->name : "all names",
+	    human(bytes, p->si, false), fmt_time(p->from));
 	snprintf(buf + strlen(buf), len - strlen(buf), " to %s",
 	    fmt_time(p->to));
 	return buf;

@@ -308,74 +308,156 @@ def_path(const char *path)
 	return sb.buf;
 }
 
-static int
-graph_one(const struct plot *p, const struct line *l)
+/* s for a legend or COMMENT: ':' escaped, control bytes dropped. */
+static void
+rrd_text(struct strbuf *sb, const char *s)
 {
-	char *file = name_file(l->name, ".rrd"), *def = NULL;
-	char start[24], end[24], width[16], height[16], title[512];
-	struct strbuf path, defarg, out;
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch < 0x20 || ch == 0x7f)
+			continue;
+		if (ch == ':')
+			sb_add(sb, "\\", 1);
+		sb_add(sb, s, 1);
+	}
+}
+
+/* Terms of a layer added per CDEF, so no expression grows too long. */
+#define SUM_TERMS	32
+
+/* Chart c as dir/FILE.ext from the names' RRD files; 0 or -1. */
+static int
+graph_chart(const struct plot *p, const struct chart *c, const char *file)
+{
+	char start[24], end[24], width[16], height[16], step[24];
+	char title[512], legend[512];
+	struct strbuf out, *arg = NULL;
+	const char **argv = NULL;
 	rrd_info_t *info, *i;
+	size_t argc = 0, nargs = 0, k, j;
 	int rc = -1;
 
-	sb_init(&path);
-	sb_init(&defarg);
 	sb_init(&out);
-	sb_printf(&path, "%s/%s", p->rrd_dir, file);
-	free(file);
-	def = def_path(path.buf);
-	sb_printf(&defarg, "DEF:b=%s:bytes:AVERAGE", def);
 	snprintf(start, sizeof(start), "%" PRId64, p->from);
 	snprintf(end, sizeof(end), "%" PRId64, p->to);
 	snprintf(width, sizeof(width), "%d", p->width);
 	snprintf(height, sizeof(height), "%d", p->height);
-	graph_title(p, l, title, sizeof(title));
+	snprintf(step, sizeof(step), "%" PRId64, p->step);
+	graph_title(p, c, title, sizeof(title));
+	graph_legend(p, c, legend, sizeof(legend));
+	for (k = 0; k < c->nlayers; k++)
+		nargs += c->layer[k].nidx * 2 + 2;
+	arg = xcalloc(nargs + 2, sizeof(*arg));
+	argv = xcalloc(nargs + 40, sizeof(*argv));
 	{
-		char *argv[] = {
+		const char *head[] = {
 			"graph", "-", "--imgformat",
 			p->format == IMG_SVG ? "SVG" : "PNG",
-			"--start", start, "--end", end,
+			"--start", start, "--end", end, "--step", step,
 			"--width", width, "--height", height,
 			"--full-size-mode", "--lower-limit", "0",
+			/* at least 0..1: a small rate is not in milli */
+			"--upper-limit", "1",
 			"--disable-rrdtool-tag",
 			"--base", p->si ? "1000" : "1024",
-			"--vertical-label", "bit/s",
+			"--vertical-label", p->si ? "bit/s" :
+			    "bit/s (k = 1024)",
 			"--title", title,
-			defarg.buf,
-			"CDEF:bits=b,8,*",
-			"VDEF:total=b,TOTAL",
-			"VDEF:peak=bits,MAXIMUM",
-			"AREA:bits#3465a4:bits per second",
-			"GPRINT:peak:peak %.1lf %sbit/s",
-			"GPRINT:total:total %.1lf %sB\\l",
-			NULL
 		};
-		int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 
-		lib.clear_error();
-		info = lib.graph_v(argc, argv);
+		for (j = 0; j < sizeof(head) / sizeof(head[0]); j++)
+			argv[argc++] = head[j];
 	}
+	nargs = 0;
+	for (k = 0; k < c->nlayers; k++) {
+		struct strbuf *sum = &arg[nargs++];
+
+		/* d_k_j: name j of layer k, its rows at the graph's step */
+		sb_init(sum);
+		for (j = 0; j < c->layer[k].nidx; j++) {
+			const struct line *l = &c->v[c->layer[k].idx[j]];
+			char *f = name_file(l->name, ".rrd"), *def;
+			struct strbuf path, *a = &arg[nargs++];
+
+			sb_init(&path);
+			sb_printf(&path, "%s/%s", p->rrd_dir, f);
+			def = def_path(path.buf);
+			sb_init(a);
+			sb_printf(a, "DEF:d%zu_%zu=%s:bytes:AVERAGE:step=%s",
+			    k, j, def, step);
+			argv[argc++] = a->buf;
+			free(def);
+			free(f);
+			sb_free(&path);
+			/* the names of a layer added up, unknown as 0 */
+			if (j % SUM_TERMS == 0 && j > 0) {
+				struct strbuf *part = &arg[nargs++];
+
+				sb_init(part);
+				sb_printf(part, "CDEF:p%zu_%zu=%s", k, j,
+				    sum->buf);
+				argv[argc++] = part->buf;
+				sum->len = 0;
+				sb_printf(sum, "p%zu_%zu", k, j);
+			}
+			if (sum->len == 0)
+				sb_printf(sum, "d%zu_%zu", k, j);
+			else
+				sb_printf(sum, ",d%zu_%zu,ADDNAN", k, j);
+		}
+		{
+			struct strbuf *cdef = &arg[nargs++], *area =
+			    &arg[nargs++];
+
+			sb_init(cdef);
+			sb_printf(cdef, "CDEF:l%zu=%s,8,*", k, sum->buf);
+			argv[argc++] = cdef->buf;
+			sb_init(area);
+			sb_printf(area, "AREA:l%zu%s", k, c->layer[k].colour);
+			/* a space: the label's end is never a format code */
+			if (c->nlayers > 1) {
+				sb_puts(area, ":");
+				rrd_text(area, c->layer[k].label);
+				sb_puts(area, k > 0 ? " :STACK" : " ");
+			}
+			argv[argc++] = area->buf;
+		}
+	}
+	{
+		struct strbuf *comment = &arg[nargs++];
+
+		sb_init(comment);
+		sb_puts(comment, "COMMENT:");
+		rrd_text(comment, legend);
+		sb_puts(comment, "\\c");
+		argv[argc++] = c->nlayers > 1 ? "COMMENT:\\n" : "COMMENT: ";
+		argv[argc++] = comment->buf;
+	}
+	argv[argc] = NULL;
+	lib.clear_error();
+	info = lib.graph_v((int)argc, (char **)argv);
 	if (info == NULL) {
-		rrd_failed(path.buf, "graph");
+		rrd_failed(file, "graph");
 		goto out;
 	}
 	for (i = info; i; i = i->next)
 		if (strcmp(i->key, "image") == 0 && i->type == RD_I_BLO)
 			break;
 	if (i == NULL)
-		log_error("%s: graph: librrd made no image", path.buf);
+		log_error("%s: graph: librrd made no image", file);
 	else {
-		file = name_file(l->name, p->format == IMG_SVG ? ".svg" :
-		    ".png");
-		sb_printf(&out, "%s/%s", p->dir, file);
-		free(file);
+		sb_printf(&out, "%s/%s%s", p->dir, file,
+		    p->format == IMG_SVG ? ".svg" : ".png");
 		rc = write_file(out.buf, i->value.u_blo.ptr,
 		    i->value.u_blo.size);
 	}
 	lib.info_free(info);
 out:
-	free(def);
-	sb_free(&path);
-	sb_free(&defarg);
+	for (k = 0; k < nargs; k++)
+		sb_free(&arg[k]);
+	free(arg);
+	free(argv);
 	sb_free(&out);
 	return rc;
 }
@@ -383,14 +465,24 @@ out:
 int
 rrd_graph_lines(const struct plot *p, const struct line *v, size_t n)
 {
+	struct chart c;
 	size_t i;
 	int rc = lib_open();
 
 	for (i = 0; i < n && rc == 0; i++) {
-		log_progress("RRD graphs", i, n);
-		rc = graph_one(p, &v[i]);
+		char *file = name_file(v[i].name, "");
+
+		log_progress("RRD graphs", i, n + 1);
+		chart_one(&c, v, i);
+		rc = graph_chart(p, &c, file);
+		free(file);
 	}
-	log_progress("RRD graphs", n, n);
+	if (rc == 0 && n > 0) {
+		chart_all(&c, v, n);
+		rc = graph_chart(p, &c, ALL_FILE);
+		chart_free(&c);
+	}
+	log_progress("RRD graphs", n + 1, n + 1);
 	return rc;
 }
 

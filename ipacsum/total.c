@@ -246,6 +246,31 @@ make_series(const char *unit, int week_start, int64_t from, int64_t to,
 	return 0;
 }
 
+/*
+ * The graphs' steps over [from, to): whole steps that start at multiples
+ * of step, as the rows of an RRD archive do, and none after edge (the
+ * last step may end there).
+ */
+static void
+make_steps(int64_t step, int64_t from, int64_t to, int64_t edge,
+    struct series *se)
+{
+	int64_t first = from / step * step, t;
+	size_t i;
+
+	memset(se, 0, sizeof(*se));
+	se->unit = "graph";
+	if (edge < to)
+		to = edge;
+	se->n = to > first ? (size_t)((to - first + step - 1) / step) : 0;
+	if (se->n == 0)
+		se->n = 1;
+	se->b = xcalloc(se->n + 1, sizeof(*se->b));
+	for (i = 0, t = first; i <= se->n; i++, t += step)
+		se->b[i] = t < to || i == 0 ? t : to > first ? to : first + step;
+	se->sums = xcalloc(se->n, sizeof(*se->sums));
+}
+
 static void
 series_free(struct series *se)
 {
@@ -369,41 +394,39 @@ period_unit(int64_t from, int64_t to)
 	    "month";
 }
 
-/* A breakdown fine enough for a graph of [from, to), about 100 to 600 steps. */
-static const char *
-graph_unit(int64_t from, int64_t to)
-{
-	int64_t span = to - from;
-
-	return span <= 2 * 86400 ? "5m" : span <= 7 * 86400 ? "30m" :
-	    span <= 62 * 86400 ? "day" : span <= 3 * 366 * 86400 ? "week" :
-	    "month";
-}
-
 /* --graphs and --html: an image per name, and the page. */
 static int
 draw(const struct settings *set, const struct opts *o, struct store *st,
     const struct host_state *h, int64_t now, int64_t from, int64_t to,
-    const struct series *se, const struct series *periods,
-    const struct line *v, size_t n)
+    const struct series *se, int64_t step, const struct series *periods,
+    const struct line *v, size_t n, const char *zone, int64_t data_from,
+    int64_t data_to)
 {
 	struct plot p = {
 		.host = set->host, .from = from, .to = to,
 		.format = o->image, .width = o->width, .height = o->height,
 		.dir = o->html ? o->html : o->graphs, .se = se, .si = o->si,
 		.periods = periods, .accounts = set->accounts,
-		.naccounts = set->naccounts,
+		.naccounts = set->naccounts, .step = step, .zone = zone,
+		.data_from = data_from, .data_to = data_to,
 	};
 	struct acct_sums ss = { 0 };
 	char *rrd = NULL;
+	double *bytes;
 	int rc;
 
 	if (mkdir_p(p.dir, 0755) < 0)
 		return EX_CONFIG;
+	/* Both plotters draw each run spread over its time. */
+	if ((bytes = spread_steps(st, h, se, v, n)) == NULL)
+		return EX_STORE;
+	p.bytes = bytes;
 	/* The page's sessions section: the logins of the range. */
 	if (o->html) {
-		if (sessions_collect(st, h, now, from, to, &ss) < 0)
+		if (sessions_collect(st, h, now, from, to, &ss) < 0) {
+			free(bytes);
 			return EX_STORE;
+		}
 		p.sessions = &ss;
 	}
 	if (o->plotter == PLOT_RRD) {
@@ -417,6 +440,7 @@ draw(const struct settings *set, const struct opts *o, struct store *st,
 		rc = html_report(&p, now, v, n, o->si);
 	acct_sums_free(&ss);
 	free(rrd);
+	free(bytes);
 	return rc == 0 ? EX_OK : EX_CONFIG;
 }
 
@@ -521,7 +545,7 @@ summary(const struct settings *set, const struct opts *o)
 	struct series se = { 0 }, periods = { 0 };
 	struct name_filter nf = { .has_re = false };
 	char *user_zone = system_zone();
-	int64_t now = acct_now(), from = 0, to = now, t;
+	int64_t now = acct_now(), from = 0, to = now, t, step = 0, data_to = 0;
 	const char *unit;
 	size_t nrules = 0, n = 0, i;
 	int ex = EX_CONFIG, rc;
@@ -539,19 +563,23 @@ summary(const struct settings *set, const struct opts *o)
 	if ((st = store_open_host(set->store, STORE_RO, set->busy_ms,
 	    set->host, &h)) == NULL)
 		goto out;
-	unit = o->interval ? o->interval : (o->graphs || o->html) &&
-	    o->plotter == PLOT_GNUPLOT ? graph_unit(from, to) : NULL;
+	unit = o->interval;
 	rc = 0;
 	if (unit == NULL) {
 		zone_use(store_zone(st));
 		rc = range_sums(st, &h, from, to, &sums, NULL);
 		zone_use(user_zone);
 	}
-	/* Without a start, the data starts with the first run. */
-	if (rc == 0 && o->start == NULL && o->frame == NULL)
+	/*
+	 * Without a start, the data starts with the first run; graphs know
+	 * nothing before it either.
+	 */
+	if (rc == 0 && ((o->start == NULL && o->frame == NULL) ||
+	    o->graphs || o->html))
 		rc = store_run_around(st, h.id, INT64_MIN, INT64_MIN, &before,
 		    &has_before, &first, &has_first);
-	if (rc == 0 && has_first && first.t0 > from)
+	if (rc == 0 && has_first && first.t0 > from && o->start == NULL &&
+	    o->frame == NULL)
 		from = first.t0;
 	if (rc == 0 && unit) {
 		zone_use(user_zone);
@@ -567,6 +595,18 @@ summary(const struct settings *set, const struct opts *o)
 		/* The intervals make up the range: their sum is its total. */
 		for (i = 0; rc == 0 && i < se.n; i++)
 			sums_merge(&sums, &se.sums[i]);
+	}
+	/* What the graphs draw: both plotters the same steps. */
+	if (rc == 0 && unit == NULL && (o->graphs || o->html)) {
+		int64_t row;
+
+		step = graph_step(from, to, o->width, now, &row);
+		/* As the RRD: nothing known after its last complete row. */
+		data_to = (h.has_run ? h.last_t1 : now) / row * row;
+		make_steps(step, from, to, data_to, &se);
+		zone_use(store_zone(st));
+		rc = series_sums(st, &h, se.b, se.n, se.sums, NULL);
+		zone_use(user_zone);
 	}
 	/* The page's table: the range by hours, days or months. */
 	if (rc == 0 && o->html) {
@@ -629,8 +669,10 @@ summary(const struct settings *set, const struct opts *o)
 	if (o->top > 0 && (size_t)o->top < n)
 		n = (size_t)o->top;
 	if (o->graphs || o->html)
-		ex = draw(set, o, st, &h, now, from, to, &se,
-		    o->html ? &periods : NULL, v, n);
+		ex = draw(set, o, st, &h, now, from, to, &se, step,
+		    o->html ? &periods : NULL, v, n, user_zone,
+		    has_first ? run_start(&first) : from, step ? data_to :
+		    h.has_run ? h.last_t1 : now);
 	else if (o->interval) {
 		print_series(o, set->host, now, from, to, &se, v, n);
 		ex = EX_OK;

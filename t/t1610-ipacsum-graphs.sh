@@ -123,7 +123,8 @@ svg_size () {
 
 test_expect_success 'librrd: PNG and SVG graphs of the requested size' '
 	sum -s @$T0 -e @$((T0 + 86400)) --graphs png --width 640 --height 200 &&
-	test $(ls png | wc -l) = 3 &&
+	# a graph per name and the combined one
+	test $(ls png | wc -l) = 4 && test -s "png/%all.png" &&
 	for f in png/*.png
 	do
 		echo "640 200" >expect && png_size "$f" >actual &&
@@ -142,7 +143,7 @@ test_expect_success 'librrd: PNG and SVG graphs of the requested size' '
 test_expect_success 'gnuplot: PNG and SVG; names with backquotes and quotes run nothing' '
 	sum -s @$T0 -e @$((T0 + 86400)) --plotter gnuplot --graphs gp \
 		--width 500 --height 300 &&
-	test $(ls gp | wc -l) = 3 &&
+	test $(ls gp | wc -l) = 4 && test -s "gp/%all.png" &&
 	for f in gp/*.png
 	do
 		echo "500 300" >expect && png_size "$f" >actual &&
@@ -166,21 +167,189 @@ test_expect_success 'gnuplot: the axis in the units of the tables (1024; 1000 wi
 	chmod +x spy/gnuplot &&
 	PATH="$TRASH_DIRECTORY/spy:$PATH" sum -t yesterday --plotter gnuplot \
 		--graphs iec -f "^down$" &&
-	grep "^set format y" gp.script >iec.format &&
-	echo "set format y '\''%.1b%B'\''" >expect &&
-	test_cmp expect iec.format &&
+	# peak 1.30 Kibit/s (1,331.2): ticks of 0.5 Ki up to 1.5 Ki
+	sed -n "1,/^EOD/s/^set ytics //p" gp.script >iec.tics &&
+	echo "('\''0'\'' 0, '\''0.5 Ki'\'' 512, '\''1 Ki'\'' 1024, '\''1.5 Ki'\'' 1536)" >expect &&
+	test_cmp expect iec.tics &&
 	rm gp.script &&
 	PATH="$TRASH_DIRECTORY/spy:$PATH" sum -t yesterday --plotter gnuplot \
 		--graphs si --si -f "^down$" &&
-	grep "^set format y" gp.script >si.format &&
-	echo "set format y '\''%.1s%c'\''" >expect &&
-	test_cmp expect si.format &&
+	sed -n "1,/^EOD/s/^set ytics //p" gp.script >si.tics &&
+	echo "('\''0'\'' 0, '\''0.5 k'\'' 500, '\''1 k'\'' 1000, '\''1.5 k'\'' 1500)" >expect &&
+	test_cmp expect si.tics &&
 	# the title: the name, its total as the text report, the range
-	grep "^set title" gp.script >title &&
+	sed -n "1,/^EOD/s/^set title //p" gp.script >title &&
 	total=$(sum -t yesterday --si -f "^down$" | sed -n "s/^  down  *: *//p") &&
-	echo "set title '\''down: ${total}B, 2026/03/29 00:00:00 CET to 2026/03/30 00:00:00 CEST'\''" >expect &&
+	echo "'\''down: ${total}B, 2026/03/29 00:00:00 CET to 2026/03/30 00:00:00 CEST'\''" >expect &&
 	test_cmp expect title &&
 	test -s iec/down.png && test -s si/down.png
+'
+
+# gp_rows SCRIPT: "TIME RATE" of the first graph's data in a gnuplot script.
+gp_rows () {
+	sed -n "1,/^plot/{/^\$D << EOD/,/^EOD/p}" "$1" | sed "1d;\$d" | cut -d" " -f1,2
+}
+
+# rrd_rows FILE FROM TO STEP: "START RATE" of what librrd draws of the
+# RRD at that step (xport reads the rows as graph does; its times are
+# the ends of the steps).
+rrd_rows () {
+	rrdtool xport --showtime --start "$2" --end "$3" --step "$4" \
+		--maxrows 100000 "DEF:b=$1:bytes:AVERAGE:step=$4" \
+		CDEF:x=b,8,* XPORT:x |
+	perl -ne "printf \"%d %s\\n\", \$1 - $4, \$2 if /<t>(\\d+)<\\/t><v>([^<]*)</"
+}
+
+# same_rates GNUPLOT RRD FROM: every step of gnuplot's drawing from FROM
+# on has librrd's rate (unknown there: no run, 0 here), to gnuplot's 6
+# digits.
+same_rates () {
+	perl -e '
+		my %r;
+		my $from = $ARGV[2];
+		open my $r, "<", $ARGV[1] or die;
+		while (<$r>) { my ($t, $v) = split; $r{$t} = $v }
+		open my $g, "<", $ARGV[0] or die;
+		my @g = <$g>;
+		pop @g;		# the last step again, at its end
+		my ($n, $bad) = (0, 0);
+		for (@g) {
+			my ($t, $v) = split;
+			next if $t < $from;
+			die "no librrd row at $t\n" unless exists $r{$t};
+			my $w = $r{$t} =~ /nan/i ? 0 : $r{$t};
+			$bad++, print "$t: gnuplot $v, librrd $w\n"
+				if abs($v - $w) > 5e-6 * ($w > 1 ? $w : 1);
+			$n++;
+		}
+		die "$bad of $n steps differ\n" if $bad;
+		print "$n\n"' "$1" "$2" "$3"
+}
+
+# same_as_rrd FROM STORE RRDDIR NAME RANGE...: gnuplot's drawing of NAME
+# over RANGE and librrd's rows of its RRD at gnuplot's step agree from
+# FROM (0: all); prints "N steps of S s".
+same_as_rrd () {
+	from=$1 db=$2 rrddir=$3 name=$4 &&
+	shift 4 &&
+	rm -f gp.script &&
+	PATH="$TRASH_DIRECTORY/spy:$PATH" TZ=Europe/Berlin ipacsum -d "$db" \
+		-H gw --rrd-dir "$TRASH_DIRECTORY/$rrddir" "$@" \
+		--plotter gnuplot --graphs same -f "^$name$" &&
+	gp_rows gp.script >gp.rows &&
+	first=$(head -1 gp.rows | cut -d" " -f1) &&
+	second=$(sed -n 2p gp.rows | cut -d" " -f1) &&
+	step=$((second - first)) &&
+	last=$(tail -1 gp.rows | cut -d" " -f1) &&
+	# to the end of the last step, cut short where the data ends
+	end=$(((last + step - 1) / step * step)) &&
+	rrd_rows "$rrddir/gw/$name.rrd" $first $end $step >rrd.rows &&
+	same_rates gp.rows rrd.rows $from >steps &&
+	echo "$(cat steps) steps of $step s"
+}
+
+test_expect_success 'librrd and gnuplot draw the same rates at the same steps (day, week, month)' '
+	# the day DST began has 23 hours: 276 steps of 5 minutes
+	echo "276 steps of 300 s" >expect &&
+	same_as_rrd 0 fx.db rrd down -t yesterday >actual &&
+	test_cmp expect actual &&
+	echo "402 steps of 1500 s" >expect &&
+	same_as_rrd 0 fx.db rrd down -s @$((IPAC_TEST_NOW - 7 * 86400)) >actual &&
+	test_cmp expect actual &&
+	# Rows of hours: librrd has the hour of the first run unknown (it
+	# measured 5 minutes of it, less than half), gnuplot draws those 5
+	# minutes: from the first whole step on
+	echo "12 steps of 7200 s" >expect &&
+	same_as_rrd $T0 fx.db rrd down -s @$((IPAC_TEST_NOW - 31 * 86400)) >actual &&
+	test_cmp expect actual
+'
+
+test_expect_success 'runs that are not steps: each spread over its time in both' '
+	# runs of 7 minutes from 00:00:17, their counts growing: most cross
+	# the end of a step of 5 minutes
+	perl -e "
+		my (\$t0, \$b) = (\$ARGV[0], 0);
+		for my \$i (0 .. 150) {
+			\$b += 1000 * (\$i % 17 + 1);
+			print \$t0 + 17 + 420 * \$i, \" odd \$b \", int(\$b / 100), \"\\n\";
+		}" $T0 | ipac-fixture -d odd.db -H gw -z Europe/Berlin &&
+	TZ=Europe/Berlin ipacsum -d odd.db -H gw --rrd-dir "$TRASH_DIRECTORY/odd" \
+		--rrd-update &&
+	same_as_rrd 0 odd.db odd odd -t yesterday >log &&
+	# 151 runs of 7 minutes: 17.6 hours of data
+	echo "222 steps of 300 s" >expect &&
+	test_cmp expect log &&
+	# not by the middle of each run: a step holds parts of two runs
+	awk "\$2 > 0" gp.rows | sort -k2 -g | tail -1 >peak &&
+	perl -ane "exit(\$F[1] == int(\$F[1] * 300 / 8 + 0.5) * 8 / 300 ? 1 : 0)" peak
+'
+
+test_expect_success 'legends: the peak and the average of the range, no milli; the time zone' '
+	rm -f gp.script &&
+	PATH="$TRASH_DIRECTORY/spy:$PATH" sum -t yesterday --plotter gnuplot \
+		--graphs leg -f "^down$" &&
+	gp_rows gp.script >gp.rows &&
+	peak=$(sort -k2 -g gp.rows | tail -1 | cut -d" " -f2) &&
+	total=$(sum -t yesterday -x -f "^down$" | sed -n "s/^  down  *: *//p") &&
+	perl -e "printf \"set xlabel \x27peak %.2f Kibit/s, average %.1f bit/s; times in Europe/Berlin\x27\\n\", \$ARGV[0] / 1024, \$ARGV[1] * 8 / 82800" \
+		"$peak" "$total" >expect &&
+	grep "^set xlabel" gp.script | head -1 >actual &&
+	test_cmp expect actual &&
+	# a name of two 40-byte packets a day, each in a run of 5 minutes:
+	# 1.067 bit/s at its peak, 0.008 on average, no "m" anywhere, the
+	# axis from 0 to 1.2
+	printf "%s\n" "$((T0 + 300 * 9)) tiny 0 0" "$((T0 + 300 * 10)) tiny 40 1" \
+		"$((T0 + 300 * 19)) tiny 40 1" "$((T0 + 300 * 20)) tiny 80 2" |
+	ipac-fixture -d tiny.db -H gw -z Europe/Berlin &&
+	rm gp.script &&
+	PATH="$TRASH_DIRECTORY/spy:$PATH" TZ=Europe/Berlin ipacsum -d tiny.db \
+		-H gw --rrd-dir "$TRASH_DIRECTORY/tinyrrd" -t yesterday \
+		--plotter gnuplot --graphs tiny &&
+	grep "^set xlabel" gp.script | head -1 >actual &&
+	echo "set xlabel '\''peak 1.067 bit/s, average 0.008 bit/s; times in Europe/Berlin'\''" >expect &&
+	test_cmp expect actual &&
+	grep "^set ytics" gp.script | head -1 >actual &&
+	echo "set ytics ('\''0'\'' 0, '\''0.2'\'' 0.2, '\''0.4'\'' 0.4, '\''0.6'\'' 0.6, '\''0.8'\'' 0.8, '\''1'\'' 1, '\''1.2'\'' 1.2)" >expect &&
+	test_cmp expect actual &&
+	TZ=Europe/Berlin ipacsum -d tiny.db -H gw -t yesterday \
+		--rrd-dir "$TRASH_DIRECTORY/tinyrrd" --graphs tinyg &&
+	test -s tinyg/tiny.png
+'
+
+test_expect_success 'the time axis: local hours, the day DST began has 23 of them' '
+	sed -n "s/^set xtics (\(.*\))$/\1/p" gp.script | head -1 |
+		tr "," "\n" | sed "s/^ //" >tics &&
+	cat >expect <<-EOF &&
+	'\''00:00'\'' 1774738800
+	'\''03:00'\'' 1774746000
+	'\''06:00'\'' 1774756800
+	'\''09:00'\'' 1774767600
+	'\''12:00'\'' 1774778400
+	'\''15:00'\'' 1774789200
+	'\''18:00'\'' 1774800000
+	'\''21:00'\'' 1774810800
+	'\''00:00'\'' 1774821600
+	EOF
+	test_cmp expect tics
+'
+
+test_expect_success 'the combined graph: the top talkers stacked, from the bottom, a key' '
+	rm -f gp.script &&
+	PATH="$TRASH_DIRECTORY/spy:$PATH" sum -t yesterday --plotter gnuplot \
+		--graphs all --width 640 &&
+	test -s "all/%all.png" &&
+	sed -n "/^set title .all names/,\$p" gp.script >all.script &&
+	grep "^set title '\''all names: " all.script &&
+	grep "^plot" all.script >plot &&
+	# the bands by bytes: down, up, then the others
+	grep -o "title '\''[^'\'']*'\''" plot | head -2 >keys &&
+	printf "%s\n" "title '\''down'\''" "title '\''up'\''" >expect &&
+	test_cmp expect keys &&
+	# each band is the sum of those below it and its own
+	sed -n "/^\$D << EOD/,/^EOD/p" all.script | sed "1d;\$d" >bands &&
+	perl -ane "die \"not stacked: \$_\" if grep { \$F[\$_] < \$F[\$_ - 1] - 1e-9 } 2 .. \$#F" bands &&
+	sum -t yesterday --graphs allrrd &&
+	test -s "allrrd/%all.png"
 '
 
 test_expect_success 'gnuplot missing: a clear message, status 1, no image' '
@@ -196,7 +365,9 @@ test_expect_success 'gnuplot missing: a clear message, status 1, no image' '
 test_expect_success 'the HTML report: a page, an image per name' '
 	sum -t yesterday --html html &&
 	test -f html/index.html &&
-	test $(ls html/*.png | wc -l) = 3 &&
+	test $(ls html/*.png | wc -l) = 4 &&
+	grep -q "<img src=\"%25all.png\"" html/index.html &&
+	grep -q "<td id=\"zone\">Europe/Berlin " html/index.html &&
 	grep -q "<title>IP accounting of gw" html/index.html &&
 	# names escaped in the page, %-escapes escaped in the URL
 	grep -q "evil \`touch PWNED1\` &#39;q&#39; \$(touch PWNED2) &quot;x&quot;" html/index.html &&
@@ -261,7 +432,7 @@ rows.join(\"\\\\n\") + \"\\\\n\"; document.body.appendChild(p); });\
 test_expect_success 'the HTML report in Chromium: loads, images there, numbers those of the text report' '
 	chromium_check "$TRASH_DIRECTORY/html" >actual &&
 	{
-		echo "images 3 loaded 3" &&
+		echo "images 4 loaded 4" &&
 		# the top talkers first, then the grand total
 		sum -t yesterday --sort bytes --format json | perl -MJSON::PP -e "
 			local \$/; my \$j = decode_json(<STDIN>);
@@ -343,11 +514,35 @@ test_expect_success 'the HTML report at phone width (390 px): no sideways scroll
 	test "$page" -le "$window"
 '
 
+# Screenshots of the page for people to look at, kept after the test:
+# IPAC_TEST_ARTIFACTS, or t/artifacts of the checkout.
+ARTIFACTS=${IPAC_TEST_ARTIFACTS:-$TEST_DIRECTORY/artifacts}
+
+test_expect_success 'screenshots at desktop (1280 px) and phone (390 px) width, kept' '
+	mkdir -p "$ARTIFACTS" &&
+	for w in 1280 390
+	do
+		rm -f "$ARTIFACTS/t1610-html-$w.png" &&
+		timeout 120 chromium --headless --no-sandbox --disable-gpu \
+			--disable-quic --no-first-run \
+			--disable-background-networking \
+			--disable-component-update --disable-sync \
+			--user-data-dir="$TRASH_DIRECTORY/chromium-profile" \
+			--hide-scrollbars --window-size=$w,2400 \
+			--virtual-time-budget=10000 \
+			--screenshot="$ARTIFACTS/t1610-html-$w.png" \
+			"file://$TRASH_DIRECTORY/html/index.html" 2>chromium.err &&
+		echo "$w 2400" >expect &&
+		png_size "$ARTIFACTS/t1610-html-$w.png" >actual &&
+		test_cmp expect actual || return 1
+	done
+'
+
 test_expect_success 'the HTML report with gnuplot SVG images in Chromium' '
 	sum --html html-svg --image svg --plotter gnuplot -f "^(down|up)$" &&
 	chromium_check "$TRASH_DIRECTORY/html-svg" >actual &&
 	head -1 actual >first &&
-	echo "images 2 loaded 2" >expect &&
+	echo "images 3 loaded 3" >expect &&
 	test_cmp expect first
 '
 
