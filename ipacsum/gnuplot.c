@@ -345,6 +345,14 @@ gnuplot_lines(const struct plot *p, const struct line *v, size_t n)
 		rc = draw(p, &c, ALL_FILE, &xtics, &sb);
 		chart_free(&c);
 	}
+	for (i = 0; i < p->naccounts && rc == 0; i++)
+		if (chart_account(&c, &p->accounts[i], v, n)) {
+			char *file = account_file(&p->accounts[i]);
+
+			rc = draw(p, &c, file, &xtics, &sb);
+			free(file);
+			chart_free(&c);
+		}
 	log_progress("gnuplot graphs", n + 1, n + 1);
 	signal(SIGPIPE, old);
 	sb_free(&sb);

@@ -110,6 +110,24 @@ accounts_table(struct strbuf *sb, const struct plot *p, const struct line *v,
 		sb_puts(sb, "</tr>\n");
 	}
 	sb_puts(sb, "</tbody>\n</table></div>\n");
+	/* Each account's graph: in and out in two colours. */
+	for (a = 0; a < p->naccounts; a++) {
+		struct chart c;
+		char *file;
+
+		if (!chart_account(&c, &p->accounts[a], v, n))
+			continue;
+		chart_free(&c);
+		file = account_file(&p->accounts[a]);
+		sb_puts(sb, "<figure><img src=\"");
+		html_src(sb, file);
+		sb_printf(sb, "%s\" width=\"%d\" height=\"%d\" alt=\""
+		    "Traffic of account ", p->format == IMG_SVG ? ".svg" :
+		    ".png", p->width, p->height);
+		html_text(sb, p->accounts[a].name);
+		sb_puts(sb, ", in and out, in bits per second\"></figure>\n");
+		free(file);
+	}
 }
 
 /* iplogin's sessions whose login is in the range, per account. */

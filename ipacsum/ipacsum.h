@@ -86,6 +86,7 @@ struct chart {
 		size_t		nidx;
 	} layer[CHART_LAYERS];
 	size_t		one, *order;
+	char		title[128];	/* "account NAME" */
 };
 
 /* out.c */
@@ -138,8 +139,18 @@ size_t	*top_order(const struct line *v, size_t n);
 void	chart_one(struct chart *c, const struct line *v, size_t i);
 void	chart_all(struct chart *c, const struct line *v, size_t n);
 void	chart_free(struct chart *c);
-/* The combined graph's file: no name's file has a '%' not before hex. */
+/*
+ * The chart of account ac: what its "in", "out" and other names of v[n]
+ * counted, in two colours (and grey); false when none of them is in v.
+ */
+bool	chart_account(struct chart *c, const struct account *ac,
+	    const struct line *v, size_t n);
+/* The combined graph's file and an account's (no name's file has a '%'
+   not before upper-case hex); account_file: the prefix and the account's
+   name as name_file() writes it; free() it. */
 #define ALL_FILE	"%all"
+#define ACCOUNT_FILE	"%account-"
+char	*account_file(const struct account *ac);
 
 /* spread.c */
 /*

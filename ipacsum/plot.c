@@ -8,6 +8,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,4 +228,52 @@ chart_free(struct chart *c)
 {
 	free(c->order);
 	c->order = NULL;
+}
+
+bool
+chart_account(struct chart *c, const struct account *ac, const struct line *v,
+    size_t n)
+{
+	static const char *const label[WAY_MAX] = { "in", "out", "other" };
+	static const char *const col[WAY_MAX] = { "#3465a4", "#f57900",
+	    "#888a85" };
+	size_t count[WAY_MAX] = { 0 }, at = 0, i;
+	int w;
+
+	c->v = v;
+	c->order = xcalloc(n ? n : 1, sizeof(*c->order));
+	c->nlayers = 0;
+	snprintf(c->title, sizeof(c->title), "account %s", ac->name);
+	c->name = c->title;
+	for (i = 0; i < n; i++)
+		if ((w = account_way(ac, v[i].name)) >= 0)
+			count[w]++;
+	/* in, out and the others, each its names in a row of order */
+	for (w = 0; w < WAY_MAX; w++) {
+		if (count[w] == 0)
+			continue;
+		c->layer[c->nlayers].label = label[w];
+		c->layer[c->nlayers].colour = col[w];
+		c->layer[c->nlayers].idx = &c->order[at];
+		c->layer[c->nlayers].nidx = count[w];
+		for (i = 0; i < n; i++)
+			if (account_way(ac, v[i].name) == w)
+				c->order[at++] = i;
+		c->nlayers++;
+	}
+	if (c->nlayers == 0)
+		chart_free(c);
+	return c->nlayers > 0;
+}
+
+char *
+account_file(const struct account *ac)
+{
+	char *f = name_file(ac->name, ""), *path;
+	size_t len = strlen(ACCOUNT_FILE) + strlen(f) + 1;
+
+	path = xmalloc(len);
+	snprintf(path, len, "%s%s", ACCOUNT_FILE, f);
+	free(f);
+	return path;
 }

@@ -482,6 +482,14 @@ rrd_graph_lines(const struct plot *p, const struct line *v, size_t n)
 		rc = graph_chart(p, &c, ALL_FILE);
 		chart_free(&c);
 	}
+	for (i = 0; i < p->naccounts && rc == 0; i++)
+		if (chart_account(&c, &p->accounts[i], v, n)) {
+			char *file = account_file(&p->accounts[i]);
+
+			rc = graph_chart(p, &c, file);
+			free(file);
+			chart_free(&c);
+		}
 	log_progress("RRD graphs", n + 1, n + 1);
 	return rc;
 }

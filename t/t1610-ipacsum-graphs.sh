@@ -457,7 +457,24 @@ test_expect_success 'the HTML report: accounts, in and out side by side and thei
 		\$b{\$_->{rule}} = \$_->{bytes} for @{\$j->{rules}};
 		print \"home \$b{down} \$b{up} 0 \", \$b{down} + \$b{up}, \"\\n\"" >expect &&
 	test_cmp expect accounts &&
-	! grep -q "id=\"accounts\"" html/index.html
+	! grep -q "id=\"accounts\"" html/index.html &&
+	# the graph of the account: in and out in two colours, stacked
+	test -s "acc/%account-home.png" &&
+	grep -q "<img src=\"%25account-home.png\"" acc/index.html &&
+	rm -f gp.script &&
+	PATH="$TRASH_DIRECTORY/spy:$PATH" sum -C acc.settings -t yesterday \
+		--plotter gnuplot --graphs accg &&
+	test -s "accg/%account-home.png" &&
+	sed -n "/^set title .account home: /,/^plot/p" gp.script >acc.script &&
+	grep "^plot" acc.script | grep -o "title '\''[^'\'']*'\''" >keys &&
+	printf "%s\n" "title '\''in'\''" "title '\''out'\''" >expect &&
+	test_cmp expect keys &&
+	# in is down, out is up: their rates stacked, step by step
+	sed -n "/^\$D << EOD/,/^EOD/p" acc.script | sed "1d;\$d" >acc.rows &&
+	sed -n "/^set title .down: /,/^plot/p" gp.script |
+		sed -n "/^\$D << EOD/,/^EOD/p" | sed "1d;\$d" >down.rows &&
+	cut -d" " -f1,2 acc.rows >actual &&
+	test_cmp down.rows actual
 '
 
 test_expect_success 'the HTML report: iplogin sessions whose login is in the range' '
