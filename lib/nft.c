@@ -27,17 +27,20 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
+#include <libnftnl/gen.h>
 #include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <nftables/libnftables.h>
 
 #include "ipac.h"
@@ -50,6 +53,22 @@
  * the rules are.
  */
 #define MARK_PREFIX	"ruleset_"
+
+/*
+ * From this many counters on, fetchipac asks for each by name instead of
+ * dumping them: the dump costs the square of their number, a request
+ * about 3 us each (bench/RESULTS.md, "counters read by name").
+ */
+#define NAMED_MIN	20000
+
+/* NAMED_MIN, or IPAC_TEST_NAMED_MIN for the test suite. */
+static size_t
+named_min(void)
+{
+	const char *e = getenv("IPAC_TEST_NAMED_MIN");
+
+	return e && *e ? (size_t)strtoul(e, NULL, 10) : NAMED_MIN;
+}
 
 enum { CH_INPUT, CH_FORWARD, CH_OUTPUT, CH_MAX };
 
@@ -547,6 +566,9 @@ struct kobj {
 struct table_state {
 	bool		exists;
 	uint64_t	handle;		/* of the table */
+	uint32_t	use;		/* the table's chains, sets, objects and
+					   flowtables, as the kernel counts */
+	size_t		nsets;		/* all sets, the anonymous ones too */
 	size_t		n, cap;
 	struct kobj	*o;
 };
@@ -589,11 +611,36 @@ struct dump_ctx {
 	int			type;
 };
 
+/* A counter object of our table in a message: added to d->ts. */
+static bool
+add_counter(const struct nlmsghdr *nlh, struct dump_ctx *d)
+{
+	struct nftnl_obj *ob = nftnl_obj_alloc();
+	const char *t, *nm;
+	bool ok = false;
+
+	if (ob && nftnl_obj_nlmsg_parse(nlh, ob) == 0 &&
+	    (t = nftnl_obj_get_str(ob, NFTNL_OBJ_TABLE)) &&
+	    strcmp(t, d->table) == 0 &&
+	    nftnl_obj_get_u32(ob, NFTNL_OBJ_FAMILY) == NFPROTO_INET &&
+	    nftnl_obj_get_u32(ob, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER &&
+	    (nm = nftnl_obj_get_str(ob, NFTNL_OBJ_NAME))) {
+		struct kobj *k = kobj_add(d->ts, nm, 'o');
+
+		k->pkts = nftnl_obj_get_u64(ob, NFTNL_OBJ_CTR_PKTS);
+		k->bytes = nftnl_obj_get_u64(ob, NFTNL_OBJ_CTR_BYTES);
+		k->handle = nftnl_obj_get_u64(ob, NFTNL_OBJ_HANDLE);
+		ok = true;
+	}
+	nftnl_obj_free(ob);
+	return ok;
+}
+
 static int
 dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_ctx *d = data;
-	const char *t, *nm, *ty;
+	const char *t, *ty;
 
 	switch (d->type) {
 	case NFT_MSG_GETTABLE: {
@@ -606,6 +653,7 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 			d->ts->exists = true;
 			d->ts->handle =
 			    nftnl_table_get_u64(tb, NFTNL_TABLE_HANDLE);
+			d->ts->use = nftnl_table_get_u32(tb, NFTNL_TABLE_USE);
 		}
 		nftnl_table_free(tb);
 		break;
@@ -648,6 +696,7 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 		    nftnl_set_get_u32(s, NFTNL_SET_FAMILY) == NFPROTO_INET) {
 			uint32_t fl = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
 
+			d->ts->nsets++;
 			/* Anonymous sets go with their rules. */
 			if (!(fl & NFT_SET_ANONYMOUS))
 				kobj_add(d->ts,
@@ -658,24 +707,9 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_set_free(s);
 		break;
 	}
-	case NFT_MSG_GETOBJ: {
-		struct nftnl_obj *ob = nftnl_obj_alloc();
-
-		if (ob && nftnl_obj_nlmsg_parse(nlh, ob) == 0 &&
-		    (t = nftnl_obj_get_str(ob, NFTNL_OBJ_TABLE)) &&
-		    strcmp(t, d->table) == 0 &&
-		    nftnl_obj_get_u32(ob, NFTNL_OBJ_FAMILY) == NFPROTO_INET &&
-		    nftnl_obj_get_u32(ob, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER &&
-		    (nm = nftnl_obj_get_str(ob, NFTNL_OBJ_NAME))) {
-			struct kobj *k = kobj_add(d->ts, nm, 'o');
-
-			k->pkts = nftnl_obj_get_u64(ob, NFTNL_OBJ_CTR_PKTS);
-			k->bytes = nftnl_obj_get_u64(ob, NFTNL_OBJ_CTR_BYTES);
-			k->handle = nftnl_obj_get_u64(ob, NFTNL_OBJ_HANDLE);
-		}
-		nftnl_obj_free(ob);
+	case NFT_MSG_GETOBJ:
+		add_counter(nlh, d);
 		break;
-	}
 	case NFT_MSG_GETRULE: {
 		struct nftnl_rule *r = nftnl_rule_alloc();
 		size_t i;
@@ -777,21 +811,148 @@ nl_open(void)
 	return nl;
 }
 
+/* The ruleset's generation (it changes with every commit); 0 or -1. */
+static int
+get_gen(struct mnl_socket *nl, uint32_t *gen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t seq = (uint32_t)time(NULL);
+	struct nlmsghdr *nlh;
+	struct nftnl_gen *g;
+	ssize_t ret;
+	int rc = -1;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, 0, seq);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0 ||
+	    (ret = mnl_socket_recvfrom(nl, buf, sizeof buf)) <= 0) {
+		log_warn("netlink: generation");
+		return -1;
+	}
+	nlh = (struct nlmsghdr *)buf;
+	if (!mnl_nlmsg_ok(nlh, (int)ret) ||
+	    nlh->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN) ||
+	    (g = nftnl_gen_alloc()) == NULL) {
+		log_warnx("netlink: no generation in the answer");
+		return -1;
+	}
+	if (nftnl_gen_nlmsg_parse(nlh, g) == 0) {
+		*gen = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+		rc = 0;
+	}
+	nftnl_gen_free(g);
+	return rc;
+}
+
+/*
+ * Requests in flight at a time: their answers (~1 KiB each with the
+ * kernel's overhead) fit the receive buffer set below.
+ */
+#define GET_WINDOW	1024
+
+/*
+ * Read the counters names[n] one request each, GET_WINDOW at a time, into
+ * d->ts: the kernel finds each in its hash table, where a dump walks the
+ * table's list from its start again for every message it fills (the
+ * time grows with the square of the counters).  *missing: how many the
+ * kernel does not have.  0, or -1 with a message.
+ */
+static int
+get_counters(struct mnl_socket *nl, struct dump_ctx *d, char **names,
+    size_t n, size_t *missing)
+{
+	static char buf[GET_WINDOW * 160 + 65536];
+	int size = GET_WINDOW * 2048;
+	uint32_t seq0 = (uint32_t)time(NULL) << 8;
+	size_t i = 0;
+
+	*missing = 0;
+	/* With CAP_NET_ADMIN past rmem_max; else as large as allowed. */
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE,
+	    &size, sizeof size) < 0)
+		(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF,
+		    &size, sizeof size);
+	while (i < n) {
+		size_t w = n - i < GET_WINDOW ? n - i : GET_WINDOW, k, got = 0;
+		size_t off = 0;
+
+		for (k = 0; k < w; k++) {
+			struct nlmsghdr *nlh;
+			struct nftnl_obj *ob = nftnl_obj_alloc();
+
+			nlh = nftnl_nlmsg_build_hdr(buf + off, NFT_MSG_GETOBJ,
+			    NFPROTO_INET, 0, seq0 + (uint32_t)(i + k));
+			nftnl_obj_set_str(ob, NFTNL_OBJ_TABLE, d->table);
+			nftnl_obj_set_str(ob, NFTNL_OBJ_NAME, names[i + k]);
+			nftnl_obj_set_u32(ob, NFTNL_OBJ_TYPE,
+			    NFT_OBJECT_COUNTER);
+			nftnl_obj_nlmsg_build_payload(nlh, ob);
+			nftnl_obj_free(ob);
+			off += NLMSG_ALIGN(nlh->nlmsg_len);
+		}
+		if (mnl_socket_sendto(nl, buf, off) < 0) {
+			log_warn("netlink: send");
+			return -1;
+		}
+		/* An answer each: the counter, or an error (ENOENT). */
+		while (got < w) {
+			ssize_t ret = mnl_socket_recvfrom(nl, buf, sizeof buf);
+			struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+			int len = (int)ret;
+
+			if (ret < 0) {
+				log_warn("netlink: counters of table %s",
+				    d->table);
+				return -1;
+			}
+			for (; mnl_nlmsg_ok(nlh, len); nlh =
+			    mnl_nlmsg_next(nlh, &len)) {
+				got++;
+				if (nlh->nlmsg_type == NLMSG_ERROR) {
+					const struct nlmsgerr *e =
+					    mnl_nlmsg_get_payload(nlh);
+
+					if (e->error == -ENOENT) {
+						(*missing)++;
+						continue;
+					}
+					errno = -e->error;
+					log_warn("netlink: counter of table %s",
+					    d->table);
+					return -1;
+				}
+				if (!add_counter(nlh, d))
+					(*missing)++;
+			}
+		}
+		i += w;
+	}
+	return 0;
+}
+
 /*
  * Table, chains and counters of our table, and the sets or rules as
- * what (READ_*) asks, one dump each.
+ * what (READ_*) asks, one dump each.  With wanted (the counters the
+ * ruleset declares and its mark, nwanted of them): the sets are dumped,
+ * and the counters are asked for by name when they are many (see
+ * NAMED_MIN); when the kernel does not have each of them, or has more
+ * objects in the table than those, one dump reads them all after all.
  */
 static int
 read_state_once(const struct backend_opts *o, struct table_state *ts,
-    int what)
+    int what, char **wanted, size_t nwanted)
 {
 	struct mnl_socket *nl;
 	struct dump_ctx d = { .table = o->table, .ts = ts };
+	uint32_t gen0 = 0, gen1 = 0;
+	size_t missing = 0, i, nchains = 0, nobjs = 0;
+	bool named = wanted != NULL && nwanted >= named_min();
 	int rc = -1, saved;
 
 	memset(ts, 0, sizeof *ts);
 	if ((nl = nl_open()) == NULL)
 		return -1;
+	if (named && get_gen(nl, &gen0) < 0)
+		goto out;
 	if (dump(nl, &d, NFT_MSG_GETTABLE) < 0)
 		goto out;
 	if (!ts->exists) {
@@ -799,9 +960,41 @@ read_state_once(const struct backend_opts *o, struct table_state *ts,
 		goto out;
 	}
 	if (dump(nl, &d, NFT_MSG_GETCHAIN) < 0 ||
-	    ((what & READ_SETS) && dump(nl, &d, NFT_MSG_GETSET) < 0) ||
-	    ((what & READ_RULES) && dump(nl, &d, NFT_MSG_GETRULE) < 0) ||
-	    dump(nl, &d, NFT_MSG_GETOBJ) < 0)
+	    ((what & READ_SETS || named) && dump(nl, &d, NFT_MSG_GETSET) < 0) ||
+	    ((what & READ_RULES) && dump(nl, &d, NFT_MSG_GETRULE) < 0))
+		goto out;
+	if (named) {
+		if (get_counters(nl, &d, wanted, nwanted, &missing) < 0 ||
+		    get_gen(nl, &gen1) < 0)
+			goto out;
+		if (gen1 != gen0) {
+			/* A commit came between: read it all again. */
+			errno = EINTR;
+			goto out;
+		}
+		for (i = 0; i < ts->n; i++)
+			if (ts->o[i].kind == 'c')
+				nchains++;
+			else if (ts->o[i].kind == 'o')
+				nobjs++;
+		/* The table holds just those: nothing else to read. */
+		if (missing == 0 && ts->use == nchains + ts->nsets + nobjs) {
+			log_debug("table %s: %zu counters read by name",
+			    o->table, nobjs);
+			rc = 0;
+			goto out;
+		}
+		log_debug("table %s: %zu of %zu counters there by name, %u "
+		    "objects in all: read by a dump", o->table, nwanted -
+		    missing, nwanted, ts->use);
+		/* Else what the dump sees is the truth. */
+		for (i = 0; i < ts->n; i++)
+			if (ts->o[i].kind == 'o') {
+				free(ts->o[i].name);
+				ts->o[i--] = ts->o[--ts->n];
+			}
+	}
+	if (dump(nl, &d, NFT_MSG_GETOBJ) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -813,7 +1006,8 @@ out:
 
 /* As read_state_once(), read again while other commits interrupt it. */
 static int
-read_state(const struct backend_opts *o, struct table_state *ts, int what)
+read_state_named(const struct backend_opts *o, struct table_state *ts,
+    int what, char **wanted, size_t nwanted)
 {
 	int tries;
 
@@ -824,7 +1018,7 @@ read_state(const struct backend_opts *o, struct table_state *ts, int what)
 	for (tries = 0; tries < 60; tries++) {
 		struct timespec pause;
 
-		if (read_state_once(o, ts, what) == 0)
+		if (read_state_once(o, ts, what, wanted, nwanted) == 0)
 			return 0;
 		table_state_free(ts);
 		if (errno != EINTR)
@@ -836,6 +1030,12 @@ read_state(const struct backend_opts *o, struct table_state *ts, int what)
 	}
 	log_warnx("netlink: table %s kept changing while being read", o->table);
 	return -1;
+}
+
+static int
+read_state(const struct backend_opts *o, struct table_state *ts, int what)
+{
+	return read_state_named(o, ts, what, NULL, 0);
 }
 
 /* ---- writing through libnftables ---- */
@@ -1336,19 +1536,38 @@ check_table(const struct backend_opts *o, const struct table_state *ts,
 
 /*
  * Counters in one GETOBJ dump, with the table, chains and (to check)
- * rules around it: four dumps in all, whatever the number of counters.
+ * rules around it: four dumps in all, whatever the number of counters;
+ * or, from NAMED_MIN counters on, each asked for by name.
  */
 static int
 nft_read(const struct backend_opts *o, const char *script,
     struct counter_list *cl, char **problems)
 {
 	struct table_state ts;
-	size_t i, cap = 0;
+	char **wanted = NULL;
+	size_t i, cap = 0, nwanted = 0;
+	int rc;
 
 	memset(cl, 0, sizeof(*cl));
 	if (problems)
 		*problems = NULL;
-	if (read_state(o, &ts, script ? READ_RULES : 0) < 0)
+	/* What the ruleset declares, and the mark of its generation. */
+	if (script) {
+		wanted = script_counters(script, &nwanted);
+		if (o->stamp) {
+			char mark[64];
+
+			snprintf(mark, sizeof mark, MARK_PREFIX "%" PRId64,
+			    o->stamp);
+			wanted = xrealloc(wanted, nwanted + 1,
+			    sizeof(*wanted));
+			wanted[nwanted++] = xstrdup(mark);
+		}
+	}
+	rc = read_state_named(o, &ts, script ? READ_RULES : 0, wanted,
+	    nwanted);
+	strv_free(wanted, nwanted);
+	if (rc < 0)
 		return -1;
 	cl->table = ts.exists;
 	cl->table_handle = ts.handle;

@@ -1,0 +1,88 @@
+#!/bin/sh
+test_description='fetchipac asks for every counter by name when they are many: exact, and a dump when the table holds anything else'
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-lab.sh"
+. "$TEST_DIRECTORY/lib-store.sh"
+
+lab_require
+test_require_prog sqlite3
+
+# From one counter on (20000 in use): the path of large tables, here.
+IPAC_TEST_NAMED_MIN=1
+export IPAC_TEST_NAMED_MIN
+
+# send N HOST: N UDP packets of 70 bytes from B to 198.18.1.HOST
+send () {
+	lab_exec "$LAB_B" ipac-send -p udp -d 198.18.1.$2 --dport 9 -c "$1" -l 70
+}
+
+test_expect_success 'lab, 200 names, one per host' '
+	lab_router_setup &&
+	lab_warmup &&
+	i=1 && while [ $i -le 200 ]
+	do
+		echo "h$i|in|r1|all||198.18.1.$i" || return 1
+		i=$((i + 1))
+	done >ipac.conf &&
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	lab_exec "$LAB_R" fetchipac -vv 2>err &&
+	# the 200 counters and the mark of the ruleset
+	grep "table ipac: 201 counters read by name" err
+'
+
+test_expect_success 'each name its own traffic, to the byte' '
+	send 3 3 && send 5 7 && send 1 200 &&
+	sleep 1 &&
+	lab_exec "$LAB_R" fetchipac -vv 2>err &&
+	grep "read by name" err &&
+	expect_last h3 3 210 &&
+	expect_last h7 5 350 &&
+	expect_last h200 1 70 &&
+	expect_last h4 0 0 &&
+	store_consistent
+'
+
+test_expect_success 'a counter of somebody else in our table: read by a dump, still exact' '
+	lab_exec "$LAB_R" nft add counter inet ipac foreign &&
+	send 2 3 &&
+	sleep 1 &&
+	lab_exec "$LAB_R" fetchipac -vv 2>err &&
+	grep "201 of 201 counters there by name, .* objects in all: read by a dump" err &&
+	expect_last h3 2 140 &&
+	lab_exec "$LAB_R" nft delete counter inet ipac foreign &&
+	lab_exec "$LAB_R" fetchipac -vv 2>err &&
+	grep "read by name" err
+'
+
+test_expect_success 'a counter deleted behind our back: the same repair as with a dump' '
+	send 4 7 &&
+	sleep 1 &&
+	lab_exec "$LAB_R" fetchipac &&
+	expect_stored h7 9 630 &&
+	map=$(lab_exec "$LAB_R" nft list table inet ipac |
+		sed -n "s/^	map \([a-z0-9]*\) {$/\1/p") &&
+	lab_exec "$LAB_R" nft delete element inet ipac $map "{ 198.18.1.7 }" &&
+	lab_exec "$LAB_R" nft delete counter inet ipac c_h7 &&
+	test_expect_code 3 lab_exec "$LAB_R" fetchipac -vv 2>err &&
+	grep "200 of 201 counters there by name" err &&
+	grep "corrupted: .*1 of 200 counters are missing" err &&
+	send 6 7 &&
+	sleep 1 &&
+	lab_exec "$LAB_R" fetchipac -vv 2>err &&
+	grep "read by name" err &&
+	expect_stored h7 15 1050 &&
+	store_consistent
+'
+
+test_expect_success 'a reload by ipacset: the new ruleset read by name' '
+	sed "s/^h200|/h200 renamed|/" ipac.conf >ipac2.conf &&
+	lab_exec "$LAB_R" ipacset ipac2.conf &&
+	send 3 200 &&
+	sleep 1 &&
+	lab_exec "$LAB_R" fetchipac -vv 2>err &&
+	grep "201 counters read by name" err &&
+	expect_last "h200 renamed" 3 210 &&
+	expect_stored h200 1 70
+'
+
+test_done
