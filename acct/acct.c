@@ -1163,7 +1163,6 @@ acct_fetch(struct acct *a, const struct backend_ops *be,
 		    a->st ? &a->host : NULL, s.cl.stamp), &s.problems);
 	res->names = s.cl.n;
 	res->table = s.cl.table;
-	res->stamp = s.cl.stamp;
 	res->corrupt = s.problems != NULL;
 	if (s.problems && repair) {
 		log_error("ipac chains corrupted: %s; repairing from the "

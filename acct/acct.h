@@ -79,8 +79,6 @@ struct fetch_result {
 	bool		table;		/* our table existed when read */
 	size_t		names;		/* counters read */
 	uint64_t	bytes, packets;	/* counted since the last run */
-	int64_t		stamp;		/* the ruleset the table is marked
-					   with (0: none) */
 };
 
 /* acct_fetch() flag: the rules were just applied; new counters start now. */
