@@ -176,6 +176,12 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 	else
 		acct_record(a, &o, be->name, conf, rs, script, old != NULL ||
 		    prev == NULL || prev->script[0] == '\0');
+	/* What the kernel holds is thought to be the last ruleset. */
+	if (prev && prev->applied && !old &&
+	    strcmp(prev->backend, be->name) == 0) {
+		o.names = prev->script;
+		o.names_stamp = prev->stamp;
+	}
 	if (acct_fetch(a, old ? old : be, old ? &oo : &o, NULL, false,
 	    RUN_IPACSET, &res) < 0) {
 		acct_abort(a);
@@ -204,6 +210,8 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 		free(otable);
 	}
 	/* The counters as the change left them: new ones start now. */
+	o.names = script;
+	o.names_stamp = o.stamp;
 	if (mode == MODE_APPLY && acct_fetch(a, be, &o, NULL, false,
 	    RUN_IPACSET | FETCH_STARTED, &after) < 0) {
 		/* The kernel changed: keep what was taken before it. */

@@ -167,6 +167,13 @@ struct backend_opts {
 	int		priority;	/* hook priority */
 	int64_t		stamp;		/* apply: mark the table with this
 					   generation (0: no mark) */
+	/*
+	 * read: the ruleset the kernel is thought to hold, and its mark:
+	 * its counters may be asked for by name (a hint: when the kernel
+	 * holds anything else, it is read whole); NULL: none.
+	 */
+	const char	*names;
+	int64_t		names_stamp;
 };
 
 /*

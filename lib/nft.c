@@ -1551,14 +1551,19 @@ nft_read(const struct backend_opts *o, const char *script,
 	memset(cl, 0, sizeof(*cl));
 	if (problems)
 		*problems = NULL;
-	/* What the ruleset declares, and the mark of its generation. */
-	if (script) {
-		wanted = script_counters(script, &nwanted);
-		if (o->stamp) {
+	/*
+	 * What the ruleset declares, and the mark of its generation: the
+	 * one checked against, else the one the caller thinks is there.
+	 */
+	if (script || o->names) {
+		int64_t stamp = script ? o->stamp : o->names_stamp;
+
+		wanted = script_counters(script ? script : o->names, &nwanted);
+		if (stamp) {
 			char mark[64];
 
 			snprintf(mark, sizeof mark, MARK_PREFIX "%" PRId64,
-			    o->stamp);
+			    stamp);
 			wanted = xrealloc(wanted, nwanted + 1,
 			    sizeof(*wanted));
 			wanted[nwanted++] = xstrdup(mark);

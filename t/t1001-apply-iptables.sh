@@ -168,10 +168,13 @@ test_expect_success 'applies wait for the xtables lock' '
 	XTABLES_LOCKFILE=$TRASH_DIRECTORY/xt.lock &&
 	export XTABLES_LOCKFILE &&
 	: >"$XTABLES_LOCKFILE" &&
+	# a change (the same ruleset again changes nothing, takes no lock)
+	cp ipac.conf lock.conf &&
+	echo "lock wait|in|r0|all||198.18.1.99" >>lock.conf &&
 	{ flock "$XTABLES_LOCKFILE" sleep 1.5 & } &&
 	sleep 0.3 &&
 	start=$(date +%s%N) &&
-	lab_exec "$LAB_R" ipacset ipac.conf &&
+	lab_exec "$LAB_R" ipacset lock.conf &&
 	end=$(date +%s%N) &&
 	unset XTABLES_LOCKFILE &&
 	echo "waited $(( (end - start) / 1000000 )) ms" &&

@@ -74,15 +74,19 @@ test_expect_success 'a counter deleted behind our back: the same repair as with 
 	store_consistent
 '
 
-test_expect_success 'a reload by ipacset: the new ruleset read by name' '
+test_expect_success 'a reload by ipacset: the counters before and after it read by name, exact' '
 	sed "s/^h200|/h200 renamed|/" ipac.conf >ipac2.conf &&
-	lab_exec "$LAB_R" ipacset ipac2.conf &&
+	send 2 200 &&
+	lab_exec "$LAB_R" ipacset -vv ipac2.conf 2>err &&
+	# before the change the last ruleset, after it the new one
+	test $(grep -c "201 counters read by name" err) = 2 &&
+	expect_stored h200 3 210 &&
 	send 3 200 &&
 	sleep 1 &&
 	lab_exec "$LAB_R" fetchipac -vv 2>err &&
 	grep "201 counters read by name" err &&
 	expect_last "h200 renamed" 3 210 &&
-	expect_stored h200 1 70
+	expect_stored h200 3 210
 '
 
 test_done
