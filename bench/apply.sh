@@ -9,7 +9,9 @@
 #          per-element counters (no per-name counter objects).
 #
 # Each variant runs RUNS times (default 5), taking turns, on an empty
-# table (the delete before each run is not timed); medians in ms.
+# table (the delete before each run is not timed); then reloads of the
+# full table: the same config, and 1 % of the hosts changed.  Prints
+# min/median/max in ms and the ratios of the medians.
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -eu
 
@@ -79,27 +81,53 @@ while [ $i -lt "$RUNS" ]; do
 	once nft -f "$work/set.nft" >>"$work/t.set"
 	i=$((i + 1))
 done
-ipac=$(median "$work/t.ipac")
-same=$(median "$work/t.same")
-set=$(median "$work/t.set")
-store=$(median "$work/t.store")
-# A reload: the table exists with all counters; ipacset reads it first.
+# Reloads, the table full, with the store as ipacset runs by default:
+# the same config again (nothing changed), and configs that differ in 1 %
+# of the hosts (each run applies the other one), RUNS times each, taking
+# turns.
+awk -v n="$N" '{
+	if (NR % 100 == 0) sub(/^host /, "moved host ")
+	print }' "$work/ipac.conf" >"$work/changed.conf"
+ip netns exec "$ns" nft delete table inet ipac 2>/dev/null || true
 ip netns exec "$ns" "$ipacset" "$work/ipac.conf"
-t0=$(now_ns)
-ip netns exec "$ns" "$ipacset" --no-store "$work/ipac.conf"
-t1=$(now_ns)
-reload=$(( (t1 - t0) / 1000000 ))
-t0=$(now_ns)
-ip netns exec "$ns" "$ipacset" "$work/ipac.conf"
-t1=$(now_ns)
-reload_store=$(( (t1 - t0) / 1000000 ))
+: >"$work/t.reload_same"; : >"$work/t.reload_1pc"
+cur=$work/ipac.conf
+i=0
+while [ $i -lt "$RUNS" ]; do
+	t0=$(now_ns)
+	ip netns exec "$ns" "$ipacset" "$cur"
+	t1=$(now_ns)
+	echo $(( (t1 - t0) / 1000000 )) >>"$work/t.reload_same"
+	if [ "$cur" = "$work/ipac.conf" ]; then cur=$work/changed.conf
+	else cur=$work/ipac.conf; fi
+	t0=$(now_ns)
+	ip netns exec "$ns" "$ipacset" "$cur"
+	t1=$(now_ns)
+	echo $(( (t1 - t0) / 1000000 )) >>"$work/t.reload_1pc"
+	i=$((i + 1))
+done
 
-printf 'N=%s runs=%s (median ms)\n' "$N" "$RUNS"
-printf 'ipacset --no-store apply (empty table): %6s\n' "$ipac"
-printf 'nft -f same table script:      %6s   ratio ipacset/nft %s\n' "$same" \
-	"$(awk -v a="$ipac" -v b="$same" 'BEGIN { printf "%.2f", a / b }')"
-printf 'nft -f set with elem counters: %6s   ratio ipacset/set %s\n' "$set" \
-	"$(awk -v a="$ipac" -v b="$set" 'BEGIN { printf "%.2f", a / b }')"
-printf 'ipacset --no-store reload (table full): %6s\n' "$reload"
-printf 'ipacset apply with the store:   %6s\n' "$store"
-printf 'ipacset reload with the store:  %6s\n' "$reload_store"
+stats() {
+	sort -n "$1" | awk '{ v[NR] = $1 } END {
+		printf "%6s %6s %6s", v[1], v[int((NR + 1) / 2)], v[NR] }'
+}
+ratio() {
+	awk -v a="$(median "$1")" -v b="$(median "$2")" \
+		'BEGIN { printf "%.2f", a / b }'
+}
+printf 'N=%s runs=%s, ms:                  min median    max\n' "$N" "$RUNS"
+printf 'ipacset --no-store apply (empty):    %s\n' "$(stats "$work/t.ipac")"
+printf 'ipacset apply with the store:        %s\n' "$(stats "$work/t.store")"
+printf 'nft -f of the same table script:     %s\n' "$(stats "$work/t.same")"
+printf 'nft -f set with element counters:    %s\n' "$(stats "$work/t.set")"
+printf 'reload, nothing changed (store):     %s\n' \
+	"$(stats "$work/t.reload_same")"
+printf 'reload, 1 %% of hosts changed:        %s\n' \
+	"$(stats "$work/t.reload_1pc")"
+printf 'ratios of medians: apply/nft -f %s, apply --no-store/nft -f %s,\n' \
+	"$(ratio "$work/t.store" "$work/t.same")" \
+	"$(ratio "$work/t.ipac" "$work/t.same")"
+printf '  apply/set %s, reload same/nft -f %s, reload 1%%/nft -f %s\n' \
+	"$(ratio "$work/t.store" "$work/t.set")" \
+	"$(ratio "$work/t.reload_same" "$work/t.same")" \
+	"$(ratio "$work/t.reload_1pc" "$work/t.same")"

@@ -199,6 +199,25 @@ script_counters(const char *script, size_t *n)
 	return v;
 }
 
+/*
+ * The objects a ruleset puts into the table: its counters, sorted, and
+ * the mark of its generation stamp (when not 0), last.
+ */
+static char **
+names_wanted(const char *script, int64_t stamp, size_t *n)
+{
+	char **v = script_counters(script, n);
+
+	if (stamp) {
+		char mark[64];
+
+		snprintf(mark, sizeof mark, MARK_PREFIX "%" PRId64, stamp);
+		v = xrealloc(v, *n + 1, sizeof(*v));
+		v[(*n)++] = xstrdup(mark);
+	}
+	return v;
+}
+
 static void
 strv_free(char **v, size_t n)
 {
@@ -1344,7 +1363,12 @@ nft_apply(const struct backend_opts *o, const char *script)
 	size_t i, nwanted;
 	int rc;
 
-	if (read_state(o, &ts, READ_SETS) < 0)
+	/* What the table holds: by name when the caller knows the ruleset. */
+	wanted = o->names ? names_wanted(o->names, o->names_stamp, &nwanted) :
+	    NULL;
+	rc = read_state_named(o, &ts, READ_SETS, wanted, wanted ? nwanted : 0);
+	strv_free(wanted, wanted ? nwanted : 0);
+	if (rc < 0)
 		return -1;
 	if (ts.exists && (ml = map_letter(o, &ts)) == 0) {
 		log_error("cannot tell which maps of table inet %s are in use",
@@ -1555,20 +1579,10 @@ nft_read(const struct backend_opts *o, const char *script,
 	 * What the ruleset declares, and the mark of its generation: the
 	 * one checked against, else the one the caller thinks is there.
 	 */
-	if (script || o->names) {
-		int64_t stamp = script ? o->stamp : o->names_stamp;
-
-		wanted = script_counters(script ? script : o->names, &nwanted);
-		if (stamp) {
-			char mark[64];
-
-			snprintf(mark, sizeof mark, MARK_PREFIX "%" PRId64,
-			    stamp);
-			wanted = xrealloc(wanted, nwanted + 1,
-			    sizeof(*wanted));
-			wanted[nwanted++] = xstrdup(mark);
-		}
-	}
+	if (script)
+		wanted = names_wanted(script, o->stamp, &nwanted);
+	else if (o->names)
+		wanted = names_wanted(o->names, o->names_stamp, &nwanted);
 	rc = read_state_named(o, &ts, script ? READ_RULES : 0, wanted,
 	    nwanted);
 	strv_free(wanted, nwanted);
