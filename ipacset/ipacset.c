@@ -33,7 +33,8 @@ usage(int status)
 	    "[-H host]\n"
 	    "               [-P priority] [-T table] [-w seconds] "
 	    "[--no-store]\n"
-	    "               [--fix-chains | -F] [-c file | file]\n");
+	    "               [--allow-empty] [--force] [--fix-chains | -F] "
+	    "[-c file | file]\n");
 	exit(status);
 }
 
@@ -87,7 +88,8 @@ unchanged(const struct backend_ops *be, const struct backend_opts *o,
 static int
 change(int mode, const struct settings *set, int wait, bool use_store,
     const struct backend_ops *be, const struct backend_opts *opts,
-    const char *conf, const struct ruleset *rs, const char *script)
+    const char *conf, const struct ruleset *rs, const char *script,
+    bool force)
 {
 	struct fetch_result res, after;
 	struct acct *a = NULL;
@@ -164,7 +166,8 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 	 * whole and marked with it, there is nothing to change; the
 	 * counters count on, for fetchipac to store.
 	 */
-	if (mode == MODE_APPLY && old == NULL && prev && prev->applied &&
+	if (mode == MODE_APPLY && !force && old == NULL && prev &&
+	    prev->applied &&
 	    prev->stamp == o.stamp && strcmp(prev->backend, be->name) == 0 &&
 	    unchanged(be, &o, script)) {
 		log_info("%s %s: holds this ruleset, whole: nothing to change",
@@ -239,6 +242,7 @@ run(int argc, char *argv[])
 		{ "wait",	required_argument,	NULL, 'w' },
 		{ "no-store",	no_argument,		NULL, 'N' },
 		{ "allow-empty", no_argument,		NULL, 'E' },
+		{ "force",	no_argument,		NULL, 'f' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ "help",	no_argument,		NULL, 'h' },
@@ -252,7 +256,7 @@ run(int argc, char *argv[])
 	struct ruleset rs;
 	struct strbuf script;
 	bool machine = false, use_store = true, has_prio = false, autob;
-	bool allow_empty = false;
+	bool allow_empty = false, force = false;
 	int ch, mode = MODE_APPLY, nmodes = 0, rc, wait = 30;
 	char *end;
 	long prio = 0;
@@ -300,6 +304,9 @@ run(int argc, char *argv[])
 			break;
 		case 'E':
 			allow_empty = true;
+			break;
+		case 'f':
+			force = true;
 			break;
 		case 'P':
 			errno = 0;
@@ -376,7 +383,7 @@ run(int argc, char *argv[])
 	}
 	if (mode == MODE_FLUSH) {
 		rc = change(mode, &set, wait, use_store, be, &o, conf, NULL,
-		    NULL);
+		    NULL, force);
 		goto out_set;
 	}
 
@@ -422,7 +429,7 @@ run(int argc, char *argv[])
 		break;
 	default:
 		rc = change(mode, &set, wait, use_store, be, &o, conf, &rs,
-		    script.buf);
+		    script.buf, force);
 		if (rc != EX_KERNEL && mode == MODE_APPLY)
 			log_info("applied %zu rules under %zu names from %s",
 			    rs.nrules, rs.nnames, conf);

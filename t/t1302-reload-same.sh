@@ -66,6 +66,17 @@ test_expect_success 'the same rules put there without the store: applied and rec
 	grep "nothing to change" err
 '
 
+test_expect_success '--force applies it all the same, and loses nothing' '
+	send 2 &&
+	lab_exec "$LAB_R" ipacset -v --force ipac.conf 2>err &&
+	! grep "nothing to change" err &&
+	send 3 &&
+	sleep 1 &&
+	lab_exec "$LAB_R" fetchipac &&
+	expect_stored up 15 1500 &&
+	store_consistent
+'
+
 test_expect_success 'a changed config is applied' '
 	echo "other|in|r0|all||198.18.1.3" >>ipac.conf &&
 	lab_exec "$LAB_R" ipacset -v ipac.conf 2>err &&
