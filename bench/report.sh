@@ -56,5 +56,22 @@ timeit "today" -t today
 timeit "this month" -t "this month"
 timeit "this year" -t "this year"
 timeit "the last 365 days, per day" -s 365D -i day --format csv
+perday=$(cat "$work/m")
+# The baseline: the same daily rows read and summed in C, nothing printed
+# (bench/bare-sum), timed the same way (the process included).
+to=$IPAC_TEST_NOW
+from=$(( (to - 365 * 86400) / 86400 * 86400 ))
+i=0
+while [ $i -lt "$RUNS" ]; do
+	t0=$(ms)
+	"$top/bench/bare-sum" "$store" "$host" "$from" "$to" >/dev/null
+	t1=$(ms)
+	echo $((t1 - t0))
+	i=$((i + 1))
+done | median >"$work/m"
+printf '%-40s %5s ms  (ratio per day / bare %s)\n' \
+	"bare sum of the same daily rows" "$(cat "$work/m")" \
+	"$(awk -v a="$perday" -v b="$(cat "$work/m")" \
+	    'BEGIN { printf "%.2f", a / b }')"
 timeit "billing, 100 accounts, last cycle" --billing last --format csv
 timeit "ever" -s ever
