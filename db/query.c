@@ -80,8 +80,24 @@ range_sums(struct store *st, const struct host_state *h, int64_t from,
 struct spread {
 	const int64_t	*bounds;	/* n + 1 */
 	size_t		n, i;		/* i: the interval of the last row */
-	struct sums	*out;
+	struct sums	*out;		/* out[i]; or NULL: t */
+	struct series_table *t;
 };
+
+/* Add to interval i of the table what rule id counted. */
+static void
+table_add(struct series_table *t, size_t i, int64_t id, uint64_t bytes,
+    uint64_t packets)
+{
+	struct sum *c;
+
+	if (id < 0 || (size_t)id >= t->nids || t->col[id] < 0)
+		return;
+	c = &t->cells[i * t->ncols + (size_t)t->col[id]];
+	t->seen[t->col[id]] = true;
+	c->bytes = sat_add(c->bytes, bytes);
+	c->packets = sat_add(c->packets, packets);
+}
 
 static int
 spread_row(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes,
@@ -92,8 +108,12 @@ spread_row(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes,
 	/* Rows come ordered by time: the interval only moves forward. */
 	while (sp->i < sp->n && t >= sp->bounds[sp->i + 1])
 		sp->i++;
-	if (sp->i < sp->n && t >= sp->bounds[sp->i])
-		sums_add(&sp->out[sp->i], rule_id, bytes, packets);
+	if (sp->i < sp->n && t >= sp->bounds[sp->i]) {
+		if (sp->out)
+			sums_add(&sp->out[sp->i], rule_id, bytes, packets);
+		else
+			table_add(sp->t, sp->i, rule_id, bytes, packets);
+	}
 	return 0;
 }
 
@@ -109,13 +129,16 @@ aligned(int res, const int64_t *bounds, size_t n, int64_t to)
 	return true;
 }
 
-int
-series_sums(struct store *st, const struct host_state *h,
-    const int64_t *bounds, size_t n, struct sums *out, int *nqueries)
+/* series_sums() into out, or (out NULL) into the table t. */
+static int
+series_into(struct store *st, const struct host_state *h,
+    const int64_t *bounds, size_t n, struct sums *out,
+    struct series_table *t, int *nqueries)
 {
 	struct cover c = { .st = st, .h = h };
-	struct spread sp = { .bounds = bounds, .n = n, .out = out };
-	size_t i, k = 0;
+	struct spread sp = { .bounds = bounds, .n = n, .out = out, .t = t };
+	struct sums one = { 0 };
+	size_t i, k = 0, j;
 	int res, q = 0;
 
 	if (n == 0)
@@ -141,15 +164,37 @@ series_sums(struct store *st, const struct host_state *h,
 			return -1;
 	}
 	for (i = k; i < n; i++) {
-		c.out = &out[i];
+		c.out = out ? &out[i] : &one;
 		c.nqueries = 0;
-		if (cover(&c, RES_MONTH, bounds[i], bounds[i + 1]) < 0)
+		if (cover(&c, RES_MONTH, bounds[i], bounds[i + 1]) < 0) {
+			sums_free(&one);
 			return -1;
+		}
 		q += c.nqueries;
+		for (j = 0; !out && j < one.cap; j++)
+			if (one.v[j].id)
+				table_add(t, i, one.v[j].id, one.v[j].bytes,
+				    one.v[j].packets);
+		sums_clear(&one);
 	}
+	sums_free(&one);
 	if (nqueries)
 		*nqueries = q;
 	return 0;
+}
+
+int
+series_sums(struct store *st, const struct host_state *h,
+    const int64_t *bounds, size_t n, struct sums *out, int *nqueries)
+{
+	return series_into(st, h, bounds, n, out, NULL, nqueries);
+}
+
+int
+series_table(struct store *st, const struct host_state *h,
+    const int64_t *bounds, size_t n, struct series_table *t, int *nqueries)
+{
+	return series_into(st, h, bounds, n, NULL, t, nqueries);
 }
 
 static int

@@ -29,6 +29,22 @@ int	series_sums(struct store *, const struct host_state *h,
 	    const int64_t *bounds, size_t n, struct sums *out, int *nqueries);
 
 /*
+ * A breakdown as a dense table: the cell of interval i and rule id is
+ * cells[i * ncols + col[id]] (ids < nids whose col is >= 0; other rules
+ * are left out).  Zeroed by the caller.
+ */
+struct series_table {
+	struct sum	*cells;
+	bool		*seen;		/* [col]: a row was read (ncols) */
+	const int32_t	*col;
+	size_t		nids, ncols;
+};
+/* As series_sums(), into the table t: no hash per interval. */
+int	series_table(struct store *, const struct host_state *h,
+	    const int64_t *bounds, size_t n, struct series_table *t,
+	    int *nqueries);
+
+/*
  * The 95th percentile of each rule's rate, in bits per second, over the
  * runs (five minutes, usually) whose time is in [from, to): each run's
  * rate is its sample's bytes over the run's length, 0 when the rule

@@ -12,6 +12,7 @@
 
 #include "ipac.h"
 #include "store.h"
+#include "query.h"
 
 /* One accounting name of a report. */
 struct line {
@@ -26,7 +27,8 @@ struct series {
 	const char	*unit;		/* as given: "5m", "day", ... */
 	int64_t		*b;
 	size_t		n;
-	struct sums	*sums;		/* n of them */
+	struct sums	*sums;		/* n of them; or, when t.cells: */
+	struct series_table t;		/* a dense table, interval x rule */
 };
 
 enum { FMT_TEXT, FMT_CSV, FMT_JSON, FMT_PROM, FMT_TRAFFIC };

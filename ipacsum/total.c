@@ -56,8 +56,16 @@ const struct sum *
 cell(const struct series *se, size_t i, const struct line *l)
 {
 	static const struct sum zero;
-	const struct sum *s = sums_get(&se->sums[i], l->rule_id);
+	const struct series_table *t = &se->t;
+	const struct sum *s;
 
+	if (t->cells) {
+		if (l->rule_id < 0 || (size_t)l->rule_id >= t->nids ||
+		    t->col[l->rule_id] < 0)
+			return &zero;
+		return &t->cells[i * t->ncols + (size_t)t->col[l->rule_id]];
+	}
+	s = sums_get(&se->sums[i], l->rule_id);
 	return s ? s : &zero;
 }
 
@@ -279,8 +287,33 @@ series_free(struct series *se)
 	for (i = 0; i < se->n && se->sums; i++)
 		sums_free(&se->sums[i]);
 	free(se->sums);
+	free(se->t.cells);
+	free(se->t.seen);
 	free(se->b);
 	memset(se, 0, sizeof(*se));
+}
+
+/* Cells of a dense breakdown at most: 256 MB; more go per interval. */
+#define TABLE_MAX	(16 * 1024 * 1024)
+
+/*
+ * The sums of the series' intervals from the store: a dense table of the
+ * rules' columns (col, nids of them) when it is not too large, else a
+ * hash per interval.  In the store's zone.  0 or -1.
+ */
+static int
+fill(struct store *st, const struct host_state *h, struct series *se,
+    const int32_t *col, size_t nids, size_t ncols)
+{
+	if (ncols && se->n <= TABLE_MAX / ncols) {
+		se->t.cells = xcalloc(se->n * ncols, sizeof(*se->t.cells));
+		se->t.seen = xcalloc(ncols, sizeof(*se->t.seen));
+		se->t.col = col;
+		se->t.nids = nids;
+		se->t.ncols = ncols;
+		return series_table(st, h, se->b, se->n, &se->t, NULL);
+	}
+	return series_sums(st, h, se->b, se->n, se->sums, NULL);
 }
 
 /* A rate in bits per second, SI units: "12.3 Mbit/s". */
@@ -547,7 +580,8 @@ summary(const struct settings *set, const struct opts *o)
 	char *user_zone = system_zone();
 	int64_t now = acct_now(), from = 0, to = now, t, step = 0, data_to = 0;
 	const char *unit;
-	size_t nrules = 0, n = 0, i;
+	int32_t *col = NULL;
+	size_t nrules = 0, n = 0, i, k, nids = 0;
 	int ex = EX_CONFIG, rc;
 
 	zone_use(user_zone);
@@ -564,8 +598,17 @@ summary(const struct settings *set, const struct opts *o)
 	    set->host, &h)) == NULL)
 		goto out;
 	unit = o->interval;
-	rc = 0;
-	if (unit == NULL) {
+	/* The names first: the breakdowns have a column each. */
+	if ((rc = store_rules(st, h.id, &rules, &nrules)) == 0 && nrules) {
+		for (i = 0; i < nrules; i++)
+			if ((size_t)rules[i].id + 1 > nids)
+				nids = (size_t)rules[i].id + 1;
+		col = xcalloc(nids, sizeof(*col));
+		memset(col, 0xff, nids * sizeof(*col));	/* -1: none */
+		for (i = 0; i < nrules; i++)
+			col[rules[i].id] = (int32_t)i;
+	}
+	if (rc == 0 && unit == NULL) {
 		zone_use(store_zone(st));
 		rc = range_sums(st, &h, from, to, &sums, NULL);
 		zone_use(user_zone);
@@ -590,11 +633,22 @@ summary(const struct settings *set, const struct opts *o)
 			goto out;
 		}
 		zone_use(store_zone(st));
-		rc = series_sums(st, &h, se.b, se.n, se.sums, NULL);
+		rc = fill(st, &h, &se, col, nids, nrules);
 		zone_use(user_zone);
 		/* The intervals make up the range: their sum is its total. */
-		for (i = 0; rc == 0 && i < se.n; i++)
+		for (i = 0; rc == 0 && !se.t.cells && i < se.n; i++)
 			sums_merge(&sums, &se.sums[i]);
+		for (k = 0; rc == 0 && se.t.cells && k < nrules; k++) {
+			uint64_t b = 0, p = 0;
+
+			if (!se.t.seen[k])
+				continue;
+			for (i = 0; i < se.n; i++) {
+				b = sat_add(b, se.t.cells[i * nrules + k].bytes);
+				p = sat_add(p, se.t.cells[i * nrules + k].packets);
+			}
+			sums_add(&sums, rules[k].id, b, p);
+		}
 	}
 	/* What the graphs draw: both plotters the same steps. */
 	if (rc == 0 && unit == NULL && (o->graphs || o->html)) {
@@ -605,7 +659,7 @@ summary(const struct settings *set, const struct opts *o)
 		data_to = (h.has_run ? h.last_t1 : now) / row * row;
 		make_steps(step, from, to, data_to, &se);
 		zone_use(store_zone(st));
-		rc = series_sums(st, &h, se.b, se.n, se.sums, NULL);
+		rc = fill(st, &h, &se, col, nids, nrules);
 		zone_use(user_zone);
 	}
 	/* The page's table: the range by hours, days or months. */
@@ -616,12 +670,9 @@ summary(const struct settings *set, const struct opts *o)
 			rc = -1;
 		zone_use(store_zone(st));
 		if (rc == 0)
-			rc = series_sums(st, &h, periods.b, periods.n,
-			    periods.sums, NULL);
+			rc = fill(st, &h, &periods, col, nids, nrules);
 		zone_use(user_zone);
 	}
-	if (rc == 0)
-		rc = store_rules(st, h.id, &rules, &nrules);
 	if (rc < 0)
 		goto out;
 
@@ -686,6 +737,7 @@ out:
 	series_free(&periods);
 	name_filter_free(&nf);
 	free(v);
+	free(col);
 	rules_free(rules, nrules);
 	sums_free(&sums);
 	free(user_zone);

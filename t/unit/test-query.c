@@ -208,6 +208,51 @@ main(void)
 		}
 		is_int(bad, 0, "each day of the series equals its samples");
 	}
+	/* The same series as a dense table: the same cells. */
+	{
+		int64_t b[80], t = utc(2026, 3, 9, 23, 0), id;
+		struct sums out[79];
+		struct series_table tab = { 0 };
+		int32_t col[64];
+		size_t k, nb = 0, ncols = 0;
+
+		memset(out, 0, sizeof(out));
+		while (nb < 78) {
+			b[nb++] = t;
+			t = bucket_next(RES_DAY, t);
+		}
+		b[nb] = t;
+		/* every rule id below 64 a column, but id 2, left out */
+		for (id = 0; id < 64; id++)
+			col[id] = id == 2 ? -1 : (int32_t)ncols++;
+		tab.cells = xcalloc(nb * ncols, sizeof(*tab.cells));
+		tab.seen = xcalloc(ncols, sizeof(*tab.seen));
+		tab.col = col;
+		tab.nids = 64;
+		tab.ncols = ncols;
+		ok(series_sums(st, &host, b, nb, out, NULL) == 0 &&
+		    series_table(st, &host, b, nb, &tab, NULL) == 0,
+		    "78 days as sums and as a table");
+		for (k = 0, bad = 0; k < nb; k++) {
+			for (id = 0; id < 64; id++) {
+				const struct sum *g = sums_get(&out[k], id);
+				const struct sum *c = col[id] < 0 ? NULL :
+				    &tab.cells[k * ncols + (size_t)col[id]];
+
+				/* rule 2's rows go nowhere */
+				if (c == NULL)
+					continue;
+				if (g ? (c->bytes != g->bytes ||
+				    c->packets != g->packets || !tab.seen[col[id]]) :
+				    (c->bytes || c->packets))
+					bad++;
+			}
+			sums_free(&out[k]);
+		}
+		is_int(bad, 0, "each cell of the table equals the day's sum");
+		free(tab.cells);
+		free(tab.seen);
+	}
 	/* -r: 15 days of samples merged per hour; every hour sum stays. */
 	{
 		int64_t a = utc(2026, 4, 1, 3, 0), b = utc(2026, 4, 16, 3, 0);
