@@ -183,7 +183,10 @@ test_expect_success 'a flood of 500 connections reopened each second: the socket
 	echo "a good TLS admin (handshake + check) served $n times, the slowest in $tls_max ms" &&
 	echo "probes of A: $((p1 - p0)) in $((t1 - t0)) ms (interval 300 ms); the longest time without a new probe: $gap ms (sampled every ~200 ms)" &&
 	echo "warnings of the admin port in the log: $warnings" &&
-	test $(cat made) -ge 3000 &&
+	# a flood indeed: the client makes ~3,000 on a quiet machine, fewer
+	# when loaded (2,796 once in a sanitizer pass); 2,000 is still 4
+	# times the 500 held open and 60 times the handshake slots
+	test $(cat made) -ge 2000 &&
 	test $n -ge 10 &&
 	test $sock_max -lt 1000 &&
 	test $tls_max -lt 2000 &&
