@@ -154,7 +154,31 @@ bool	chart_account(struct chart *c, const struct account *ac,
 #define ACCOUNT_FILE	"%account-"
 char	*account_file(const struct account *ac);
 
+/*
+ * The archives of the RRD files: rrd.c makes them, graph_step() picks the
+ * one librrd reads.  Each its step and rows; the first step is the RRD's.
+ */
+struct rrd_archive {
+	int64_t		step, rows;
+};
+#define RRD_ARCHIVES	3
+extern const struct rrd_archive rrd_archive[RRD_ARCHIVES];
+#define RRD_STEP	300
+
 /* spread.c */
+/* Lines by rule id, for finding the line of a store row. */
+struct by_id {
+	int64_t		id;
+	size_t		i;		/* into the lines */
+};
+/* The n lines of v by rule id; free() it. */
+struct by_id *by_id_index(const struct line *v, size_t n);
+/* The line of rule id in ids[n] (by_id_index()), or NULL. */
+const struct by_id *by_id_find(const struct by_id *ids, size_t n,
+	    int64_t id);
+/* The last of the runs r[n] at or before t (a sample carries its run's
+   t); 0 when there is none. */
+size_t	run_of(const struct run *r, size_t n, int64_t t);
 /*
  * What each of the n names counted in each step of se, [i * se->n + k]:
  * every run's count spread over the run's time, as an RRD has it; steps
@@ -163,8 +187,8 @@ char	*account_file(const struct account *ac);
  */
 double	*spread_steps(struct store *, const struct host_state *h,
 	    const struct series *se, const struct line *v, size_t n);
-/* Where a run's count is spread from: its start, or 5 minutes before
-   its end when it has none (as the RRD files have it). */
+/* Where a run's count is spread from: its start, or a step of the RRD
+   before its end when it has none (as the RRD files have it). */
 int64_t	run_start(const struct run *r);
 
 /* rrd.c */

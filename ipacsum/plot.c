@@ -14,30 +14,24 @@
 
 #include "ipacsum.h"
 
-/*
- * The archives of an RRD (rrd.c makes them): their step, and how far
- * back from its last update each reaches.
- */
-static const struct {
-	int64_t	step, reach;
-} archive[] = {
-	{ 300, 4032 * 300 },
-	{ 3600, 8784 * 3600 },
-	{ 86400, 3660 * 86400 },
+const struct rrd_archive rrd_archive[RRD_ARCHIVES] = {
+	{ 300, 4032 },		/* 14 days of 5 minutes */
+	{ 3600, 8784 },		/* 366 days of hours */
+	{ 86400, 3660 },	/* 10 years of days (UTC) */
 };
-#define NARCHIVES	(sizeof(archive) / sizeof(archive[0]))
 
 /* The archive rrd_fetch() takes for a step: the closest that reaches. */
 static size_t
 archive_for(int64_t step, int64_t from, int64_t now)
 {
-	size_t i, best = NARCHIVES - 1;
+	size_t i, best = RRD_ARCHIVES - 1;
 	int64_t diff = INT64_MAX;
 
-	for (i = 0; i < NARCHIVES; i++) {
-		int64_t d = llabs(step - archive[i].step);
+	for (i = 0; i < RRD_ARCHIVES; i++) {
+		int64_t d = llabs(step - rrd_archive[i].step);
 
-		if (from < now - archive[i].reach)
+		/* How far back from its last update it reaches. */
+		if (from < now - rrd_archive[i].step * rrd_archive[i].rows)
 			continue;
 		if (d < diff) {
 			diff = d;
@@ -60,17 +54,16 @@ graph_step(int64_t from, int64_t to, int width, int64_t now, int64_t *row)
 	size_t a;
 
 	want = (to - from + px - 1) / px;
-	if (want < archive[0].step)
-		want = archive[0].step;
+	if (want < RRD_STEP)
+		want = RRD_STEP;
 	step = want;
 	/* A whole number of the archive's rows, for the archive it picks. */
 	for (;;) {
 		a = archive_for(step, from, now);
-		*row = archive[a].step;
-		if (step % archive[a].step == 0)
+		*row = rrd_archive[a].step;
+		if (step % *row == 0)
 			return step;
-		step = (step + archive[a].step - 1) / archive[a].step *
-		    archive[a].step;
+		step = (step + *row - 1) / *row * *row;
 	}
 }
 

@@ -63,22 +63,20 @@ lib_open(void)
 	return 0;
 }
 
-#define RRD_STEP	300
 #define RUNS_CHUNK	512	/* runs fed at a time */
 
 /*
  * ABSOLUTE: each update is what a run counted since the one before.  A
  * year's heartbeat, so a long run (fetchipac stopped for hours) is spread
  * over its time instead of lost; times without runs are fed as unknown.
+ * The archives (averages) are those of rrd_archive[] (plot.c): 14 days of
+ * 5 minutes, 366 days of hours, 10 years of days.
  */
-static const char *rrd_def[] = {
+static const char *const rrd_ds[] = {
 	"DS:bytes:ABSOLUTE:31622400:0:U",
 	"DS:packets:ABSOLUTE:31622400:0:U",
-	"RRA:AVERAGE:0.5:1:4032",	/* 14 days of 5 minutes */
-	"RRA:AVERAGE:0.5:12:8784",	/* 366 days of hours */
-	"RRA:AVERAGE:0.5:288:3660",	/* 10 years of days */
 };
-
+#define RRD_DEFS	(2 + RRD_ARCHIVES)
 /* One name's file and how far it is fed. */
 struct feed {
 	const struct line *l;
@@ -86,20 +84,6 @@ struct feed {
 	int64_t		last;		/* its last update */
 	bool		exists;
 };
-
-/* Rule ids in order, for finding a row's name. */
-struct by_id {
-	int64_t		id;
-	size_t		i;
-};
-
-static int
-by_id_cmp(const void *a, const void *b)
-{
-	const struct by_id *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
 
 /* What the names counted in a chunk of runs. */
 struct chunk {
@@ -115,22 +99,13 @@ chunk_row(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes,
     uint64_t packets)
 {
 	struct chunk *c = ctx;
-	struct by_id key = { .id = rule_id }, *f;
-	size_t lo = 0, hi = c->nr;
+	const struct by_id *f;
+	size_t lo;
 	struct sum *s;
 
-	if ((f = bsearch(&key, c->ids, c->nids, sizeof(*c->ids),
-	    by_id_cmp)) == NULL)
+	if ((f = by_id_find(c->ids, c->nids, rule_id)) == NULL)
 		return 0;
-	/* The last run at or before t (samples carry their run's t). */
-	while (hi - lo > 1) {
-		size_t mid = (lo + hi) / 2;
-
-		if (c->r[mid].t <= t)
-			lo = mid;
-		else
-			hi = mid;
-	}
+	lo = run_of(c->r, c->nr, t);
 	s = &c->v[f->i * c->nr + lo];
 	s->bytes = sat_add(s->bytes, bytes);
 	s->packets = sat_add(s->packets, packets);
@@ -150,9 +125,21 @@ rrd_failed(const char *path, const char *what)
 static int
 feed_create(struct feed *f, int64_t start)
 {
+	static char rra[RRD_ARCHIVES][48];
+	const char *def[RRD_DEFS];
+	size_t i;
+
+	def[0] = rrd_ds[0];
+	def[1] = rrd_ds[1];
+	for (i = 0; i < RRD_ARCHIVES; i++) {
+		snprintf(rra[i], sizeof(rra[i]), "RRA:AVERAGE:0.5:%" PRId64
+		    ":%" PRId64, rrd_archive[i].step / RRD_STEP,
+		    rrd_archive[i].rows);
+		def[2 + i] = rra[i];
+	}
 	lib.clear_error();
 	if (lib.create_r2(f->path, RRD_STEP, (time_t)start, 0, NULL, NULL,
-	    (int)(sizeof(rrd_def) / sizeof(rrd_def[0])), rrd_def) != 0)
+	    RRD_DEFS, def) != 0)
 		return rrd_failed(f->path, "create");
 	f->exists = true;
 	f->last = start;
@@ -171,8 +158,7 @@ feed_chunk(struct feed *f, size_t k, const struct chunk *c)
 	for (j = 0; j < c->nr; j++) {
 		const struct run *r = &c->r[j];
 		const struct sum *s = &c->v[k * c->nr + j];
-		/* A run of no length (its start unknown): the step before. */
-		int64_t t0 = r->t0 < r->t1 ? r->t0 : r->t1 - RRD_STEP;
+		int64_t t0 = run_start(r);
 
 		if (r->t1 <= f->last)
 			continue;
@@ -207,7 +193,7 @@ rrd_update_lines(struct store *st, const struct host_state *h,
     const char *dir, const struct line *v, size_t n)
 {
 	struct feed *f = xcalloc(n ? n : 1, sizeof(*f));
-	struct by_id *ids = xcalloc(n ? n : 1, sizeof(*ids));
+	struct by_id *ids = by_id_index(v, n);
 	struct runs rs = { 0 };
 	int64_t from = INT64_MAX, first = 0;
 	bool has_first = false;
@@ -232,8 +218,6 @@ rrd_update_lines(struct store *st, const struct host_state *h,
 		free(file);
 		f[i].l = &v[i];
 		f[i].path = p.buf;
-		ids[i].id = v[i].rule_id;
-		ids[i].i = i;
 		if (stat(f[i].path, &sb) == 0) {
 			lib.clear_error();
 			if ((f[i].last = lib.last_r(f[i].path)) == -1) {
@@ -255,7 +239,6 @@ rrd_update_lines(struct store *st, const struct host_state *h,
 		if (f[i].last < from)
 			from = f[i].last;
 	}
-	qsort(ids, n, sizeof(*ids), by_id_cmp);
 	if (runs_read(st, h, from + 1, INT64_MAX, &rs) < 0)
 		goto out;
 	for (a = 0; a < rs.n; a += RUNS_CHUNK) {

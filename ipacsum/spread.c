@@ -16,14 +16,8 @@ int64_t
 run_start(const struct run *r)
 {
 	/* A run without a start (no ruleset before it): the step before. */
-	return r->t0 < r->t1 ? r->t0 : r->t1 - 300;
+	return r->t0 < r->t1 ? r->t0 : r->t1 - RRD_STEP;
 }
-
-/* Rule ids in order, for finding a sample's line. */
-struct by_id {
-	int64_t		id;
-	size_t		i;
-};
 
 static int
 by_id_cmp(const void *a, const void *b)
@@ -31,6 +25,44 @@ by_id_cmp(const void *a, const void *b)
 	const struct by_id *x = a, *y = b;
 
 	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+struct by_id *
+by_id_index(const struct line *v, size_t n)
+{
+	struct by_id *ids = xcalloc(n ? n : 1, sizeof(*ids));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ids[i].id = v[i].rule_id;
+		ids[i].i = i;
+	}
+	qsort(ids, n, sizeof(*ids), by_id_cmp);
+	return ids;
+}
+
+const struct by_id *
+by_id_find(const struct by_id *ids, size_t n, int64_t id)
+{
+	struct by_id key = { .id = id };
+
+	return bsearch(&key, ids, n, sizeof(*ids), by_id_cmp);
+}
+
+size_t
+run_of(const struct run *r, size_t n, int64_t t)
+{
+	size_t lo = 0, hi = n;
+
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+
+		if (r[mid].t <= t)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 struct spread {
@@ -66,23 +98,14 @@ spread_row(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes,
 {
 	struct spread *s = ctx;
 	const struct series *se = s->se;
-	struct by_id key = { .id = rule_id }, *f;
-	size_t lo = 0, hi = s->nr, i;
+	const struct by_id *f;
+	size_t lo, i;
 	int64_t t0, t1;
 	double *row;
 
-	if (bytes == 0 || (f = bsearch(&key, s->ids, s->nids,
-	    sizeof(*s->ids), by_id_cmp)) == NULL)
+	if (bytes == 0 || (f = by_id_find(s->ids, s->nids, rule_id)) == NULL)
 		return 0;
-	/* The last run at or before t (samples carry their run's t). */
-	while (hi - lo > 1) {
-		size_t mid = (lo + hi) / 2;
-
-		if (s->r[mid].t <= t)
-			lo = mid;
-		else
-			hi = mid;
-	}
+	lo = run_of(s->r, s->nr, t);
 	t1 = s->r[lo].t1;
 	t0 = run_start(&s->r[lo]);
 	row = &s->bytes[f->i * se->n];
@@ -102,7 +125,7 @@ spread_steps(struct store *st, const struct host_state *h,
     const struct series *se, const struct line *v, size_t n)
 {
 	double *bytes = xcalloc(n && se->n ? n * se->n : 1, sizeof(*bytes));
-	struct by_id *ids = xcalloc(n ? n : 1, sizeof(*ids));
+	struct by_id *ids = by_id_index(v, n);
 	struct runs rs = { 0 };
 	struct spread s = { .se = se, .bytes = bytes, .ids = ids, .nids = n };
 	bool has_first = false;
@@ -132,11 +155,6 @@ spread_steps(struct store *st, const struct host_state *h,
 			    &v[i])->bytes;
 	if (last == 0)
 		goto out;
-	for (i = 0; i < n; i++) {
-		ids[i].id = v[i].rule_id;
-		ids[i].i = i;
-	}
-	qsort(ids, n, sizeof(*ids), by_id_cmp);
 	s.r = rs.v;
 	s.nr = last;
 	if (store_rows(st, RES_SAMPLE, h->id, rs.v[0].t, rs.v[last - 1].t + 1,

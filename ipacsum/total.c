@@ -270,12 +270,13 @@ make_steps(int64_t step, int64_t from, int64_t to, int64_t edge,
 	se->unit = "graph";
 	if (edge < to)
 		to = edge;
-	se->n = to > first ? (size_t)((to - first + step - 1) / step) : 0;
-	if (se->n == 0)
-		se->n = 1;
+	/* At least one step; the last ends at to when to cuts it short. */
+	se->n = to > first ? (size_t)((to - first + step - 1) / step) : 1;
 	se->b = xcalloc(se->n + 1, sizeof(*se->b));
 	for (i = 0, t = first; i <= se->n; i++, t += step)
-		se->b[i] = t < to || i == 0 ? t : to > first ? to : first + step;
+		se->b[i] = t;
+	if (to > first && se->b[se->n] > to)
+		se->b[se->n] = to;
 	se->sums = xcalloc(se->n, sizeof(*se->sums));
 }
 

@@ -963,7 +963,7 @@ read_state_once(const struct backend_opts *o, struct table_state *ts,
 	struct mnl_socket *nl;
 	struct dump_ctx d = { .table = o->table, .ts = ts };
 	uint32_t gen0 = 0, gen1 = 0;
-	size_t missing = 0, i, nchains = 0, nobjs = 0;
+	size_t missing = 0, i, nchains = 0, nobjs = 0, kept;
 	bool named = wanted != NULL && nwanted >= named_min();
 	int rc = -1, saved;
 
@@ -1006,12 +1006,13 @@ read_state_once(const struct backend_opts *o, struct table_state *ts,
 		log_debug("table %s: %zu of %zu counters there by name, %u "
 		    "objects in all: read by a dump", o->table, nwanted -
 		    missing, nwanted, ts->use);
-		/* Else what the dump sees is the truth. */
-		for (i = 0; i < ts->n; i++)
-			if (ts->o[i].kind == 'o') {
+		/* Else what the dump sees is the truth: the counters go. */
+		for (i = 0, kept = 0; i < ts->n; i++)
+			if (ts->o[i].kind == 'o')
 				free(ts->o[i].name);
-				ts->o[i--] = ts->o[--ts->n];
-			}
+			else
+				ts->o[kept++] = ts->o[i];
+		ts->n = kept;
 	}
 	if (dump(nl, &d, NFT_MSG_GETOBJ) < 0)
 		goto out;
