@@ -198,6 +198,9 @@ test_expect_success 'a flood of 500 connections reopened each second: the socket
 '
 
 test_expect_success "the socket's own limit: a local admin refused for lack of slots is told why" '
+	# the reset first: run beside the holder, it could take one of the
+	# slots the holder needs, or find them all taken
+	il reset >/dev/null || return 1
 	# each held connection answers a command first: the daemon has
 	# taken it (a connect alone may still wait in the listen queue)
 	lab_exec $LAB_R perl -MIO::Socket::UNIX -e "
@@ -205,11 +208,16 @@ test_expect_success "the socket's own limit: a local admin refused for lack of s
 		print {\$_} qq(count\n) for @s;
 		for (@s) { my \$l = <\$_>; die qq(no answer\n) unless defined \$l && \$l =~ /^ok /; }
 		print qq(held\n); sleep 3;
-	" >sockheld &
+	" >sockheld 2>holder.err &
 	holder=$!
-	il reset >/dev/null &&
 	i=0 &&
-	until test -s sockheld; do i=$((i + 1)); test $i -lt 100 || return 1; sleep 0.1; done &&
+	until test -s sockheld
+	do
+		i=$((i + 1)) &&
+		test $i -lt 100 && kill -0 $holder 2>/dev/null || {
+			echo "the holder did not hold $SOCK_MAX connections:"; cat holder.err; return 1; }
+		sleep 0.1
+	done &&
 	test_expect_code 1 il count 2>err &&
 	echo "too many admins at once on this socket ($SOCK_MAX): try again when one has finished" >expect &&
 	test_cmp expect err &&
