@@ -483,16 +483,25 @@ lab_counted () {
 }
 
 # lab_quiet NS NAME: wait (up to ~5 s) until the kernel counter of NAME
-# in NS stands still for 0.1 s: a sender that exited may leave its last
-# packets on their way through the router, counted after it returned.
+# in NS stands still for three readings 0.1 s apart: a sender that
+# exited may leave its last packets on their way through the router,
+# counted after it returned (on a loaded machine, once, more than one
+# reading later).
 lab_quiet () {
 	lab_q_old_=$(lab_counted "$1" "$2")
 	lab_q_n_=0
+	lab_q_still_=0
 	while test $lab_q_n_ -lt 50
 	do
 		sleep 0.1
 		lab_q_new_=$(lab_counted "$1" "$2")
-		test "$lab_q_new_" != "$lab_q_old_" || return 0
+		if test "$lab_q_new_" = "$lab_q_old_"
+		then
+			lab_q_still_=$((lab_q_still_ + 1))
+			test $lab_q_still_ -lt 3 || return 0
+		else
+			lab_q_still_=0
+		fi
 		lab_q_old_=$lab_q_new_
 		lab_q_n_=$((lab_q_n_ + 1))
 	done
