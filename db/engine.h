@@ -1,7 +1,7 @@
 /*
  * The seam between the store (db/store.c: what ipac keeps and how,
  * whatever holds it) and an engine (db/sqlite.c; a PostgreSQL one is
- * the next).  An engine connects, runs its own SQL for each statement
+ * db/pg.c).  An engine connects, runs its own SQL for each statement
  * ST_* with parameters bound by number, steps through rows and says
  * what went wrong; db/store.c does the rest.  Private to db/.
  *
@@ -13,23 +13,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "store.h"
 
 /* The statements of the store; each engine has its SQL for each. */
 enum {
 	ST_META_GET, ST_META_SET,
-	ST_HOST_GET, ST_HOST_ADD, ST_HOST_SAVE, ST_HOST_COUNT,
+	ST_HOST_GET, ST_HOST_ADD, ST_HOST_SAVE, ST_HOST_COUNT, ST_HOSTS,
 	ST_RULES, ST_RULE_ADD, ST_RULE_SAVE,
 	ST_SAMPLE_ADD, ST_RUN_SAVE,
 	ST_GAP_FIND, ST_GAP_DEL, ST_GAP_ADD,
 	ST_ROWS_SAMPLE, ST_ROWS_HOUR, ST_ROWS_DAY, ST_ROWS_MONTH,
 	ST_PUT_HOUR, ST_PUT_DAY, ST_PUT_MONTH,
 	ST_EXP_SAMPLE, ST_EXP_HOUR, ST_EXP_DAY, ST_EXP_MONTH, ST_DEL_SAMPLES,
-	ST_RULESET_LATEST, ST_RULESET_ADD, ST_RULESET_HAS,
-	ST_RUNS, ST_RUN_BEFORE, ST_RUN_AFTER, ST_RUN_SAMPLES, ST_GAPS,
-	ST_FIRST_SAMPLE,
+	ST_RULESET_LATEST, ST_RULESET_ADD, ST_RULESET_HAS, ST_RULESETS_AFTER,
+	ST_RUNS, ST_RUN_BEFORE, ST_RUN_AFTER, ST_RUNS_FROM, ST_RUN_SAMPLES,
+	ST_GAPS, ST_FIRST_SAMPLE,
 	ST_SESSION_OPEN, ST_SESSION_UPDATE, ST_SESSION_CLOSE,
-	ST_SESSIONS_OPEN, ST_SESSIONS,
+	ST_SESSIONS_OPEN, ST_SESSIONS, ST_SESSIONS_UPDATED,
 	/* the captive portal */
 	ST_VOUCHER_PUT, ST_VOUCHER_SESSION, ST_VOUCHER_GET, ST_VOUCHERS_OPEN,
 	ST_VOUCHERS, ST_OUTBOX_ADD, ST_OUTBOX_DONE, ST_OUTBOX_ATTEMPTS,
@@ -99,6 +100,9 @@ struct store_engine {
 };
 
 extern const struct store_engine sqlite_engine;
+#if HAVE_LIBPQ
+extern const struct store_engine pg_engine;	/* db/pg.c */
+#endif
 
 static inline void
 eng_reset(struct stmt *q)

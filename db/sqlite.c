@@ -178,6 +178,7 @@ static const char *const sql[ST_MAX] = {
 	[ST_META_SET] = "INSERT OR REPLACE INTO meta (key, value) "
 	    "VALUES (?1, ?2)",
 	[ST_HOST_COUNT] = "SELECT count(*) FROM host",
+	[ST_HOSTS] = "SELECT name FROM host ORDER BY name",
 	[ST_HOST_GET] = "SELECT id, kboot, knetns, ktable, last_t, last_t1, "
 	    "last_snap, hour_done, day_done, month_done FROM host "
 	    "WHERE name = ?1",
@@ -232,12 +233,17 @@ static const char *const sql[ST_MAX] = {
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[ST_RULESET_HAS] = "SELECT 1 FROM ruleset WHERE host_id = ?1 AND "
 	    "stamp = ?2 LIMIT 1",
+	[ST_RULESETS_AFTER] = "SELECT id, applied, backend, tbl, priority, "
+	    "source, config, script, created, stamp FROM ruleset "
+	    "WHERE host_id = ?1 AND id > ?2 ORDER BY id",
 	[ST_RUNS] = "SELECT t, t0, t1, names, flags FROM run "
 	    "WHERE host_id = ?1 AND t1 >= ?2 AND t1 < ?3 ORDER BY t",
 	[ST_RUN_BEFORE] = "SELECT t, t0, t1, names, flags FROM run "
 	    "WHERE host_id = ?1 AND t1 < ?2 ORDER BY t DESC LIMIT 1",
 	[ST_RUN_AFTER] = "SELECT t, t0, t1, names, flags FROM run "
 	    "WHERE host_id = ?1 AND t1 >= ?2 ORDER BY t LIMIT 1",
+	[ST_RUNS_FROM] = "SELECT t, t0, t1, names, flags FROM run "
+	    "WHERE host_id = ?1 AND t >= ?2 ORDER BY t LIMIT ?3",
 	[ST_RUN_SAMPLES] = "SELECT r.name, s.bytes, s.pkts FROM sample s "
 	    "JOIN rule r ON r.id = s.rule_id WHERE s.t = ?2 AND "
 	    "r.host_id = ?1 ORDER BY r.name",
@@ -263,10 +269,13 @@ static const char *const sql[ST_MAX] = {
 	"k_rx_bytes, k_rx_pkts, k_tx_bytes, k_tx_pkts"
 	[ST_SESSIONS_OPEN] = "SELECT " SESSION_COLS " FROM session "
 	    "WHERE host_id = ?1 AND server = ?2 AND logout IS NULL "
-	    "ORDER BY login",
+	    "ORDER BY login, id",
 	[ST_SESSIONS] = "SELECT " SESSION_COLS " FROM session "
 	    "WHERE host_id = ?1 AND login < ?3 AND "
-	    "(logout IS NULL OR logout >= ?2) ORDER BY login",
+	    "(logout IS NULL OR logout >= ?2) ORDER BY login, id",
+	[ST_SESSIONS_UPDATED] = "SELECT " SESSION_COLS " FROM session "
+	    "WHERE host_id = ?1 AND updated >= ?2 ORDER BY updated, id "
+	    "LIMIT ?3",
 	[ST_VOUCHER_PUT] = "INSERT INTO voucher (id, host_id, server, serial, "
 	    "keyno, account, duration, ends, quota, first_use, expires, mac, "
 	    "addr, revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0), "

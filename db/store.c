@@ -170,6 +170,8 @@ migrate(struct store *s, const char *zone)
 	if (s->eng->version(s, &v) < 0)
 		goto fail;
 	for (i = v; i < STORE_VERSION; i++) {
+		if (!*s->eng->migration[i])
+			continue;	/* before the engine's first schema */
 		log_info("%s: schema version %d -> %d", s->path, i, i + 1);
 		if (exec(s, s->eng->migration[i]) < 0)
 			goto fail;
@@ -185,15 +187,19 @@ fail:
 }
 
 /*
- * The engine of a store named path: SQLite for a file; PostgreSQL
- * ("postgresql://...", a libpq connection URI) is not built in yet.
+ * The engine of a store named path: SQLite for a file, PostgreSQL for
+ * a libpq connection URI ("postgresql://..."), when built with libpq.
  */
 static const struct store_engine *
 engine_of(const char *path)
 {
-	if (strncmp(path, "postgresql:", 11) == 0 ||
-	    strncmp(path, "postgres:", 9) == 0)
+	if (is_pg_uri(path)) {
+#if HAVE_LIBPQ
+		return &pg_engine;
+#else
 		return NULL;
+#endif
+	}
 	return &sqlite_engine;
 }
 
@@ -204,7 +210,8 @@ store_open(const char *path, int mode, int busy_ms, const char *zone,
 	struct store *s = xcalloc(1, sizeof(*s));
 	int v;
 
-	s->path = xstrdup(path);
+	/* For messages: a URI's options may tell more than they should. */
+	s->path = xstrdup(is_pg_uri(path) ? pg_name(path) : path);
 	s->err = STORE_FAILED;
 	s->one_host = -1;
 	if ((s->eng = engine_of(path)) == NULL) {
@@ -406,6 +413,26 @@ store_host(struct store *s, const char *name, struct host_state *h)
 	if (done(s, q, "add host") < 0)
 		return -1;
 	h->id = s->eng->last_id(s);
+	return 0;
+}
+
+int
+store_hosts(struct store *s, int (*fn)(void *ctx, const char *name),
+    void *ctx)
+{
+	struct stmt *q = stmt(s, ST_HOSTS);
+	int rc, cb = 0;
+
+	if (q == NULL)
+		return -1;
+	while ((rc = eng_step(q)) == ENG_ROW)
+		if ((cb = fn(ctx, eng_col_text(q, 0))) != 0)
+			break;
+	eng_reset(q);
+	if (cb)
+		return -1;
+	if (rc != ENG_DONE)
+		return fail(s, "read hosts");
 	return 0;
 }
 
@@ -741,6 +768,50 @@ col_str(struct stmt *q, int i)
 	return xstrdup(t ? (const char *)t : "");
 }
 
+/* The ruleset of the row q is at (RULESET_COLS of the engines). */
+static void
+col_ruleset(struct stmt *q, struct ruleset_rec *r)
+{
+	r->id = eng_col_i64(q, 0);
+	r->applied = eng_col_i64(q, 1);
+	r->backend = col_str(q, 2);
+	r->table = col_str(q, 3);
+	r->priority = (int)eng_col_i64(q, 4);
+	r->source = col_str(q, 5);
+	r->config = col_str(q, 6);
+	r->script = col_str(q, 7);
+	r->created = (int)eng_col_i64(q, 8) != 0;
+	r->stamp = eng_col_i64(q, 9);
+}
+
+int
+store_rulesets_after(struct store *s, int64_t host_id, int64_t after,
+    int (*fn)(void *, const struct ruleset_rec *), void *ctx)
+{
+	struct stmt *q = stmt(s, ST_RULESETS_AFTER);
+	struct ruleset_rec r;
+	int rc, cb = 0;
+
+	if (q == NULL)
+		return -1;
+	eng_bind_i64(q, 1, host_id);
+	eng_bind_i64(q, 2, after);
+	while ((rc = eng_step(q)) == ENG_ROW) {
+		memset(&r, 0, sizeof(r));
+		col_ruleset(q, &r);
+		cb = fn(ctx, &r);
+		ruleset_rec_free(&r);
+		if (cb)
+			break;
+	}
+	eng_reset(q);
+	if (cb)
+		return -1;
+	if (rc != ENG_DONE)
+		return fail(s, "read rulesets");
+	return 0;
+}
+
 int
 store_ruleset_latest(struct store *s, int64_t host_id, struct ruleset_rec *r)
 {
@@ -752,18 +823,8 @@ store_ruleset_latest(struct store *s, int64_t host_id, struct ruleset_rec *r)
 		return -1;
 	eng_bind_i64(q, 1, host_id);
 	rc = eng_step(q);
-	if (rc == ENG_ROW) {
-		r->id = eng_col_i64(q, 0);
-		r->applied = eng_col_i64(q, 1);
-		r->backend = col_str(q, 2);
-		r->table = col_str(q, 3);
-		r->priority = (int)eng_col_i64(q, 4);
-		r->source = col_str(q, 5);
-		r->config = col_str(q, 6);
-		r->script = col_str(q, 7);
-		r->created = (int)eng_col_i64(q, 8) != 0;
-		r->stamp = eng_col_i64(q, 9);
-	}
+	if (rc == ENG_ROW)
+		col_ruleset(q, r);
 	eng_reset(q);
 	if (rc == ENG_DONE)
 		return 1;
@@ -885,6 +946,21 @@ one_run(struct store *s, int i, int64_t host_id, int64_t t, struct run *r,
 	if (rc != ENG_ROW && rc != ENG_DONE)
 		return fail(s, "read runs");
 	return 0;
+}
+
+int
+store_runs_from(struct store *s, int64_t host_id, int64_t from, int64_t max,
+    run_fn fn, void *ctx)
+{
+	struct stmt *q = stmt(s, ST_RUNS_FROM);
+	struct cb c = { .fn.run = fn, .ctx = ctx };
+
+	if (q == NULL)
+		return -1;
+	eng_bind_i64(q, 1, host_id);
+	eng_bind_i64(q, 2, from);
+	eng_bind_i64(q, 3, max);
+	return each_row(s, q, run_each, &c, "read runs");
 }
 
 int
@@ -1108,6 +1184,21 @@ store_sessions(struct store *s, int64_t host_id, int64_t from, int64_t to,
 	return each_row(s, q, session_each, &c, "read sessions");
 }
 
+int
+store_sessions_updated(struct store *s, int64_t host_id, int64_t since,
+    session_fn fn, void *ctx)
+{
+	struct stmt *q = stmt(s, ST_SESSIONS_UPDATED);
+	struct cb c = { .fn.session = fn, .ctx = ctx };
+
+	if (q == NULL)
+		return -1;
+	eng_bind_i64(q, 1, host_id);
+	eng_bind_i64(q, 2, since);
+	eng_bind_i64(q, 3, INT64_MAX);
+	return each_row(s, q, session_each, &c, "read sessions");
+}
+
 /* The captive portal: vouchers and the hooks' outbox. */
 
 int
@@ -1295,6 +1386,13 @@ store_lock(const char *store, const char *fallback, int wait_secs, int *ex)
 	struct strbuf path;
 	int fd, waited = 0;
 
+	if (is_pg_uri(store)) {
+		log_error("%s: a router keeps its counters in a store of its "
+		    "own (store = a path); ship them to PostgreSQL with "
+		    "\"central store\"", pg_name(store));
+		*ex = EX_CONFIG;
+		return -1;
+	}
 	sb_init(&path);
 	sb_printf(&path, "%s.lock", store);
 	/* The store's folder, made here for the lock (the store makes it too). */

@@ -1,7 +1,8 @@
 /*
  * The store: every SQL statement of ipac lives in db/store.c, behind
- * this API.  A struct store is one open SQLite connection with its
- * prepared statements; no globals.  Functions return 0 or -1 (the error
+ * this API.  A struct store is one open connection (SQLite, or
+ * PostgreSQL for a central store) with its prepared statements; no
+ * globals.  Functions return 0 or -1 (the error
  * was reported with the store's path), unless they say otherwise.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -83,6 +84,9 @@ int	store_host_get(struct store *, const char *name, struct host_state *);
 struct store *store_open_host(const char *path, int mode, int busy_ms,
 	    const char *name, struct host_state *h);
 int	store_host_save(struct store *, const struct host_state *);
+/* Every host's name, sorted (strcmp). */
+int	store_hosts(struct store *, int (*fn)(void *ctx, const char *name),
+	    void *ctx);
 
 /* An accounting name of a host with its counter as read last. */
 struct rule_state {
@@ -161,11 +165,17 @@ int	store_ruleset_add(struct store *, int64_t host_id,
 /* Has the host a ruleset of that stamp?  1 yes, 0 no, -1 on error. */
 int	store_ruleset_has(struct store *, int64_t host_id, int64_t stamp);
 void	ruleset_rec_free(struct ruleset_rec *);
+/* The host's rulesets after version after, oldest first (shipping). */
+int	store_rulesets_after(struct store *, int64_t host_id, int64_t after,
+	    int (*fn)(void *ctx, const struct ruleset_rec *), void *ctx);
 
 /* Listing, for fetchipac -t and -r. */
 typedef int (*run_fn)(void *ctx, const struct run *);
 int	store_runs(struct store *, int64_t host_id, int64_t from, int64_t to,
 	    run_fn, void *ctx);
+/* At most max of the host's runs from t from on, oldest first (shipping). */
+int	store_runs_from(struct store *, int64_t host_id, int64_t from,
+	    int64_t max, run_fn, void *ctx);
 /* The run before from and the one at or after to, for -t -m. */
 int	store_run_around(struct store *, int64_t host_id, int64_t from,
 	    int64_t to, struct run *before, bool *has_before,
@@ -217,6 +227,10 @@ int	store_sessions_open(struct store *, int64_t host_id,
 /* The host's sessions that were open at some time in [from, to). */
 int	store_sessions(struct store *, int64_t host_id, int64_t from,
 	    int64_t to, session_fn, void *ctx);
+
+/* The host's sessions written at or after since, oldest first (shipping). */
+int	store_sessions_updated(struct store *, int64_t host_id, int64_t since,
+	    session_fn, void *ctx);
 
 /*
  * The captive portal's vouchers (iplogin/portal.c).  A row is made when
@@ -275,6 +289,34 @@ typedef int (*outbox_fn)(void *ctx, const struct outbox_rec *);
 /* The server's waiting events, oldest first. */
 int	store_outbox(struct store *, int64_t host_id, const char *server,
 	    outbox_fn, void *ctx);
+
+/*
+ * Shipping to the central store (db/ship.c): a router's store stays the
+ * source of truth, and what the central store (PostgreSQL, at a libpq
+ * URI) has not got of one host's rows goes there, in batches of one
+ * transaction each that also move the host's marks in the central
+ * store.  Rows are copies with their keys, so a batch sent twice adds
+ * nothing.
+ */
+struct ship_stats {
+	int64_t		batches;	/* transactions committed */
+	int64_t		runs, samples, rollups, gaps, rulesets, sessions;
+					/* rows sent */
+	int64_t		changed;	/* rows the central store added or
+					   changed */
+};
+/*
+ * Ship host's rows of local to the central store at uri (made when
+ * new, with local's time zone).  0 when the central store has them
+ * all; -1 (reported) when it could not take them, *err saying why
+ * (STORE_BUSY: another shipper of the host, or a lock past busy_ms).
+ */
+int	store_ship(struct store *local, const char *host, const char *uri,
+	    int busy_ms, struct ship_stats *, enum store_err *err);
+/* A PostgreSQL URI for messages: server and database, not the options. */
+const char *pg_name(const char *uri);
+/* A URI libpq takes, without a password in it; 0, or -1 (reported). */
+int	pg_uri_check(const char *uri);
 
 /* Check the store whole (SQLite: integrity_check); 0, or -1 with why. */
 int	store_check(struct store *);

@@ -305,3 +305,10 @@ read_file(const char *path, struct strbuf *sb)
 	fclose(fp);
 	return 0;
 }
+
+bool
+is_pg_uri(const char *s)
+{
+	return strncmp(s, "postgresql:", 11) == 0 ||
+	    strncmp(s, "postgres:", 9) == 0;
+}
