@@ -8,17 +8,20 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "ipac.h"
 #include "acct.h"
 #include "store.h"
 
-enum { MODE_FETCH, MODE_CHECK, MODE_TIMES, MODE_RECORDS };
+enum { MODE_FETCH, MODE_CHECK, MODE_TIMES, MODE_RECORDS, MODE_SHIP };
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -30,7 +33,8 @@ usage(int status)
 	    "       fetchipac -t[START[,END]] [-m] [-C settings] [-d store] "
 	    "[-H host]\n"
 	    "       fetchipac -r[START[,END]] [-C settings] [-d store] "
-	    "[-H host]\n");
+	    "[-H host]\n"
+	    "       fetchipac -S [-qv] [-C settings] [-d store] [-H host]\n");
 	exit(status);
 }
 
@@ -266,6 +270,77 @@ out:
 	return ex;
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Ship what the central store has not got yet (settings "central
+ * store"), in a child killed when it takes longer than "central
+ * timeout": shipping never holds the router's run up for long, and a
+ * shipper killed at any point loses nothing (db/ship.c).  0 when all
+ * is there, -1 when not (reported).
+ */
+static int
+ship(const struct settings *set)
+{
+	struct timespec nap = { 0, 20 * 1000 * 1000 };
+	int64_t deadline = mono_ms() + set->central_ms;
+	pid_t pid, w;
+	int status;
+
+	if (pg_uri_check(set->central) < 0)
+		return -1;
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		log_error("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		struct ship_stats ss;
+		struct store *st;
+		int rc;
+
+		if ((st = store_open(set->store, STORE_RO, set->busy_ms, NULL,
+		    NULL)) == NULL)
+			_exit(1);
+		rc = store_ship(st, set->host, set->central, set->busy_ms, &ss,
+		    NULL);
+		store_close(st);
+		if (rc == 0)
+			log_info("shipped to %s: %" PRId64 " runs, %" PRId64
+			    " samples, %" PRId64 " rollup rows, %" PRId64
+			    " sessions, %" PRId64 " rulesets (%" PRId64
+			    " rows new or changed there)", pg_name(set->central),
+			    ss.runs, ss.samples, ss.rollups, ss.sessions,
+			    ss.rulesets, ss.changed);
+		fflush(NULL);
+		_exit(rc < 0 ? 1 : 0);
+	}
+	while ((w = waitpid(pid, &status, WNOHANG)) == 0 &&
+	    mono_ms() < deadline)
+		nanosleep(&nap, NULL);
+	if (w == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		log_warnx("%s: no answer in %d s: shipping given up for now "
+		    "(what was not shipped goes with a later run)",
+		    pg_name(set->central), set->central_ms / 1000);
+		return -1;
+	}
+	if (w < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		log_warnx("%s: not shipped this time (what was not shipped "
+		    "goes with a later run)", pg_name(set->central));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 fetch(const struct settings *set, int wait)
 {
@@ -291,6 +366,9 @@ fetch(const struct settings *set, int wait)
 		log_info("%zu names read, %" PRIu64 " bytes and %" PRIu64
 		    " packets counted since the last run", res.names,
 		    res.bytes, res.packets);
+	/* The local run is done whatever the central store says. */
+	if (set->central && (ex == EX_OK || ex == EX_STORE))
+		(void)ship(set);
 	if (res.corrupt)
 		return EX_CORRUPT;
 	return ex;
@@ -308,6 +386,7 @@ run(int argc, char *argv[])
 		{ "check",	no_argument,		NULL, 'n' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "records",	optional_argument,	NULL, 'r' },
+		{ "ship",	no_argument,		NULL, 'S' },
 		{ "timestamps",	optional_argument,	NULL, 't' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, 'V' },
@@ -323,7 +402,7 @@ run(int argc, char *argv[])
 	int64_t from, to;
 
 	log_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "C:d:H:hmnqr::t::vVw:", longopts,
+	while ((ch = getopt_long(argc, argv, "C:d:H:hmnqr::St::vVw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -344,6 +423,10 @@ run(int argc, char *argv[])
 			break;
 		case 'q':
 			quiet = true;
+			break;
+		case 'S':
+			mode = MODE_SHIP;
+			nmodes++;
 			break;
 		case 'r':
 		case 't':
@@ -370,7 +453,7 @@ run(int argc, char *argv[])
 	if (optind != argc)
 		usage(EX_CONFIG);
 	if (nmodes > 1) {
-		log_error("-n, -t and -r exclude each other");
+		log_error("-n, -r, -S and -t exclude each other");
 		usage(EX_CONFIG);
 	}
 	if (parse_range(range, &from, &to) < 0) {
@@ -388,6 +471,13 @@ run(int argc, char *argv[])
 		break;
 	case MODE_CHECK:
 		ex = check_only(&set);
+		break;
+	case MODE_SHIP:
+		if (set.central == NULL) {
+			log_error("-S: no \"central store\" in the settings");
+			ex = EX_CONFIG;
+		} else
+			ex = ship(&set) < 0 ? EX_CENTRAL : EX_OK;
 		break;
 	default:
 		ex = fetch(&set, wait);

@@ -790,6 +790,12 @@ session_setup(struct daemon *d)
 {
 	const char *path = d->srv->store ? d->srv->store : d->set.store;
 
+	if (is_pg_uri(path)) {
+		log_error("%s: iplogin keeps its sessions in the router's own "
+		    "store (a path); fetchipac ships them to PostgreSQL with "
+		    "\"central store\"", pg_name(path));
+		return -1;
+	}
 	if (mkdir_of(path, 0755) < 0)
 		return -1;
 	if ((d->store = store_open(path, STORE_RW, d->set.busy_ms,

@@ -26,6 +26,8 @@ enum {
 	EX_CORRUPT = 3,		/* our chains were corrupted (repaired or not) */
 	EX_STORE = 4,		/* the store could not be written: spooled */
 	EX_LOCKED = 5,		/* another fetchipac holds the lock */
+	EX_CENTRAL = 6,		/* fetchipac -S: the central store did not
+				   take what was shipped */
 };
 
 /* Hooks a rule counts in; a rule may count in several. */
@@ -302,7 +304,11 @@ enum { RES_SAMPLE, RES_HOUR, RES_DAY, RES_MONTH, RES_MAX };
 struct settings {
 	char	*file;		/* where they came from; NULL: defaults */
 	char	*rules_file;
-	char	*store;		/* the SQLite file */
+	char	*store;		/* the SQLite file (ipacsum: or a
+				   PostgreSQL URI) */
+	char	*central;	/* "central store": the PostgreSQL URI
+				   fetchipac ships to; NULL: none */
+	int	central_ms;	/* shipping gives up after this long */
 	char	*spool;		/* NULL: "spool" beside the store */
 	char	*spool_fallback; /* when the spool cannot be written */
 	char	*rrd_dir;	/* NULL: "rrd" beside the store */
@@ -358,6 +364,8 @@ char	*settings_rrd_dir(const struct settings *s);
 /* "14d", "1y", "3600", "forever" (-1) into seconds; 0 or -1. */
 int	parse_duration(const char *s, int64_t *secs);
 bool	is_table_name(const char *s);
+/* Is s a PostgreSQL URI ("postgresql://...", "postgres://...")? */
+bool	is_pg_uri(const char *s);
 
 /* count.c: counting arithmetic and time buckets. */
 

@@ -171,9 +171,20 @@ apply_setting(struct settings *s, const char *key, const char *v, char *buf,
 	int r;
 
 	if (strcmp(key, "store") == 0) {
-		if (*v != '/')
-			FAIL("store: give an absolute path");
+		if (*v != '/' && !is_pg_uri(v))
+			FAIL("store: give an absolute path (or, for ipacsum on "
+			    "a central store, a postgresql:// URI)");
 		set_str(&s->store, v);
+	} else if (strcmp(key, "central store") == 0) {
+		if (!is_pg_uri(v))
+			FAIL("central store: a PostgreSQL URI, such as "
+			    "postgresql://ipac@central.example/ipac");
+		set_str(&s->central, v);
+	} else if (strcmp(key, "central timeout") == 0) {
+		if (parse_duration(v, &secs) < 0 || secs < 1 || secs > 3600)
+			FAIL("central timeout: a duration from 1s to 1h, e.g. "
+			    "20s");
+		s->central_ms = (int)secs * 1000;
 	} else if (strcmp(key, "spool") == 0) {
 		if (*v != '/')
 			FAIL("spool: give an absolute path");
@@ -372,6 +383,7 @@ settings_defaults(struct settings *s)
 	s->table = xstrdup("ipac");
 	s->priority = -5;
 	s->busy_ms = 10000;
+	s->central_ms = 20000;
 	for (r = 0; r < RES_MAX; r++)
 		s->keep[r] = res_default[r];
 }
@@ -614,6 +626,7 @@ settings_free(struct settings *s)
 	free(s->file);
 	free(s->rules_file);
 	free(s->store);
+	free(s->central);
 	free(s->spool);
 	free(s->rrd_dir);
 	free(s->spool_fallback);
