@@ -28,8 +28,10 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: ipacsum [-qxz] [-C settings] [-d store] [-H host] "
-	    "[-s start] [-e end]\n"
+	    "usage: ipacsum [-qxz] [-C settings] [-d store] [-H host | "
+	    "--all-hosts]\n"
+	    "               [-s start] [-e end]"
+	    "\n"
 	    "               [-t frame] [-f regex] [--glob pattern] "
 	    "[--format text|csv|json]\n"
 	    "               [--sort name|bytes|packets] [--top N] [--si]\n"
@@ -57,12 +59,14 @@ run(int argc, char *argv[])
 	enum { OPT_FORMAT = 256, OPT_SORT, OPT_TOP, OPT_SI, OPT_GLOB,
 		OPT_INTERVAL, OPT_P95, OPT_BILLING, OPT_ACCOUNT, OPT_SPLIT,
 		OPT_RRD_UPDATE, OPT_RRD_DIR, OPT_GRAPHS, OPT_PNG, OPT_HTML,
-		OPT_IMAGE, OPT_PLOTTER, OPT_WIDTH, OPT_HEIGHT, OPT_SESSIONS };
+		OPT_IMAGE, OPT_PLOTTER, OPT_WIDTH, OPT_HEIGHT, OPT_SESSIONS,
+		OPT_ALL_HOSTS };
 	static const struct option longopts[] = {
 		{ "settings",		required_argument, NULL, 'C' },
 		{ "store",		required_argument, NULL, 'd' },
 		{ "hostname",		required_argument, NULL, 'H' },
 		{ "host",		required_argument, NULL, 'H' },
+		{ "all-hosts",		no_argument,	   NULL, OPT_ALL_HOSTS },
 		{ "starttime",		required_argument, NULL, 's' },
 		{ "endtime",		required_argument, NULL, 'e' },
 		{ "timeframe",		required_argument, NULL, 't' },
@@ -175,6 +179,9 @@ run(int argc, char *argv[])
 			break;
 		case OPT_SESSIONS:
 			o.sessions = true;
+			break;
+		case OPT_ALL_HOSTS:
+			o.all_hosts = true;
 			break;
 		case OPT_RRD_DIR:
 			o.rrd_dir = optarg;
@@ -327,6 +334,15 @@ run(int argc, char *argv[])
 	}
 	if (o.format == FMT_PROM && o.interval) {
 		log_error("--format prometheus has no intervals");
+		return EX_CONFIG;
+	}
+	if (o.all_hosts && (host || o.replace || o.billing || o.sessions ||
+	    o.rrd_update || o.graphs || o.html || o.p95 ||
+	    o.format == FMT_PROM)) {
+		log_error("--all-hosts sums every host's names, in a total or "
+		    "by --interval, in text, CSV or JSON: not with -H, -r, "
+		    "--billing, --sessions, --rrd-update, --graphs, --html, "
+		    "--p95 or prometheus");
 		return EX_CONFIG;
 	}
 	if (settings_for(setfile, store, host, &set) < 0)

@@ -252,6 +252,8 @@ struct opts {
 	const char	*split;		/* a file per account in this folder */
 	bool		replace;	/* -r: compact the samples of the range */
 	bool		sessions;	/* --sessions: iplogin's, per account */
+	bool		all_hosts;	/* --all-hosts: every host's names,
+					   summed by name */
 	bool		rrd_update;	/* --rrd-update */
 	const char	*rrd_dir;	/* --rrd-dir; NULL: the settings' */
 	const char	*graphs;	/* --graphs: images into this folder */

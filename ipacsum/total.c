@@ -297,26 +297,6 @@ series_free(struct series *se)
 /* Cells of a dense breakdown at most: 256 MB; more go per interval. */
 #define TABLE_MAX	(16 * 1024 * 1024)
 
-/*
- * The sums of the series' intervals from the store: a dense table of the
- * rules' columns (col, nids of them) when it is not too large, else a
- * hash per interval.  In the store's zone.  0 or -1.
- */
-static int
-fill(struct store *st, const struct host_state *h, struct series *se,
-    const int32_t *col, size_t nids, size_t ncols)
-{
-	if (ncols && se->n <= TABLE_MAX / ncols) {
-		se->t.cells = xcalloc(se->n * ncols, sizeof(*se->t.cells));
-		se->t.seen = xcalloc(ncols, sizeof(*se->t.seen));
-		se->t.col = col;
-		se->t.nids = nids;
-		se->t.ncols = ncols;
-		return series_table(st, h, se->b, se->n, &se->t, NULL);
-	}
-	return series_sums(st, h, se->b, se->n, se->sums, NULL);
-}
-
 /* A rate in bits per second, SI units: "12.3 Mbit/s". */
 static const char *
 bps(double v)
@@ -566,12 +546,173 @@ out:
 	return ex;
 }
 
+/* The hosts a report reads: the settings' one, or every host (--all-hosts). */
+struct hostset {
+	struct host_state *h;
+	size_t		n, cap;
+	struct store	*st;
+};
+
+static int
+host_add(void *ctx, const char *name)
+{
+	struct hostset *hs = ctx;
+
+	if (hs->n == hs->cap) {
+		hs->cap = hs->cap ? 2 * hs->cap : 8;
+		hs->h = xrealloc(hs->h, hs->cap, sizeof(*hs->h));
+	}
+	if (store_host_get(hs->st, name, &hs->h[hs->n]) != 0)
+		return -1;
+	hs->n++;
+	return 0;
+}
+
+/* Open the store and read the hosts: 0, or -1 (reported). */
+static int
+hosts_open(const struct settings *set, const struct opts *o,
+    struct hostset *hs)
+{
+	memset(hs, 0, sizeof(*hs));
+	if (!o->all_hosts) {
+		hs->h = xcalloc(1, sizeof(*hs->h));
+		hs->n = 1;
+		hs->st = store_open_host(set->store, STORE_RO, set->busy_ms,
+		    set->host, hs->h);
+		return hs->st ? 0 : -1;
+	}
+	if ((hs->st = store_open(set->store, STORE_RO, set->busy_ms, NULL,
+	    NULL)) == NULL || store_hosts(hs->st, host_add, hs) < 0)
+		return -1;
+	if (hs->n == 0) {
+		log_error("%s: no host in the store", store_path(hs->st));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rule_name_cmp(const void *a, const void *b)
+{
+	const struct rule_state *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * The names of the hosts: each host's rules, and (several hosts) one
+ * rule per name in *merged, the first of its name with the kernel
+ * flag of any; col[id] of every rule is the index of its name.
+ */
+static int
+hosts_rules(struct hostset *hs, struct rule_state **all, size_t *nall,
+    struct rule_state **merged, size_t *nmerged, int32_t **col,
+    size_t *nids)
+{
+	size_t i, k;
+
+	*all = NULL;
+	*nall = 0;
+	for (i = 0; i < hs->n; i++) {
+		struct rule_state *r;
+		size_t n;
+
+		if (store_rules(hs->st, hs->h[i].id, &r, &n) < 0)
+			return -1;
+		*all = xrealloc(*all, *nall + n + 1, sizeof(**all));
+		memcpy(*all + *nall, r, n * sizeof(*r));
+		*nall += n;
+		free(r);	/* the names move to *all */
+	}
+	if (hs->n > 1)
+		qsort(*all, *nall, sizeof(**all), rule_name_cmp);
+	*nids = 0;
+	for (i = 0; i < *nall; i++)
+		if ((size_t)(*all)[i].id + 1 > *nids)
+			*nids = (size_t)(*all)[i].id + 1;
+	*col = xcalloc(*nids ? *nids : 1, sizeof(**col));
+	memset(*col, 0xff, *nids * sizeof(**col));	/* -1: none */
+	if (hs->n == 1) {
+		*merged = *all;
+		*nmerged = *nall;
+		for (i = 0; i < *nall; i++)
+			(*col)[(*all)[i].id] = (int32_t)i;
+		return 0;
+	}
+	*merged = xcalloc(*nall + 1, sizeof(**merged));
+	for (i = 0, k = 0; i < *nall; i++) {
+		const struct rule_state *r = &(*all)[i];
+
+		if (k == 0 || strcmp((*merged)[k - 1].name, r->name) != 0)
+			(*merged)[k++] = *r;	/* borrows the name */
+		else if (r->in_kernel)
+			(*merged)[k - 1].in_kernel = true;
+		(*col)[r->id] = (int32_t)(k - 1);
+	}
+	*nmerged = k;
+	return 0;
+}
+
+/* Sums per rule id into sums per name (their merged rule's id). */
+static void
+fold(struct sums *s, const struct rule_state *all, size_t nall,
+    const struct rule_state *merged, const int32_t *col)
+{
+	struct sums m = { 0 };
+	size_t i;
+
+	for (i = 0; i < nall; i++) {
+		const struct sum *x = sums_get(s, all[i].id);
+
+		if (x)
+			sums_add(&m, merged[col[all[i].id]].id, x->bytes,
+			    x->packets);
+	}
+	sums_free(s);
+	*s = m;
+}
+
+/*
+ * The sums of the series' intervals from the store, of every host of
+ * hs: a dense table of the rules' columns (col, nids of them) when it is
+ * not too large, else a hash per interval (per name when several
+ * hosts).  In the store's zone.  0 or -1.
+ */
+static int
+fill(struct hostset *hs, struct series *se, const int32_t *col,
+    size_t nids, size_t ncols, const struct rule_state *all, size_t nall,
+    const struct rule_state *merged)
+{
+	size_t i;
+	int rc = 0;
+
+	if (ncols && se->n <= TABLE_MAX / ncols) {
+		se->t.cells = xcalloc(se->n * ncols, sizeof(*se->t.cells));
+		se->t.seen = xcalloc(ncols, sizeof(*se->t.seen));
+		se->t.col = col;
+		se->t.nids = nids;
+		se->t.ncols = ncols;
+		for (i = 0; rc == 0 && i < hs->n; i++)
+			rc = series_table(hs->st, &hs->h[i], se->b, se->n,
+			    &se->t, NULL);
+		return rc;
+	}
+	for (i = 0; rc == 0 && i < hs->n; i++)
+		rc = series_sums(hs->st, &hs->h[i], se->b, se->n, se->sums,
+		    NULL);
+	for (i = 0; rc == 0 && hs->n > 1 && i < se->n; i++)
+		fold(&se->sums[i], all, nall, merged, col);
+	return rc;
+}
+
 int
 summary(const struct settings *set, const struct opts *o)
 {
 	struct store *st = NULL;
+	struct hostset hs = { 0 };
 	struct host_state h;
-	struct rule_state *rules = NULL;
+	struct rule_state *rules = NULL, *all = NULL;
 	struct sums sums = { 0 };
 	struct line *v = NULL;
 	struct run before, first;
@@ -582,7 +723,7 @@ summary(const struct settings *set, const struct opts *o)
 	int64_t now = acct_now(), from = 0, to = now, t, step = 0, data_to = 0;
 	const char *unit;
 	int32_t *col = NULL;
-	size_t nrules = 0, n = 0, i, k, nids = 0;
+	size_t nrules = 0, nall = 0, n = 0, i, k, nids = 0;
 	int ex = EX_CONFIG, rc;
 
 	zone_use(user_zone);
@@ -595,33 +736,37 @@ summary(const struct settings *set, const struct opts *o)
 	if (name_filter_init(&nf, o) < 0)
 		goto out;
 	ex = EX_STORE;
-	if ((st = store_open_host(set->store, STORE_RO, set->busy_ms,
-	    set->host, &h)) == NULL)
+	if (hosts_open(set, o, &hs) < 0)
 		goto out;
+	st = hs.st;
+	h = hs.h[0];
 	unit = o->interval;
 	/* The names first: the breakdowns have a column each. */
-	if ((rc = store_rules(st, h.id, &rules, &nrules)) == 0 && nrules) {
-		for (i = 0; i < nrules; i++)
-			if ((size_t)rules[i].id + 1 > nids)
-				nids = (size_t)rules[i].id + 1;
-		col = xcalloc(nids, sizeof(*col));
-		memset(col, 0xff, nids * sizeof(*col));	/* -1: none */
-		for (i = 0; i < nrules; i++)
-			col[rules[i].id] = (int32_t)i;
-	}
+	rc = hosts_rules(&hs, &all, &nall, &rules, &nrules, &col, &nids);
 	if (rc == 0 && unit == NULL) {
 		zone_use(store_zone(st));
-		rc = range_sums(st, &h, from, to, &sums, NULL);
+		for (i = 0; rc == 0 && i < hs.n; i++)
+			rc = range_sums(st, &hs.h[i], from, to, &sums, NULL);
+		if (hs.n > 1)
+			fold(&sums, all, nall, rules, col);
 		zone_use(user_zone);
 	}
 	/*
 	 * Without a start, the data starts with the first run; graphs know
 	 * nothing before it either.
 	 */
-	if (rc == 0 && ((o->start == NULL && o->frame == NULL) ||
-	    o->graphs || o->html))
-		rc = store_run_around(st, h.id, INT64_MIN, INT64_MIN, &before,
-		    &has_before, &first, &has_first);
+	for (i = 0; rc == 0 && i < hs.n && ((o->start == NULL &&
+	    o->frame == NULL) || o->graphs || o->html); i++) {
+		struct run f;
+		bool hf;
+
+		rc = store_run_around(st, hs.h[i].id, INT64_MIN, INT64_MIN,
+		    &before, &has_before, &f, &hf);
+		if (rc == 0 && hf && (!has_first || f.t0 < first.t0)) {
+			first = f;
+			has_first = true;
+		}
+	}
 	if (rc == 0 && has_first && first.t0 > from && o->start == NULL &&
 	    o->frame == NULL)
 		from = first.t0;
@@ -634,7 +779,7 @@ summary(const struct settings *set, const struct opts *o)
 			goto out;
 		}
 		zone_use(store_zone(st));
-		rc = fill(st, &h, &se, col, nids, nrules);
+		rc = fill(&hs, &se, col, nids, nrules, all, nall, rules);
 		zone_use(user_zone);
 		/* The intervals make up the range: their sum is its total. */
 		for (i = 0; rc == 0 && !se.t.cells && i < se.n; i++)
@@ -660,7 +805,7 @@ summary(const struct settings *set, const struct opts *o)
 		data_to = (h.has_run ? h.last_t1 : now) / row * row;
 		make_steps(step, from, to, data_to, &se);
 		zone_use(store_zone(st));
-		rc = fill(st, &h, &se, col, nids, nrules);
+		rc = fill(&hs, &se, col, nids, nrules, all, nall, rules);
 		zone_use(user_zone);
 	}
 	/* The page's table: the range by hours, days or months. */
@@ -671,7 +816,7 @@ summary(const struct settings *set, const struct opts *o)
 			rc = -1;
 		zone_use(store_zone(st));
 		if (rc == 0)
-			rc = fill(st, &h, &periods, col, nids, nrules);
+			rc = fill(&hs, &periods, col, nids, nrules, all, nall, rules);
 		zone_use(user_zone);
 	}
 	if (rc < 0)
@@ -726,10 +871,12 @@ summary(const struct settings *set, const struct opts *o)
 		    has_first ? run_start(&first) : from, step ? data_to :
 		    h.has_run ? h.last_t1 : now);
 	else if (o->interval) {
-		print_series(o, set->host, now, from, to, &se, v, n);
+		print_series(o, o->all_hosts ? "all hosts" : set->host, now,
+		    from, to, &se, v, n);
 		ex = EX_OK;
 	} else {
-		print(o, set->host, now, from, to, v, n);
+		print(o, o->all_hosts ? "all hosts" : set->host, now, from,
+		    to, v, n);
 		ex = EX_OK;
 	}
 out:
@@ -739,7 +886,10 @@ out:
 	name_filter_free(&nf);
 	free(v);
 	free(col);
-	rules_free(rules, nrules);
+	if (rules != all)
+		free(rules);
+	rules_free(all, nall);
+	free(hs.h);
 	sums_free(&sums);
 	free(user_zone);
 	return ex;
