@@ -135,10 +135,18 @@ test_expect_success 'bad settings: file:line, nothing stored' '
 	! test -e y.db
 '
 
-test_expect_success 'a PostgreSQL URI is refused clearly, nothing made' '
-	test_must_fail ipacsum -d postgresql://db.example/ipac -H gw 2>err &&
-	grep "^ipacsum: postgresql://db.example/ipac: a PostgreSQL store is not supported by this build" err &&
-	! test -e postgresql:
+test_expect_success 'a PostgreSQL store: reports read one, a server away is said clearly; the writers refuse one; nothing made' '
+	test_expect_code 4 ipacsum -d "postgresql:///ipac?host=$TRASH_DIRECTORY/nowhere" \
+		-H gw 2>err &&
+	cat err &&
+	grep "^ipacsum: postgresql:///ipac: connect: .*nowhere/.s.PGSQL.5432" err &&
+	test_expect_code 1 fetchipac -d "postgresql:///ipac?host=$TRASH_DIRECTORY/nowhere" 2>err &&
+	cat err &&
+	grep "^fetchipac: postgresql:///ipac: a router keeps its counters in a store of its own" err &&
+	test_expect_code 1 fetchipac -S 2>err &&
+	grep "^fetchipac: -S: no \"central store\" in the settings" err &&
+	! test -e postgresql: &&
+	! test -e nowhere
 '
 
 test_done

@@ -168,7 +168,13 @@ test_errors(void)
 	} t[] = {
 		{ "color = blue\n", ":1: unknown setting 'color'" },
 		{ "\n\nstore\n", ":3: expected 'key = value'" },
-		{ "store = relative.db\n", ":1: store: give an absolute path" },
+		{ "store = relative.db\n", ":1: store: give an absolute path "
+		    "(or, for ipacsum on a central store, a postgresql:// URI)" },
+		{ "central store = /var/lib/ipac/central.db\n",
+		    ":1: central store: a PostgreSQL URI, such as "
+		    "postgresql://ipac@central.example/ipac" },
+		{ "central timeout = 0s\n", ":1: central timeout: a duration "
+		    "from 1s to 1h, e.g. 20s" },
 		{ "backend = pf\n",
 		    ":1: backend: unknown backend 'pf' (known: auto, nftables, iptables)" },
 		{ "table = a-b\n",

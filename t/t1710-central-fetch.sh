@@ -1,0 +1,147 @@
+#!/bin/sh
+test_description='the central store: a router fetches through an outage and a hung server, and ships every byte and session later, once'
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-lab.sh"
+. "$TEST_DIRECTORY/lib-iplogin.sh"
+. "$TEST_DIRECTORY/lib-pg.sh"
+
+lab_require
+pg_require
+test_require_prog sqlite3
+
+TIMEOUT=2
+
+# ms: milliseconds since the epoch.
+ms () {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# totals sqlite|pg: "name bytes packets" of every name, summed over the
+# samples, on the router's store or the central store.
+totals () {
+	case $1 in
+	sqlite) q "SELECT r.name, sum(s.bytes), sum(s.pkts) FROM sample s
+		JOIN rule r ON r.id = s.rule_id GROUP BY r.name ORDER BY r.name" ;;
+	pg) pg_sql "SELECT r.name, sum(s.bytes), sum(s.pkts) FROM sample s
+		JOIN rule r ON r.host_id = s.host_id AND r.id = s.rule_id
+		GROUP BY r.name ORDER BY r.name" ;;
+	esac
+}
+
+# sessions sqlite|pg: every session, every column but the host.
+SESSION_COLS="id, server, account, addr, coalesce(mac, '-'), chains, login,
+	coalesce(logout, 0), coalesce(reason, '-'), updated, rx_bytes, rx_pkts,
+	tx_bytes, tx_pkts, k_rx_bytes, k_rx_pkts, k_tx_bytes, k_tx_pkts"
+sessions () {
+	case $1 in
+	sqlite) q "SELECT $SESSION_COLS FROM session ORDER BY id" ;;
+	pg) pg_sql "SELECT $SESSION_COLS FROM session ORDER BY id" ;;
+	esac
+}
+
+same () {
+	totals sqlite >totals.local &&
+	totals pg >totals.central &&
+	test_cmp totals.local totals.central &&
+	sessions sqlite >sessions.local &&
+	sessions pg >sessions.central &&
+	test_cmp sessions.local sessions.central
+}
+
+# expect_total NAME BYTES PACKETS: what the central store holds for NAME
+expect_total () {
+	echo "$1|$2|$3" >expect.total &&
+	totals pg | grep "^$1|" >actual.total &&
+	test_cmp expect.total actual.total
+}
+
+test_expect_success 'lab, accounting of A each way, iplogin, a central store for the router' '
+	il_lab &&
+	pg_start &&
+	mkdir files &&
+	cat >acct.conf <<-EOF &&
+	A tx|in|r0|all|$LAB_A4|
+	A rx|out|r0|all||$LAB_A4
+	EOF
+	cat >>"$IPAC_SETTINGS" <<-EOF &&
+	hostname = gw
+	central store = $PG_URI
+	central timeout = ${TIMEOUT}s
+	EOF
+	lab_exec $LAB_R ipacset -c acct.conf &&
+	cat >iplogin.conf <<-EOF &&
+	server gw
+	    listen = $SOCK
+	    chains = users/b
+	    probe = 198.18.0.0/15 500ms 5s
+	    file_dir = $TRASH_DIRECTORY/files
+
+	client root
+	    user = 0
+	    perms = any
+	EOF
+	daemon_start &&
+	lab_exec $LAB_R fetchipac -v 2>err &&
+	cat err &&
+	grep "shipped to postgresql:///ipac: [12] runs" err &&
+	test "$(pg_sql "SELECT count(*) FROM ruleset")" = 1
+'
+
+test_expect_success 'a session and its traffic: shipped with the run' '
+	il add $LAB_A4 alice &&
+	lab_exec $LAB_A ipac-send -p udp -d $LAB_B4 --dport 5000 -c 13 -l 333 &&
+	lab_exec $LAB_B ipac-send -p udp -d $LAB_A4 --dport 5000 -c 9 -l 1400 &&
+	sleep 0.5 &&
+	lab_exec $LAB_R fetchipac &&
+	expect_total "A tx" $((13 * 333)) 13 &&
+	expect_total "A rx" $((9 * 1400)) 9 &&
+	same
+'
+
+test_expect_success 'the central server down for three runs: each run exits 0 and says so; the next ships them all, and the logout' '
+	pg_stop &&
+	for i in 1 2 3
+	do
+		lab_exec $LAB_A ipac-send -p udp -d $LAB_B4 --dport 5000 -c $i -l 1000 &&
+		sleep 0.3 &&
+		lab_exec $LAB_R fetchipac 2>err.$i &&
+		cat err.$i &&
+		grep "not shipped this time" err.$i || return 1
+	done &&
+	il del $LAB_A4 &&
+	: "the logout is written with the next group commit" &&
+	i=0 &&
+	until test "$(q "SELECT reason FROM session")" = del
+	do
+		i=$((i + 1)) && test $i -lt 50 || return 1
+		sleep 0.1
+	done &&
+	pg_restart &&
+	lab_exec $LAB_R fetchipac -v 2>err &&
+	cat err &&
+	grep "shipped to postgresql:///ipac: .* 1 sessions" err &&
+	expect_total "A tx" $((13 * 333 + 6 * 1000)) 19 &&
+	same &&
+	test "$(pg_sql "SELECT reason FROM session")" = del
+'
+
+test_expect_success "a server that answers nothing (SIGSTOP): the run ends after the central timeout (${TIMEOUT}s), and ships next time" '
+	lab_exec $LAB_A ipac-send -p udp -d $LAB_B4 --dport 5000 -c 5 -l 500 &&
+	sleep 0.3 &&
+	pg_pause &&
+	t0=$(ms) &&
+	lab_exec $LAB_R fetchipac 2>err &&
+	t1=$(ms) &&
+	pg_resume &&
+	cat err &&
+	echo "fetchipac took $((t1 - t0)) ms with the server stopped" &&
+	grep "no answer in $TIMEOUT s" err &&
+	test $((t1 - t0)) -lt $((TIMEOUT * 1000 + 3000)) &&
+	: "what the router counted is in its own store" &&
+	test "$(q "SELECT sum(s.bytes) FROM sample s JOIN rule r ON r.id = s.rule_id WHERE r.name = '\''A tx'\''")" = $((13 * 333 + 6 * 1000 + 2500)) &&
+	lab_exec $LAB_R fetchipac &&
+	expect_total "A tx" $((13 * 333 + 6 * 1000 + 2500)) 24 &&
+	same
+'
+
+test_done
