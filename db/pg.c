@@ -226,6 +226,30 @@ static const char *const migration[STORE_VERSION] = {
 	"    END IF; "
 	"  END LOOP; "
 	"END $f$;"
+	/*
+	 * The central store's retention: drop the samples' partitions of the
+	 * days that end at or before a time (no DELETE); how many.
+	 */
+	"CREATE FUNCTION ipac_drop_days(before bigint) "
+	"RETURNS integer LANGUAGE plpgsql SECURITY DEFINER "
+	"SET search_path FROM CURRENT AS $f$ "
+	"DECLARE r record; n integer := 0; "
+	"BEGIN "
+	"  FOR r IN SELECT c.relname FROM pg_inherits i JOIN pg_class c "
+	"ON c.oid = i.inhrelid WHERE i.inhparent = 'sample'::regclass AND "
+	"c.relname ~ '^sample_[0-9]{8}$' ORDER BY 1 LOOP "
+	"    IF extract(epoch FROM to_date(substr(r.relname, 8), 'YYYYMMDD')) "
+	"+ 86400 <= before THEN "
+	"      EXECUTE format('DROP TABLE %I', r.relname); "
+	"      n := n + 1; "
+	"    END IF; "
+	"  END LOOP; "
+	"  RETURN n; "
+	"END $f$;"
+	/* Both run as the owner: nobody else unless granted. */
+	"REVOKE EXECUTE ON FUNCTION ipac_sample_days(bigint, bigint) FROM "
+	"PUBLIC;"
+	"REVOKE EXECUTE ON FUNCTION ipac_drop_days(bigint) FROM PUBLIC;"
 };
 
 /* Saturating "tbl.c + excluded.c" for upserts. */

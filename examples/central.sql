@@ -34,7 +34,6 @@ GRANT SELECT, INSERT, UPDATE ON host, rule, run, sample, hourly, daily,
 	monthly, ruleset, session TO ipac_routers;
 GRANT SELECT, INSERT, UPDATE, DELETE ON gap TO ipac_routers;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ipac_routers;
-REVOKE EXECUTE ON FUNCTION ipac_sample_days(bigint, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ipac_sample_days(bigint, bigint) TO ipac_routers;
 
 -- A router's own host: the one named as its role.

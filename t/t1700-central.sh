@@ -94,6 +94,11 @@ sort_sum () {
 	LC_ALL=C sort
 }
 
+# day_partitions: how many partitions of the samples' days there are.
+day_partitions () {
+	pg_sql "SELECT count(*) FROM pg_class WHERE relname ~ '^sample_[0-9]{8}\$'"
+}
+
 # counts: the central store's rows, table by table.
 counts () {
 	for tbl in host rule run sample hourly daily monthly gap ruleset session
@@ -235,6 +240,30 @@ test_expect_success 'a router that ships the same runs twice at once: each row o
 	test_cmp gw1.local gw1.central &&
 	ship gw1 -v 2>err &&
 	grep "(0 rows new or changed there)" err
+'
+
+test_expect_success 'retention: the days before a time dropped whole, partitions not rows; the rollups stay' '
+	pg_sql "SELECT min(t) FROM sample" >first &&
+	cut=$(( ($(cat first) / 86400 + 3) * 86400 )) &&
+	pg_sql "SELECT count(*) FROM sample WHERE t < $cut" >gone &&
+	test $(cat gone) -gt 0 &&
+	pg_sql "SELECT count(*) FROM sample WHERE t >= $cut" >kept &&
+	pg_sql "SELECT count(*) FROM hourly" >hours &&
+	day_partitions >days.before &&
+	test "$(pg_sql "SELECT ipac_drop_days($cut)")" -ge 3 &&
+	day_partitions >days.after &&
+	echo "day partitions: $(cat days.before) before, $(cat days.after) after" &&
+	test $(cat days.after) -gt 0 &&
+	test "$(pg_sql "SELECT count(*) FROM sample WHERE t < $cut")" = 0 &&
+	test "$(pg_sql "SELECT count(*) FROM sample")" = $(cat kept) &&
+	test "$(pg_sql "SELECT count(*) FROM hourly")" = $(cat hours) &&
+	test "$(pg_sql "SELECT ipac_drop_days($cut)")" = 0 &&
+	: "the months and days of the reports are the rollups: unchanged" &&
+	TZ=Europe/Berlin ipacsum -d "$PG_URI" -H gw2 -s 20261001 -e 20261201 \
+		-i month --format csv >central.out &&
+	TZ=Europe/Berlin ipacsum -d "$TRASH_DIRECTORY/gw2.db" -H gw2 \
+		-s 20261001 -e 20261201 -i month --format csv >local.out &&
+	test_cmp local.out central.out
 '
 
 test_done
