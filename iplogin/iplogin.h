@@ -179,6 +179,8 @@ struct il_user {
 	uint64_t	k[TR_MAX];	/* its counters when last added up */
 	int64_t		rx_moved, tx_moved;	/* loop_now() of the last change */
 	double		rx_kbps, tx_kbps;
+	bool		dirty;		/* traffic, counters or MAC not
+					   written since they changed */
 	struct il_user	*hnext;		/* in the address hash */
 };
 
@@ -211,6 +213,10 @@ struct daemon {
 	/* store writes waiting for the next flush (group commit) */
 	struct pending	*pend;
 	size_t		npend, cappend;
+	/* the sessions' interim traffic, written a chunk at a time */
+	bool		upd_active;
+	size_t		upd_cursor;	/* the next bucket of the hash */
+	struct il_user	**upd;		/* the chunk being written */
 	struct portal	*portal;	/* portal.c's; NULL: none */
 };
 

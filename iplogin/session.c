@@ -23,6 +23,16 @@
 
 #define FLUSH_MS	200
 #define RETRY_MS	1000
+/*
+ * The sessions' interim traffic: at most UPD_CHUNK rows a transaction,
+ * the next chunk UPD_PAUSE_MS later, so that a counter interval with
+ * many clients never holds the event loop up for long.  Only sessions
+ * whose traffic, counters or MAC changed are written; a restarted
+ * daemon adds what the counters counted since the row it finds, so a
+ * row written late loses nothing.
+ */
+#define UPD_CHUNK	1000
+#define UPD_PAUSE_MS	10
 
 enum { P_OPEN, P_CLOSE };
 
@@ -175,11 +185,24 @@ rec_of(struct session_rec *r, const struct daemon *d, const char *id,
 	memcpy(r->k, k, sizeof(r->k));
 }
 
-/* The waiting rows, and (updates) every open session's traffic. */
+/* UPD_CHUNK, or the tests' IPAC_TEST_UPD_CHUNK. */
+static size_t
+upd_chunk(void)
+{
+	const char *e = getenv("IPAC_TEST_UPD_CHUNK");
+	long v = e ? atol(e) : 0;
+
+	return v > 0 ? (size_t)v : UPD_CHUNK;
+}
+
+/*
+ * The waiting rows, and a chunk of the open sessions' interim traffic
+ * (updates: a new pass over all of them begins).
+ */
 static int
 flush(struct daemon *d, bool updates)
 {
-	size_t i, j;
+	size_t i, j, nupd, cursor, chunk;
 	int64_t now = acct_now();
 
 	if (d->store == NULL) {
@@ -189,7 +212,12 @@ flush(struct daemon *d, bool updates)
 		d->npend = 0;
 		return 0;
 	}
-	if (d->npend == 0 && !updates)
+	if (updates && !d->upd_active) {
+		/* A new pass over every session (one under way goes on). */
+		d->upd_active = true;
+		d->upd_cursor = 0;
+	}
+	if (d->npend == 0 && !d->upd_active)
 		return 0;
 	if (store_begin(d->store) < 0)
 		return -1;
@@ -210,23 +238,41 @@ flush(struct daemon *d, bool updates)
 		    p->op == P_OPEN ? p->login : p->t, p->why, p->evid) < 0)
 			goto fail;
 	}
-	for (j = 0; updates && j < d->hcap; j++) {
+	/* Whole buckets until the chunk is full. */
+	chunk = upd_chunk();
+	nupd = 0;
+	cursor = d->upd_cursor;
+	for (j = cursor; d->upd_active && j < d->hcap && nupd < chunk;
+	    j++) {
 		struct il_user *u;
 
 		for (u = d->hash[j]; u; u = u->hnext) {
 			struct session_rec r;
 			char mac[18];
 
+			if (!u->dirty)
+				continue;
 			if (u->has_mac)
 				mac_fmt(u->mac, mac);
 			rec_of(&r, d, u->id, u->account, u->addr_s, u->chains,
 			    u->has_mac ? mac : NULL, u->login, u->tr, u->k);
 			if (store_session_update(d->store, &r, now) < 0)
 				goto fail;
+			if (nupd % UPD_CHUNK == 0)
+				d->upd = xrealloc(d->upd, nupd + UPD_CHUNK,
+				    sizeof(*d->upd));
+			d->upd[nupd++] = u;
 		}
+		cursor = j + 1;
 	}
 	if (store_commit(d->store) < 0)
 		goto fail;
+	/* Written: clean until they change again. */
+	for (i = 0; i < nupd; i++)
+		d->upd[i]->dirty = false;
+	d->upd_cursor = cursor;
+	if (d->upd_cursor >= d->hcap)
+		d->upd_active = false;
 	portal_outbox_end(d, true);
 	for (i = 0; i < d->npend; i++)
 		pend_free(&d->pend[i]);
@@ -244,9 +290,13 @@ flush_due(struct loop *l, void *arg)
 	struct daemon *d = arg;
 
 	d->flush_timer = NULL;
-	if (flush(d, false) < 0 && d->npend)
+	if (flush(d, false) < 0 && (d->npend || d->upd_active))
 		/* The store was busy or full: the rows wait, in order. */
 		d->flush_timer = loop_timer(l, loop_now() + RETRY_MS,
+		    flush_due, d);
+	else if (d->upd_active)
+		/* The next chunk of the interim traffic, after a pause. */
+		d->flush_timer = loop_timer(l, loop_now() + UPD_PAUSE_MS,
 		    flush_due, d);
 }
 
@@ -312,6 +362,8 @@ add_counts(struct il_user *u, const struct users_count *c, int64_t now,
 				u->tx_kbps = kbps;
 		}
 	}
+	if (memcmp(u->k, v, sizeof(u->k)) != 0)
+		u->dirty = true;
 	memcpy(u->k, v, sizeof(u->k));
 }
 
@@ -631,6 +683,9 @@ users_count(struct daemon *d)
 		probe_arm(d);
 	if (flush(d, true) < 0)
 		log_warnx("the traffic of the sessions waits for the store");
+	if (d->upd_active && d->flush_timer == NULL)
+		d->flush_timer = loop_timer(d->loop, loop_now() + UPD_PAUSE_MS,
+		    flush_due, d);
 }
 
 /* An open session of the store, kept until reconciled. */
@@ -822,6 +877,7 @@ session_teardown(struct daemon *d)
 		log_error("%zu session rows could not be written to the store",
 		    d->npend);
 	free(d->pend);
+	free(d->upd);
 	d->pend = NULL;
 	d->npend = d->cappend = 0;
 	store_close(d->store);

@@ -31,6 +31,7 @@ probe_alive(void *ctx, void *user, const uint8_t *mac, unsigned how)
 		}
 		memcpy(u->mac, mac, 6);
 		u->has_mac = true;
+		u->dirty = true;
 		log_info("%s (%s): MAC %02x:%02x:%02x:%02x:%02x:%02x",
 		    u->addr_s, u->account, mac[0], mac[1], mac[2], mac[3],
 		    mac[4], mac[5]);

@@ -7,6 +7,17 @@ test_description='iplogin: for the same address, the session totals equal what f
 lab_require
 test_require_prog sqlite3
 
+# open_traffic: "account tx rx" of the open sessions, comma separated.
+open_traffic () {
+	q "SELECT group_concat(account || ' ' || tx_bytes || ' ' || rx_bytes, ',')
+		FROM (SELECT * FROM session WHERE logout IS NULL ORDER BY account)"
+}
+
+# The sessions' interim traffic one row a transaction: every open
+# session is still written, chunk after chunk.
+IPAC_TEST_UPD_CHUNK=1
+export IPAC_TEST_UPD_CHUNK
+
 # what NAME counted in the last fetchipac run: "bytes packets"
 last_run () {
 	q "SELECT s.bytes || ' ' || s.pkts FROM sample s JOIN rule r ON r.id = s.rule_id
@@ -26,6 +37,7 @@ test_expect_success 'lab, the gateway, ipac accounting of A each way, iplogin' '
 	    listen = $SOCK
 	    chains = users/b
 	    probe = 198.18.0.0/15 500ms 5s
+	    counterinterval = 1
 	    file_dir = $TRASH_DIRECTORY/files
 
 	client root
@@ -52,6 +64,23 @@ test_expect_success 'a session: fetchipac at login and at logout, the same bytes
 	# and both are what was sent, ICMP echo replies from B included
 	test "$tx" = "$((13 * 333 + 4 * 1200 + 3 * 84)) 20" &&
 	test "$rx" = "$((9 * 1400 + 3 * 84)) 12"
+'
+
+test_expect_success 'three open sessions, their interim traffic written one a transaction (chunk after chunk): each exact' '
+	il add $LAB_A4 ann &&
+	il add $LAB_B4 bob &&
+	il add $LAB_C4 cid &&
+	: "a packet between two clients counts for its sender only" &&
+	lab_exec $LAB_A ipac-send -p udp -d $LAB_B4 --dport 5000 -c 3 -l 500 &&
+	lab_exec $LAB_B ipac-send -p udp -d $LAB_A4 --dport 5000 -c 2 -l 300 &&
+	lab_exec $LAB_C ipac-send -p udp -d $LAB_A4 --dport 5000 -c 5 -l 700 &&
+	echo "ann 1500 0,bob 600 0,cid 3500 0" >expect &&
+	i=0 &&
+	while open_traffic >actual && ! cmp -s expect actual
+	do
+		i=$((i + 1)) && test $i -lt 60 || { test_cmp expect actual; return 1; }
+		sleep 0.1
+	done
 '
 
 test_done
