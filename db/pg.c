@@ -33,6 +33,18 @@
 #define LOCK_SCHEMA	"1768972643"
 #define LOCK_DAYS	"1768972644"
 
+/* A table of rollups: the sum of the samples in the bucket at t. */
+#define ROLLUP(tbl)							\
+	"CREATE TABLE " tbl " ("					\
+	"  host_id bigint NOT NULL,"					\
+	"  t bigint NOT NULL,"						\
+	"  rule_id bigint NOT NULL,"					\
+	"  bytes bigint NOT NULL,"					\
+	"  pkts bigint NOT NULL,"					\
+	"  PRIMARY KEY (host_id, t, rule_id)"				\
+	");"								\
+	"CREATE INDEX " tbl "_t ON " tbl " (t);"
+
 /*
  * The migrations.  PostgreSQL stores begin at version 4 of the SQLite
  * schema: the first three are empty, the fourth makes the schema.
@@ -91,33 +103,9 @@ static const char *const migration[STORE_VERSION] = {
 	") PARTITION BY RANGE (t);"
 	"CREATE TABLE sample_default PARTITION OF sample DEFAULT;"
 	"CREATE INDEX sample_t ON sample (t);"
-	"CREATE TABLE hourly ("
-	"  host_id bigint NOT NULL,"
-	"  t bigint NOT NULL,"
-	"  rule_id bigint NOT NULL,"
-	"  bytes bigint NOT NULL,"
-	"  pkts bigint NOT NULL,"
-	"  PRIMARY KEY (host_id, t, rule_id)"
-	");"
-	"CREATE INDEX hourly_t ON hourly (t);"
-	"CREATE TABLE daily ("
-	"  host_id bigint NOT NULL,"
-	"  t bigint NOT NULL,"
-	"  rule_id bigint NOT NULL,"
-	"  bytes bigint NOT NULL,"
-	"  pkts bigint NOT NULL,"
-	"  PRIMARY KEY (host_id, t, rule_id)"
-	");"
-	"CREATE INDEX daily_t ON daily (t);"
-	"CREATE TABLE monthly ("
-	"  host_id bigint NOT NULL,"
-	"  t bigint NOT NULL,"
-	"  rule_id bigint NOT NULL,"
-	"  bytes bigint NOT NULL,"
-	"  pkts bigint NOT NULL,"
-	"  PRIMARY KEY (host_id, t, rule_id)"
-	");"
-	"CREATE INDEX monthly_t ON monthly (t);"
+	ROLLUP("hourly")
+	ROLLUP("daily")
+	ROLLUP("monthly")
 	"CREATE TABLE gap ("
 	"  host_id bigint NOT NULL REFERENCES host (id),"
 	"  t0 bigint NOT NULL,"

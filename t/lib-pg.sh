@@ -9,6 +9,9 @@
 #				database "ipac", as the superuser)
 #	pg_sql SQL...		psql as the superuser, unaligned, no header
 #	pg_stop, pg_pause, pg_resume
+#	pg_router HOST [URI]	the settings file HOST.conf of a router
+#				whose store is HOST.db, shipping to URI
+#				(default PG_URI)
 #
 # SPDX-License-Identifier: GPL-2.0-or-later
 
@@ -104,4 +107,14 @@ pg_cleanup_ () {
 			stop >/dev/null 2>&1
 	fi
 	rm -rf "$PG_DIR"
+}
+
+pg_router () {
+	cat >"$1.conf" <<-EOF
+	store = $TRASH_DIRECTORY/$1.db
+	spool fallback = $TRASH_DIRECTORY/$1.spool
+	hostname = $1
+	central store = ${2:-$PG_URI}
+	central timeout = 10s
+	EOF
 }

@@ -24,17 +24,6 @@ readings () {
 	}'
 }
 
-# settings HOST: the settings of router HOST (its store HOST.db).
-settings () {
-	cat >"$1.conf" <<-EOF
-	store = $TRASH_DIRECTORY/$1.db
-	spool fallback = $TRASH_DIRECTORY/$1.spool
-	hostname = $1
-	central store = ${2:-$PG_URI}
-	central timeout = 10s
-	EOF
-}
-
 # ship HOST: ship router HOST's store.
 ship () {
 	ship_h_=$1
@@ -113,10 +102,14 @@ same_reports () {
 	while read -r args
 	do
 		eval "set -- $args"
+		# one "now" for both: the header says when it was made
+		IPAC_TEST_NOW=$(date +%s)
+		export IPAC_TEST_NOW
 		TZ=Europe/Berlin ipacsum -d "$TRASH_DIRECTORY/$HOST.db" -H $HOST \
 			"$@" >local.out 2>&1
 		TZ=Europe/Berlin ipacsum -d "$PG_URI" -H $HOST "$@" \
 			>central.out 2>&1
+		unset IPAC_TEST_NOW
 		test_cmp local.out central.out || {
 			echo "differs: ipacsum $args"; return 1; }
 		test -s local.out || { echo "empty: ipacsum $args"; return 1; }
@@ -143,7 +136,7 @@ test_expect_success 'a throwaway PostgreSQL; two routers with 30 days of runs ac
 	readings gw2 1791590700 2160 1200 >gw2.readings &&
 	ipac-fixture -d gw1.db -H gw1 -z Europe/Berlin <gw1.readings &&
 	ipac-fixture -d gw2.db -H gw2 -z Europe/Berlin <gw2.readings &&
-	settings gw1 && settings gw2 &&
+	pg_router gw1 && pg_router gw2 &&
 	test "$(sqlite3 gw1.db "SELECT count(*) FROM run")" = 2160
 '
 

@@ -33,22 +33,11 @@ describe () {
 		FROM pg_proc WHERE pronamespace = 'public'::regnamespace ORDER BY 1"
 }
 
-# settings HOST [URI]: the settings of router HOST (its store HOST.db).
-settings () {
-	cat >"$1.conf" <<-EOF
-	store = $TRASH_DIRECTORY/$1.db
-	spool fallback = $TRASH_DIRECTORY/$1.spool
-	hostname = $1
-	central store = ${2:-$PG_URI}
-	central timeout = 10s
-	EOF
-}
-
 # router HOST: a store with three runs of HOST.
 router () {
 	printf "%s\n" "1790000000 up 0 0" "1790000300 up 1000 10" \
 		"1790000600 up 3000 20" | ipac-fixture -d $1.db -H $1 -z UTC &&
-	settings $1
+	pg_router $1
 }
 
 test_expect_success 'the first shipment makes the schema of db/schema-pg.sql' '
@@ -95,7 +84,7 @@ test_expect_success 'least privilege (examples/central.sql): a router writes its
 	: "gw1 ships its own runs as itself, days partitions included" &&
 	printf "%s\n" "1790090000 up 5000 30" |
 		ipac-fixture -d gw1.db -H gw1 -z UTC &&
-	settings gw1 "$U1" &&
+	pg_router gw1 "$U1" &&
 	fetchipac -C gw1.conf -S &&
 	test "$(pg_sql "SELECT count(*) FROM run r JOIN host h ON h.id = r.host_id
 		WHERE h.name = chr(103) || chr(119) || chr(49)")" = 4 &&
@@ -103,7 +92,7 @@ test_expect_success 'least privilege (examples/central.sql): a router writes its
 	printf "%s\n" "1790090000 up 9000 40" |
 		ipac-fixture -d gw2.db -H gw2 -z UTC &&
 	pg_sql "SELECT count(*) FROM run" >runs.before &&
-	settings gw2 "$U1" &&
+	pg_router gw2 "$U1" &&
 	test_expect_code 6 fetchipac -C gw2.conf -S 2>err &&
 	cat err &&
 	grep "row-level security" err &&
@@ -127,7 +116,7 @@ test_expect_success 'least privilege (examples/central.sql): a router writes its
 '
 
 test_expect_success 'a password in the URI is refused before anything is sent' '
-	settings gw1 "postgresql://gw1:secret@localhost/ipac" 2>/dev/null &&
+	pg_router gw1 "postgresql://gw1:secret@localhost/ipac" 2>/dev/null &&
 	test_expect_code 6 fetchipac -C gw1.conf -S 2>err &&
 	cat err &&
 	grep "a password in the store.s URI: put it in a password file" err &&
@@ -161,13 +150,13 @@ test_expect_success 'TLS: verify-full against the central store CA ships; a serv
 	printf "%s\n" "1790190000 up 7000 35" |
 		ipac-fixture -d gw1.db -H gw1 -z UTC &&
 	pg_sql "SELECT shipped_t FROM host WHERE name = chr(103) || chr(119) || chr(49)" >mark.before &&
-	settings gw1 "postgresql://gw1@localhost/ipac?sslmode=verify-full&sslrootcert=$TRASH_DIRECTORY/other.pem&connect_timeout=5" &&
+	pg_router gw1 "postgresql://gw1@localhost/ipac?sslmode=verify-full&sslrootcert=$TRASH_DIRECTORY/other.pem&connect_timeout=5" &&
 	test_expect_code 6 lab_exec $NS fetchipac -C gw1.conf -S 2>err &&
 	cat err &&
 	grep "certificate verify failed" err &&
 	pg_sql "SELECT shipped_t FROM host WHERE name = chr(103) || chr(119) || chr(49)" >mark.after &&
 	test_cmp mark.before mark.after &&
-	settings gw1 "postgresql://gw1@localhost/ipac?sslmode=verify-full&sslrootcert=$TRASH_DIRECTORY/ca.pem&connect_timeout=5" &&
+	pg_router gw1 "postgresql://gw1@localhost/ipac?sslmode=verify-full&sslrootcert=$TRASH_DIRECTORY/ca.pem&connect_timeout=5" &&
 	lab_exec $NS fetchipac -C gw1.conf -S -v 2>err &&
 	cat err &&
 	grep "shipped to postgresql://localhost/ipac" err &&
