@@ -636,21 +636,23 @@ pg_version(struct store *s, int *v)
 	char *t;
 
 	*v = 0;
-	if (pg_value(s, "SELECT to_regclass('meta') IS NOT NULL", &t) < 0)
+	/*
+	 * One statement, one snapshot: a store another shipper is making
+	 * is all there or not at all.  Tables of ours without meta are
+	 * something else's: not a store to make one in.
+	 */
+	if (pg_value(s, "SELECT CASE WHEN to_regclass('meta') IS NOT NULL "
+	    "THEN 'store' WHEN EXISTS (SELECT 1 FROM pg_tables WHERE "
+	    "schemaname = current_schema() AND tablename IN ('host', 'rule', "
+	    "'sample', 'run')) THEN 'other' ELSE 'none' END", &t) < 0)
 		return -1;
-	if (t == NULL || strcmp(t, "t") != 0) {
+	if (t && strcmp(t, "other") == 0) {
 		free(t);
-		/* Tables of something else: not a store to make one in. */
-		if (pg_value(s, "SELECT count(*) FROM pg_tables WHERE "
-		    "schemaname = current_schema() AND tablename IN ('host', "
-		    "'rule', 'sample', 'run')", &t) < 0)
-			return -1;
-		if (t && strcmp(t, "0") != 0) {
-			free(t);
-			log_error("%s: not an ipac store (it has tables of the "
-			    "same names, but no meta)", s->path);
-			return -1;
-		}
+		log_error("%s: not an ipac store (it has tables of the same "
+		    "names, but no meta)", s->path);
+		return -1;
+	}
+	if (t == NULL || strcmp(t, "none") == 0) {
 		free(t);
 		return 0;
 	}

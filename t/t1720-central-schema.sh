@@ -73,6 +73,29 @@ test_expect_success 'ready to shard by host: every key of a host table holds hos
 	! grep "^sample \|^hourly \|^daily \|^monthly " fks
 '
 
+test_expect_success 'routers shipping at once to a new central store: one makes the schema, all ship' '
+	pg_sql_db_ postgres "CREATE DATABASE fresh" &&
+	U="postgresql:///fresh?host=$PG_DIR&user=postgres" &&
+	for h in a b c d e f
+	do
+		printf "%s\n" "1790000000 up 0 0" "1790000300 up 1000 10" |
+			ipac-fixture -d $h.db -H $h -z UTC &&
+		pg_router $h "$U" || return 1
+	done &&
+	pids= &&
+	for h in a b c d e f
+	do
+		fetchipac -C $h.conf -S 2>err.$h &
+		pids="$pids $!"
+	done &&
+	for p in $pids
+	do
+		wait $p || { cat err.*; return 1; }
+	done &&
+	test "$(pg_sql_db_ fresh "SELECT count(*) FROM host")" = 6 &&
+	test "$(pg_sql_db_ fresh "SELECT sum(bytes) FROM sample")" = 6000
+'
+
 test_expect_success 'least privilege (examples/central.sql): a router writes its own rows only; a reader only reads' '
 	router gw2 &&
 	fetchipac -C gw2.conf -S &&
