@@ -77,5 +77,5 @@ s=$(median <"$work/ship.ms")
 c=$(median <"$work/copy.ms")
 echo "backlog: $samples samples, $(sqlite3 "$work/r.db" "SELECT count(*) FROM run") runs, $NAMES names"
 echo "fetchipac -S into an empty central store: $(stats <"$work/ship.ms"), $((samples * 1000 / s)) samples/s"
-echo "psql \\copy of the samples alone (the floor): $(stats <"$work/copy.ms")"
+printf 'psql \\copy of the samples alone (the floor): %s\n' "$(stats <"$work/copy.ms")"
 awk -v s="$s" -v c="$c" 'BEGIN { printf "ratio (medians): %.2f\n", s / c }'
