@@ -103,7 +103,16 @@ test_expect_success 'reload while the store is held: spooled, kept by every fetc
 	test_cmp c.kernel c.stored &&
 	read cp cb <c.stored &&
 	test $cp -gt 0 &&
-	expect_stored b $((SENT - cp)) $((SENT * 100 - cb)) &&
+	# b, which goes away, stored all it counted but what it counted
+	# between the snapshot before the change and the change (ipacset.8,
+	# BUGS): at most a packet or two, seen under AddressSanitizer only
+	read bp bb <<-EOF &&
+	$(stored b)
+	EOF
+	lost=$((SENT - cp - bp)) &&
+	echo "b: $bp packets stored, $lost lost in the window before the change" &&
+	test $lost -ge 0 && test $lost -le 2 &&
+	test $bb = $((bp * 100)) &&
 	stored_mark b &&
 	stored_mark c &&
 	send 20 &&
