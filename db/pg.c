@@ -630,10 +630,17 @@ pg_value(struct store *s, const char *q, char **v)
 	return 0;
 }
 
+/* Whether the database holds a store, tables of another, or none. */
+#define KIND	"SELECT CASE WHEN count(*) FILTER (WHERE tablename = 'meta') " \
+	"> 0 THEN 'store' WHEN count(*) > 0 THEN 'other' ELSE 'none' END " \
+	"FROM pg_tables WHERE schemaname = current_schema() AND tablename " \
+	"IN ('meta', 'host', 'rule', 'sample', 'run')"
+
 static int
 pg_version(struct store *s, int *v)
 {
 	char *t;
+	int rc;
 
 	*v = 0;
 	/*
@@ -641,11 +648,23 @@ pg_version(struct store *s, int *v)
 	 * is all there or not at all.  Tables of ours without meta are
 	 * something else's: not a store to make one in.
 	 */
-	if (pg_value(s, "SELECT CASE WHEN to_regclass('meta') IS NOT NULL "
-	    "THEN 'store' WHEN EXISTS (SELECT 1 FROM pg_tables WHERE "
-	    "schemaname = current_schema() AND tablename IN ('host', 'rule', "
-	    "'sample', 'run')) THEN 'other' ELSE 'none' END", &t) < 0)
+	if (pg_value(s, KIND, &t) < 0)
 		return -1;
+	if (t && strcmp(t, "other") == 0) {
+		/*
+		 * Or one being made right now: once its maker let the
+		 * schema's lock go, it is all there.
+		 */
+		free(t);
+		if (pg_exec(s, "SELECT pg_advisory_lock(" LOCK_SCHEMA ")") < 0)
+			return -1;
+		rc = pg_value(s, KIND, &t);
+		if (pg_exec(s, "SELECT pg_advisory_unlock(" LOCK_SCHEMA ")") < 0 ||
+		    rc < 0) {
+			free(t);
+			return -1;
+		}
+	}
 	if (t && strcmp(t, "other") == 0) {
 		free(t);
 		log_error("%s: not an ipac store (it has tables of the same "
