@@ -1,7 +1,7 @@
 /*
  * libFuzzer target for ipac-settings.conf (lib/settings.c): parse the
  * input; when it parses, what the file promises must hold (absolute
- * paths, a known backend, retention a month of days at least, accounts
+ * paths or, for the stores, PostgreSQL URIs, a known backend, retention a month of days at least, accounts
  * with names and patterns, cycle days 1-31).
  *
  *	make fuzz-settings && t/fuzz/settings-parse \
@@ -47,7 +47,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			broken("refused, yet something is left");
 		return 0;
 	}
-	check_path(s.store);
+	/* The store: a path, or a central store's URI (ipacsum reads one). */
+	if (!is_pg_uri(s.store))
+		check_path(s.store);
+	if (s.central && !is_pg_uri(s.central))
+		broken("the central store is not a PostgreSQL URI");
+	if (s.central_ms < 1000 || s.central_ms > 3600 * 1000)
+		broken("the central timeout");
 	check_path(s.spool);
 	check_path(s.spool_fallback);
 	check_path(s.rrd_dir);
