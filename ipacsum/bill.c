@@ -186,13 +186,12 @@ bill_session(void *ctx, const struct session_rec *r)
 int
 billing(const struct settings *set, const struct opts *o)
 {
-	struct store *st = NULL;
-	struct host_state h;
-	struct rule_state *rules = NULL;
+	struct hostset hs = { 0 };
+	struct names nm = { 0 };
 	struct bill *bills = NULL;
 	char *user_zone = system_zone();
 	int64_t now = acct_now();
-	size_t nrules = 0, nb = 0, i, j;
+	size_t nb = 0, i, j, k;
 	int ex = EX_CONFIG, rc;
 
 	zone_use(user_zone);
@@ -220,31 +219,30 @@ billing(const struct settings *set, const struct opts *o)
 		goto out;
 	}
 	ex = EX_STORE;
-	if ((st = store_open_host(set->store, STORE_RO, set->busy_ms,
-	    set->host, &h)) == NULL)
-		goto out;
-	if (store_rules(st, h.id, &rules, &nrules) < 0)
+	/* --all-hosts: each name's traffic on every host, added up. */
+	if (hosts_open(set, o->all_hosts, &hs) < 0 ||
+	    hosts_names(&hs, &nm) < 0)
 		goto out;
 	for (i = 0; i < nb; i++) {
 		struct bill *b = &bills[i];
 		struct sums sums = { 0 };
 		int64_t end = b->end < now ? b->end : now;
 
-		zone_use(store_zone(st));
-		rc = range_sums(st, &h, b->start, end, &sums, NULL);
+		zone_use(store_zone(hs.st));
+		rc = hosts_range_sums(&hs, &nm, b->start, end, &sums);
 		zone_use(user_zone);
 		if (rc < 0) {
 			sums_free(&sums);
 			goto out;
 		}
-		b->rules = xcalloc(nrules ? nrules : 1, sizeof(*b->rules));
-		for (j = 0; j < nrules; j++) {
-			const struct sum *s = sums_get(&sums, rules[j].id);
-			int w = account_way(b->a, rules[j].name);
+		b->rules = xcalloc(nm.n ? nm.n : 1, sizeof(*b->rules));
+		for (j = 0; j < nm.n; j++) {
+			const struct sum *s = sums_get(&sums, nm.v[j].id);
+			int w = account_way(b->a, nm.v[j].name);
 
 			if (w < 0)
 				continue;
-			b->rules[b->nrules].name = rules[j].name;
+			b->rules[b->nrules].name = nm.v[j].name;
 			b->rules[b->nrules].bytes = s ? s->bytes : 0;
 			b->rules[b->nrules].packets = s ? s->packets : 0;
 			b->way[w].bytes = sat_add(b->way[w].bytes,
@@ -254,9 +252,10 @@ billing(const struct settings *set, const struct opts *o)
 			b->nrules++;
 		}
 		sums_free(&sums);
-		if (b->a->npat[PAT_LOGINS] && store_sessions(st, h.id,
-		    b->start, end, bill_session, b) < 0)
-			goto out;
+		for (k = 0; b->a->npat[PAT_LOGINS] && k < hs.n; k++)
+			if (store_sessions(hs.st, hs.h[k].id, b->start, end,
+			    bill_session, b) < 0)
+				goto out;
 	}
 	ex = EX_OK;
 	/* As --graphs and --html do: the folder is made when missing. */
@@ -281,7 +280,7 @@ billing(const struct settings *set, const struct opts *o)
 		}
 		if (o->format == FMT_CSV && (o->split || i == 0))
 			print_bill_csv_head();
-		print_bill(o, set->host, &bills[i], o->split || i == 0,
+		print_bill(o, hs.label, &bills[i], o->split || i == 0,
 		    o->split || i == nb - 1);
 		if (o->split)
 			ex = output_end(ex);
@@ -294,8 +293,8 @@ out:
 		free(bills[i].logins);
 	}
 	free(bills);
-	rules_free(rules, nrules);
-	store_close(st);
+	names_free(&nm);
+	hosts_close(&hs);
 	free(user_zone);
 	return ex;
 }

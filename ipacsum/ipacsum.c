@@ -104,7 +104,8 @@ run(int argc, char *argv[])
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct opts o = { .week_start = 1, .width = 720, .height = 260 };
+	struct opts o = { .week_start = 1, .width = 720, .height = 260,
+	    .plotter = -1 };
 	const char *setfile = NULL, *store = NULL, *host = NULL;
 	struct settings set;
 	char *end;
@@ -320,6 +321,8 @@ run(int argc, char *argv[])
 		    "themselves)");
 		return EX_CONFIG;
 	}
+	if (o.plotter < 0)
+		o.plotter = o.all_hosts ? PLOT_GNUPLOT : PLOT_RRD;
 	if (o.interval && (o.graphs || o.html) && o.plotter == PLOT_RRD) {
 		log_error("--interval: librrd chooses the steps of its graphs; "
 		    "give --plotter gnuplot for steps of your choosing");
@@ -336,13 +339,15 @@ run(int argc, char *argv[])
 		log_error("--format prometheus has no intervals");
 		return EX_CONFIG;
 	}
-	if (o.all_hosts && (host || o.replace || o.billing || o.sessions ||
-	    o.rrd_update || o.graphs || o.html || o.p95 ||
-	    o.format == FMT_PROM)) {
-		log_error("--all-hosts sums every host's names, in a total or "
-		    "by --interval, in text, CSV or JSON: not with -H, -r, "
-		    "--billing, --sessions, --rrd-update, --graphs, --html, "
-		    "--p95 or prometheus");
+	if (o.all_hosts && (host || o.replace || o.rrd_update || o.p95)) {
+		log_error("--all-hosts adds up every host's names and sessions: "
+		    "not with -H, -r, --rrd-update or --p95 (the hosts' runs "
+		    "do not line up for a percentile; give -H for each)");
+		return EX_CONFIG;
+	}
+	if (o.all_hosts && o.plotter == PLOT_RRD && (o.graphs || o.html)) {
+		log_error("--all-hosts: the RRD files are per host; its graphs "
+		    "are drawn by gnuplot (the default with --all-hosts)");
 		return EX_CONFIG;
 	}
 	if (settings_for(setfile, store, host, &set) < 0)

@@ -14,6 +14,9 @@
 #include "store.h"
 #include "query.h"
 
+struct hostset;
+struct names;
+
 /* One accounting name of a report. */
 struct line {
 	const char	*name;
@@ -185,7 +188,7 @@ size_t	run_of(const struct run *r, size_t n, int64_t t);
  * before the oldest sample kept have the sums of se whole.  free() it;
  * NULL on an error (reported).
  */
-double	*spread_steps(struct store *, const struct host_state *h,
+double	*spread_steps(struct hostset *, const struct names *,
 	    const struct series *se, const struct line *v, size_t n);
 /* Where a run's count is spread from: its start, or a step of the RRD
    before its end when it has none (as the RRD files have it). */
@@ -218,14 +221,13 @@ int	gnuplot_lines(const struct plot *, const struct line *v, size_t n);
  * The sessions whose login is in [from, to) per account (open ones run
  * to now); free with acct_sums_free().  0 or -1.
  */
-int	sessions_collect(struct store *, const struct host_state *h,
-	    int64_t now, int64_t from, int64_t to, struct acct_sums *out);
+int	sessions_collect(struct hostset *, int64_t now, int64_t from,
+	    int64_t to, struct acct_sums *out);
 void	acct_sums_free(struct acct_sums *);
 /* Seconds as H:MM:SS. */
 const char *hms(int64_t s, char buf[32]);
-int	sessions_report(struct store *, const struct host_state *h,
-	    const char *host, int64_t now, int64_t from, int64_t to,
-	    int format, bool si, bool exact);
+int	sessions_report(struct hostset *, int64_t now, int64_t from,
+	    int64_t to, int format, bool si, bool exact);
 
 /* html.c */
 /*
@@ -277,6 +279,49 @@ void	prom_label(const char *str);
  */
 int	output_begin(const char *path);
 int	output_end(int ex);
+
+/* hosts.c: the hosts a report reads, and their names. */
+
+/* The settings' host, or every host of the store (--all-hosts). */
+struct hostset {
+	struct host_state *h;
+	char		**name;		/* of h[i] */
+	size_t		n, cap;
+	struct store	*st;
+	const char	*label;		/* the host's name, or "all hosts" */
+};
+/* Open the store and read the hosts: 0, or -1 (reported). */
+int	hosts_open(const struct settings *, bool all, struct hostset *);
+void	hosts_close(struct hostset *);
+
+/*
+ * The names of the hosts: every host's rules in all[nall]; one rule per
+ * name in v[n] (of several hosts: the first of its name, with the kernel
+ * flag of any; of one host: all itself); col[id] of every rule is the
+ * index in v of its name.
+ */
+struct names {
+	struct rule_state *all, *v;
+	size_t		nall, n;
+	int32_t		*col;
+	size_t		nids;
+};
+int	hosts_names(struct hostset *, struct names *);
+void	names_free(struct names *);
+/* The id of the name of rule id (its rule in v), or -1. */
+int64_t	names_canon(const struct names *, int64_t id);
+/* Sums per rule id into sums per name (the ids of v). */
+void	names_fold(const struct names *, struct sums *);
+/* What the hosts counted in [from, to) per name, into *out (store zone). */
+int	hosts_range_sums(struct hostset *, const struct names *, int64_t from,
+	    int64_t to, struct sums *out);
+/*
+ * The sums of the series' intervals of the nh hosts h, per name: a dense
+ * table (a column per name) when not too large, else a hash per
+ * interval.  In the store's zone.  0 or -1.
+ */
+int	hosts_fill(struct store *, const struct host_state *h, size_t nh,
+	    const struct names *, struct series *se);
 
 /* total.c: totals and breakdowns of names, their graphs and RRD files. */
 

@@ -2,7 +2,8 @@
  * ipacsum --sessions: iplogin's sessions per account.  A session belongs
  * to the range its login is in (so consecutive ranges never count one
  * twice); its duration runs to its logout, or to now while it is open;
- * its traffic is all it counted.
+ * its traffic is all it counted.  With --all-hosts, an account's sessions
+ * on every host add up.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -70,18 +71,21 @@ hms(int64_t s, char buf[32])
 }
 
 int
-sessions_collect(struct store *st, const struct host_state *h, int64_t now,
-    int64_t from, int64_t to, struct acct_sums *out)
+sessions_collect(struct hostset *hs, int64_t now, int64_t from, int64_t to,
+    struct acct_sums *out)
 {
 	struct collect c = { .from = from, .to = to, .now = now };
+	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	if (store_sessions(st, h->id, from, to, add_session, &c) < 0) {
-		out->v = c.v;
-		out->n = c.n;
-		acct_sums_free(out);
-		return -1;
-	}
+	for (i = 0; i < hs->n; i++)
+		if (store_sessions(hs->st, hs->h[i].id, from, to, add_session,
+		    &c) < 0) {
+			out->v = c.v;
+			out->n = c.n;
+			acct_sums_free(out);
+			return -1;
+		}
 	if (c.n > 1)
 		qsort(c.v, c.n, sizeof(*c.v), by_account);
 	out->v = c.v;
@@ -101,15 +105,15 @@ acct_sums_free(struct acct_sums *a)
 }
 
 int
-sessions_report(struct store *st, const struct host_state *h,
-    const char *host, int64_t now, int64_t from, int64_t to, int format,
-    bool si, bool exact)
+sessions_report(struct hostset *hs, int64_t now, int64_t from, int64_t to,
+    int format, bool si, bool exact)
 {
+	const char *host = hs->label;
 	struct acct_sums c;
 	size_t i;
 	char t[32];
 
-	if (sessions_collect(st, h, now, from, to, &c) < 0)
+	if (sessions_collect(hs, now, from, to, &c) < 0)
 		return -1;
 	switch (format) {
 	case FMT_CSV:
@@ -162,8 +166,7 @@ sessions_report(struct store *st, const struct host_state *h,
 int
 sessions(const struct settings *set, const struct opts *o)
 {
-	struct store *st;
-	struct host_state h;
+	struct hostset hs;
 	char *user_zone = system_zone();
 	int64_t now = acct_now(), from, to;
 	int ex = EX_CONFIG;
@@ -175,13 +178,11 @@ sessions(const struct settings *set, const struct opts *o)
 	if (o->end == NULL && o->frame == NULL)
 		to = now + 1;
 	ex = EX_STORE;
-	if ((st = store_open_host(set->store, STORE_RO, set->busy_ms,
-	    set->host, &h)) == NULL)
-		goto out;
-	if (sessions_report(st, &h, set->host, now, from, to, o->format,
-	    o->si, o->exact) == 0)
+	if (hosts_open(set, o->all_hosts, &hs) == 0 &&
+	    sessions_report(&hs, now, from, to, o->format, o->si,
+	    o->exact) == 0)
 		ex = EX_OK;
-	store_close(st);
+	hosts_close(&hs);
 out:
 	free(user_zone);
 	return ex;

@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "ipacsum.h"
 #include "query.h"
@@ -71,6 +72,7 @@ struct spread {
 	size_t		nr;
 	const struct by_id *ids;
 	size_t		nids;
+	const struct names *nm;		/* several hosts: ids to names' */
 	int64_t		whole;		/* steps ending before it: whole */
 	double		*bytes;		/* [line * se->n + step] */
 };
@@ -103,6 +105,8 @@ spread_row(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes,
 	int64_t t0, t1;
 	double *row;
 
+	if (s->nm)
+		rule_id = names_canon(s->nm, rule_id);
 	if (bytes == 0 || (f = by_id_find(s->ids, s->nids, rule_id)) == NULL)
 		return 0;
 	lo = run_of(s->r, s->nr, t);
@@ -120,14 +124,16 @@ spread_row(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes,
 	return 0;
 }
 
-double *
-spread_steps(struct store *st, const struct host_state *h,
-    const struct series *se, const struct line *v, size_t n)
+/* One host's runs spread, added to bytes. */
+static int
+spread_host(struct store *st, const struct host_state *h,
+    const struct series *se, const struct line *v, size_t n,
+    const struct names *nm, double *bytes)
 {
-	double *bytes = xcalloc(n && se->n ? n * se->n : 1, sizeof(*bytes));
 	struct by_id *ids = by_id_index(v, n);
 	struct runs rs = { 0 };
-	struct spread s = { .se = se, .bytes = bytes, .ids = ids, .nids = n };
+	struct spread s = { .se = se, .bytes = bytes, .ids = ids, .nids = n,
+	    .nm = nm };
 	bool has_first = false;
 	int64_t first = 0;
 	size_t i, k, last;
@@ -151,7 +157,7 @@ spread_steps(struct store *st, const struct host_state *h,
 		s.whole = run_start(&rs.v[i]);
 	for (i = 0; i < n; i++)
 		for (k = 0; k < se->n && se->b[k + 1] <= s.whole; k++)
-			bytes[i * se->n + k] = (double)cell(se, k,
+			bytes[i * se->n + k] += (double)cell(se, k,
 			    &v[i])->bytes;
 	if (last == 0)
 		goto out;
@@ -163,10 +169,45 @@ spread_steps(struct store *st, const struct host_state *h,
 out:
 	free(rs.v);
 	free(ids);
-	return bytes;
+	return 0;
 fail:
 	free(rs.v);
 	free(ids);
-	free(bytes);
-	return NULL;
+	return -1;
+}
+
+double *
+spread_steps(struct hostset *hs, const struct names *nm,
+    const struct series *se, const struct line *v, size_t n)
+{
+	double *bytes = xcalloc(n && se->n ? n * se->n : 1, sizeof(*bytes));
+	size_t i;
+	int rc = 0;
+
+	if (hs->n == 1)
+		rc = spread_host(hs->st, &hs->h[0], se, v, n, NULL, bytes);
+	/*
+	 * Several hosts: each its own sums before its oldest sample, and
+	 * its runs spread; the names of its rules the merged ones.
+	 */
+	for (i = 0; rc == 0 && hs->n > 1 && i < hs->n; i++) {
+		struct series one = *se;
+
+		one.sums = xcalloc(se->n ? se->n : 1, sizeof(*one.sums));
+		memset(&one.t, 0, sizeof(one.t));
+		rc = hosts_fill(hs->st, &hs->h[i], 1, nm, &one);
+		if (rc == 0)
+			rc = spread_host(hs->st, &hs->h[i], &one, v, n, nm,
+			    bytes);
+		for (size_t k = 0; k < one.n; k++)
+			sums_free(&one.sums[k]);
+		free(one.sums);
+		free(one.t.cells);
+		free(one.t.seen);
+	}
+	if (rc < 0) {
+		free(bytes);
+		return NULL;
+	}
+	return bytes;
 }

@@ -294,9 +294,6 @@ series_free(struct series *se)
 	memset(se, 0, sizeof(*se));
 }
 
-/* Cells of a dense breakdown at most: 256 MB; more go per interval. */
-#define TABLE_MAX	(16 * 1024 * 1024)
-
 /* A rate in bits per second, SI units: "12.3 Mbit/s". */
 static const char *
 bps(double v)
@@ -410,14 +407,14 @@ period_unit(int64_t from, int64_t to)
 
 /* --graphs and --html: an image per name, and the page. */
 static int
-draw(const struct settings *set, const struct opts *o, struct store *st,
-    const struct host_state *h, int64_t now, int64_t from, int64_t to,
+draw(const struct settings *set, const struct opts *o, struct hostset *hs,
+    const struct names *nm, int64_t now, int64_t from, int64_t to,
     const struct series *se, int64_t step, const struct series *periods,
     const struct line *v, size_t n, const char *zone, int64_t data_from,
     int64_t data_to)
 {
 	struct plot p = {
-		.host = set->host, .from = from, .to = to,
+		.host = hs->label, .from = from, .to = to,
 		.format = o->image, .width = o->width, .height = o->height,
 		.dir = o->html ? o->html : o->graphs, .se = se, .si = o->si,
 		.periods = periods, .accounts = set->accounts,
@@ -432,12 +429,12 @@ draw(const struct settings *set, const struct opts *o, struct store *st,
 	if (mkdir_p(p.dir, 0755) < 0)
 		return EX_CONFIG;
 	/* Both plotters draw each run spread over its time. */
-	if ((bytes = spread_steps(st, h, se, v, n)) == NULL)
+	if ((bytes = spread_steps(hs, nm, se, v, n)) == NULL)
 		return EX_STORE;
 	p.bytes = bytes;
 	/* The page's sessions section: the logins of the range. */
 	if (o->html) {
-		if (sessions_collect(st, h, now, from, to, &ss) < 0) {
+		if (sessions_collect(hs, now, from, to, &ss) < 0) {
 			free(bytes);
 			return EX_STORE;
 		}
@@ -445,7 +442,7 @@ draw(const struct settings *set, const struct opts *o, struct store *st,
 	}
 	if (o->plotter == PLOT_RRD) {
 		p.rrd_dir = rrd = rrd_host_dir(set, o);
-		rc = rrd_update_lines(st, h, rrd, v, n);
+		rc = rrd_update_lines(hs->st, &hs->h[0], rrd, v, n);
 		if (rc == 0)
 			rc = rrd_graph_lines(&p, v, n);
 	} else
@@ -546,164 +543,104 @@ out:
 	return ex;
 }
 
-/* The hosts a report reads: the settings' one, or every host (--all-hosts). */
-struct hostset {
-	struct host_state *h;
-	size_t		n, cap;
-	struct store	*st;
-};
-
-static int
-host_add(void *ctx, const char *name)
-{
-	struct hostset *hs = ctx;
-
-	if (hs->n == hs->cap) {
-		hs->cap = hs->cap ? 2 * hs->cap : 8;
-		hs->h = xrealloc(hs->h, hs->cap, sizeof(*hs->h));
-	}
-	if (store_host_get(hs->st, name, &hs->h[hs->n]) != 0)
-		return -1;
-	hs->n++;
-	return 0;
-}
-
-/* Open the store and read the hosts: 0, or -1 (reported). */
-static int
-hosts_open(const struct settings *set, const struct opts *o,
-    struct hostset *hs)
-{
-	memset(hs, 0, sizeof(*hs));
-	if (!o->all_hosts) {
-		hs->h = xcalloc(1, sizeof(*hs->h));
-		hs->n = 1;
-		hs->st = store_open_host(set->store, STORE_RO, set->busy_ms,
-		    set->host, hs->h);
-		return hs->st ? 0 : -1;
-	}
-	if ((hs->st = store_open(set->store, STORE_RO, set->busy_ms, NULL,
-	    NULL)) == NULL || store_hosts(hs->st, host_add, hs) < 0)
-		return -1;
-	if (hs->n == 0) {
-		log_error("%s: no host in the store", store_path(hs->st));
-		return -1;
-	}
-	return 0;
-}
-
-static int
-rule_name_cmp(const void *a, const void *b)
-{
-	const struct rule_state *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	return c ? c : x->id < y->id ? -1 : x->id > y->id;
-}
-
 /*
- * The names of the hosts: each host's rules, and (several hosts) one
- * rule per name in *merged, the first of its name with the kernel
- * flag of any; col[id] of every rule is the index of its name.
+ * The lines of a report: the names seen in the range (in sums) and those
+ * counting now, that -f and --glob select (-z: and that counted), sorted
+ * and cut to --top.  v has room for n names.  Returns how many.
  */
-static int
-hosts_rules(struct hostset *hs, struct rule_state **all, size_t *nall,
-    struct rule_state **merged, size_t *nmerged, int32_t **col,
-    size_t *nids)
+static size_t
+make_lines(const struct opts *o, const struct name_filter *nf,
+    const struct rule_state *rules, size_t nrules, const struct sums *sums,
+    struct line *v)
 {
-	size_t i, k;
+	size_t i, n = 0;
 
-	*all = NULL;
-	*nall = 0;
-	for (i = 0; i < hs->n; i++) {
-		struct rule_state *r;
-		size_t n;
+	for (i = 0; i < nrules; i++) {
+		const struct sum *s = sums_get(sums, rules[i].id);
 
-		if (store_rules(hs->st, hs->h[i].id, &r, &n) < 0)
-			return -1;
-		*all = xrealloc(*all, *nall + n + 1, sizeof(**all));
-		memcpy(*all + *nall, r, n * sizeof(*r));
-		*nall += n;
-		free(r);	/* the names move to *all */
+		if (s == NULL && !rules[i].in_kernel)
+			continue;
+		if (!name_filter_has(nf, rules[i].name))
+			continue;
+		if (o->omit_zero && (s == NULL || (s->bytes | s->packets) == 0))
+			continue;
+		v[n].name = rules[i].name;
+		v[n].rule_id = rules[i].id;
+		v[n].bytes = s ? s->bytes : 0;
+		v[n].packets = s ? s->packets : 0;
+		n++;
 	}
-	if (hs->n > 1)
-		qsort(*all, *nall, sizeof(**all), rule_name_cmp);
-	*nids = 0;
-	for (i = 0; i < *nall; i++)
-		if ((size_t)(*all)[i].id + 1 > *nids)
-			*nids = (size_t)(*all)[i].id + 1;
-	*col = xcalloc(*nids ? *nids : 1, sizeof(**col));
-	memset(*col, 0xff, *nids * sizeof(**col));	/* -1: none */
-	if (hs->n == 1) {
-		*merged = *all;
-		*nmerged = *nall;
-		for (i = 0; i < *nall; i++)
-			(*col)[(*all)[i].id] = (int32_t)i;
-		return 0;
-	}
-	*merged = xcalloc(*nall + 1, sizeof(**merged));
-	for (i = 0, k = 0; i < *nall; i++) {
-		const struct rule_state *r = &(*all)[i];
-
-		if (k == 0 || strcmp((*merged)[k - 1].name, r->name) != 0)
-			(*merged)[k++] = *r;	/* borrows the name */
-		else if (r->in_kernel)
-			(*merged)[k - 1].in_kernel = true;
-		(*col)[r->id] = (int32_t)(k - 1);
-	}
-	*nmerged = k;
-	return 0;
+	return n;
 }
 
-/* Sums per rule id into sums per name (their merged rule's id). */
 static void
-fold(struct sums *s, const struct rule_state *all, size_t nall,
-    const struct rule_state *merged, const int32_t *col)
+sort_lines(const struct opts *o, struct line *v, size_t *n)
 {
-	struct sums m = { 0 };
-	size_t i;
-
-	for (i = 0; i < nall; i++) {
-		const struct sum *x = sums_get(s, all[i].id);
-
-		if (x)
-			sums_add(&m, merged[col[all[i].id]].id, x->bytes,
-			    x->packets);
-	}
-	sums_free(s);
-	*s = m;
+	sort_key = o->sort;
+	qsort(v, *n, sizeof(*v), line_cmp);
+	if (o->top > 0 && (size_t)o->top < *n)
+		*n = (size_t)o->top;
 }
 
 /*
- * The sums of the series' intervals from the store, of every host of
- * hs: a dense table of the rules' columns (col, nids of them) when it is
- * not too large, else a hash per interval (per name when several
- * hosts).  In the store's zone.  0 or -1.
+ * The Prometheus textfile of every host (--all-hosts): each host's names
+ * with its own host label, as each host's textfile has them; a query
+ * sums them.  Counters since each host's first run.
  */
 static int
-fill(struct hostset *hs, struct series *se, const int32_t *col,
-    size_t nids, size_t ncols, const struct rule_state *all, size_t nall,
-    const struct rule_state *merged)
+prom_hosts(const struct opts *o, struct hostset *hs,
+    const struct name_filter *nf, int64_t from, int64_t to)
 {
-	size_t i;
-	int rc = 0;
+	struct line **v = xcalloc(hs->n, sizeof(*v));
+	struct rule_state **rules = xcalloc(hs->n, sizeof(*rules));
+	size_t *nrules = xcalloc(hs->n, sizeof(*nrules));
+	size_t *n = xcalloc(hs->n, sizeof(*n));
+	size_t i, j;
+	int m, rc = 0;
 
-	if (ncols && se->n <= TABLE_MAX / ncols) {
-		se->t.cells = xcalloc(se->n * ncols, sizeof(*se->t.cells));
-		se->t.seen = xcalloc(ncols, sizeof(*se->t.seen));
-		se->t.col = col;
-		se->t.nids = nids;
-		se->t.ncols = ncols;
-		for (i = 0; rc == 0 && i < hs->n; i++)
-			rc = series_table(hs->st, &hs->h[i], se->b, se->n,
-			    &se->t, NULL);
-		return rc;
+	zone_use(store_zone(hs->st));
+	for (i = 0; rc == 0 && i < hs->n; i++) {
+		struct sums sums = { 0 };
+
+		rc = store_rules(hs->st, hs->h[i].id, &rules[i], &nrules[i]);
+		if (rc == 0)
+			rc = range_sums(hs->st, &hs->h[i], from, to, &sums,
+			    NULL);
+		if (rc == 0) {
+			v[i] = xcalloc(nrules[i] ? nrules[i] : 1,
+			    sizeof(*v[i]));
+			n[i] = make_lines(o, nf, rules[i], nrules[i], &sums,
+			    v[i]);
+			sort_lines(o, v[i], &n[i]);
+		}
+		sums_free(&sums);
 	}
-	for (i = 0; rc == 0 && i < hs->n; i++)
-		rc = series_sums(hs->st, &hs->h[i], se->b, se->n, se->sums,
-		    NULL);
-	for (i = 0; rc == 0 && hs->n > 1 && i < se->n; i++)
-		fold(&se->sums[i], all, nall, merged, col);
-	return rc;
+	for (m = 0; rc == 0 && m < 2; m++) {
+		const char *metric = m ? "ipac_packets_total" :
+		    "ipac_bytes_total";
+
+		printf("# HELP %s %s counted by an ipac accounting name.\n"
+		    "# TYPE %s counter\n", metric, m ? "Packets" :
+		    "Bytes (IP total length)", metric);
+		for (i = 0; i < hs->n; i++)
+			for (j = 0; j < n[i]; j++) {
+				printf("%s{host=", metric);
+				prom_label(hs->name[i]);
+				printf(",rule=");
+				prom_label(v[i][j].name);
+				printf("} %" PRIu64 "\n", m ? v[i][j].packets :
+				    v[i][j].bytes);
+			}
+	}
+	for (i = 0; i < hs->n; i++) {
+		free(v[i]);
+		rules_free(rules[i], nrules[i]);
+	}
+	free(v);
+	free(rules);
+	free(nrules);
+	free(n);
+	return rc < 0 ? EX_STORE : EX_OK;
 }
 
 int
@@ -711,20 +648,19 @@ summary(const struct settings *set, const struct opts *o)
 {
 	struct store *st = NULL;
 	struct hostset hs = { 0 };
-	struct host_state h;
-	struct rule_state *rules = NULL, *all = NULL;
+	struct names nm = { 0 };
 	struct sums sums = { 0 };
 	struct line *v = NULL;
 	struct run before, first;
-	bool has_before, has_first = false;
+	bool has_before, has_first = false, has_last = false;
 	struct series se = { 0 }, periods = { 0 };
 	struct name_filter nf = { .has_re = false };
 	char *user_zone = system_zone();
-	int64_t now = acct_now(), from = 0, to = now, t, step = 0, data_to = 0;
+	int64_t now = acct_now(), from = 0, to = now, step = 0, data_to = 0;
+	int64_t last_t1 = 0, sum_from;
 	const char *unit;
-	int32_t *col = NULL;
-	size_t nrules = 0, nall = 0, n = 0, i, k, nids = 0;
-	int ex = EX_CONFIG, rc;
+	size_t n = 0, i, k;
+	int ex = EX_CONFIG, rc = 0;
 
 	zone_use(user_zone);
 	if (range_of(o, now, &from, &to) < 0)
@@ -736,30 +672,29 @@ summary(const struct settings *set, const struct opts *o)
 	if (name_filter_init(&nf, o) < 0)
 		goto out;
 	ex = EX_STORE;
-	if (hosts_open(set, o, &hs) < 0)
+	if (hosts_open(set, o->all_hosts, &hs) < 0)
 		goto out;
 	st = hs.st;
-	h = hs.h[0];
 	unit = o->interval;
-	/* The names first: the breakdowns have a column each. */
-	rc = hosts_rules(&hs, &all, &nall, &rules, &nrules, &col, &nids);
-	if (rc == 0 && unit == NULL) {
-		zone_use(store_zone(st));
-		for (i = 0; rc == 0 && i < hs.n; i++)
-			rc = range_sums(st, &hs.h[i], from, to, &sums, NULL);
-		if (hs.n > 1)
-			fold(&sums, all, nall, rules, col);
-		zone_use(user_zone);
-	}
 	/*
 	 * Without a start, the data starts with the first run; graphs know
-	 * nothing before it either.
+	 * nothing before it either, nor after the last.  A total has the
+	 * rollups older than the runs kept too: from the range's start.
 	 */
-	for (i = 0; rc == 0 && i < hs.n && ((o->start == NULL &&
-	    o->frame == NULL) || o->graphs || o->html); i++) {
+	sum_from = from;
+	for (i = 0; rc == 0 && i < hs.n; i++) {
 		struct run f;
 		bool hf;
 
+		if (hs.h[i].has_run && (!has_last || hs.h[i].last_t1 >
+		    last_t1)) {
+			last_t1 = hs.h[i].last_t1;
+			has_last = true;
+		}
+		if (o->start || o->frame) {
+			if (!o->graphs && !o->html)
+				continue;
+		}
 		rc = store_run_around(st, hs.h[i].id, INT64_MIN, INT64_MIN,
 		    &before, &has_before, &f, &hf);
 		if (rc == 0 && hf && (!has_first || f.t0 < first.t0)) {
@@ -770,6 +705,18 @@ summary(const struct settings *set, const struct opts *o)
 	if (rc == 0 && has_first && first.t0 > from && o->start == NULL &&
 	    o->frame == NULL)
 		from = first.t0;
+	if (rc == 0 && o->format == FMT_PROM && hs.n > 1) {
+		ex = prom_hosts(o, &hs, &nf, sum_from, to);
+		goto out;
+	}
+	/* The names first: the breakdowns have a column each. */
+	if (rc == 0)
+		rc = hosts_names(&hs, &nm);
+	if (rc == 0 && unit == NULL) {
+		zone_use(store_zone(st));
+		rc = hosts_range_sums(&hs, &nm, sum_from, to, &sums);
+		zone_use(user_zone);
+	}
 	if (rc == 0 && unit) {
 		zone_use(user_zone);
 		if (make_series(unit, o->week_start, from, to, &se) < 0) {
@@ -779,21 +726,21 @@ summary(const struct settings *set, const struct opts *o)
 			goto out;
 		}
 		zone_use(store_zone(st));
-		rc = fill(&hs, &se, col, nids, nrules, all, nall, rules);
+		rc = hosts_fill(st, hs.h, hs.n, &nm, &se);
 		zone_use(user_zone);
 		/* The intervals make up the range: their sum is its total. */
 		for (i = 0; rc == 0 && !se.t.cells && i < se.n; i++)
 			sums_merge(&sums, &se.sums[i]);
-		for (k = 0; rc == 0 && se.t.cells && k < nrules; k++) {
+		for (k = 0; rc == 0 && se.t.cells && k < nm.n; k++) {
 			uint64_t b = 0, p = 0;
 
 			if (!se.t.seen[k])
 				continue;
 			for (i = 0; i < se.n; i++) {
-				b = sat_add(b, se.t.cells[i * nrules + k].bytes);
-				p = sat_add(p, se.t.cells[i * nrules + k].packets);
+				b = sat_add(b, se.t.cells[i * nm.n + k].bytes);
+				p = sat_add(p, se.t.cells[i * nm.n + k].packets);
 			}
-			sums_add(&sums, rules[k].id, b, p);
+			sums_add(&sums, nm.v[k].id, b, p);
 		}
 	}
 	/* What the graphs draw: both plotters the same steps. */
@@ -802,10 +749,10 @@ summary(const struct settings *set, const struct opts *o)
 
 		step = graph_step(from, to, o->width, now, &row);
 		/* As the RRD: nothing known after its last complete row. */
-		data_to = (h.has_run ? h.last_t1 : now) / row * row;
+		data_to = (has_last ? last_t1 : now) / row * row;
 		make_steps(step, from, to, data_to, &se);
 		zone_use(store_zone(st));
-		rc = fill(&hs, &se, col, nids, nrules, all, nall, rules);
+		rc = hosts_fill(st, hs.h, hs.n, &nm, &se);
 		zone_use(user_zone);
 	}
 	/* The page's table: the range by hours, days or months. */
@@ -816,30 +763,14 @@ summary(const struct settings *set, const struct opts *o)
 			rc = -1;
 		zone_use(store_zone(st));
 		if (rc == 0)
-			rc = fill(&hs, &periods, col, nids, nrules, all, nall, rules);
+			rc = hosts_fill(st, hs.h, hs.n, &nm, &periods);
 		zone_use(user_zone);
 	}
 	if (rc < 0)
 		goto out;
 
-	v = xcalloc(nrules ? nrules : 1, sizeof(*v));
-	for (i = 0; i < nrules; i++) {
-		const struct sum *s = sums_get(&sums, rules[i].id);
-
-		/* Names seen in the range, and those counting now. */
-		if (s == NULL && !rules[i].in_kernel)
-			continue;
-		if (!name_filter_has(&nf, rules[i].name))
-			continue;
-		t = s ? (int64_t)(s->bytes | s->packets) : 0;
-		if (o->omit_zero && t == 0)
-			continue;
-		v[n].name = rules[i].name;
-		v[n].rule_id = rules[i].id;
-		v[n].bytes = s ? s->bytes : 0;
-		v[n].packets = s ? s->packets : 0;
-		n++;
-	}
+	v = xcalloc(nm.n ? nm.n : 1, sizeof(*v));
+	n = make_lines(o, &nf, nm.v, nm.n, &sums, v);
 	if (o->p95 && n) {
 		/* The rates need the samples and the runs. */
 		int64_t *ids = xcalloc(n, sizeof(*ids));
@@ -848,7 +779,7 @@ summary(const struct settings *set, const struct opts *o)
 
 		for (i = 0; i < n; i++)
 			ids[i] = v[i].rule_id;
-		rc = range_p95(st, &h, from, to, ids, n, p, &nruns);
+		rc = range_p95(st, &hs.h[0], from, to, ids, n, p, &nruns);
 		for (i = 0; i < n; i++)
 			v[i].p95 = p[i];
 		free(ids);
@@ -861,35 +792,26 @@ summary(const struct settings *set, const struct opts *o)
 			    "on), over %zu runs", fmt_time(now -
 			    set->keep[RES_SAMPLE]), nruns);
 	}
-	sort_key = o->sort;
-	qsort(v, n, sizeof(*v), line_cmp);
-	if (o->top > 0 && (size_t)o->top < n)
-		n = (size_t)o->top;
+	sort_lines(o, v, &n);
 	if (o->graphs || o->html)
-		ex = draw(set, o, st, &h, now, from, to, &se, step,
+		ex = draw(set, o, &hs, &nm, now, from, to, &se, step,
 		    o->html ? &periods : NULL, v, n, user_zone,
 		    has_first ? run_start(&first) : from, step ? data_to :
-		    h.has_run ? h.last_t1 : now);
+		    has_last ? last_t1 : now);
 	else if (o->interval) {
-		print_series(o, o->all_hosts ? "all hosts" : set->host, now,
-		    from, to, &se, v, n);
+		print_series(o, hs.label, now, from, to, &se, v, n);
 		ex = EX_OK;
 	} else {
-		print(o, o->all_hosts ? "all hosts" : set->host, now, from,
-		    to, v, n);
+		print(o, hs.label, now, from, to, v, n);
 		ex = EX_OK;
 	}
 out:
-	store_close(st);
 	series_free(&se);
 	series_free(&periods);
 	name_filter_free(&nf);
 	free(v);
-	free(col);
-	if (rules != all)
-		free(rules);
-	rules_free(all, nall);
-	free(hs.h);
+	names_free(&nm);
+	hosts_close(&hs);
 	sums_free(&sums);
 	free(user_zone);
 	return ex;

@@ -199,6 +199,120 @@ test_expect_success 'every host at once (--all-hosts): the names the routers sha
 	grep "not with -H" err
 '
 
+# sum_cols K CSV...: the CSV rows (all but the header) summed by their
+# first K columns, the others added up, sorted.
+sum_cols () {
+	sum_k_=$1
+	shift
+	for f in "$@"
+	do
+		sed 1d "$f"
+	done | awk -F, -v k="$sum_k_" '{
+		key = $1; for (i = 2; i <= k; i++) key = key "," $i
+		if (!(key in nf)) order[++n] = key
+		nf[key] = NF
+		for (i = k + 1; i <= NF; i++) v[key, i] += $i
+	} END {
+		for (j = 1; j <= n; j++) {
+			key = order[j]; line = key
+			for (i = k + 1; i <= nf[key]; i++) line = line "," v[key, i]
+			print line
+		}
+	}' | LC_ALL=C sort
+}
+
+# session HOST ID ACCOUNT LOGIN LOGOUT|NULL RX TX: an iplogin session
+# into HOST's store, as iplogin writes it.
+session () {
+	sqlite3 -batch "$1.db" "INSERT INTO session (id, host_id, server,
+		account, addr, chains, login, logout, reason, updated,
+		rx_bytes, rx_pkts, tx_bytes, tx_pkts) VALUES ('$2',
+		(SELECT id FROM host WHERE name = '$1'), 'gw', '$3',
+		'198.18.1.2', 'users/b', $4, $5,
+		CASE WHEN $5 IS NULL THEN NULL ELSE 'del' END, $4 + 60,
+		$6, $(($6 / 1000)), $7, $(($7 / 1000)))"
+}
+
+test_expect_success '--all-hosts adds up billing, sessions and the HTML page; Prometheus labels each host; per host the same as each router' '
+	: "2026-10-15 to 2026-10-20: sessions on both routers, alice on both" &&
+	session gw1 s1 alice 1792000000 1792003600 5000000 700000 &&
+	session gw1 s2 bob 1792100000 NULL 81000 9000 &&
+	session gw1 s3 alice 1792200000 1792200900 1000 2000 &&
+	session gw2 s4 alice 1792300000 1792310000 3000000 400000 &&
+	session gw2 s5 carol 1792400000 NULL 11000 12000 &&
+	ship gw1 && ship gw2 &&
+	test "$(pg_sql "SELECT count(*) FROM session")" = 5 &&
+	cat >accounts.conf <<-\EOF &&
+	[account shared]
+	in = total in, web*
+	out = total out
+	logins = alice, carol
+	[account own]
+	rules = only *
+	cycle day = 15
+	EOF
+	IPAC_TEST_NOW=$(date +%s) &&
+	export IPAC_TEST_NOW &&
+	while read -r args
+	do
+		eval "set -- $args"
+		for h in gw1 gw2
+		do
+			TZ=Europe/Berlin ipacsum -C accounts.conf -d $h.db -H $h \
+				"$@" >$h.local &&
+			TZ=Europe/Berlin ipacsum -C accounts.conf -d "$PG_URI" \
+				-H $h "$@" >$h.central &&
+			test_cmp $h.local $h.central &&
+			test -s $h.local || { echo "differs: $args"; return 1; }
+		done &&
+		TZ=Europe/Berlin ipacsum -C accounts.conf -d "$PG_URI" \
+			--all-hosts "$@" >all.out || return 1
+		case "$args" in
+		*billing*csv*)
+			sum_cols 3 gw1.local gw2.local >expect &&
+			sum_cols 3 all.out >actual ;;
+		*sessions*csv*)
+			sum_cols 1 gw1.local gw2.local >expect &&
+			sum_cols 1 all.out >actual &&
+			: "alice on both routers: one line, both her sessions" &&
+			grep "^alice,3,0,14500,8001000,8001,1102000,1102\$" all.out ;;
+		*prometheus*)
+			cat gw1.local gw2.local | grep -v "^#" | LC_ALL=C sort >expect &&
+			grep -v "^#" all.out | LC_ALL=C sort >actual ;;
+		*json*|*sessions*)
+			grep "all hosts" all.out >/dev/null || return 1
+			continue ;;
+		*)
+			continue ;;
+		esac &&
+		echo "ipacsum --all-hosts $args:" && cat actual &&
+		test_cmp expect actual || return 1
+	done <<-\EOF &&
+	--billing 2026-10 --format csv
+	--billing 2026-10 --format json
+	--billing 2026-10
+	--billing 2026-11 --format csv
+	--sessions -s 20261001 -e 20261201 --format csv
+	--sessions -s 20261001 -e 20261201
+	--format prometheus
+	EOF
+	unset IPAC_TEST_NOW &&
+	TZ=Europe/Berlin ipacsum -d "$PG_URI" --all-hosts --html page \
+		-s 20261015 -e 20261022 &&
+	grep "all hosts" page/index.html &&
+	for name in "total in" "total out" "only gw1" "only gw2"
+	do
+		grep "$name" page/index.html >/dev/null &&
+		ls page | grep "^$(echo "$name" | sed "s/ /%20/")\.png\$" ||
+		{ echo "no $name on the page"; ls page; return 1; }
+	done &&
+	test_expect_code 1 ipacsum -d "$PG_URI" --all-hosts --plotter rrd \
+		--graphs g 2>err &&
+	grep "RRD files are per host" err &&
+	test_expect_code 1 ipacsum -d "$PG_URI" --all-hosts --p95 2>err &&
+	grep "not with.*--p95" err
+'
+
 # more RUN: the next 20 runs of gw1 into its store (RUN 1 to 6).
 more () {
 	sed -n "$(( (2160 + ($1 - 1) * 20) * 4 + 1)),$(( (2160 + $1 * 20) * 4 ))p" \
