@@ -1120,6 +1120,8 @@ take_snapshot(struct acct *a, const struct backend_ops *be,
 		snapshot_free(s);
 		return -1;
 	}
+	/* Names an apply just removed: what they counted to the end. */
+	counter_list_add(&s->cl, o->gone);
 	s->t = acct_now();
 	s->key = new_key(a);
 	crash_point("read");

@@ -96,6 +96,7 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 	const struct ruleset_rec *prev;
 	const struct backend_ops *old = NULL;
 	struct backend_opts o = *opts, oo = { 0 };
+	struct counter_list gone;
 	char *otable = NULL;
 	int ex = EX_OK, rc;
 
@@ -192,8 +193,17 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 		return EX_KERNEL;
 	}
 	crash_point("ipacset-snapshot");
+	/*
+	 * The names that go away count until the change: the apply reads
+	 * them when nothing counts into them any more, and the run after
+	 * it stores that with the new counters.
+	 */
+	memset(&gone, 0, sizeof(gone));
+	if (mode == MODE_APPLY && old == NULL)
+		o.gone = &gone;
 	rc = mode == MODE_FLUSH ? be->flush(&o) : be->apply(&o, script);
 	if (rc < 0) {
+		counter_list_free(&gone);
 		acct_abort(a);
 		free(otable);
 		return EX_KERNEL;
@@ -215,8 +225,11 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 	/* The counters as the change left them: new ones start now. */
 	o.names = script;
 	o.names_stamp = o.stamp;
-	if (mode == MODE_APPLY && acct_fetch(a, be, &o, NULL, false,
-	    RUN_IPACSET | FETCH_STARTED, &after) < 0) {
+	rc = mode == MODE_APPLY ? acct_fetch(a, be, &o, NULL, false,
+	    RUN_IPACSET | FETCH_STARTED, &after) : 0;
+	o.gone = NULL;
+	counter_list_free(&gone);
+	if (rc < 0) {
 		/* The kernel changed: keep what was taken before it. */
 		acct_close(a);
 		return EX_STORE;

@@ -68,6 +68,34 @@ counter_list_free(struct counter_list *cl)
 	cl->n = 0;
 }
 
+void
+counter_list_add(struct counter_list *to, const struct counter_list *from)
+{
+	struct counter *v;
+	size_t i = 0, j = 0, n = 0;
+
+	if (from == NULL || from->n == 0)
+		return;
+	v = xcalloc(to->n + from->n, sizeof(*v));
+	while (i < to->n || j < from->n) {
+		int d = i == to->n ? 1 : j == from->n ? -1 :
+		    strcmp(to->c[i].name, from->c[j].name);
+
+		if (d <= 0) {
+			v[n++] = to->c[i++];	/* moved */
+			j += d == 0;
+			continue;
+		}
+		v[n] = from->c[j++];
+		v[n].name = xstrdup(v[n].name);
+		v[n].parts = NULL;	/* the sum says it all */
+		v[n++].nparts = 0;
+	}
+	free(to->c);
+	to->c = v;
+	to->n = n;
+}
+
 int
 backend_fix(const struct backend_ops *be, const struct backend_opts *o,
     const char *script)

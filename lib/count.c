@@ -101,10 +101,21 @@ void
 crash_point(const char *step)
 {
 	const char *e = getenv("IPAC_TEST_CRASH");
+	size_t n;
 
 	if (e && strcmp(e, step) == 0) {
 		fprintf(stderr, "crash point %s\n", step);
 		kill(getpid(), SIGKILL);
+	}
+	/* IPAC_TEST_PAUSE=STEP:MS: a slow moment there, MS milliseconds. */
+	e = getenv("IPAC_TEST_PAUSE");
+	n = strlen(step);
+	if (e && strncmp(e, step, n) == 0 && e[n] == ':') {
+		long ms = strtol(e + n + 1, NULL, 10);
+		struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
+
+		fprintf(stderr, "pause point %s: %ld ms\n", step, ms);
+		nanosleep(&ts, NULL);
 	}
 }
 

@@ -176,6 +176,13 @@ struct backend_opts {
 	 */
 	const char	*names;
 	int64_t		names_stamp;
+	/*
+	 * apply: when not NULL, the counters of the names the ruleset no
+	 * longer has, as they were when nothing counted into them any more,
+	 * before they were deleted (nftables; the iptables backend leaves
+	 * it empty).  The caller frees it.
+	 */
+	struct counter_list *gone;
 };
 
 /*
@@ -233,6 +240,9 @@ const struct backend_ops *backend_resolve(const char *name,
 #define BACKEND_NAMES	"auto, nftables, iptables"
 
 void	counter_list_free(struct counter_list *);
+/* Copies of the counters of from whose names to has not, into to. */
+void	counter_list_add(struct counter_list *to,
+	    const struct counter_list *from);
 /*
  * Check table, chains, hooks and rules against the script and re-apply
  * when something is missing, keeping the counters that are there: 0 all
@@ -392,7 +402,10 @@ int64_t	bucket_start(int res, int64_t t);
 int64_t	bucket_next(int res, int64_t start);
 /* Now, in UTC epoch seconds ($IPAC_TEST_NOW for the tests). */
 int64_t	acct_now(void);
-/* Abort the process (SIGKILL) at the named step if $IPAC_TEST_CRASH says so. */
+/*
+ * Abort the process (SIGKILL) at the named step if $IPAC_TEST_CRASH says
+ * so; pause there if $IPAC_TEST_PAUSE is "STEP:MILLISECONDS".
+ */
 void	crash_point(const char *step);
 /* The system's time zone name ($TZ, /etc/localtime or "UTC"); free() it. */
 char	*system_zone(void);

@@ -1328,12 +1328,62 @@ undo_decl(const struct backend_opts *o, const struct strbuf *decl)
 }
 
 /*
- * An apply is up to three transactions.  The first adds the new interval
+ * The counters of the n names (objects of our table, sorted), each asked
+ * for by name, into *cl, sorted by name (ours only; names the kernel does
+ * not have are left out).  0, or -1.
+ */
+static int counter_cmp(const void *, const void *);
+
+static int
+read_named_counters(const struct backend_opts *o, char **names, size_t n,
+    struct counter_list *cl)
+{
+	struct table_state ts;
+	struct dump_ctx d = { .table = o->table, .ts = &ts };
+	struct mnl_socket *nl;
+	size_t missing, i;
+	int rc = -1;
+
+	memset(&ts, 0, sizeof ts);
+	memset(cl, 0, sizeof(*cl));
+	if ((nl = nl_open()) == NULL)
+		return -1;
+	if (get_counters(nl, &d, names, n, &missing) < 0)
+		goto out;
+	cl->c = xcalloc(ts.n ? ts.n : 1, sizeof(*cl->c));
+	for (i = 0; i < ts.n; i++) {
+		struct counter *c;
+		char *name;
+
+		if (ts.o[i].kind != 'o' ||
+		    (name = obj_name_decode(ts.o[i].name)) == NULL)
+			continue;
+		c = &cl->c[cl->n++];
+		c->name = name;
+		c->packets = ts.o[i].pkts;
+		c->bytes = ts.o[i].bytes;
+		c->handle = ts.o[i].handle;
+	}
+	if (cl->n)
+		qsort(cl->c, cl->n, sizeof(*cl->c), counter_cmp);
+	rc = 0;
+out:
+	mnl_socket_close(nl);
+	table_state_free(&ts);
+	return rc;
+}
+
+/*
+ * An apply is up to four transactions.  The first adds the new interval
  * maps and the new counters they name (see split_decl()); the second
  * flushes our table's rules, deletes the chains that are not our base
  * chains as wanted, and adds the other new counters and maps and the new
  * rules; the third deletes the maps and sets the old rules used and the
- * counters of names that are gone.  New maps get a letter no map in the
+ * counters of names that are gone.  With o->gone, the counters of names
+ * that are gone are read after the third, when nothing counts into them
+ * any more, and deleted in a fourth: so the caller stores what they
+ * counted up to the change (nothing is lost between its snapshot before
+ * the change and the change).  New maps get a letter no map in the
  * kernel has (see map_letter()).  Counter objects of names that stay are never
  * deleted and base chains are kept, so every packet is counted exactly
  * once through a reload.
@@ -1358,12 +1408,14 @@ static int
 nft_apply(const struct backend_opts *o, const char *script)
 {
 	struct table_state ts;
-	struct strbuf sb, later, decl;
-	char **wanted;
+	struct strbuf sb, later, decl, drop;
+	char **wanted, **gone = NULL;
 	char ml = 'm', mark[64] = "";
-	size_t i, nwanted;
+	size_t i, nwanted, ngone = 0;
 	int rc;
 
+	if (o->gone)
+		memset(o->gone, 0, sizeof(*o->gone));
 	/* What the table holds: by name when the caller knows the ruleset. */
 	wanted = o->names ? names_wanted(o->names, o->names_stamp, &nwanted) :
 	    NULL;
@@ -1382,6 +1434,7 @@ nft_apply(const struct backend_opts *o, const char *script)
 		snprintf(mark, sizeof mark, MARK_PREFIX "%" PRId64, o->stamp);
 	sb_init(&sb);
 	sb_init(&later);
+	sb_init(&drop);
 	if (ts.exists) {
 		sb_printf(&sb, "flush table inet %s\n", o->table);
 		for (i = 0; i < ts.n; i++) {
@@ -1420,10 +1473,15 @@ nft_apply(const struct backend_opts *o, const char *script)
 			/*
 			 * The old mark goes with the old rules; counters
 			 * after the maps, whose elements may still refer
-			 * to them.
+			 * to them (with o->gone: read first).
 			 */
-			sb_printf(mark_stamp(nm) ? &sb : &later,
-			    "delete counter inet %s %s\n", o->table, nm);
+			if (mark_stamp(nm) == 0 && o->gone) {
+				gone = xrealloc(gone, ngone + 1, sizeof(*gone));
+				gone[ngone++] = xstrdup(nm);
+			}
+			sb_printf(mark_stamp(nm) ? &sb : o->gone ? &drop :
+			    &later, "delete counter inet %s %s\n", o->table,
+			    nm);
 		}
 	}
 	sb_init(&decl);
@@ -1445,11 +1503,25 @@ nft_apply(const struct backend_opts *o, const char *script)
 	}
 	/* The new rules are in place; what is left is clean-up. */
 	if (rc == 0 && later.len) {
-		log_debug("transaction 3 of 3:\n%s", later.buf);
+		log_debug("transaction 3 of 4:\n%s", later.buf);
 		if (run_script(later.buf) < 0)
 			log_warnx("table inet %s: old maps or counters not "
 			    "deleted; the next apply deletes them", o->table);
 	}
+	/* What the names that are gone counted to the end, then them. */
+	if (rc == 0 && ngone) {
+		qsort(gone, ngone, sizeof(*gone), str_cmp);
+		if (read_named_counters(o, gone, ngone, o->gone) < 0)
+			log_warnx("table inet %s: the counters of names gone "
+			    "not read: what they counted since the last read "
+			    "is lost", o->table);
+		log_debug("transaction 4 of 4:\n%s", drop.buf);
+		if (run_script(drop.buf) < 0)
+			log_warnx("table inet %s: old counters not deleted; "
+			    "the next apply deletes them", o->table);
+	}
+	strv_free(gone, ngone);
+	sb_free(&drop);
 	sb_free(&decl);
 	sb_free(&sb);
 	sb_free(&later);

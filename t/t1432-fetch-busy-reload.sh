@@ -103,15 +103,21 @@ test_expect_success 'reload while the store is held: spooled, kept by every fetc
 	test_cmp c.kernel c.stored &&
 	read cp cb <c.stored &&
 	test $cp -gt 0 &&
-	# b, which goes away, stored all it counted but what it counted
-	# between the snapshot before the change and the change (ipacset.8,
-	# BUGS): at most a packet or two, seen under AddressSanitizer only
+	# b, which goes away, stored all it counted up to the change; the
+	# iptables backend loses what it counts between the snapshot before
+	# the change and the change (ipacset.8, BUGS): a packet or two
 	read bp bb <<-EOF &&
 	$(stored b)
 	EOF
 	lost=$((SENT - cp - bp)) &&
-	echo "b: $bp packets stored, $lost lost in the window before the change" &&
-	test $lost -ge 0 && test $lost -le 2 &&
+	echo "b: $bp packets stored, $lost lost" &&
+	test $lost -ge 0 &&
+	if test "$IPAC_TEST_BACKEND" = iptables
+	then
+		test $lost -le 2
+	else
+		test $lost = 0
+	fi &&
 	test $bb = $((bp * 100)) &&
 	stored_mark b &&
 	stored_mark c &&
@@ -120,6 +126,42 @@ test_expect_success 'reload while the store is held: spooled, kept by every fetc
 	stored_add b 0 0 &&
 	stored_add c 20 2000 &&
 	expect_stored a $SENT $((SENT * 100)) &&
+	store_consistent
+'
+
+# (nftables: the iptables backend has the window yet, see ipacset.8 BUGS)
+test "$IPAC_TEST_BACKEND" = iptables ||
+test_expect_success 'a name that goes away counts until the change: ipacset slow (1 s) between its snapshot and the change, traffic on, b and c exact' '
+	lab_exec "$LAB_R" ipacset -C busy.settings c1 &&
+	lab_exec "$LAB_R" fetchipac -C busy.settings &&
+	stored_mark a && stored_mark b && stored_mark c &&
+	# 100 packets over some 2 s, the change in the middle
+	lab_exec "$LAB_A" ipac-send -p udp -d $LAB_B4 --dport 5000 -c 100 \
+		-l 100 -i 20000 &
+	sender=$! &&
+	sleep 0.4 &&
+	IPAC_TEST_PAUSE=ipacset-snapshot:1000 lab_exec "$LAB_R" ipacset \
+		-C busy.settings c2 2>err &&
+	cat err &&
+	grep "pause point ipacset-snapshot" err &&
+	wait $sender &&
+	SENT=$((SENT + 100)) &&
+	lab_quiet "$LAB_R" c &&
+	lab_exec "$LAB_R" fetchipac -C busy.settings &&
+	kernel_is a c &&
+	echo "b: $(stored b), c: $(stored c)" &&
+	stored_add a 100 10000 &&
+	: "b counted in the second before the change, c after it" &&
+	read bp bb <<-EOF &&
+	$(stored b)
+	EOF
+	read cp cb <<-EOF &&
+	$(stored c)
+	EOF
+	read b0 rest <mark.b &&
+	read c0 rest <mark.c &&
+	test $((bp - b0 + cp - c0)) = 100 &&
+	test $((bp - b0)) -ge 40 &&
 	store_consistent
 '
 
