@@ -581,15 +581,15 @@ pg_open(struct store *s, const char *path, int mode, int busy_ms)
 	if (p->c == NULL || PQstatus(p->c) != CONNECTION_OK)
 		return pg_fail(s, NULL, "connect");
 	PQsetNoticeProcessor(p->c, quiet, NULL);
-	/* The clients' zone never matters: times are epoch seconds. */
+	/*
+	 * The clients' zone never matters: times are epoch seconds.  One
+	 * round trip for the settings.
+	 */
 	snprintf(q, sizeof(q), "SET lock_timeout = %d; "
-	    "SET client_min_messages = warning", busy_ms > 0 ? busy_ms : 1);
-	if (pg_exec(s, q) < 0)
-		return -1;
-	if (mode == STORE_RO && pg_exec(s, "SET default_transaction_read_only "
-	    "= on") < 0)
-		return -1;
-	return 0;
+	    "SET client_min_messages = warning%s", busy_ms > 0 ? busy_ms : 1,
+	    mode == STORE_RO ? "; SET default_transaction_read_only = on" :
+	    "");
+	return pg_exec(s, q);
 }
 
 static int
@@ -676,20 +676,18 @@ pg_version(struct store *s, int *v)
 		return 0;
 	}
 	free(t);
-	if (pg_value(s, "SELECT value FROM meta WHERE key = 'application'",
-	    &t) < 0)
+	/* Application and version in one round trip: "ipac 4". */
+	if (pg_value(s, "SELECT coalesce(max(value) FILTER (WHERE key = "
+	    "'application'), '') || ' ' || coalesce(max(value) FILTER (WHERE "
+	    "key = 'version'), '0') FROM meta", &t) < 0)
 		return -1;
-	if (t == NULL || strcmp(t, "ipac") != 0) {
-		log_error("%s: not an ipac store (meta application '%s')",
-		    s->path, t ? t : "");
+	if (t == NULL || strncmp(t, "ipac ", 5) != 0) {
+		log_error("%s: not an ipac store (meta application '%.*s')",
+		    s->path, t ? (int)strcspn(t, " ") : 0, t ? t : "");
 		free(t);
 		return -1;
 	}
-	free(t);
-	if (pg_value(s, "SELECT value FROM meta WHERE key = 'version'",
-	    &t) < 0)
-		return -1;
-	*v = t ? atoi(t) : 0;
+	*v = atoi(t + 5);
 	free(t);
 	return 0;
 }

@@ -88,11 +88,12 @@ hosts_names(struct hostset *hs, struct names *nm)
 			return -1;
 		nm->all = xrealloc(nm->all, nm->nall + n + 1,
 		    sizeof(*nm->all));
-		memcpy(nm->all + nm->nall, r, n * sizeof(*r));
+		if (n)
+			memcpy(nm->all + nm->nall, r, n * sizeof(*r));
 		nm->nall += n;
 		free(r);	/* the names move to nm->all */
 	}
-	if (hs->n > 1)
+	if (hs->n > 1 && nm->nall > 1)
 		qsort(nm->all, nm->nall, sizeof(*nm->all), rule_name_cmp);
 	for (i = 0; i < nm->nall; i++)
 		if ((size_t)nm->all[i].id + 1 > nm->nids)
