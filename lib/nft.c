@@ -1333,6 +1333,38 @@ undo_decl(const struct backend_opts *o, const struct strbuf *decl)
  * not have are left out).  0, or -1.
  */
 static int counter_cmp(const void *, const void *);
+static size_t script_rules(const char *script, const char *name);
+
+/*
+ * Our counters among the objects of ts into cl (sorted by name), and the
+ * newest mark of a ruleset generation among them into cl->stamp.
+ */
+static void
+counters_of(const struct table_state *ts, struct counter_list *cl)
+{
+	size_t i;
+
+	cl->c = xcalloc(ts->n ? ts->n : 1, sizeof(*cl->c));
+	for (i = 0; i < ts->n; i++) {
+		struct counter *c;
+		char *name;
+		int64_t st;
+
+		if (ts->o[i].kind != 'o')
+			continue;
+		if ((st = mark_stamp(ts->o[i].name)) > cl->stamp)
+			cl->stamp = st;
+		if ((name = obj_name_decode(ts->o[i].name)) == NULL)
+			continue;
+		c = &cl->c[cl->n++];
+		c->name = name;
+		c->packets = ts->o[i].pkts;
+		c->bytes = ts->o[i].bytes;
+		c->handle = ts->o[i].handle;
+	}
+	if (cl->n)
+		qsort(cl->c, cl->n, sizeof(*cl->c), counter_cmp);
+}
 
 static int
 read_named_counters(const struct backend_opts *o, char **names, size_t n,
@@ -1341,7 +1373,7 @@ read_named_counters(const struct backend_opts *o, char **names, size_t n,
 	struct table_state ts;
 	struct dump_ctx d = { .table = o->table, .ts = &ts };
 	struct mnl_socket *nl;
-	size_t missing, i;
+	size_t missing;
 	int rc = -1;
 
 	memset(&ts, 0, sizeof ts);
@@ -1350,26 +1382,338 @@ read_named_counters(const struct backend_opts *o, char **names, size_t n,
 		return -1;
 	if (get_counters(nl, &d, names, n, &missing) < 0)
 		goto out;
-	cl->c = xcalloc(ts.n ? ts.n : 1, sizeof(*cl->c));
-	for (i = 0; i < ts.n; i++) {
-		struct counter *c;
-		char *name;
-
-		if (ts.o[i].kind != 'o' ||
-		    (name = obj_name_decode(ts.o[i].name)) == NULL)
-			continue;
-		c = &cl->c[cl->n++];
-		c->name = name;
-		c->packets = ts.o[i].pkts;
-		c->bytes = ts.o[i].bytes;
-		c->handle = ts.o[i].handle;
-	}
-	if (cl->n)
-		qsort(cl->c, cl->n, sizeof(*cl->c), counter_cmp);
+	counters_of(&ts, cl);
 	rc = 0;
 out:
 	mnl_socket_close(nl);
 	table_state_free(&ts);
+	return rc;
+}
+
+/* ---- a reload that sends only what changed ---- */
+
+/* A map of a script of ours: its name and its elements' lines. */
+struct smap {
+	char		*name;		/* "mN" */
+	bool		interval;
+	char		**el;		/* "KEY : \"OBJ\"", sorted */
+	size_t		nel;
+};
+
+/*
+ * A script of ours taken apart: its counters (the blocks, by object
+ * name), its maps' elements, and all the rest as text, the lines
+ * "\tmap mN {" and their type and flags lines among it.
+ */
+struct parts {
+	char		**ctr;		/* counter object names, sorted */
+	const char	**block;	/* ctr[i]'s block, "\tcounter ..." */
+	size_t		*blen;
+	size_t		nctr;
+	struct smap	*map;
+	size_t		nmap;
+	struct strbuf	rest;
+};
+
+static void
+parts_free(struct parts *pt)
+{
+	size_t i;
+
+	strv_free(pt->ctr, pt->nctr);
+	free(pt->block);
+	free(pt->blen);
+	for (i = 0; i < pt->nmap; i++) {
+		free(pt->map[i].name);
+		strv_free(pt->map[i].el, pt->map[i].nel);
+	}
+	free(pt->map);
+	sb_free(&pt->rest);
+	memset(pt, 0, sizeof(*pt));
+}
+
+struct ctr_ref {
+	char		*name;
+	const char	*block;
+	size_t		len;
+};
+
+static int
+ctr_ref_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ctr_ref *)a)->name,
+	    ((const struct ctr_ref *)b)->name);
+}
+
+/* Take the script apart (see struct parts). */
+static void
+parts_of(const char *script, struct parts *pt)
+{
+	struct ctr_ref *cr = NULL;
+	size_t ncr = 0, cap = 0, i;
+	const char *p = script, *nl, *end;
+
+	memset(pt, 0, sizeof(*pt));
+	sb_init(&pt->rest);
+	while (*p) {
+		nl = strchr(p, '\n');
+		nl = nl ? nl + 1 : p + strlen(p);
+		if (strncmp(p, "\tcounter ", 9) == 0 &&
+		    (end = strstr(p, " {\n")) != NULL && end < nl &&
+		    (end = strstr(nl, "\t}\n")) != NULL) {
+			if (ncr == cap) {
+				cap = cap ? 2 * cap : 256;
+				cr = xrealloc(cr, cap, sizeof(*cr));
+			}
+			cr[ncr].name = xstrndup(p + 9,
+			    (size_t)(strstr(p, " {\n") - p - 9));
+			cr[ncr].block = p;
+			cr[ncr++].len = (size_t)(end + 3 - p);
+			p = end + 3;
+			continue;
+		}
+		sb_add(&pt->rest, p, (size_t)(nl - p));
+		if (strncmp(p, "\tmap ", 5) == 0 &&
+		    (end = strstr(p, " {\n")) != NULL && end < nl) {
+			struct smap *m;
+			size_t mcap = 0;
+
+			pt->map = xrealloc(pt->map, pt->nmap + 1,
+			    sizeof(*pt->map));
+			m = &pt->map[pt->nmap++];
+			memset(m, 0, sizeof(*m));
+			m->name = xstrndup(p + 5, (size_t)(end - p - 5));
+			/* Its type and flags to the rest; the elements here. */
+			for (p = nl; *p && strncmp(p, "\t}\n", 3) != 0; p = nl) {
+				nl = strchr(p, '\n');
+				nl = nl ? nl + 1 : p + strlen(p);
+				if (strncmp(p, "\t\t\t", 3) == 0) {
+					const char *e = nl - 1;
+
+					if (e > p + 3 && e[-1] == ',')
+						e--;
+					if (m->nel == mcap) {
+						mcap = mcap ? 2 * mcap : 64;
+						m->el = xrealloc(m->el, mcap,
+						    sizeof(*m->el));
+					}
+					m->el[m->nel++] = xstrndup(p + 3,
+					    (size_t)(e - p - 3));
+					continue;
+				}
+				if (strncmp(p, "\t\tflags interval\n", 17) == 0)
+					m->interval = true;
+				sb_add(&pt->rest, p, (size_t)(nl - p));
+			}
+			if (m->nel > 1)
+				qsort(m->el, m->nel, sizeof(*m->el), str_cmp);
+			continue;
+		}
+		p = nl;
+	}
+	if (ncr > 1)
+		qsort(cr, ncr, sizeof(*cr), ctr_ref_cmp);
+	pt->ctr = xcalloc(ncr ? ncr : 1, sizeof(*pt->ctr));
+	pt->block = xcalloc(ncr ? ncr : 1, sizeof(*pt->block));
+	pt->blen = xcalloc(ncr ? ncr : 1, sizeof(*pt->blen));
+	for (i = 0; i < ncr; i++) {
+		pt->ctr[i] = cr[i].name;
+		pt->block[i] = cr[i].block;
+		pt->blen[i] = cr[i].len;
+	}
+	pt->nctr = ncr;
+	free(cr);
+}
+
+/* The key of an element line "KEY : \"OBJ\"". */
+static size_t
+el_key_len(const char *el)
+{
+	const char *c = strstr(el, " : ");
+
+	return c ? (size_t)(c - el) : strlen(el);
+}
+
+/*
+ * The kernel holds the ruleset o->names (its mark says so) and script
+ * differs from it only in counters and in the elements of maps that are
+ * not interval maps: then change just that, in one transaction (new
+ * counters, the elements that go, those that come, the mark), and the
+ * counters of names that are gone after it (read first into o->gone).
+ * An element of a plain map is in the kernel's hash table for both
+ * generations of the commit, so a packet finds the old one or the new
+ * one, never neither; interval maps publish their elements in a later
+ * step, so they are replaced whole by the full apply.  Returns 1 when
+ * done, 0 when the full apply must do it (nothing changed), -1 on an
+ * error.
+ */
+static int
+apply_changes(const struct backend_opts *o, const char *script)
+{
+	struct parts op, np;
+	struct table_state ts;
+	struct dump_ctx d = { .table = o->table, .ts = &ts };
+	struct mnl_socket *nl = NULL;
+	struct strbuf tx, drop;
+	char old_mark[64], new_mark[64], *mk = old_mark, **gone = NULL;
+	char letter = 0;
+	size_t i, j, k, c, missing = 1, ngone = 0, nadd = 0, ndel = 0;
+	size_t nctr = 0;
+	int rc = 0;
+
+	if (o->names == NULL || o->names_stamp == 0 || o->stamp == 0 ||
+	    o->stamp == o->names_stamp || getenv("IPAC_TEST_FULL_APPLY"))
+		return 0;
+	parts_of(o->names, &op);
+	parts_of(script, &np);
+	memset(&ts, 0, sizeof ts);
+	sb_init(&tx);
+	sb_init(&drop);
+	if (op.rest.len != np.rest.len ||
+	    memcmp(op.rest.buf, np.rest.buf, op.rest.len) != 0 ||
+	    op.nmap != np.nmap)
+		goto out;
+	for (i = 0; i < np.nmap; i++) {
+		if (strcmp(op.map[i].name, np.map[i].name) != 0)
+			goto out;
+		if (np.map[i].interval && op.map[i].nel != np.map[i].nel)
+			goto out;
+		for (k = 0; np.map[i].interval && k < np.map[i].nel; k++)
+			if (strcmp(op.map[i].el[k], np.map[i].el[k]) != 0)
+				goto out;
+	}
+	/* What the kernel holds: the table, its maps, the old mark. */
+	snprintf(old_mark, sizeof old_mark, MARK_PREFIX "%" PRId64,
+	    o->names_stamp);
+	snprintf(new_mark, sizeof new_mark, MARK_PREFIX "%" PRId64, o->stamp);
+	if ((nl = nl_open()) == NULL || dump(nl, &d, NFT_MSG_GETTABLE) < 0 ||
+	    (ts.exists && (dump(nl, &d, NFT_MSG_GETSET) < 0 ||
+	    dump(nl, &d, NFT_MSG_GETCHAIN) < 0 ||
+	    dump(nl, &d, NFT_MSG_GETRULE) < 0 ||
+	    get_counters(nl, &d, &mk, 1, &missing) < 0))) {
+		rc = -1;
+		goto out;
+	}
+	if (!ts.exists || missing)
+		goto out;
+	/* Its chains as the old ruleset made them (else: a repair). */
+	for (c = 0; c < CH_MAX; c++) {
+		for (i = 0; i < ts.n; i++)
+			if (ts.o[i].kind == 'c' &&
+			    strcmp(ts.o[i].name, chains[c].name) == 0)
+				break;
+		if (i == ts.n || ts.o[i].hook != chains[c].hooknum ||
+		    ts.o[i].prio != o->priority || ts.o[i].nrules !=
+		    script_rules(o->names, chains[c].name))
+			goto out;
+	}
+	/* Its maps: "<letter>N" for each mN, of one letter only. */
+	for (i = 0, j = 0; i < ts.n; i++) {
+		if (ts.o[i].kind == 's')
+			goto out;
+		if (ts.o[i].kind != 'm')
+			continue;
+		j++;
+		if (letter && ts.o[i].name[0] != letter)
+			goto out;
+		letter = ts.o[i].name[0];
+		for (k = 0; k < np.nmap; k++)
+			if (strcmp(ts.o[i].name + 1, np.map[k].name + 1) == 0)
+				break;
+		if (k == np.nmap)
+			goto out;
+	}
+	if (j != np.nmap)
+		goto out;
+	/* New counters first, the elements then, the mark last. */
+	sb_printf(&tx, "table inet %s {\n", o->table);
+	for (i = j = 0; j < np.nctr; j++) {
+		int cmp = 1;
+
+		while (i < op.nctr && (cmp = strcmp(op.ctr[i], np.ctr[j])) < 0)
+			i++;
+		if (cmp == 0)
+			continue;
+		sb_add(&tx, np.block[j], np.blen[j]);
+		nctr++;
+	}
+	sb_printf(&tx, "\tcounter %s {\n\t\tcomment \"the generation of the "
+	    "ruleset, see ipacset(8)\"\n\t}\n}\n", new_mark);
+	for (k = 0; k < np.nmap; k++) {
+		const struct smap *om = &op.map[k], *nm = &np.map[k];
+		const char *mn = nm->name + 1;
+
+		/* Gone or changed: deleted first, by key. */
+		for (i = j = 0; i < om->nel; i++) {
+			int cmp = 1;
+
+			while (j < nm->nel && (cmp = strcmp(nm->el[j],
+			    om->el[i])) < 0)
+				j++;
+			if (cmp == 0)
+				continue;
+			sb_printf(&tx, "delete element inet %s %c%s { %.*s }\n",
+			    o->table, letter, mn, (int)el_key_len(om->el[i]),
+			    om->el[i]);
+			ndel++;
+		}
+		for (i = j = 0; j < nm->nel; j++) {
+			int cmp = 1;
+
+			while (i < om->nel && (cmp = strcmp(om->el[i],
+			    nm->el[j])) < 0)
+				i++;
+			if (cmp == 0)
+				continue;
+			sb_printf(&tx, "add element inet %s %c%s { %s }\n",
+			    o->table, letter, mn, nm->el[j]);
+			nadd++;
+		}
+	}
+	sb_printf(&tx, "delete counter inet %s %s\n", o->table, old_mark);
+	/* The counters of names that are gone: after, when unused. */
+	for (i = j = 0; i < op.nctr; i++) {
+		int cmp = 1;
+
+		while (j < np.nctr && (cmp = strcmp(np.ctr[j], op.ctr[i])) < 0)
+			j++;
+		if (cmp == 0)
+			continue;
+		gone = xrealloc(gone, ngone + 1, sizeof(*gone));
+		gone[ngone++] = xstrdup(op.ctr[i]);
+		sb_printf(&drop, "delete counter inet %s %s\n", o->table,
+		    op.ctr[i]);
+	}
+	/* Nothing but the mark: the full apply (--force, a repair). */
+	if (nctr + ngone + nadd + ndel == 0)
+		goto out;
+	log_debug("changes only:\n%s", tx.buf);
+	/* Refused (the kernel is not as its mark says): the full apply. */
+	if (run_script_q(tx.buf, true) < 0) {
+		log_info("table inet %s: the changes alone were refused; "
+		    "replacing the ruleset whole", o->table);
+		goto out;
+	}
+	log_info("table inet %s: %zu counters new, %zu gone, %zu map elements "
+	    "added and %zu deleted; the rest as it was", o->table, nctr, ngone,
+	    nadd, ndel);
+	rc = 1;
+	if (ngone && o->gone && read_named_counters(o, gone, ngone,
+	    o->gone) < 0)
+		log_warnx("table inet %s: the counters of names gone not read: "
+		    "what they counted since the last read is lost", o->table);
+	if (ngone && run_script(drop.buf) < 0)
+		log_warnx("table inet %s: old counters not deleted; the next "
+		    "apply deletes them", o->table);
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	table_state_free(&ts);
+	strv_free(gone, ngone);
+	sb_free(&tx);
+	sb_free(&drop);
+	parts_free(&op);
+	parts_free(&np);
 	return rc;
 }
 
@@ -1416,6 +1760,9 @@ nft_apply(const struct backend_opts *o, const char *script)
 
 	if (o->gone)
 		memset(o->gone, 0, sizeof(*o->gone));
+	/* Only what changed, when that is all counters and plain maps. */
+	if ((rc = apply_changes(o, script)) != 0)
+		return rc < 0 ? -1 : 0;
 	/* What the table holds: by name when the caller knows the ruleset. */
 	wanted = o->names ? names_wanted(o->names, o->names_stamp, &nwanted) :
 	    NULL;
@@ -1642,7 +1989,7 @@ nft_read(const struct backend_opts *o, const char *script,
 {
 	struct table_state ts;
 	char **wanted = NULL;
-	size_t i, cap = 0, nwanted = 0;
+	size_t nwanted = 0;
 	int rc;
 
 	memset(cl, 0, sizeof(*cl));
@@ -1663,30 +2010,7 @@ nft_read(const struct backend_opts *o, const char *script,
 		return -1;
 	cl->table = ts.exists;
 	cl->table_handle = ts.handle;
-	for (i = 0; i < ts.n; i++) {
-		struct counter *c;
-		char *name;
-		int64_t st;
-
-		if (ts.o[i].kind == 'o' &&
-		    (st = mark_stamp(ts.o[i].name)) > cl->stamp)
-			cl->stamp = st;
-		if (ts.o[i].kind != 'o' ||
-		    (name = obj_name_decode(ts.o[i].name)) == NULL)
-			continue;
-		if (cl->n == cap) {
-			cap = cap ? 2 * cap : 64;
-			cl->c = xrealloc(cl->c, cap, sizeof(*cl->c));
-		}
-		c = &cl->c[cl->n++];
-		memset(c, 0, sizeof(*c));
-		c->name = name;
-		c->packets = ts.o[i].pkts;
-		c->bytes = ts.o[i].bytes;
-		c->handle = ts.o[i].handle;
-	}
-	if (cl->n)
-		qsort(cl->c, cl->n, sizeof(*cl->c), counter_cmp);
+	counters_of(&ts, cl);
 	if (script && problems) {
 		struct strbuf sb;
 

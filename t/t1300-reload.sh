@@ -2,6 +2,7 @@
 test_description='reloads under continuous traffic count every packet once'
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-lab.sh"
+. "$TEST_DIRECTORY/lib-store.sh"
 
 lab_require
 
@@ -73,6 +74,10 @@ test_expect_success 'the same with interval maps (per-host prefixes)' '
 		"other host|in|r0|all|198.18.1.64/26|" >c.conf &&
 	printf "%s\n" "stream|in|r0|udp|$LAB_A4|any 5000" \
 		"per host|in|r0|all|198.18.1.0/30|" "newcomer|both||all||" >d.conf &&
+	: "interval maps are replaced whole" &&
+	lab_exec "$LAB_R" ipacset c.conf &&
+	lab_exec "$LAB_R" ipacset -v d.conf 2>err &&
+	! grep "the rest as it was" err &&
 	reload_under_traffic d.conf c.conf 20000 100
 '
 
@@ -98,7 +103,63 @@ test_expect_success 'the same with 40 per-host lines, hosts coming and going' '
 			i=$((i + 1))
 		done
 	} >f.conf &&
+	: "plain maps: a reload sends only the elements and counters that change" &&
+	lab_exec "$LAB_R" ipacset e.conf &&
+	lab_exec "$LAB_R" ipacset -v f.conf 2>err &&
+	grep "20 counters new, 1 gone, 20 map elements added and 1 deleted; the rest as it was" err &&
 	reload_under_traffic f.conf e.conf 20000 100
+'
+
+# (An address whose element moves to another counter: the old element
+# and the new are both in the map's hash table through the commit.)
+test_expect_success 'A renamed back and forth in 40 reloads while 20000 packets flow: the store has every packet once, under one name or the other' '
+	{
+		echo "per host|in|r0|all|$LAB_A4|" &&
+		i=100 &&
+		while test $i -le 139
+		do
+			echo "h$i|in|r0|all|198.18.0.$i|" &&
+			i=$((i + 1))
+		done
+	} >g.conf &&
+	sed "s/^per host|/per host moved|/" g.conf >h.conf &&
+	lab_exec "$LAB_R" ipacset g.conf &&
+	lab_exec "$LAB_R" fetchipac &&
+	read p0 b0 <<-EOF &&
+	$(stored "per host")
+	EOF
+	read q0 c0 <<-EOF &&
+	$(stored "per host moved")
+	EOF
+	lab_exec "$LAB_R" nft reset counter inet ref seen >/dev/null &&
+	lab_exec "$LAB_R" ipacset -v h.conf 2>err &&
+	grep "1 counters new, 1 gone, 1 map elements added and 1 deleted; the rest as it was" err || return 1
+	lab_exec "$LAB_A" ipac-send -p udp -d $LAB_B4 --dport 5000 -c 20000 -l 120 -i 100 &
+	sender=$! &&
+	i=0 &&
+	while test $i -lt 20
+	do
+		lab_exec "$LAB_R" ipacset g.conf &&
+		lab_exec "$LAB_R" ipacset h.conf || break
+		i=$((i + 1))
+	done &&
+	wait $sender &&
+	test $i -eq 20 &&
+	lab_exec "$LAB_R" ipacset g.conf &&
+	lab_quiet "$LAB_R" "per host" &&
+	lab_exec "$LAB_R" fetchipac &&
+	lab_reference_read "$LAB_R" >ref &&
+	read packets bytes <ref &&
+	read p1 b1 <<-EOF &&
+	$(stored "per host")
+	EOF
+	read q1 c1 <<-EOF &&
+	$(stored "per host moved")
+	EOF
+	echo "forwarded $packets; stored per host $((p1 - p0)), per host moved $((q1 - q0))" &&
+	test $((q1 - q0)) -gt 0 && test $((p1 - p0)) -gt 0 &&
+	test $((p1 - p0 + q1 - q0)) = $packets &&
+	test $((b1 - b0 + c1 - c0)) = $bytes
 '
 
 test_expect_success 'both again under a blast of 200000 packets' '
