@@ -38,6 +38,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -1525,13 +1526,239 @@ parts_of(const char *script, struct parts *pt)
 	free(cr);
 }
 
-/* The key of an element line "KEY : \"OBJ\"". */
-static size_t
-el_key_len(const char *el)
-{
-	const char *c = strstr(el, " : ");
+/*
+ * A transaction of netlink messages built with libnftnl and sent in one
+ * batch: without libnftables, whose cache of a table of 100,000 counters
+ * and elements costs seconds for each small change.
+ */
+struct nltx {
+	char		*buf;
+	size_t		len, cap;
+	uint32_t	seq;
+	size_t		nmsgs;
+	size_t		last;		/* where the last message starts */
+};
 
-	return c ? (size_t)(c - el) : strlen(el);
+#define NLTX_ROOM	65536		/* the most one message takes */
+
+static void
+tx_room(struct nltx *t)
+{
+	if (t->cap - t->len < NLTX_ROOM) {
+		t->cap = t->cap ? 2 * t->cap : 4 * NLTX_ROOM;
+		t->buf = xrealloc(t->buf, t->cap, 1);
+	}
+}
+
+static void
+tx_init(struct nltx *t)
+{
+	struct nlmsghdr *nlh;
+
+	memset(t, 0, sizeof(*t));
+	t->seq = (uint32_t)time(NULL) << 8;
+	tx_room(t);
+	memset(t->buf, 0, t->cap);
+	nlh = nftnl_batch_begin(t->buf, t->seq++);
+	t->len = NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+/* A message header at the end, for a payload builder. */
+static struct nlmsghdr *
+tx_msg(struct nltx *t, int type, uint16_t flags)
+{
+	tx_room(t);
+	memset(t->buf + t->len, 0, NLTX_ROOM);
+	return nftnl_nlmsg_build_hdr(t->buf + t->len, (uint16_t)type,
+	    NFPROTO_INET, flags, t->seq++);
+}
+
+static void
+tx_done(struct nltx *t, struct nlmsghdr *nlh)
+{
+	t->last = t->len;
+	t->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	t->nmsgs++;
+}
+
+/* A counter object: new (with its comment) or deleted. */
+static void
+tx_counter(struct nltx *t, const char *table, const char *name,
+    const char *comment, bool add)
+{
+	struct nftnl_obj *ob = nftnl_obj_alloc();
+	struct nlmsghdr *nlh;
+
+	nftnl_obj_set_str(ob, NFTNL_OBJ_TABLE, table);
+	nftnl_obj_set_str(ob, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(ob, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_obj_set_u32(ob, NFTNL_OBJ_FAMILY, NFPROTO_INET);
+	if (add && comment) {
+		struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(1024);
+
+		if (ud && nftnl_udata_put_strz(ud, NFTNL_UDATA_OBJ_COMMENT,
+		    comment))
+			nftnl_obj_set_data(ob, NFTNL_OBJ_USERDATA,
+			    nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+		nftnl_udata_buf_free(ud);
+	}
+	nlh = tx_msg(t, add ? NFT_MSG_NEWOBJ : NFT_MSG_DELOBJ,
+	    add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	nftnl_obj_nlmsg_build_payload(nlh, ob);
+	nftnl_obj_free(ob);
+	tx_done(t, nlh);
+}
+
+/*
+ * Elements of map (lines "KEY : \"OBJ\"") added, or (add false) deleted
+ * by their keys, up to 512 a message.  0, or -1 for a key that is not an
+ * address.
+ */
+static int
+tx_elements(struct nltx *t, const char *table, const char *map,
+    char **el, size_t n, bool add)
+{
+	size_t i = 0, k;
+
+	while (i < n) {
+		struct nftnl_set *s = nftnl_set_alloc();
+		struct nlmsghdr *nlh;
+
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, map);
+		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+		for (k = 0; k < 512 && i < n; k++, i++) {
+			struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+			const char *c = strstr(el[i], " : \""), *q;
+			unsigned char key[16];
+			char text[INET6_ADDRSTRLEN];
+			size_t klen = c ? (size_t)(c - el[i]) : strlen(el[i]);
+			uint32_t len;
+
+			if (klen >= sizeof text) {
+				nftnl_set_elem_free(e);
+				nftnl_set_free(s);
+				return -1;
+			}
+			memcpy(text, el[i], klen);
+			text[klen] = '\0';
+			if (inet_pton(AF_INET, text, key) == 1)
+				len = 4;
+			else if (inet_pton(AF_INET6, text, key) == 1)
+				len = 16;
+			else {
+				nftnl_set_elem_free(e);
+				nftnl_set_free(s);
+				return -1;
+			}
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len);
+			if (add && c && (q = strchr(c + 4, '"')) != NULL) {
+				char *obj = xstrndup(c + 4,
+				    (size_t)(q - c - 4));
+
+				nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_OBJREF,
+				    obj);
+				free(obj);
+			}
+			nftnl_set_elem_add(s, e);
+		}
+		nlh = tx_msg(t, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+		    add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+		tx_done(t, nlh);
+	}
+	return 0;
+}
+
+/*
+ * Send the transaction: 0 when the kernel took it, or -1 (nothing
+ * changed; errno the kernel's).  Only the last message asks for an
+ * answer; one that fails answers with its error before it, so at most
+ * two answers come, whatever the size of the transaction.
+ */
+static int
+tx_commit(struct nltx *t, bool quiet)
+{
+	static char rbuf[65536];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	uint32_t last_seq;
+	bool done = false;
+	int one = 1, size, rc = -1, saved;
+
+	if (t->nmsgs == 0)
+		return 0;
+	nlh = (struct nlmsghdr *)(t->buf + t->last);
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	last_seq = nlh->nlmsg_seq;
+	tx_room(t);
+	nlh = nftnl_batch_end(t->buf + t->len, t->seq++);
+	t->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	if ((nl = nl_open()) == NULL)
+		return -1;
+	/* Short answers (not the messages again); the batch in one send. */
+	(void)setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_CAP_ACK,
+	    &one, sizeof one);
+	size = (int)(t->len + 65536);
+	(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE,
+	    &size, sizeof size);
+	if (mnl_socket_sendto(nl, t->buf, t->len) < 0) {
+		if (!quiet)
+			log_warn("netlink: send");
+		goto out;
+	}
+	while (!done) {
+		ssize_t ret = mnl_socket_recvfrom(nl, rbuf, sizeof rbuf);
+		int len = (int)ret;
+
+		if (ret < 0) {
+			if (!quiet)
+				log_warn("netlink: answers");
+			goto out;
+		}
+		for (nlh = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, len);
+		    nlh = mnl_nlmsg_next(nlh, &len)) {
+			const struct nlmsgerr *e;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
+			e = mnl_nlmsg_get_payload(nlh);
+			if (e->error) {
+				errno = -e->error;
+				if (!quiet)
+					log_warn("nftables refused the change");
+				goto out;
+			}
+			if (nlh->nlmsg_seq == last_seq)
+				done = true;
+		}
+	}
+	rc = 0;
+out:
+	saved = errno;
+	mnl_socket_close(nl);
+	errno = saved;
+	return rc;
+}
+
+static void
+tx_free(struct nltx *t)
+{
+	free(t->buf);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The comment of a counter block "\tcounter N {\n\t\tcomment \"C\"\n". */
+static char *
+block_comment(const char *block, size_t len)
+{
+	const char *c = memmem(block, len, "\t\tcomment \"", 11), *q;
+
+	if (c == NULL || (q = memchr(c + 11, '"', len - (size_t)(c + 11 -
+	    block))) == NULL)
+		return NULL;
+	return xstrndup(c + 11, (size_t)(q - c - 11));
 }
 
 /*
@@ -1554,7 +1781,7 @@ apply_changes(const struct backend_opts *o, const char *script)
 	struct table_state ts;
 	struct dump_ctx d = { .table = o->table, .ts = &ts };
 	struct mnl_socket *nl = NULL;
-	struct strbuf tx, drop;
+	struct nltx tx = { 0 }, drop = { 0 };
 	char old_mark[64], new_mark[64], *mk = old_mark, **gone = NULL;
 	char letter = 0;
 	size_t i, j, k, c, missing = 1, ngone = 0, nadd = 0, ndel = 0;
@@ -1567,8 +1794,6 @@ apply_changes(const struct backend_opts *o, const char *script)
 	parts_of(o->names, &op);
 	parts_of(script, &np);
 	memset(&ts, 0, sizeof ts);
-	sb_init(&tx);
-	sb_init(&drop);
 	if (op.rest.len != np.rest.len ||
 	    memcmp(op.rest.buf, np.rest.buf, op.rest.len) != 0 ||
 	    op.nmap != np.nmap)
@@ -1625,37 +1850,39 @@ apply_changes(const struct backend_opts *o, const char *script)
 	}
 	if (j != np.nmap)
 		goto out;
-	/* New counters first, the elements then, the mark last. */
-	sb_printf(&tx, "table inet %s {\n", o->table);
+	/*
+	 * New counters first, then the elements that go (by key: a changed
+	 * one goes and comes), those that come, the mark last.
+	 */
+	tx_init(&tx);
 	for (i = j = 0; j < np.nctr; j++) {
 		int cmp = 1;
+		char *cm;
 
 		while (i < op.nctr && (cmp = strcmp(op.ctr[i], np.ctr[j])) < 0)
 			i++;
 		if (cmp == 0)
 			continue;
-		sb_add(&tx, np.block[j], np.blen[j]);
+		cm = block_comment(np.block[j], np.blen[j]);
+		tx_counter(&tx, o->table, np.ctr[j], cm, true);
+		free(cm);
 		nctr++;
 	}
-	sb_printf(&tx, "\tcounter %s {\n\t\tcomment \"the generation of the "
-	    "ruleset, see ipacset(8)\"\n\t}\n}\n", new_mark);
 	for (k = 0; k < np.nmap; k++) {
 		const struct smap *om = &op.map[k], *nm = &np.map[k];
-		const char *mn = nm->name + 1;
+		char **del = xcalloc(om->nel + 1, sizeof(*del));
+		char **add = xcalloc(nm->nel + 1, sizeof(*add));
+		size_t nd = 0, na = 0;
+		char kname[64];
 
-		/* Gone or changed: deleted first, by key. */
 		for (i = j = 0; i < om->nel; i++) {
 			int cmp = 1;
 
 			while (j < nm->nel && (cmp = strcmp(nm->el[j],
 			    om->el[i])) < 0)
 				j++;
-			if (cmp == 0)
-				continue;
-			sb_printf(&tx, "delete element inet %s %c%s { %.*s }\n",
-			    o->table, letter, mn, (int)el_key_len(om->el[i]),
-			    om->el[i]);
-			ndel++;
+			if (cmp != 0)
+				del[nd++] = om->el[i];
 		}
 		for (i = j = 0; j < nm->nel; j++) {
 			int cmp = 1;
@@ -1663,15 +1890,26 @@ apply_changes(const struct backend_opts *o, const char *script)
 			while (i < om->nel && (cmp = strcmp(om->el[i],
 			    nm->el[j])) < 0)
 				i++;
-			if (cmp == 0)
-				continue;
-			sb_printf(&tx, "add element inet %s %c%s { %s }\n",
-			    o->table, letter, mn, nm->el[j]);
-			nadd++;
+			if (cmp != 0)
+				add[na++] = nm->el[j];
 		}
+		snprintf(kname, sizeof kname, "%c%s", letter, nm->name + 1);
+		if (tx_elements(&tx, o->table, kname, del, nd, false) < 0 ||
+		    tx_elements(&tx, o->table, kname, add, na, true) < 0) {
+			free(del);
+			free(add);
+			goto out;
+		}
+		ndel += nd;
+		nadd += na;
+		free(del);
+		free(add);
 	}
-	sb_printf(&tx, "delete counter inet %s %s\n", o->table, old_mark);
+	tx_counter(&tx, o->table, new_mark, "the generation of the ruleset, "
+	    "see ipacset(8)", true);
+	tx_counter(&tx, o->table, old_mark, NULL, false);
 	/* The counters of names that are gone: after, when unused. */
+	tx_init(&drop);
 	for (i = j = 0; i < op.nctr; i++) {
 		int cmp = 1;
 
@@ -1681,17 +1919,15 @@ apply_changes(const struct backend_opts *o, const char *script)
 			continue;
 		gone = xrealloc(gone, ngone + 1, sizeof(*gone));
 		gone[ngone++] = xstrdup(op.ctr[i]);
-		sb_printf(&drop, "delete counter inet %s %s\n", o->table,
-		    op.ctr[i]);
+		tx_counter(&drop, o->table, op.ctr[i], NULL, false);
 	}
 	/* Nothing but the mark: the full apply (--force, a repair). */
 	if (nctr + ngone + nadd + ndel == 0)
 		goto out;
-	log_debug("changes only:\n%s", tx.buf);
 	/* Refused (the kernel is not as its mark says): the full apply. */
-	if (run_script_q(tx.buf, true) < 0) {
-		log_info("table inet %s: the changes alone were refused; "
-		    "replacing the ruleset whole", o->table);
+	if (tx_commit(&tx, true) < 0) {
+		log_info("table inet %s: the changes alone were refused (%s); "
+		    "replacing the ruleset whole", o->table, strerror(errno));
 		goto out;
 	}
 	log_info("table inet %s: %zu counters new, %zu gone, %zu map elements "
@@ -1702,7 +1938,7 @@ apply_changes(const struct backend_opts *o, const char *script)
 	    o->gone) < 0)
 		log_warnx("table inet %s: the counters of names gone not read: "
 		    "what they counted since the last read is lost", o->table);
-	if (ngone && run_script(drop.buf) < 0)
+	if (ngone && tx_commit(&drop, false) < 0)
 		log_warnx("table inet %s: old counters not deleted; the next "
 		    "apply deletes them", o->table);
 out:
@@ -1710,8 +1946,8 @@ out:
 		mnl_socket_close(nl);
 	table_state_free(&ts);
 	strv_free(gone, ngone);
-	sb_free(&tx);
-	sb_free(&drop);
+	tx_free(&tx);
+	tx_free(&drop);
 	parts_free(&op);
 	parts_free(&np);
 	return rc;
