@@ -156,9 +156,9 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 		oo.priority = prev->priority;
 	}
 	/*
-	 * Kept before the snapshot: between the snapshot and the change,
-	 * names that go away lose what they count, so nothing else is
-	 * done in between.
+	 * Kept before the snapshot: with a backend that does not read the
+	 * names that go away, they lose what they count between the
+	 * snapshot and the change, so nothing else is done in between.
 	 */
 	o.stamp = acct_stamp(a, be->name, &o, mode == MODE_FLUSH ? NULL :
 	    script);
@@ -186,7 +186,17 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 		o.names = prev->script;
 		o.names_stamp = prev->stamp;
 	}
-	if (acct_fetch(a, old ? old : be, old ? &oo : &o, NULL, false,
+	/*
+	 * What every counter counted, before the change; not needed when
+	 * the kernel is thought to hold the last ruleset and the apply
+	 * reads the names that go away itself (then the run after the
+	 * change stores it all).  A table found missing is recorded so.
+	 */
+	if (mode == MODE_APPLY && old == NULL && be->reads_gone &&
+	    o.names != NULL && be->has_rules(&o)) {
+		memset(&res, 0, sizeof(res));
+		res.table = true;
+	} else if (acct_fetch(a, old ? old : be, old ? &oo : &o, NULL, false,
 	    RUN_IPACSET, &res) < 0) {
 		acct_abort(a);
 		free(otable);

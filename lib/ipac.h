@@ -216,6 +216,12 @@ struct backend_ops {
 	bool	(*usable)(void);
 	/* Are rules of ours (table, chains) in the kernel now? */
 	bool	(*has_rules)(const struct backend_opts *);
+	/*
+	 * apply fills backend_opts.gone: what the names that go away
+	 * counted up to the change (then the caller need not read every
+	 * counter before it).
+	 */
+	bool	reads_gone;
 };
 
 /*

@@ -2309,4 +2309,5 @@ const struct backend_ops nft_backend = {
 	.read = nft_read,
 	.usable = nft_usable,
 	.has_rules = nft_has_rules,
+	.reads_gone = true,
 };

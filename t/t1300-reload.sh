@@ -103,15 +103,21 @@ test_expect_success 'the same with 40 per-host lines, hosts coming and going' '
 			i=$((i + 1))
 		done
 	} >f.conf &&
-	: "plain maps: a reload sends only the elements and counters that change" &&
+	: "plain maps (nftables): a reload sends only the elements and counters that change" &&
 	lab_exec "$LAB_R" ipacset e.conf &&
 	lab_exec "$LAB_R" ipacset -v f.conf 2>err &&
-	grep "20 counters new, 1 gone, 20 map elements added and 1 deleted; the rest as it was" err &&
+	if test "$IPAC_TEST_BACKEND" != iptables
+	then
+		grep "20 counters new, 1 gone, 20 map elements added and 1 deleted; the rest as it was" err
+	fi &&
 	reload_under_traffic f.conf e.conf 20000 100
 '
 
 # (An address whose element moves to another counter: the old element
-# and the new are both in the map's hash table through the commit.)
+# and the new are both in the map's hash table through the commit.  The
+# iptables backend loses what a name that goes away counts between the
+# snapshot before the change and the change: ipacset.8, BUGS.)
+test "$IPAC_TEST_BACKEND" = iptables ||
 test_expect_success 'A renamed back and forth in 40 reloads while 20000 packets flow: the store has every packet once, under one name or the other' '
 	{
 		echo "per host|in|r0|all|$LAB_A4|" &&
