@@ -839,8 +839,9 @@ run(struct pg_stmt *st)
 	ExecStatusType es;
 
 	if (is_big(st->id)) {
+		/* Binary results: integers without parsing text. */
 		if (!PQsendQueryParams(p->c, st->sql, st->nparam, st->type,
-		    (const char *const *)st->param, NULL, NULL, 0) ||
+		    (const char *const *)st->param, NULL, NULL, 1) ||
 		    !PQsetSingleRowMode(p->c)) {
 			set_error(s, NULL);
 			while ((r = PQgetResult(p->c)) != NULL)
@@ -923,8 +924,18 @@ static int64_t
 pg_col_i64(struct stmt *q, int i)
 {
 	struct pg_stmt *st = ST(q);
+	const char *v = PQgetvalue(st->res, st->row, i);
 
-	return strtoll(PQgetvalue(st->res, st->row, i), NULL, 10);
+	if (PQfformat(st->res, i) == 1) {
+		/* int8 or int4, in network byte order */
+		uint64_t u = 0;
+		int k, n = PQgetlength(st->res, st->row, i);
+
+		for (k = 0; k < n && k < 8; k++)
+			u = u << 8 | (unsigned char)v[k];
+		return n == 4 ? (int64_t)(int32_t)(uint32_t)u : (int64_t)u;
+	}
+	return strtoll(v, NULL, 10);
 }
 
 static const char *

@@ -138,32 +138,39 @@ series_into(struct store *st, const struct host_state *h,
 	struct cover c = { .st = st, .h = h };
 	struct spread sp = { .bounds = bounds, .n = n, .out = out, .t = t };
 	struct sums one = { 0 };
-	size_t i, k = 0, j;
+	size_t i, a = 0, k = 0, j;
 	int res, q = 0;
 
 	if (n == 0)
 		return 0;
 	/*
 	 * The coarsest closed resolution whose buckets the intervals are
-	 * made of answers the intervals it holds in one query; the rest
-	 * (the open end) interval by interval.
+	 * made of answers the intervals it holds in one query: all from
+	 * the first, or from the second when the first is cut short (a
+	 * range from "365 days ago", not from a midnight); the rest (the
+	 * open end, a first interval cut short) interval by interval.
 	 */
 	for (res = RES_MONTH; h->has_done && res > RES_SAMPLE; res--) {
 		int64_t done = h->done[res];
 
 		for (k = 0; k < n && bounds[k + 1] <= done; k++)
 			;
-		if (k > 0 && aligned(res, bounds, k, bounds[k]))
+		for (a = 0; a < 2 && a < k; a++)
+			if (aligned(res, bounds + a, k - a, bounds[k]))
+				break;
+		if (a < 2 && a < k)
 			break;
-		k = 0;
+		a = k = 0;
 	}
-	if (k > 0) {
+	if (k > a) {
 		q++;
-		if (store_rows(st, res, h->id, bounds[0], bounds[k], spread_row,
+		if (store_rows(st, res, h->id, bounds[a], bounds[k], spread_row,
 		    &sp) < 0)
 			return -1;
 	}
-	for (i = k; i < n; i++) {
+	for (i = 0; i < n; i++) {
+		if (i >= a && i < k)
+			continue;	/* answered above */
 		c.out = out ? &out[i] : &one;
 		c.nqueries = 0;
 		if (cover(&c, RES_MONTH, bounds[i], bounds[i + 1]) < 0) {

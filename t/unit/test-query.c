@@ -207,6 +207,43 @@ main(void)
 			sums_free(&out[k]);
 		}
 		is_int(bad, 0, "each day of the series equals its samples");
+		/*
+		 * The first day cut short ("-s 365D": a range from now,
+		 * not from a midnight): the other closed days still in one
+		 * query, the first by itself.
+		 */
+		b[0] += 5 * 3600 + 17 * 60;
+		ok(series_sums(st, &host, b, nb, out, &nq) == 0,
+		    "the series from 05:17 of its first day");
+		for (k = 0, bad = 0; k < nb; k++)
+			if (b[k + 1] > host.done[RES_DAY])
+				bad++;
+		ok(nq <= 2 + bad + 3, "the closed days but the first in one "
+		    "query: %d for %d open days", nq, bad);
+		for (k = 0, bad = 0; k < nb; k++) {
+			struct sums want = { 0 };
+			size_t j;
+
+			store_rows(st, RES_SAMPLE, host.id, b[k], b[k + 1],
+			    add_truth, &want);
+			for (j = 0; j < want.cap; j++) {
+				const struct sum *w = &want.v[j], *g;
+
+				if (w->id == 0)
+					continue;
+				g = sums_get(&out[k], w->id);
+				if (!g || g->bytes != w->bytes ||
+				    g->packets != w->packets)
+					bad++;
+			}
+			if (out[k].n != want.n)
+				bad++;
+			sums_free(&want);
+			sums_free(&out[k]);
+		}
+		is_int(bad, 0, "each day, the first cut short, equals its "
+		    "samples");
+		b[0] -= 5 * 3600 + 17 * 60;
 	}
 	/* The same series as a dense table: the same cells. */
 	{
