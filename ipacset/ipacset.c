@@ -453,7 +453,8 @@ run(int argc, char *argv[])
 	default:
 		rc = change(mode, &set, wait, use_store, be, &o, conf, &rs,
 		    script.buf, force);
-		if (rc != EX_KERNEL && mode == MODE_APPLY)
+		/* Applied, recorded or spooled; not when locked out. */
+		if ((rc == EX_OK || rc == EX_STORE) && mode == MODE_APPLY)
 			log_info("applied %zu rules under %zu names from %s",
 			    rs.nrules, rs.nnames, conf);
 		break;
