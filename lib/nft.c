@@ -1610,13 +1610,13 @@ tx_counter(struct nltx *t, const char *table, const char *name,
 }
 
 /*
- * Elements of map (lines "KEY : \"OBJ\"") added, or (add false) deleted
- * by their keys, up to 512 a message.  0, or -1 for a key that is not an
+ * The n elements all[idx[...]] of map (lines "KEY : \"OBJ\"") added, or
+ * (add false) deleted by their keys, up to 512 a message.  0, or -1 for a key that is not an
  * address.
  */
 static int
 tx_elements(struct nltx *t, const char *table, const char *map,
-    char **el, size_t n, bool add)
+    char *const *all, const size_t *idx, size_t n, bool add)
 {
 	size_t i = 0, k;
 
@@ -1628,11 +1628,12 @@ tx_elements(struct nltx *t, const char *table, const char *map,
 		nftnl_set_set_str(s, NFTNL_SET_NAME, map);
 		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
 		for (k = 0; k < 512 && i < n; k++, i++) {
+			const char *el = all[idx[i]];
 			struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-			const char *c = strstr(el[i], " : \""), *q;
+			const char *c = strstr(el, " : \""), *q;
 			unsigned char key[16];
 			char text[INET6_ADDRSTRLEN];
-			size_t klen = c ? (size_t)(c - el[i]) : strlen(el[i]);
+			size_t klen = c ? (size_t)(c - el) : strlen(el);
 			uint32_t len;
 
 			if (klen >= sizeof text) {
@@ -1640,7 +1641,7 @@ tx_elements(struct nltx *t, const char *table, const char *map,
 				nftnl_set_free(s);
 				return -1;
 			}
-			memcpy(text, el[i], klen);
+			memcpy(text, el, klen);
 			text[klen] = '\0';
 			if (inet_pton(AF_INET, text, key) == 1)
 				len = 4;
@@ -1762,6 +1763,27 @@ block_comment(const char *block, size_t len)
 }
 
 /*
+ * Where the strings of a[na] are that b[nb] has not (both sorted): their
+ * indexes, in a new array (free() it); *n gets how many.
+ */
+static size_t *
+minus(char *const *a, size_t na, char *const *b, size_t nb, size_t *n)
+{
+	size_t *v = xcalloc(na ? na : 1, sizeof(*v)), i, j = 0;
+
+	*n = 0;
+	for (i = 0; i < na; i++) {
+		int cmp = 1;
+
+		while (j < nb && (cmp = strcmp(b[j], a[i])) < 0)
+			j++;
+		if (cmp != 0)
+			v[(*n)++] = i;
+	}
+	return v;
+}
+
+/*
  * The kernel holds the ruleset o->names (its mark says so) and script
  * differs from it only in counters and in the elements of maps that are
  * not interval maps: then change just that, in one transaction (new
@@ -1785,7 +1807,7 @@ apply_changes(const struct backend_opts *o, const char *script)
 	char old_mark[64], new_mark[64], *mk = old_mark, **gone = NULL;
 	char letter = 0;
 	size_t i, j, k, c, missing = 1, ngone = 0, nadd = 0, ndel = 0;
-	size_t nctr = 0;
+	size_t nctr = 0, *idx;
 	int rc = 0;
 
 	if (o->names == NULL || o->names_stamp == 0 || o->stamp == 0 ||
@@ -1855,72 +1877,44 @@ apply_changes(const struct backend_opts *o, const char *script)
 	 * one goes and comes), those that come, the mark last.
 	 */
 	tx_init(&tx);
-	for (i = j = 0; j < np.nctr; j++) {
-		int cmp = 1;
-		char *cm;
+	idx = minus(np.ctr, np.nctr, op.ctr, op.nctr, &nctr);
+	for (i = 0; i < nctr; i++) {
+		char *cm = block_comment(np.block[idx[i]], np.blen[idx[i]]);
 
-		while (i < op.nctr && (cmp = strcmp(op.ctr[i], np.ctr[j])) < 0)
-			i++;
-		if (cmp == 0)
-			continue;
-		cm = block_comment(np.block[j], np.blen[j]);
-		tx_counter(&tx, o->table, np.ctr[j], cm, true);
+		tx_counter(&tx, o->table, np.ctr[idx[i]], cm, true);
 		free(cm);
-		nctr++;
 	}
+	free(idx);
 	for (k = 0; k < np.nmap; k++) {
 		const struct smap *om = &op.map[k], *nm = &np.map[k];
-		char **del = xcalloc(om->nel + 1, sizeof(*del));
-		char **add = xcalloc(nm->nel + 1, sizeof(*add));
-		size_t nd = 0, na = 0;
+		size_t *del, *add, nd, na;
 		char kname[64];
 
-		for (i = j = 0; i < om->nel; i++) {
-			int cmp = 1;
-
-			while (j < nm->nel && (cmp = strcmp(nm->el[j],
-			    om->el[i])) < 0)
-				j++;
-			if (cmp != 0)
-				del[nd++] = om->el[i];
-		}
-		for (i = j = 0; j < nm->nel; j++) {
-			int cmp = 1;
-
-			while (i < om->nel && (cmp = strcmp(om->el[i],
-			    nm->el[j])) < 0)
-				i++;
-			if (cmp != 0)
-				add[na++] = nm->el[j];
-		}
 		snprintf(kname, sizeof kname, "%c%s", letter, nm->name + 1);
-		if (tx_elements(&tx, o->table, kname, del, nd, false) < 0 ||
-		    tx_elements(&tx, o->table, kname, add, na, true) < 0) {
-			free(del);
-			free(add);
-			goto out;
-		}
-		ndel += nd;
-		nadd += na;
+		del = minus(om->el, om->nel, nm->el, nm->nel, &nd);
+		add = minus(nm->el, nm->nel, om->el, om->nel, &na);
+		c = tx_elements(&tx, o->table, kname, om->el, del, nd, false) <
+		    0 || tx_elements(&tx, o->table, kname, nm->el, add, na,
+		    true) < 0;
 		free(del);
 		free(add);
+		if (c)
+			goto out;
+		ndel += nd;
+		nadd += na;
 	}
 	tx_counter(&tx, o->table, new_mark, "the generation of the ruleset, "
 	    "see ipacset(8)", true);
 	tx_counter(&tx, o->table, old_mark, NULL, false);
 	/* The counters of names that are gone: after, when unused. */
 	tx_init(&drop);
-	for (i = j = 0; i < op.nctr; i++) {
-		int cmp = 1;
-
-		while (j < np.nctr && (cmp = strcmp(np.ctr[j], op.ctr[i])) < 0)
-			j++;
-		if (cmp == 0)
-			continue;
-		gone = xrealloc(gone, ngone + 1, sizeof(*gone));
-		gone[ngone++] = xstrdup(op.ctr[i]);
-		tx_counter(&drop, o->table, op.ctr[i], NULL, false);
+	idx = minus(op.ctr, op.nctr, np.ctr, np.nctr, &ngone);
+	gone = xcalloc(ngone ? ngone : 1, sizeof(*gone));
+	for (i = 0; i < ngone; i++) {
+		gone[i] = xstrdup(op.ctr[idx[i]]);
+		tx_counter(&drop, o->table, gone[i], NULL, false);
 	}
+	free(idx);
 	/* Nothing but the mark: the full apply (--force, a repair). */
 	if (nctr + ngone + nadd + ndel == 0)
 		goto out;

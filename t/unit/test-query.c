@@ -128,6 +128,39 @@ same(int64_t from, int64_t to, int *nq)
 	return ok;
 }
 
+/*
+ * How many of the nb intervals b of a series out differ from the
+ * samples' sums (a wrong or missing name counts); frees out[].
+ */
+static int
+series_wrong(const int64_t *b, size_t nb, struct sums *out)
+{
+	size_t k, j;
+	int bad = 0;
+
+	for (k = 0; k < nb; k++) {
+		struct sums want = { 0 };
+
+		store_rows(st, RES_SAMPLE, host.id, b[k], b[k + 1], add_truth,
+		    &want);
+		for (j = 0; j < want.cap; j++) {
+			const struct sum *w = &want.v[j], *g;
+
+			if (w->id == 0)
+				continue;
+			g = sums_get(&out[k], w->id);
+			if (!g || g->bytes != w->bytes ||
+			    g->packets != w->packets)
+				bad++;
+		}
+		if (out[k].n != want.n)
+			bad++;
+		sums_free(&want);
+		sums_free(&out[k]);
+	}
+	return bad;
+}
+
 int
 main(void)
 {
@@ -185,27 +218,7 @@ main(void)
 		ok(nq <= 2 + bad, "the closed days in one query, each open "
 		    "day by itself (hours and samples for the last): %d for "
 		    "%d open days", nq, bad);
-		for (k = 0, bad = 0; k < nb; k++) {
-			struct sums want = { 0 };
-			size_t j;
-
-			store_rows(st, RES_SAMPLE, host.id, b[k], b[k + 1],
-			    add_truth, &want);
-			for (j = 0; j < want.cap; j++) {
-				const struct sum *w = &want.v[j], *g;
-
-				if (w->id == 0)
-					continue;
-				g = sums_get(&out[k], w->id);
-				if (!g || g->bytes != w->bytes ||
-				    g->packets != w->packets)
-					bad++;
-			}
-			if (out[k].n != want.n)
-				bad++;
-			sums_free(&want);
-			sums_free(&out[k]);
-		}
+		bad = series_wrong(b, nb, out);
 		is_int(bad, 0, "each day of the series equals its samples");
 		/*
 		 * The first day cut short ("-s 365D": a range from now,
@@ -220,27 +233,7 @@ main(void)
 				bad++;
 		ok(nq <= 2 + bad + 3, "the closed days but the first in one "
 		    "query: %d for %d open days", nq, bad);
-		for (k = 0, bad = 0; k < nb; k++) {
-			struct sums want = { 0 };
-			size_t j;
-
-			store_rows(st, RES_SAMPLE, host.id, b[k], b[k + 1],
-			    add_truth, &want);
-			for (j = 0; j < want.cap; j++) {
-				const struct sum *w = &want.v[j], *g;
-
-				if (w->id == 0)
-					continue;
-				g = sums_get(&out[k], w->id);
-				if (!g || g->bytes != w->bytes ||
-				    g->packets != w->packets)
-					bad++;
-			}
-			if (out[k].n != want.n)
-				bad++;
-			sums_free(&want);
-			sums_free(&out[k]);
-		}
+		bad = series_wrong(b, nb, out);
 		is_int(bad, 0, "each day, the first cut short, equals its "
 		    "samples");
 		b[0] -= 5 * 3600 + 17 * 60;
