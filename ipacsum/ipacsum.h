@@ -185,7 +185,8 @@ size_t	run_of(const struct run *r, size_t n, int64_t t);
 /*
  * What each of the n names counted in each step of se, [i * se->n + k]:
  * every run's count spread over the run's time, as an RRD has it; steps
- * before the oldest sample kept have the sums of se whole.  free() it;
+ * before the oldest sample kept have the sums of se whole (of each host,
+ * read again, with several: call it in the store's zone).  free() it;
  * NULL on an error (reported).
  */
 double	*spread_steps(struct hostset *, const struct names *,
@@ -326,6 +327,8 @@ int	hosts_fill(struct store *, const struct host_state *h, size_t nh,
 /* total.c: totals and breakdowns of names, their graphs and RRD files. */
 
 int	summary(const struct settings *set, const struct opts *o);
+/* Free what a series holds (its bounds too, when b is not NULL). */
+void	series_free(struct series *se);
 int	update_rrds(const struct settings *set, const struct opts *o);
 
 /* bill.c: the billing exports per account. */

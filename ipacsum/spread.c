@@ -199,11 +199,8 @@ spread_steps(struct hostset *hs, const struct names *nm,
 		if (rc == 0)
 			rc = spread_host(hs->st, &hs->h[i], &one, v, n, nm,
 			    bytes);
-		for (size_t k = 0; k < one.n; k++)
-			sums_free(&one.sums[k]);
-		free(one.sums);
-		free(one.t.cells);
-		free(one.t.seen);
+		one.b = NULL;		/* se's */
+		series_free(&one);
 	}
 	if (rc < 0) {
 		free(bytes);

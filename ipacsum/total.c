@@ -280,7 +280,7 @@ make_steps(int64_t step, int64_t from, int64_t to, int64_t edge,
 	se->sums = xcalloc(se->n, sizeof(*se->sums));
 }
 
-static void
+void
 series_free(struct series *se)
 {
 	size_t i;
@@ -428,8 +428,15 @@ draw(const struct settings *set, const struct opts *o, struct hostset *hs,
 
 	if (mkdir_p(p.dir, 0755) < 0)
 		return EX_CONFIG;
-	/* Both plotters draw each run spread over its time. */
-	if ((bytes = spread_steps(hs, nm, se, v, n)) == NULL)
+	/*
+	 * Both plotters draw each run spread over its time; with several
+	 * hosts each host's sums are read, in the store's zone as every
+	 * read of the store.
+	 */
+	zone_use(store_zone(hs->st));
+	bytes = spread_steps(hs, nm, se, v, n);
+	zone_use(zone);
+	if (bytes == NULL)
 		return EX_STORE;
 	p.bytes = bytes;
 	/* The page's sessions section: the logins of the range. */
@@ -691,10 +698,8 @@ summary(const struct settings *set, const struct opts *o)
 			last_t1 = hs.h[i].last_t1;
 			has_last = true;
 		}
-		if (o->start || o->frame) {
-			if (!o->graphs && !o->html)
-				continue;
-		}
+		if ((o->start || o->frame) && !o->graphs && !o->html)
+			continue;
 		rc = store_run_around(st, hs.h[i].id, INT64_MIN, INT64_MIN,
 		    &before, &has_before, &f, &hf);
 		if (rc == 0 && hf && (!has_first || f.t0 < first.t0)) {
