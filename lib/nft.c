@@ -1328,13 +1328,9 @@ undo_decl(const struct backend_opts *o, const struct strbuf *decl)
 	sb_free(&objs);
 }
 
-/*
- * The counters of the n names (objects of our table, sorted), each asked
- * for by name, into *cl, sorted by name (ours only; names the kernel does
- * not have are left out).  0, or -1.
- */
 static int counter_cmp(const void *, const void *);
-static size_t script_rules(const char *script, const char *name);
+static void check_chains(const struct backend_opts *,
+	    const struct table_state *, const char *script, struct strbuf *);
 
 /*
  * Our counters among the objects of ts into cl (sorted by name), and the
@@ -1367,6 +1363,11 @@ counters_of(const struct table_state *ts, struct counter_list *cl)
 		qsort(cl->c, cl->n, sizeof(*cl->c), counter_cmp);
 }
 
+/*
+ * The counters of the n names (objects of our table, sorted), each asked
+ * for by name, into *cl, sorted by name (ours only; names the kernel does
+ * not have are left out).  0, or -1.
+ */
 static int
 read_named_counters(const struct backend_opts *o, char **names, size_t n,
     struct counter_list *cl)
@@ -1452,7 +1453,7 @@ parts_of(const char *script, struct parts *pt)
 {
 	struct ctr_ref *cr = NULL;
 	size_t ncr = 0, cap = 0, i;
-	const char *p = script, *nl, *end;
+	const char *p = script, *nl, *end, *name_end;
 
 	memset(pt, 0, sizeof(*pt));
 	sb_init(&pt->rest);
@@ -1460,14 +1461,14 @@ parts_of(const char *script, struct parts *pt)
 		nl = strchr(p, '\n');
 		nl = nl ? nl + 1 : p + strlen(p);
 		if (strncmp(p, "\tcounter ", 9) == 0 &&
-		    (end = strstr(p, " {\n")) != NULL && end < nl &&
+		    (name_end = strstr(p, " {\n")) != NULL && name_end < nl &&
 		    (end = strstr(nl, "\t}\n")) != NULL) {
 			if (ncr == cap) {
 				cap = cap ? 2 * cap : 256;
 				cr = xrealloc(cr, cap, sizeof(*cr));
 			}
 			cr[ncr].name = xstrndup(p + 9,
-			    (size_t)(strstr(p, " {\n") - p - 9));
+			    (size_t)(name_end - p - 9));
 			cr[ncr].block = p;
 			cr[ncr++].len = (size_t)(end + 3 - p);
 			p = end + 3;
@@ -1558,17 +1559,18 @@ tx_init(struct nltx *t)
 	memset(t, 0, sizeof(*t));
 	t->seq = (uint32_t)time(NULL) << 8;
 	tx_room(t);
-	memset(t->buf, 0, t->cap);
 	nlh = nftnl_batch_begin(t->buf, t->seq++);
 	t->len = NLMSG_ALIGN(nlh->nlmsg_len);
 }
 
-/* A message header at the end, for a payload builder. */
+/*
+ * A message header at the end, for a payload builder (libmnl writes the
+ * headers and attributes whole, padding too: nothing to clear first).
+ */
 static struct nlmsghdr *
 tx_msg(struct nltx *t, int type, uint16_t flags)
 {
 	tx_room(t);
-	memset(t->buf + t->len, 0, NLTX_ROOM);
 	return nftnl_nlmsg_build_hdr(t->buf + t->len, (uint16_t)type,
 	    NFPROTO_INET, flags, t->seq++);
 }
@@ -1611,8 +1613,8 @@ tx_counter(struct nltx *t, const char *table, const char *name,
 
 /*
  * The n elements all[idx[...]] of map (lines "KEY : \"OBJ\"") added, or
- * (add false) deleted by their keys, up to 512 a message.  0, or -1 for a key that is not an
- * address.
+ * (add false) deleted by their keys, up to 512 a message.  0, or -1 for
+ * a key that is not an address.
  */
 static int
 tx_elements(struct nltx *t, const char *table, const char *map,
@@ -1763,6 +1765,31 @@ block_comment(const char *block, size_t len)
 }
 
 /*
+ * The counters of names that are gone (their objects, sorted), once
+ * nothing counts into them any more: read into o->gone when the caller
+ * asked, then deleted, in a transaction of their own.
+ */
+static void
+take_gone(const struct backend_opts *o, char **gone, size_t ngone)
+{
+	struct nltx drop;
+	size_t i;
+
+	if (ngone == 0)
+		return;
+	if (o->gone && read_named_counters(o, gone, ngone, o->gone) < 0)
+		log_warnx("table inet %s: the counters of names gone not read: "
+		    "what they counted since the last read is lost", o->table);
+	tx_init(&drop);
+	for (i = 0; i < ngone; i++)
+		tx_counter(&drop, o->table, gone[i], NULL, false);
+	if (tx_commit(&drop, false) < 0)
+		log_warnx("table inet %s: old counters not deleted; the next "
+		    "apply deletes them", o->table);
+	tx_free(&drop);
+}
+
+/*
  * Where the strings of a[na] are that b[nb] has not (both sorted): their
  * indexes, in a new array (free() it); *n gets how many.
  */
@@ -1803,7 +1830,8 @@ apply_changes(const struct backend_opts *o, const char *script)
 	struct table_state ts;
 	struct dump_ctx d = { .table = o->table, .ts = &ts };
 	struct mnl_socket *nl = NULL;
-	struct nltx tx = { 0 }, drop = { 0 };
+	struct nltx tx = { 0 };
+	struct strbuf problems;
 	char old_mark[64], new_mark[64], *mk = old_mark, **gone = NULL;
 	char letter = 0;
 	size_t i, j, k, c, missing = 1, ngone = 0, nadd = 0, ndel = 0;
@@ -1844,16 +1872,12 @@ apply_changes(const struct backend_opts *o, const char *script)
 	if (!ts.exists || missing)
 		goto out;
 	/* Its chains as the old ruleset made them (else: a repair). */
-	for (c = 0; c < CH_MAX; c++) {
-		for (i = 0; i < ts.n; i++)
-			if (ts.o[i].kind == 'c' &&
-			    strcmp(ts.o[i].name, chains[c].name) == 0)
-				break;
-		if (i == ts.n || ts.o[i].hook != chains[c].hooknum ||
-		    ts.o[i].prio != o->priority || ts.o[i].nrules !=
-		    script_rules(o->names, chains[c].name))
-			goto out;
-	}
+	sb_init(&problems);
+	check_chains(o, &ts, o->names, &problems);
+	c = problems.len;
+	sb_free(&problems);
+	if (c)
+		goto out;
 	/* Its maps: "<letter>N" for each mN, of one letter only. */
 	for (i = 0, j = 0; i < ts.n; i++) {
 		if (ts.o[i].kind == 's')
@@ -1907,13 +1931,10 @@ apply_changes(const struct backend_opts *o, const char *script)
 	    "see ipacset(8)", true);
 	tx_counter(&tx, o->table, old_mark, NULL, false);
 	/* The counters of names that are gone: after, when unused. */
-	tx_init(&drop);
 	idx = minus(op.ctr, op.nctr, np.ctr, np.nctr, &ngone);
 	gone = xcalloc(ngone ? ngone : 1, sizeof(*gone));
-	for (i = 0; i < ngone; i++) {
+	for (i = 0; i < ngone; i++)
 		gone[i] = xstrdup(op.ctr[idx[i]]);
-		tx_counter(&drop, o->table, gone[i], NULL, false);
-	}
 	free(idx);
 	/* Nothing but the mark: the full apply (--force, a repair). */
 	if (nctr + ngone + nadd + ndel == 0)
@@ -1928,20 +1949,13 @@ apply_changes(const struct backend_opts *o, const char *script)
 	    "added and %zu deleted; the rest as it was", o->table, nctr, ngone,
 	    nadd, ndel);
 	rc = 1;
-	if (ngone && o->gone && read_named_counters(o, gone, ngone,
-	    o->gone) < 0)
-		log_warnx("table inet %s: the counters of names gone not read: "
-		    "what they counted since the last read is lost", o->table);
-	if (ngone && tx_commit(&drop, false) < 0)
-		log_warnx("table inet %s: old counters not deleted; the next "
-		    "apply deletes them", o->table);
+	take_gone(o, gone, ngone);
 out:
 	if (nl)
 		mnl_socket_close(nl);
 	table_state_free(&ts);
 	strv_free(gone, ngone);
 	tx_free(&tx);
-	tx_free(&drop);
 	parts_free(&op);
 	parts_free(&np);
 	return rc;
@@ -1982,7 +1996,7 @@ static int
 nft_apply(const struct backend_opts *o, const char *script)
 {
 	struct table_state ts;
-	struct strbuf sb, later, decl, drop;
+	struct strbuf sb, later, decl;
 	char **wanted, **gone = NULL;
 	char ml = 'm', mark[64] = "";
 	size_t i, nwanted, ngone = 0;
@@ -2011,7 +2025,6 @@ nft_apply(const struct backend_opts *o, const char *script)
 		snprintf(mark, sizeof mark, MARK_PREFIX "%" PRId64, o->stamp);
 	sb_init(&sb);
 	sb_init(&later);
-	sb_init(&drop);
 	if (ts.exists) {
 		sb_printf(&sb, "flush table inet %s\n", o->table);
 		for (i = 0; i < ts.n; i++) {
@@ -2055,10 +2068,10 @@ nft_apply(const struct backend_opts *o, const char *script)
 			if (mark_stamp(nm) == 0 && o->gone) {
 				gone = xrealloc(gone, ngone + 1, sizeof(*gone));
 				gone[ngone++] = xstrdup(nm);
+				continue;
 			}
-			sb_printf(mark_stamp(nm) ? &sb : o->gone ? &drop :
-			    &later, "delete counter inet %s %s\n", o->table,
-			    nm);
+			sb_printf(mark_stamp(nm) ? &sb : &later,
+			    "delete counter inet %s %s\n", o->table, nm);
 		}
 	}
 	sb_init(&decl);
@@ -2088,17 +2101,9 @@ nft_apply(const struct backend_opts *o, const char *script)
 	/* What the names that are gone counted to the end, then them. */
 	if (rc == 0 && ngone) {
 		qsort(gone, ngone, sizeof(*gone), str_cmp);
-		if (read_named_counters(o, gone, ngone, o->gone) < 0)
-			log_warnx("table inet %s: the counters of names gone "
-			    "not read: what they counted since the last read "
-			    "is lost", o->table);
-		log_debug("transaction 4 of 4:\n%s", drop.buf);
-		if (run_script(drop.buf) < 0)
-			log_warnx("table inet %s: old counters not deleted; "
-			    "the next apply deletes them", o->table);
+		take_gone(o, gone, ngone);
 	}
 	strv_free(gone, ngone);
-	sb_free(&drop);
 	sb_free(&decl);
 	sb_free(&sb);
 	sb_free(&later);
@@ -2153,28 +2158,24 @@ script_rules(const char *script, const char *name)
 	return n;
 }
 
-/*
- * Compare what the kernel has with what the config wants (table, base
- * chains with hook and priority, rule count per chain, counters); each
- * difference is logged at -v and appended to sb.
- */
-static void
-check_table(const struct backend_opts *o, const struct table_state *ts,
-    const char *script, struct strbuf *sb)
-{
-	char **wanted;
-	size_t c, i, c_found = 0, nwanted;
-
+/* A difference, appended to sb: "; " between two. */
 #define PROBLEM(...) do {						\
 		if (sb->len)						\
 			sb_puts(sb, "; ");				\
 		sb_printf(sb, __VA_ARGS__);				\
 	} while (0)
 
-	if (!ts->exists) {
-		PROBLEM("table inet %s is missing", o->table);
-		return;
-	}
+/*
+ * Our base chains in the kernel against the script: each there, hooked
+ * as wanted, with the rules the script gives it; the differences
+ * appended to sb.
+ */
+static void
+check_chains(const struct backend_opts *o, const struct table_state *ts,
+    const char *script, struct strbuf *sb)
+{
+	size_t c, i;
+
 	for (c = 0; c < CH_MAX; c++) {
 		const struct kobj *k = NULL;
 		size_t wr = script_rules(script, chains[c].name);
@@ -2195,6 +2196,25 @@ check_table(const struct backend_opts *o, const struct table_state *ts,
 			PROBLEM("chain %s has %zu rules, the config makes %zu",
 			    chains[c].name, k->nrules, wr);
 	}
+}
+
+/*
+ * Compare what the kernel has with what the config wants (table, base
+ * chains with hook and priority, rule count per chain, counters); each
+ * difference is logged at -v and appended to sb.
+ */
+static void
+check_table(const struct backend_opts *o, const struct table_state *ts,
+    const char *script, struct strbuf *sb)
+{
+	char **wanted;
+	size_t i, c_found = 0, nwanted;
+
+	if (!ts->exists) {
+		PROBLEM("table inet %s is missing", o->table);
+		return;
+	}
+	check_chains(o, ts, script, sb);
 	/* Every counter the script declares, each looked up once. */
 	wanted = script_counters(script, &nwanted);
 	for (i = 0; i < ts->n; i++)
