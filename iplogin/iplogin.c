@@ -24,6 +24,7 @@
 #include "iplogin.h"
 
 #define CONF_CHECK_MS	5000	/* re-read within 10 s of a change */
+#define STOP_TRIES	3	/* more writes of the last rows at a stop */
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -409,6 +410,9 @@ run(int argc, char *argv[])
 	}
 	if (d.pidfile && write_pidfile(d.pidfile) < 0)
 		goto out;
+	/* The store's writer thread: after daemon(3), which only one survives. */
+	if (session_start(&d) < 0)
+		goto out;
 	/* The store's open sessions first: they go on; then the state file. */
 	if (sessions_reconcile(&d) < 0)
 		log_warnx("the open sessions of the store were not reconciled");
@@ -432,8 +436,14 @@ run(int argc, char *argv[])
 	if (d.statefile)
 		state_save(&d, d.statefile);
 	user_each(&d, stop_one, NULL);
-	if (sessions_flush(&d) < 0)
-		ex = EX_STORE;
+	/* A store held by another program: a few more tries, then give up. */
+	for (n = 0; sessions_flush(&d) < 0; n++) {
+		if (n == STOP_TRIES) {
+			ex = EX_STORE;
+			break;
+		}
+		sleep(1);
+	}
 out:
 	control_close(&d);
 	portal_teardown(&d);

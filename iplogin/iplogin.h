@@ -146,6 +146,27 @@ int64_t	loop_timer_when(const struct timer *);
 int	loop_run(struct loop *);
 void	loop_stop(struct loop *);
 
+/*
+ * writer.c: the store's writer thread.  run(job, arg) runs on the thread
+ * (it may use only what the job and arg own there); done(job, rc, arg)
+ * runs on the loop's thread once it returned.  One job at a time.
+ */
+struct writer;
+typedef int (*writer_run_fn)(void *job, void *arg);
+typedef void (*writer_done_fn)(void *job, int rc, void *arg);
+struct writer *writer_new(struct loop *, writer_run_fn, writer_done_fn,
+	    void *arg);
+/* The thread and its eventfd on the loop (after daemon(3)); 0 or -1. */
+int	writer_start(struct writer *);
+/* A job handed over and not yet done. */
+bool	writer_busy(const struct writer *);
+/* Hand a job over (not busy); not started: it runs and is done here. */
+void	writer_submit(struct writer *, void *job);
+/* Until the job handed over is done, and its done() ran. */
+void	writer_wait(struct writer *);
+/* Wait, stop the thread, free. */
+void	writer_free(struct writer *);
+
 /* The daemon. */
 
 /* Why a session ended (session.reason in the store). */
@@ -215,8 +236,13 @@ struct daemon {
 	size_t		npend, cappend;
 	/* the sessions' interim traffic, written a chunk at a time */
 	bool		upd_active;
+	bool		upd_want;	/* a new pass is due */
 	size_t		upd_cursor;	/* the next bucket of the hash */
-	struct il_user	**upd;		/* the chunk being written */
+	/* the store's writer thread, its connection, its last result */
+	struct writer	*writer;
+	struct store	*wstore;
+	int		flush_rc;
+	bool		stopping_writer; /* sessions_flush() waits for it */
 	struct portal	*portal;	/* portal.c's; NULL: none */
 };
 
@@ -250,6 +276,14 @@ int	sessions_flush(struct daemon *);
 /* After a restart: the store's open sessions against the kernel's. */
 int	sessions_reconcile(struct daemon *);
 int	session_setup(struct daemon *);
+/* The store's writer thread, once the daemon is detached; 0 or -1. */
+int	session_start(struct daemon *);
+/* A hook event alone (a refused code) for the store; env is taken. */
+void	session_event(struct daemon *, const char *event, const char *evid,
+	    char *env, int64_t t);
+/* A hook's outcome for the store: its event delivered, or its attempts. */
+void	session_hook_outcome(struct daemon *, const char *evid, bool done,
+	    int attempts);
 void	session_teardown(struct daemon *);
 
 /* state.c: the state file (savestate, loadstate, autosave). */
@@ -401,15 +435,16 @@ void	portal_teardown(struct daemon *);
 /* A session ends (user_logout(), after its last counts, before u goes). */
 void	portal_logout(struct daemon *, struct il_user *, const char *why);
 /*
- * Inside the store transaction that writes a session's open (login) or
- * close (logout): its hook event into the outbox, id into evid ("" when
- * no hook wants it).  0 or -1.
+ * The hook event of a session's open (login) or close (logout), for the
+ * outbox in the transaction that writes it: its environment (allocated),
+ * id into evid; NULL and "" when no hook wants it.
  */
-int	portal_outbox(struct daemon *, const char *event,
+char	*portal_event(struct daemon *, const char *event,
 	    const struct session_rec *r, int64_t t, const char *why,
 	    char evid[33]);
-/* That transaction ended: committed, the events go to the runner. */
-void	portal_outbox_end(struct daemon *, bool committed);
+/* That transaction is in: the event goes to the runner. */
+void	portal_event_run(struct daemon *, const char *event, const char *evid,
+	    const char *session, const char *env);
 /* The admin command "voucher": revoke, show, list. */
 void	portal_cmd(struct daemon *, int argc, char **argv, struct strbuf *out,
 	    bool *failed);

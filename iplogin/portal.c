@@ -91,13 +91,6 @@ struct pconn {
 	struct pconn	*next;
 };
 
-/* An event written with a session row, for the runner after the commit. */
-struct oevent {
-	char		id[33];
-	int		event;
-	char		*session, *env;
-};
-
 struct pre;
 
 struct portal {
@@ -116,8 +109,6 @@ struct portal {
 	struct throttle	*thr;
 	double		fail_tokens;
 	int64_t		fail_t;
-	struct oevent	*oq;
-	size_t		noq;
 	/* vouchers' sessions that ended, until their logout event is made */
 	struct { char sid[33]; uint32_t serial; } *ended;
 	size_t		nended;
@@ -358,16 +349,10 @@ hook_done(void *arg, const char *id, enum hook_outcome how, int attempts,
     int64_t *retry_at)
 {
 	struct portal *p = arg;
-	struct store *st = p->d->store;
 
-	if (st == NULL || store_begin(st) < 0)
-		return;
-	if ((how == HOOK_DONE ? store_outbox_done(st, id) :
-	    store_outbox_attempts(st, id, attempts)) < 0 ||
-	    store_commit(st) < 0) {
-		store_rollback(st);
-		log_warnx("hook event %s: the outbox could not be written", id);
-	}
+	(void)retry_at;
+	if (p->d->store)
+		session_hook_outcome(p->d, id, how == HOOK_DONE, attempts);
 }
 
 static int
@@ -406,24 +391,22 @@ hook_run(struct portal *p, int event, const char *id, const char *session,
 	    session, env, attempts);
 }
 
-int
-portal_outbox(struct daemon *d, const char *event,
+char *
+portal_event(struct daemon *d, const char *event,
     const struct session_rec *r, int64_t t, const char *why, char evid[33])
 {
 	struct portal *p = d->portal;
 	const struct portal_conf *pc = d->srv->portal;
 	struct hook_fields f = { 0 };
-	struct outbox_rec o = { 0 };
 	struct vstate *v;
 	struct ipaddr a;
 	struct strbuf env;
-	struct oevent *e;
 	char serial[16];
 	int ev = event_index(event);
 
 	if (p == NULL || pc == NULL || ev < 0 || pc->hook[ev] == NULL) {
 		evid[0] = '\0';
-		return 0;
+		return NULL;
 	}
 	if (evid[0] == '\0')
 		hook_new_id(evid);
@@ -464,43 +447,20 @@ portal_outbox(struct daemon *d, const char *event,
 	}
 	sb_init(&env);
 	hook_env(&f, &env);
-	o.id = evid;
-	o.event = event;
-	o.session = r->id;
-	o.env = env.buf;
-	o.created = t;
-	if (store_outbox_add(d->store, d->host.id, d->srv->name, &o) < 0) {
-		sb_free(&env);
-		return -1;
-	}
-	p->oq = xrealloc(p->oq, p->noq + 1, sizeof(*p->oq));
-	e = &p->oq[p->noq++];
-	snprintf(e->id, sizeof(e->id), "%s", evid);
-	e->event = ev;
-	e->session = xstrdup(r->id);
-	e->env = env.buf;
-	return 0;
+	return env.buf;
 }
 
 void
-portal_outbox_end(struct daemon *d, bool committed)
+portal_event_run(struct daemon *d, const char *event, const char *evid,
+    const char *session, const char *env)
 {
-	struct portal *p = d->portal;
-	size_t i;
+	int ev = event_index(event);
 
-	if (p == NULL)
-		return;
-	for (i = 0; i < p->noq; i++) {
-		if (committed)
-			hook_run(p, p->oq[i].event, p->oq[i].id,
-			    p->oq[i].session, p->oq[i].env, 0);
-		free(p->oq[i].session);
-		free(p->oq[i].env);
-	}
-	p->noq = 0;
+	if (d->portal && ev >= 0)
+		hook_run(d->portal, ev, evid, session, env, 0);
 }
 
-/* A refused code: its event in its own transaction, then the runner. */
+/* A refused code: its event for the outbox, then the runner. */
 static void
 refused_event(struct portal *p, const char *addr, const uint8_t *mac,
     const char *why, const struct voucher *v)
@@ -508,7 +468,6 @@ refused_event(struct portal *p, const char *addr, const uint8_t *mac,
 	struct daemon *d = p->d;
 	const struct portal_conf *pc = pconf(p);
 	struct hook_fields f = { 0 };
-	struct outbox_rec o = { 0 };
 	struct strbuf env;
 	char id[33], macs[18], serial[16];
 
@@ -531,18 +490,8 @@ refused_event(struct portal *p, const char *addr, const uint8_t *mac,
 	f.t = acct_now();
 	sb_init(&env);
 	hook_env(&f, &env);
-	o.id = id;
-	o.event = "refused";
-	o.env = env.buf;
-	o.created = f.t;
-	if (store_begin(d->store) < 0 || store_outbox_add(d->store, d->host.id,
-	    d->srv->name, &o) < 0 || store_commit(d->store) < 0) {
-		store_rollback(d->store);
-		log_warnx("%s: the refused attempt's hook event was not written",
-		    addr);
-	} else
-		hook_run(p, HOOK_REFUSED, id, NULL, env.buf, 0);
-	sb_free(&env);
+	/* Into the outbox with the next batch; the runner after it is in. */
+	session_event(d, "refused", id, env.buf, f.t);
 }
 
 struct outbox_load {
@@ -1721,8 +1670,6 @@ portal_teardown(struct daemon *d)
 		}
 	free(p->vh);
 	free(p->uh);
-	portal_outbox_end(d, false);
-	free(p->oq);
 	free(p->ended);
 	throttle_free(p->thr);
 	voucher_keys_clear(&p->keys);

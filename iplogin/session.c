@@ -7,7 +7,10 @@
  * element or a reload counts nothing twice and loses nothing.
  *
  * Store writes wait at most FLUSH_MS and go in one transaction (group
- * commit), so a login does not wait for the disk.
+ * commit), written by the store's writer thread (writer.c) on a
+ * connection of its own: neither a login nor the event loop waits for
+ * the disk.  One batch is written at a time; what comes meanwhile waits
+ * for the next, in order.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -34,17 +37,42 @@
 #define UPD_CHUNK	1000
 #define UPD_PAUSE_MS	10
 
-enum { P_OPEN, P_CLOSE };
+/*
+ * What a row writes: a session opened, closed or its interim traffic; a
+ * hook event alone (a refused code); a hook's outcome (the event goes,
+ * or its attempts).
+ */
+enum { P_OPEN, P_CLOSE, P_UPDATE, P_EVENT, P_HOOK_DONE, P_HOOK_TRIED };
 
-/* A session row to write. */
+/* A row to write; its strings its own. */
 struct pending {
 	int		op;
-	char		id[33];
+	char		id[33];		/* the session; P_HOOK_*: the event */
 	char		*account, *addr, *chains, *mac;
 	int64_t		login, t;
 	const char	*why;
 	uint64_t	tr[TR_MAX], k[TR_MAX];
-	char		evid[33];	/* its hook event (portal.c); "" */
+	struct ipaddr	a;		/* P_UPDATE: the client */
+	int		attempts;	/* P_HOOK_TRIED */
+	/* Its hook event (portal.c), in the same transaction. */
+	bool		ev_made;	/* asked portal_event() once */
+	const char	*event;		/* "login", "logout", "refused" */
+	char		evid[33];	/* "": no hook wants it */
+	char		*env;
+};
+
+/*
+ * A batch: one transaction of the writer.  host_id and server are copied
+ * for the thread; cursor is where the pass over the sessions' interim
+ * traffic goes on once the batch is in.
+ */
+struct batch {
+	struct pending	*v;
+	size_t		n, cap, nrows;	/* [0, nrows): from d->pend */
+	int64_t		host_id, now;
+	char		*server;
+	size_t		cursor;
+	struct store	*st;
 };
 
 static size_t
@@ -127,18 +155,34 @@ mac_fmt(const uint8_t *m, char buf[18])
 static void flush_due(struct loop *, void *);
 
 static struct pending *
-pend_new(struct daemon *d, int op, const struct il_user *u)
+pend_push(struct pending **v, size_t *n, size_t *cap)
 {
-	struct pending *p;
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 64;
+		*v = xrealloc(*v, *cap, sizeof(**v));
+	}
+	memset(&(*v)[*n], 0, sizeof(**v));
+	return &(*v)[(*n)++];
+}
+
+/* A row for the next batch; the flush is due in FLUSH_MS at the latest. */
+static struct pending *
+pend_add(struct daemon *d, int op)
+{
+	struct pending *p = pend_push(&d->pend, &d->npend, &d->cappend);
+
+	p->op = op;
+	if (d->flush_timer == NULL && d->loop)
+		d->flush_timer = loop_timer(d->loop, loop_now() + FLUSH_MS,
+		    flush_due, d);
+	return p;
+}
+
+static void
+pend_fill(struct pending *p, const struct il_user *u)
+{
 	char mac[18];
 
-	if (d->npend == d->cappend) {
-		d->cappend = d->cappend ? 2 * d->cappend : 64;
-		d->pend = xrealloc(d->pend, d->cappend, sizeof(*d->pend));
-	}
-	p = &d->pend[d->npend++];
-	memset(p, 0, sizeof(*p));
-	p->op = op;
 	memcpy(p->id, u->id, sizeof(p->id));
 	p->account = xstrdup(u->account);
 	p->addr = xstrdup(u->addr_s);
@@ -150,9 +194,14 @@ pend_new(struct daemon *d, int op, const struct il_user *u)
 	p->login = u->login;
 	memcpy(p->tr, u->tr, sizeof(p->tr));
 	memcpy(p->k, u->k, sizeof(p->k));
-	if (d->flush_timer == NULL && d->loop)
-		d->flush_timer = loop_timer(d->loop, loop_now() + FLUSH_MS,
-		    flush_due, d);
+}
+
+static struct pending *
+pend_new(struct daemon *d, int op, const struct il_user *u)
+{
+	struct pending *p = pend_add(d, op);
+
+	pend_fill(p, u);
 	return p;
 }
 
@@ -163,26 +212,25 @@ pend_free(struct pending *p)
 	free(p->addr);
 	free(p->chains);
 	free(p->mac);
+	free(p->env);
 }
 
 static void
-rec_of(struct session_rec *r, const struct daemon *d, const char *id,
-    const char *account, const char *addr, const char *chains,
-    const char *mac, int64_t login, const uint64_t *tr, const uint64_t *k)
+rec_of(struct session_rec *r, const char *server, const struct pending *p)
 {
 	memset(r, 0, sizeof(*r));
-	r->id = id;
-	r->server = d->srv->name;
-	r->account = account;
-	r->addr = addr;
-	r->chains = chains;
-	r->mac = mac;
-	r->login = login;
-	r->rx_bytes = tr[TR_RXB];
-	r->rx_packets = tr[TR_RXP];
-	r->tx_bytes = tr[TR_TXB];
-	r->tx_packets = tr[TR_TXP];
-	memcpy(r->k, k, sizeof(r->k));
+	r->id = p->id;
+	r->server = server;
+	r->account = p->account;
+	r->addr = p->addr;
+	r->chains = p->chains;
+	r->mac = p->mac;
+	r->login = p->login;
+	r->rx_bytes = p->tr[TR_RXB];
+	r->rx_packets = p->tr[TR_RXP];
+	r->tx_bytes = p->tr[TR_TXB];
+	r->tx_packets = p->tr[TR_TXP];
+	memcpy(r->k, p->k, sizeof(r->k));
 }
 
 /* UPD_CHUNK, or the tests' IPAC_TEST_UPD_CHUNK. */
@@ -195,93 +243,205 @@ upd_chunk(void)
 	return v > 0 ? (size_t)v : UPD_CHUNK;
 }
 
-/*
- * The waiting rows, and a chunk of the open sessions' interim traffic
- * (updates: a new pass over all of them begins).
- */
+/* The batch into the store: on the writer's thread (writer.c). */
 static int
+batch_write(void *job, void *arg)
+{
+	struct batch *b = job;
+	size_t i;
+
+	(void)arg;
+	if (store_begin(b->st) < 0)
+		return -1;
+	for (i = 0; i < b->n; i++) {
+		const struct pending *p = &b->v[i];
+		struct session_rec r;
+		struct outbox_rec o = { 0 };
+		int rc = 0;
+
+		rec_of(&r, b->server, p);
+		switch (p->op) {
+		case P_OPEN:
+			rc = store_session_open(b->st, b->host_id, &r);
+			break;
+		case P_CLOSE:
+			rc = store_session_close(b->st, &r, p->t, p->why);
+			break;
+		case P_UPDATE:
+			rc = store_session_update(b->st, &r, b->now);
+			break;
+		case P_HOOK_DONE:
+			rc = store_outbox_done(b->st, p->id);
+			break;
+		case P_HOOK_TRIED:
+			rc = store_outbox_attempts(b->st, p->id, p->attempts);
+			break;
+		}
+		/* The hooks' event, in the same transaction. */
+		if (rc == 0 && p->env) {
+			o.id = p->evid;
+			o.event = p->event;
+			o.session = p->op == P_EVENT ? NULL : p->id;
+			o.env = p->env;
+			o.created = p->op == P_OPEN ? p->login : p->t;
+			rc = store_outbox_add(b->st, b->host_id, b->server, &o);
+		}
+		if (rc < 0) {
+			store_rollback(b->st);
+			return -1;
+		}
+	}
+	if (store_commit(b->st) < 0) {
+		store_rollback(b->st);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+batch_free(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		pend_free(&b->v[i]);
+	free(b->v);
+	free(b->server);
+	free(b);
+}
+
+/*
+ * The batch is in (rc 0): its hook events go to the runner, the pass over
+ * the interim traffic goes on.  Or it is not: its rows go back in front
+ * of those that came meanwhile, the clients of its interim traffic are
+ * due again, and the store is tried again in RETRY_MS.
+ */
+static void
+batch_done(void *job, int rc, void *arg)
+{
+	struct daemon *d = arg;
+	struct batch *b = job;
+	size_t i;
+
+	if (rc < 0 && d->flush_rc == 0)
+		log_warnx("the store: %zu session rows and the sessions' "
+		    "traffic wait for it; tried again every %d ms", b->nrows,
+		    RETRY_MS);
+	d->flush_rc = rc;
+	if (rc == 0) {
+		for (i = 0; i < b->n; i++)
+			if (b->v[i].env)
+				portal_event_run(d, b->v[i].event, b->v[i].evid,
+				    b->v[i].op == P_EVENT ? NULL : b->v[i].id,
+				    b->v[i].env);
+		d->upd_cursor = b->cursor;
+		if (d->upd_cursor >= d->hcap)
+			d->upd_active = false;
+		batch_free(b);
+	} else {
+		struct pending *v = NULL;
+		size_t n = 0, cap = 0;
+
+		for (i = b->nrows; i < b->n; i++) {
+			struct il_user *u = user_find(d, &b->v[i].a);
+
+			if (u && strcmp(u->id, b->v[i].id) == 0)
+				u->dirty = true;
+			pend_free(&b->v[i]);
+		}
+		b->n = b->nrows;
+		for (i = 0; i < b->n; i++)
+			*pend_push(&v, &n, &cap) = b->v[i];
+		for (i = 0; i < d->npend; i++)
+			*pend_push(&v, &n, &cap) = d->pend[i];
+		free(d->pend);
+		d->pend = v;
+		d->npend = n;
+		d->cappend = cap;
+		b->n = 0;
+		batch_free(b);
+	}
+	if (d->flush_timer == NULL && d->loop && !d->stopping_writer &&
+	    (d->npend || d->upd_active || d->upd_want))
+		d->flush_timer = loop_timer(d->loop, loop_now() +
+		    (rc < 0 ? RETRY_MS : d->npend ? 0 : UPD_PAUSE_MS),
+		    flush_due, d);
+}
+
+/*
+ * Hand the waiting rows, and a chunk of the open sessions' interim
+ * traffic (updates: a pass over all of them is due), to the writer.  One
+ * batch at a time: while one is written the rest waits for its end.
+ */
+static void
 flush(struct daemon *d, bool updates)
 {
-	size_t i, j, nupd, cursor, chunk;
-	int64_t now = acct_now();
+	struct batch *b;
+	size_t i, j, cursor, chunk;
 
 	if (d->store == NULL) {
 		/* No store (t/fuzz/il-cmd.c): the rows have nowhere to go. */
 		for (i = 0; i < d->npend; i++)
 			pend_free(&d->pend[i]);
 		d->npend = 0;
-		return 0;
+		return;
 	}
-	if (updates && !d->upd_active) {
+	if (updates)
+		d->upd_want = true;
+	if (writer_busy(d->writer))
+		return;
+	if (!d->upd_active && d->upd_want) {
 		/* A new pass over every session (one under way goes on). */
 		d->upd_active = true;
 		d->upd_cursor = 0;
+		d->upd_want = false;
 	}
 	if (d->npend == 0 && !d->upd_active)
-		return 0;
-	if (store_begin(d->store) < 0)
-		return -1;
+		return;
+	b = xcalloc(1, sizeof(*b));
+	b->st = d->wstore;
+	b->host_id = d->host.id;
+	b->server = xstrdup(d->srv->name);
+	b->now = acct_now();
+	/* The waiting rows, each with its hook event (made once). */
 	for (i = 0; i < d->npend; i++) {
 		struct pending *p = &d->pend[i];
 		struct session_rec r;
 
-		rec_of(&r, d, p->id, p->account, p->addr, p->chains, p->mac,
-		    p->login, p->tr, p->k);
-		if (p->op == P_OPEN && store_session_open(d->store,
-		    d->host.id, &r) < 0)
-			goto fail;
-		if (p->op == P_CLOSE && store_session_close(d->store, &r,
-		    p->t, p->why) < 0)
-			goto fail;
-		/* The hooks' event, in the same transaction. */
-		if (portal_outbox(d, p->op == P_OPEN ? "login" : "logout", &r,
-		    p->op == P_OPEN ? p->login : p->t, p->why, p->evid) < 0)
-			goto fail;
+		if ((p->op == P_OPEN || p->op == P_CLOSE) && !p->ev_made) {
+			p->event = p->op == P_OPEN ? "login" : "logout";
+			rec_of(&r, b->server, p);
+			p->env = portal_event(d, p->event, &r,
+			    p->op == P_OPEN ? p->login : p->t, p->why,
+			    p->evid);
+			p->ev_made = true;
+		}
 	}
-	/* Whole buckets until the chunk is full. */
+	b->v = d->pend;
+	b->n = b->nrows = d->npend;
+	b->cap = d->cappend;
+	d->pend = NULL;
+	d->npend = d->cappend = 0;
+	/* Whole buckets of clients until the chunk is full. */
 	chunk = upd_chunk();
-	nupd = 0;
 	cursor = d->upd_cursor;
-	for (j = cursor; d->upd_active && j < d->hcap && nupd < chunk;
-	    j++) {
+	for (j = cursor; d->upd_active && j < d->hcap &&
+	    b->n - b->nrows < chunk; j++) {
 		struct il_user *u;
 
 		for (u = d->hash[j]; u; u = u->hnext) {
-			struct session_rec r;
-			char mac[18];
-
 			if (!u->dirty)
 				continue;
-			if (u->has_mac)
-				mac_fmt(u->mac, mac);
-			rec_of(&r, d, u->id, u->account, u->addr_s, u->chains,
-			    u->has_mac ? mac : NULL, u->login, u->tr, u->k);
-			if (store_session_update(d->store, &r, now) < 0)
-				goto fail;
-			if (nupd % UPD_CHUNK == 0)
-				d->upd = xrealloc(d->upd, nupd + UPD_CHUNK,
-				    sizeof(*d->upd));
-			d->upd[nupd++] = u;
+			pend_fill(pend_push(&b->v, &b->n, &b->cap), u);
+			b->v[b->n - 1].op = P_UPDATE;
+			b->v[b->n - 1].a = u->addr;
+			/* Clean until it changes again (due again if not in). */
+			u->dirty = false;
 		}
 		cursor = j + 1;
 	}
-	if (store_commit(d->store) < 0)
-		goto fail;
-	/* Written: clean until they change again. */
-	for (i = 0; i < nupd; i++)
-		d->upd[i]->dirty = false;
-	d->upd_cursor = cursor;
-	if (d->upd_cursor >= d->hcap)
-		d->upd_active = false;
-	portal_outbox_end(d, true);
-	for (i = 0; i < d->npend; i++)
-		pend_free(&d->pend[i]);
-	d->npend = 0;
-	return 0;
-fail:
-	store_rollback(d->store);
-	portal_outbox_end(d, false);
-	return -1;
+	b->cursor = d->upd_active ? cursor : d->upd_cursor;
+	writer_submit(d->writer, b);
 }
 
 static void
@@ -289,15 +449,35 @@ flush_due(struct loop *l, void *arg)
 {
 	struct daemon *d = arg;
 
+	(void)l;
 	d->flush_timer = NULL;
-	if (flush(d, false) < 0 && (d->npend || d->upd_active))
-		/* The store was busy or full: the rows wait, in order. */
-		d->flush_timer = loop_timer(l, loop_now() + RETRY_MS,
-		    flush_due, d);
-	else if (d->upd_active)
-		/* The next chunk of the interim traffic, after a pause. */
-		d->flush_timer = loop_timer(l, loop_now() + UPD_PAUSE_MS,
-		    flush_due, d);
+	flush(d, false);
+}
+
+/* A hook event alone (portal.c: a refused code), for the next batch. */
+void
+session_event(struct daemon *d, const char *event, const char *evid,
+    char *env, int64_t t)
+{
+	struct pending *p = pend_add(d, P_EVENT);
+
+	p->ev_made = true;
+	p->event = event;
+	snprintf(p->evid, sizeof(p->evid), "%s", evid);
+	p->env = env;
+	p->t = t;
+}
+
+/* A hook's outcome (portal.c): its event goes, or its attempts. */
+void
+session_hook_outcome(struct daemon *d, const char *evid, bool done,
+    int attempts)
+{
+	struct pending *p = pend_add(d, done ? P_HOOK_DONE : P_HOOK_TRIED);
+
+	p->ev_made = true;
+	snprintf(p->id, sizeof(p->id), "%s", evid);
+	p->attempts = attempts;
 }
 
 int
@@ -307,7 +487,18 @@ sessions_flush(struct daemon *d)
 		loop_timer_free(d->loop, d->flush_timer);
 		d->flush_timer = NULL;
 	}
-	return flush(d, false);
+	/* The batch under way, then what waits, now. */
+	d->stopping_writer = true;
+	writer_wait(d->writer);
+	d->flush_rc = 0;
+	flush(d, false);
+	writer_wait(d->writer);
+	d->stopping_writer = false;
+	if (d->flush_timer == NULL && d->loop && d->flush_rc < 0 &&
+	    (d->npend || d->upd_active))
+		d->flush_timer = loop_timer(d->loop, loop_now() + RETRY_MS,
+		    flush_due, d);
+	return d->flush_rc;
 }
 
 /* The counter chain's name as users_counters() and users_get() take it. */
@@ -681,11 +872,7 @@ users_count(struct daemon *d)
 	/* Clients that left lazy monitoring are due a probe now. */
 	if (d->prober)
 		probe_arm(d);
-	if (flush(d, true) < 0)
-		log_warnx("the traffic of the sessions waits for the store");
-	if (d->upd_active && d->flush_timer == NULL)
-		d->flush_timer = loop_timer(d->loop, loop_now() + UPD_PAUSE_MS,
-		    flush_due, d);
+	flush(d, true);
 }
 
 /* An open session of the store, kept until reconciled. */
@@ -862,7 +1049,18 @@ session_setup(struct daemon *d)
 		store_rollback(d->store);
 		return -1;
 	}
+	/* The writer's connection: its thread's alone. */
+	if ((d->wstore = store_open(path, STORE_RW, d->set.busy_ms,
+	    d->set.timezone, NULL)) == NULL)
+		return -1;
+	d->writer = writer_new(d->loop, batch_write, batch_done, d);
 	return 0;
+}
+
+int
+session_start(struct daemon *d)
+{
+	return d->writer ? writer_start(d->writer) : 0;
 }
 
 void
@@ -877,9 +1075,12 @@ session_teardown(struct daemon *d)
 		log_error("%zu session rows could not be written to the store",
 		    d->npend);
 	free(d->pend);
-	free(d->upd);
 	d->pend = NULL;
 	d->npend = d->cappend = 0;
+	writer_free(d->writer);
+	d->writer = NULL;
+	store_close(d->wstore);
+	d->wstore = NULL;
 	store_close(d->store);
 	d->store = NULL;
 }

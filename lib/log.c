@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -49,11 +50,16 @@ vlog(const char *prefix, const char *fmt, va_list ap, const char *suffix)
 		    msg, suffix ? ": " : "", suffix ? suffix : "");
 		return;
 	}
-	fprintf(stderr, "%s: %s", progname, prefix);
-	vfprintf(stderr, fmt, ap);
-	if (suffix)
-		fprintf(stderr, ": %s", suffix);
-	fputc('\n', stderr);
+	{
+		/* One write a line: iplogin's writer thread logs too. */
+		char *msg;
+
+		if (vasprintf(&msg, fmt, ap) < 0)
+			return;
+		fprintf(stderr, "%s: %s%s%s%s\n", progname, prefix, msg,
+		    suffix ? ": " : "", suffix ? suffix : "");
+		free(msg);
+	}
 }
 
 /* An error that makes the run fail; counted for log_error_count(). */
@@ -62,7 +68,7 @@ log_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	nerrors++;
+	__atomic_add_fetch(&nerrors, 1, __ATOMIC_RELAXED);
 	va_start(ap, fmt);
 	vlog("", fmt, ap, NULL);
 	va_end(ap);
@@ -120,7 +126,7 @@ log_debug(const char *fmt, ...)
 int
 log_error_count(void)
 {
-	return nerrors;
+	return __atomic_load_n(&nerrors, __ATOMIC_RELAXED);
 }
 
 void

@@ -1,0 +1,205 @@
+/*
+ * The store's writer: one thread that runs one job at a time (a group
+ * commit of session rows, session.c) on a connection of its own, so the
+ * event loop never waits for the disk: not for an fsync, not for a store
+ * that another program (fetchipac) holds locked.  The loop hands a job
+ * over and goes on; when the job is done an eventfd wakes the loop, which
+ * runs the job's done() there.  Everything but run() stays on the loop's
+ * thread.
+ *
+ * Started after daemon(3) (a thread does not survive the fork); until
+ * then, and where it could not start, a job runs at once on the caller's
+ * thread.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "iplogin.h"
+
+struct writer {
+	struct loop	*loop;
+	writer_run_fn	run;
+	writer_done_fn	done;
+	void		*arg;
+	pthread_t	thread;
+	bool		started;
+	int		efd;		/* the loop hears a done job */
+	pthread_mutex_t	mu;
+	pthread_cond_t	cv;
+	void		*job;		/* handed over, not yet done */
+	bool		finished;	/* job ran: rc is its result */
+	int		rc;
+	bool		quit;
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		void *job;
+		int rc;
+
+		while ((w->job == NULL || w->finished) && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->job == NULL || w->finished)
+			break;
+		job = w->job;
+		pthread_mutex_unlock(&w->mu);
+		rc = w->run(job, w->arg);
+		pthread_mutex_lock(&w->mu);
+		w->rc = rc;
+		w->finished = true;
+		pthread_cond_broadcast(&w->cv);
+		if (write(w->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			log_warn("writer: eventfd");
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* The finished job's done(), on the loop's thread; false: none finished. */
+static bool
+reap(struct writer *w)
+{
+	void *job;
+	int rc;
+
+	pthread_mutex_lock(&w->mu);
+	if (w->job == NULL || !w->finished) {
+		pthread_mutex_unlock(&w->mu);
+		return false;
+	}
+	job = w->job;
+	rc = w->rc;
+	w->job = NULL;
+	w->finished = false;
+	pthread_mutex_unlock(&w->mu);
+	w->done(job, rc, w->arg);
+	return true;
+}
+
+static void
+readable(struct loop *l, int fd, unsigned events, void *arg)
+{
+	uint64_t n;
+
+	(void)l, (void)events;
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn("writer: eventfd");
+	reap(arg);
+}
+
+struct writer *
+writer_new(struct loop *l, writer_run_fn run, writer_done_fn done, void *arg)
+{
+	struct writer *w = xcalloc(1, sizeof(*w));
+
+	w->loop = l;
+	w->run = run;
+	w->done = done;
+	w->arg = arg;
+	w->efd = -1;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	return w;
+}
+
+int
+writer_start(struct writer *w)
+{
+	sigset_t all, old;
+	int e;
+
+	if (w->started)
+		return 0;
+	if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		log_warn("writer: eventfd");
+		return -1;
+	}
+	if (loop_add_fd(w->loop, w->efd, EPOLLIN, readable, w) < 0) {
+		log_warn("writer: epoll");
+		close(w->efd);
+		w->efd = -1;
+		return -1;
+	}
+	/* Signals are the loop's (its signalfd): none for the thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&w->thread, NULL, writer_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e) {
+		errno = e;
+		log_warn("writer: thread");
+		loop_del_fd(w->loop, w->efd);
+		close(w->efd);
+		w->efd = -1;
+		return -1;
+	}
+	w->started = true;
+	return 0;
+}
+
+bool
+writer_busy(const struct writer *w)
+{
+	return w && w->job != NULL;
+}
+
+void
+writer_submit(struct writer *w, void *job)
+{
+	if (!w->started) {
+		/* No thread (yet): the job runs here and now. */
+		w->done(job, w->run(job, w->arg), w->arg);
+		return;
+	}
+	pthread_mutex_lock(&w->mu);
+	w->job = job;
+	w->finished = false;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+writer_wait(struct writer *w)
+{
+	if (w == NULL || !w->started)
+		return;
+	pthread_mutex_lock(&w->mu);
+	while (w->job && !w->finished)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	reap(w);
+}
+
+void
+writer_free(struct writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->started) {
+		writer_wait(w);
+		pthread_mutex_lock(&w->mu);
+		w->quit = true;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->thread, NULL);
+		loop_del_fd(w->loop, w->efd);
+		close(w->efd);
+	}
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+}
