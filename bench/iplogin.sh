@@ -1,15 +1,22 @@
 #!/bin/sh
 # bench/iplogin.sh [N] - iplogin with N logged-in users (default 100000)
 # in a namespace lab: login and logout round trips over the admin socket
-# (p50, p99), the daemon's memory per user, and the CPU its probing takes
-# while N users are logged in (most of them do not exist: they are asked
-# by ARP and stay logged in through a long timeout).  Only the lab's
-# namespaces are touched.
+# (p50, p99, worst), RUNS series of them (default 3) against one daemon
+# that reads every counter each COUNTER seconds (default 5; 0: never),
+# saves its state file each AUTOSAVE seconds (default 10; 0: never) and
+# writes the sessions to a store on disk; the daemon's memory per user,
+# and the CPU its probing takes while N users are logged in (most of them
+# do not exist: they are asked by ARP and stay logged in through a long
+# timeout).  Only the lab's namespaces are touched.
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -eu
 
 N=${1:-100000}
+export N
 HOLD=${HOLD:-30}	# seconds of probing measured
+RUNS=${RUNS:-3}
+COUNTER=${COUNTER:-5}
+AUTOSAVE=${AUTOSAVE:-10}
 top=$(cd "$(dirname "$0")/.." && pwd)
 make -C "$top" -s all bench/il-bench
 PATH=$top/iplogin:$top/t/helper:$PATH
@@ -46,6 +53,9 @@ server b
 	chains = users/b
 	probe = 198.19.0.0/16 60s 1h
 	probe = 2001:db8:ff::/64 60s 1h
+	counterinterval = $COUNTER
+	statefile = $work/state
+	autosave = $AUTOSAVE
 	file_dir = $work
 client root
 	user = 0
@@ -64,23 +74,41 @@ pid=$(cat "$work/pid")
 rss() { awk '/^VmRSS/ { print $2 }' /proc/$pid/status; }
 cpu() { awk '{ print $14 + $15 }' /proc/$pid/stat; }
 rss0=$(rss)
-echo "iplogin with $N users, machine: $(nproc) CPUs, $(uname -r)"
+echo "iplogin with $N users, counters read every $COUNTER s, state saved every $AUTOSAVE s, $RUNS series, machine: $(nproc) CPUs, $(uname -r)"
 ranges="198.19.0.1/$n4"
 [ "$n6" -eq 0 ] || ranges="$ranges 2001:db8:ff::1/$n6"
-IL_BENCH_HOLD=$work/go lab_exec "$LAB_R" "$top/bench/il-bench" "$work/il.sock" \
-	$ranges >"$work/out" &
-bench=$!
-while ! grep -q holding "$work/out" 2>/dev/null; do
-	kill -0 $bench 2>/dev/null || { cat "$work/out"; exit 1; }
-	sleep 0.2
+r=1
+while [ $r -le "$RUNS" ]; do
+	rm -f "$work/go" "$work/out"
+	IL_BENCH_HOLD=$work/go lab_exec "$LAB_R" "$top/bench/il-bench" \
+		"$work/il.sock" $ranges >"$work/out" &
+	bench=$!
+	while ! grep -q holding "$work/out" 2>/dev/null; do
+		kill -0 $bench 2>/dev/null || { cat "$work/out"; exit 1; }
+		sleep 0.2
+	done
+	echo "series $r:"
+	grep login "$work/out"
+	if [ $r -eq 1 ]; then
+		rss1=$(rss)
+		echo "memory: $rss0 kB before, $rss1 kB with $N users: $(( (rss1 - rss0) * 1024 / N )) bytes per user"
+		c0=$(cpu); sleep "$HOLD"; c1=$(cpu)
+		hz=$(getconf CLK_TCK)
+		echo "probing $N users for $HOLD s: $(( (c1 - c0) * 1000 / hz / HOLD )) ms of CPU per second ($(( (c1 - c0) * 100 / hz / HOLD )) % of one core), counter reads included"
+		lab_exec "$LAB_R" ilcmd -S "$work/il.sock" stat 198.19.0.1 | grep -E "Probes sent"
+		# savestate: the admin's command, the whole state file at once
+		for i in 1 2 3; do
+			perl -MTime::HiRes=time -e 'open(my $o, ">&", \*STDOUT);
+				open(STDOUT, ">", "/dev/null"); $t = time;
+				system(@ARGV) == 0 or die;
+				printf $o "savestate of %d users: %.1f ms\n", $ENV{N},
+				    (time - $t) * 1000' \
+				ip netns exec "$LAB_R" ilcmd -S "$work/il.sock" savestate bench.state
+		done
+	fi
+	touch "$work/go"
+	wait $bench
+	grep logout "$work/out"
+	r=$((r + 1))
 done
-grep login "$work/out"
-rss1=$(rss)
-echo "memory: $rss0 kB before, $rss1 kB with $N users: $(( (rss1 - rss0) * 1024 / N )) bytes per user"
-c0=$(cpu); sleep "$HOLD"; c1=$(cpu)
-hz=$(getconf CLK_TCK)
-echo "probing $N users for $HOLD s: $(( (c1 - c0) * 1000 / hz / HOLD )) ms of CPU per second ($(( (c1 - c0) * 100 / hz / HOLD )) % of one core)"
-lab_exec "$LAB_R" ilcmd -S "$work/il.sock" stat 198.19.0.1 | grep -E "Probes sent"
-touch "$work/go"
-wait $bench
-grep logout "$work/out"
+grep -i "warning\|error" "$work/log" | head -5 || :

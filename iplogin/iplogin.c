@@ -56,7 +56,7 @@ save_due(struct loop *l, void *arg)
 	d->save_timer = loop_timer(l, loop_now() +
 	    (int64_t)d->srv->autosave * 1000, save_due, d);
 	if (d->statefile)
-		state_save(d, d->statefile);
+		state_autosave(d, d->statefile);
 }
 
 static int64_t
@@ -411,7 +411,7 @@ run(int argc, char *argv[])
 	if (d.pidfile && write_pidfile(d.pidfile) < 0)
 		goto out;
 	/* The store's writer thread: after daemon(3), which only one survives. */
-	if (session_start(&d) < 0)
+	if (session_start(&d) < 0 || state_start(&d) < 0)
 		goto out;
 	/* The store's open sessions first: they go on; then the state file. */
 	if (sessions_reconcile(&d) < 0)
@@ -445,6 +445,7 @@ run(int argc, char *argv[])
 		sleep(1);
 	}
 out:
+	state_stop(&d);
 	control_close(&d);
 	portal_teardown(&d);
 	session_teardown(&d);

@@ -147,25 +147,25 @@ int	loop_run(struct loop *);
 void	loop_stop(struct loop *);
 
 /*
- * writer.c: the store's writer thread.  run(job, arg) runs on the thread
+ * worker.c: a thread for long jobs.  run(job, arg) runs on the thread
  * (it may use only what the job and arg own there); done(job, rc, arg)
  * runs on the loop's thread once it returned.  One job at a time.
  */
-struct writer;
-typedef int (*writer_run_fn)(void *job, void *arg);
-typedef void (*writer_done_fn)(void *job, int rc, void *arg);
-struct writer *writer_new(struct loop *, writer_run_fn, writer_done_fn,
+struct worker;
+typedef int (*worker_run_fn)(void *job, void *arg);
+typedef void (*worker_done_fn)(void *job, int rc, void *arg);
+struct worker *worker_new(struct loop *, worker_run_fn, worker_done_fn,
 	    void *arg);
 /* The thread and its eventfd on the loop (after daemon(3)); 0 or -1. */
-int	writer_start(struct writer *);
+int	worker_start(struct worker *);
 /* A job handed over and not yet done. */
-bool	writer_busy(const struct writer *);
+bool	worker_busy(const struct worker *);
 /* Hand a job over (not busy); not started: it runs and is done here. */
-void	writer_submit(struct writer *, void *job);
+void	worker_submit(struct worker *, void *job);
 /* Until the job handed over is done, and its done() ran. */
-void	writer_wait(struct writer *);
+void	worker_wait(struct worker *);
 /* Wait, stop the thread, free. */
-void	writer_free(struct writer *);
+void	worker_free(struct worker *);
 
 /* The daemon. */
 
@@ -198,6 +198,7 @@ struct il_user {
 	struct probe_target *pt;
 	uint64_t	tr[TR_MAX];	/* the session's traffic */
 	uint64_t	k[TR_MAX];	/* its counters when last added up */
+	uint64_t	kseq;		/* the daemon's kseq then */
 	int64_t		rx_moved, tx_moved;	/* loop_now() of the last change */
 	double		rx_kbps, tx_kbps;
 	bool		dirty;		/* traffic, counters or MAC not
@@ -239,10 +240,20 @@ struct daemon {
 	bool		upd_want;	/* a new pass is due */
 	size_t		upd_cursor;	/* the next bucket of the hash */
 	/* the store's writer thread, its connection, its last result */
-	struct writer	*writer;
+	struct worker	*writer;
 	struct store	*wstore;
 	int		flush_rc;
 	bool		stopping_writer; /* sessions_flush() waits for it */
+	/* the counter reader: a thread, the dump it fills */
+	struct worker	*reader;
+	struct dump	*dump;
+	struct timer	*add_timer;	/* its next slice added up */
+	/* the state file's saver: a thread, the save being made */
+	struct worker	*saver;
+	struct save_job	*save_job;
+	struct timer	*save_slice_timer;
+	uint64_t	kseq;		/* counter reads of the loop so far */
+	int64_t		count_last;	/* loop_now() of the last read */
 	struct portal	*portal;	/* portal.c's; NULL: none */
 };
 
@@ -288,6 +299,12 @@ void	session_teardown(struct daemon *);
 
 /* state.c: the state file (savestate, loadstate, autosave). */
 int	state_save(struct daemon *, const char *path);
+/* The same a slice a turn of the loop, written by the saver's thread. */
+void	state_autosave(struct daemon *, const char *path);
+/* The saver's thread, once the daemon is detached; 0 or -1. */
+int	state_start(struct daemon *);
+/* An autosave under way ends first; the saver stops. */
+void	state_stop(struct daemon *);
 /*
  * Log in the clients of a state file; *n = how many.  -1 when a line
  * was bad (each said as path:line; the good ones are in).

@@ -36,6 +36,8 @@
  */
 #define UPD_CHUNK	1000
 #define UPD_PAUSE_MS	10
+/* Clients of a counter read (or buckets of the hash) a turn of the loop. */
+#define APPLY_SLICE	4096
 
 /*
  * What a row writes: a session opened, closed or its interim traffic; a
@@ -388,7 +390,7 @@ flush(struct daemon *d, bool updates)
 	}
 	if (updates)
 		d->upd_want = true;
-	if (writer_busy(d->writer))
+	if (worker_busy(d->writer))
 		return;
 	if (!d->upd_active && d->upd_want) {
 		/* A new pass over every session (one under way goes on). */
@@ -441,7 +443,7 @@ flush(struct daemon *d, bool updates)
 		cursor = j + 1;
 	}
 	b->cursor = d->upd_active ? cursor : d->upd_cursor;
-	writer_submit(d->writer, b);
+	worker_submit(d->writer, b);
 }
 
 static void
@@ -489,10 +491,10 @@ sessions_flush(struct daemon *d)
 	}
 	/* The batch under way, then what waits, now. */
 	d->stopping_writer = true;
-	writer_wait(d->writer);
+	worker_wait(d->writer);
 	d->flush_rc = 0;
 	flush(d, false);
-	writer_wait(d->writer);
+	worker_wait(d->writer);
 	d->stopping_writer = false;
 	if (d->flush_timer == NULL && d->loop && d->flush_rc < 0 &&
 	    (d->npend || d->upd_active))
@@ -526,8 +528,8 @@ in_counter_chain(const struct daemon *d, const struct il_user *u)
  * and tx moved.
  */
 static void
-add_counts(struct il_user *u, const struct users_count *c, int64_t now,
-    int64_t interval_ms)
+add_counts(struct daemon *d, struct il_user *u, const struct users_count *c,
+    int64_t now, int64_t interval_ms)
 {
 	uint64_t v[TR_MAX] = { c->rx_bytes, c->rx_packets, c->tx_bytes,
 	    c->tx_packets }, db, dp;
@@ -556,6 +558,7 @@ add_counts(struct il_user *u, const struct users_count *c, int64_t now,
 	if (memcmp(u->k, v, sizeof(u->k)) != 0)
 		u->dirty = true;
 	memcpy(u->k, v, sizeof(u->k));
+	u->kseq = ++d->kseq;
 }
 
 struct pick {
@@ -610,10 +613,12 @@ read_counts(struct daemon *d, struct il_user *u, int64_t interval_ms)
 		return -1;
 	}
 	if (rc == 0)
-		add_counts(u, &c, loop_now(), interval_ms);
-	else
+		add_counts(d, u, &c, loop_now(), interval_ms);
+	else {
 		/* No element (flushed): what comes counts from zero. */
 		memset(u->k, 0, sizeof(u->k));
+		u->kseq = ++d->kseq;
+	}
 	return 0;
 }
 
@@ -713,6 +718,7 @@ user_login(struct daemon *d, const struct ipaddr *a,
 		session_id(u->id);
 	u->login = login ? login : acct_now();
 	u->rx_moved = u->tx_moved = loop_now();
+	u->kseq = ++d->kseq;
 	if (d->hcap == 0 || d->nusers + 1 > d->hcap)
 		hash_grow(d);
 	{
@@ -753,7 +759,7 @@ final_counts(const struct users_count *c, void *arg)
 	char chain[64];
 
 	if (strcmp(c->chain, counter_chain(f->d, chain, sizeof(chain))) == 0)
-		add_counts(f->u, c, loop_now(), 0);
+		add_counts(f->d, f->u, c, loop_now(), 0);
 	return 0;
 }
 
@@ -826,7 +832,7 @@ count_one(const struct users_count *c, void *arg)
 	struct il_user *u = user_find(k->d, &c->addr);
 
 	if (u)
-		add_counts(u, c, k->now, k->interval_ms);
+		add_counts(k->d, u, c, k->now, k->interval_ms);
 	return 0;
 }
 
@@ -848,31 +854,168 @@ idle_check(struct daemon *d, struct il_user *u, void *arg)
 		user_logout(d, u, WHY_IDLE);
 }
 
-void
-users_count(struct daemon *d)
+/* After a counter read: a table found gone, idle clients, the store. */
+static void
+counted(struct daemon *d, int64_t now, const char *err)
 {
-	static int64_t last;
-	struct counting k = { .d = d, .now = loop_now() };
-	char chain[64];
-
-	k.interval_ms = last ? k.now - last : 0;
-	last = k.now;
-	if (users_counters(d->users, counter_chain(d, chain, sizeof(chain)),
-	    count_one, &k) < 0) {
+	if (err) {
 		size_t n;
 
-		log_warnx("counters: %s", users_error(d->users));
+		log_warnx("counters: %s", err);
 		/* What the lost elements counted since the last read is lost. */
 		if (users_restore(d, &n) == 0)
 			log_warnx("table %s set up again: %zu of %zu clients put "
 			    "back; their counts since the last counter read are "
 			    "lost", d->srv->table, n, d->nusers);
 	}
-	user_each(d, idle_check, &k.now);
+	user_each(d, idle_check, &now);
 	/* Clients that left lazy monitoring are due a probe now. */
 	if (d->prober)
 		probe_arm(d);
 	flush(d, true);
+}
+
+/*
+ * A read of every client's counters on the reader's thread: the dump of
+ * the sets on a netlink socket of its own, kept as read.  seq is the
+ * loop's count of counter reads when it began.
+ */
+struct dump {
+	struct users		*h;
+	char			chain[64];
+	struct users_count	*v;
+	size_t			n, cap;
+	uint64_t		seq;
+	char			err[256];
+	/* added up a slice a turn of the loop: where, at which time */
+	bool			adding;
+	size_t			pos, bucket;
+	int64_t			now, interval_ms;
+};
+
+static int
+dump_one(const struct users_count *c, void *arg)
+{
+	struct dump *k = arg;
+
+	if (k->n == k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 1024;
+		k->v = xrealloc(k->v, k->cap, sizeof(*k->v));
+	}
+	k->v[k->n] = *c;
+	k->v[k->n++].chain = NULL;
+	return 0;
+}
+
+static int
+dump_run(void *job, void *arg)
+{
+	struct dump *k = job;
+
+	(void)arg;
+	k->n = 0;
+	if (users_counters(k->h, k->chain, dump_one, k) < 0) {
+		snprintf(k->err, sizeof(k->err), "%s", users_error(k->h));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The dump is read: added up on the loop's thread, APPLY_SLICE clients a
+ * turn of the loop (so that no turn takes long), then the idle check a
+ * slice of the hash at a time, then the store.  Only for the clients
+ * whose counters the loop did not read since the dump began: a logout's
+ * last counts or a new client at the same address came later and hold
+ * more, and the dump's value would look like an element made again and
+ * count twice.
+ */
+static void
+add_slice(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+	struct dump *k = d->dump;
+	size_t end;
+
+	d->add_timer = NULL;
+	if (k->pos < k->n) {
+		end = k->pos + APPLY_SLICE < k->n ? k->pos + APPLY_SLICE : k->n;
+		for (; k->pos < end; k->pos++) {
+			struct il_user *u = user_find(d, &k->v[k->pos].addr);
+
+			if (u && u->kseq <= k->seq)
+				add_counts(d, u, &k->v[k->pos], k->now,
+				    k->interval_ms);
+		}
+	} else {
+		end = k->bucket + APPLY_SLICE < d->hcap ?
+		    k->bucket + APPLY_SLICE : d->hcap;
+		for (; k->bucket < end; k->bucket++) {
+			struct il_user *u, *next;
+
+			for (u = d->hash[k->bucket]; u; u = next) {
+				next = u->hnext;
+				idle_check(d, u, &k->now);
+			}
+		}
+		if (k->bucket >= d->hcap) {
+			k->adding = false;
+			if (d->prober)
+				probe_arm(d);
+			flush(d, true);
+			return;
+		}
+	}
+	d->add_timer = loop_timer(l, loop_now(), add_slice, d);
+}
+
+static void
+dump_done(void *job, int rc, void *arg)
+{
+	struct daemon *d = arg;
+	struct dump *k = job;
+	int64_t now = loop_now();
+
+	k->interval_ms = d->count_last ? now - d->count_last : 0;
+	k->now = d->count_last = now;
+	if (rc < 0) {
+		counted(d, now, k->err);
+		return;
+	}
+	k->adding = true;
+	k->pos = k->bucket = 0;
+	if (d->loop)
+		add_slice(d->loop, d);
+}
+
+void
+users_count(struct daemon *d)
+{
+	struct counting k = { .d = d, .now = loop_now() };
+	char chain[64];
+
+	if (d->reader) {
+		/* A read still under way (a slow kernel): this one is skipped. */
+		if (worker_busy(d->reader) || d->dump->adding)
+			return;
+		counter_chain(d, d->dump->chain, sizeof(d->dump->chain));
+		if (users_use(d->dump->h, d->specs, d->nspecs) < 0) {
+			counted(d, k.now, users_error(d->dump->h));
+			return;
+		}
+		d->dump->seq = d->kseq;
+		worker_submit(d->reader, d->dump);
+		return;
+	}
+	/* No reader (t/fuzz/il-cmd.c): here and now. */
+	k.interval_ms = d->count_last ? k.now - d->count_last : 0;
+	d->count_last = k.now;
+	if (users_counters(d->users, counter_chain(d, chain, sizeof(chain)),
+	    count_one, &k) < 0) {
+		counted(d, k.now, users_error(d->users));
+		return;
+	}
+	counted(d, k.now, NULL);
 }
 
 /* An open session of the store, kept until reconciled. */
@@ -1000,6 +1143,7 @@ sessions_reconcile(struct daemon *d)
 		u = user_find(d, &a);
 		memcpy(u->tr, e->tr, sizeof(u->tr));
 		memcpy(u->k, e->k, sizeof(u->k));
+		u->kseq = ++d->kseq;
 		if (e->mac && sscanf(e->mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx",
 		    &u->mac[0], &u->mac[1], &u->mac[2], &u->mac[3], &u->mac[4],
 		    &u->mac[5]) == 6)
@@ -1053,14 +1197,28 @@ session_setup(struct daemon *d)
 	if ((d->wstore = store_open(path, STORE_RW, d->set.busy_ms,
 	    d->set.timezone, NULL)) == NULL)
 		return -1;
-	d->writer = writer_new(d->loop, batch_write, batch_done, d);
+	d->writer = worker_new(d->loop, batch_write, batch_done, d);
 	return 0;
 }
 
 int
 session_start(struct daemon *d)
 {
-	return d->writer ? writer_start(d->writer) : 0;
+	char err[256];
+
+	if (d->writer && worker_start(d->writer) < 0)
+		return -1;
+	/* The counter reader, with a netlink socket of its own. */
+	if (d->srv->counterinterval == 0)
+		return 0;
+	d->dump = xcalloc(1, sizeof(*d->dump));
+	if ((d->dump->h = users_open(d->srv->table, err, sizeof(err))) ==
+	    NULL) {
+		log_error("table %s: %s", d->srv->table, err);
+		return -1;
+	}
+	d->reader = worker_new(d->loop, dump_run, dump_done, d);
+	return worker_start(d->reader);
 }
 
 void
@@ -1077,7 +1235,17 @@ session_teardown(struct daemon *d)
 	free(d->pend);
 	d->pend = NULL;
 	d->npend = d->cappend = 0;
-	writer_free(d->writer);
+	worker_free(d->reader);
+	d->reader = NULL;
+	loop_timer_free(d->loop, d->add_timer);
+	d->add_timer = NULL;
+	if (d->dump) {
+		users_close(d->dump->h);
+		free(d->dump->v);
+		free(d->dump);
+		d->dump = NULL;
+	}
+	worker_free(d->writer);
 	d->writer = NULL;
 	store_close(d->wstore);
 	d->wstore = NULL;

@@ -41,25 +41,24 @@ save_one(struct daemon *d, struct il_user *u, void *arg)
 		sb_puts(sb, "-\n");
 }
 
-int
-state_save(struct daemon *d, const char *path)
+/* The text into path: a temporary file, fsync, rename.  Any thread. */
+static int
+state_write(const char *path, const struct strbuf *head,
+    const struct strbuf *body)
 {
-	struct strbuf sb, tmp;
+	struct strbuf tmp;
 	int fd, rc = -1;
 
-	sb_init(&sb);
 	sb_init(&tmp);
-	sb_printf(&sb, STATE_HEADER " of server %s: %zu clients\n"
-	    "# address\taccount\tchains\tlogin\tsession\tmac\n",
-	    d->srv->name, d->nusers);
-	user_each(d, save_one, &sb);
 	sb_printf(&tmp, "%s.XXXXXX", path);
 	if ((fd = mkstemp(tmp.buf)) < 0) {
 		log_error("%s: %s", tmp.buf, strerror(errno));
 		goto out;
 	}
 	fchmod(fd, 0600);
-	if (write(fd, sb.buf, sb.len) != (ssize_t)sb.len || fsync(fd) < 0) {
+	if (write(fd, head->buf, head->len) != (ssize_t)head->len ||
+	    (body->len && write(fd, body->buf, body->len) !=
+	    (ssize_t)body->len) || fsync(fd) < 0) {
 		log_error("%s: %s", tmp.buf, strerror(errno));
 		close(fd);
 		unlink(tmp.buf);
@@ -70,12 +69,141 @@ state_save(struct daemon *d, const char *path)
 		unlink(tmp.buf);
 		goto out;
 	}
-	log_info("state of %zu clients saved to %s", d->nusers, path);
 	rc = 0;
 out:
-	sb_free(&sb);
 	sb_free(&tmp);
 	return rc;
+}
+
+static void
+state_head(struct strbuf *head, const struct daemon *d, size_t n)
+{
+	sb_printf(head, STATE_HEADER " of server %s: %zu clients\n"
+	    "# address\taccount\tchains\tlogin\tsession\tmac\n",
+	    d->srv->name, n);
+}
+
+int
+state_save(struct daemon *d, const char *path)
+{
+	struct strbuf head, body;
+	int rc;
+
+	/* An autosave under way would rename after us: it goes first. */
+	worker_wait(d->saver);
+	sb_init(&head);
+	sb_init(&body);
+	state_head(&head, d, d->nusers);
+	user_each(d, save_one, &body);
+	if ((rc = state_write(path, &head, &body)) == 0)
+		log_info("state of %zu clients saved to %s", d->nusers, path);
+	sb_free(&head);
+	sb_free(&body);
+	return rc;
+}
+
+/*
+ * autosave and SIGUSR1: the lines made SAVE_SLICE buckets of the hash a
+ * turn of the loop, written by the saver's thread.  A client that comes
+ * or goes meanwhile may be in the file or not; the next save has it.
+ */
+#define SAVE_SLICE	4096
+
+struct save_job {
+	struct strbuf	head, body;
+	char		*path;
+	size_t		bucket, n;
+};
+
+static int
+save_run(void *job, void *arg)
+{
+	struct save_job *j = job;
+
+	(void)arg;
+	return state_write(j->path, &j->head, &j->body);
+}
+
+static void
+save_done(void *job, int rc, void *arg)
+{
+	struct save_job *j = job;
+
+	(void)arg;
+	if (rc == 0)
+		log_info("state of %zu clients saved to %s", j->n, j->path);
+	sb_free(&j->head);
+	sb_free(&j->body);
+	free(j->path);
+	free(j);
+}
+
+static void
+save_slice(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+	struct save_job *j = d->save_job;
+	size_t end = j->bucket + SAVE_SLICE < d->hcap ?
+	    j->bucket + SAVE_SLICE : d->hcap;
+
+	d->save_slice_timer = NULL;
+	for (; j->bucket < end; j->bucket++) {
+		struct il_user *u;
+
+		for (u = d->hash[j->bucket]; u; u = u->hnext) {
+			save_one(d, u, &j->body);
+			j->n++;
+		}
+	}
+	if (j->bucket < d->hcap) {
+		d->save_slice_timer = loop_timer(l, loop_now(), save_slice, d);
+		return;
+	}
+	state_head(&j->head, d, j->n);
+	d->save_job = NULL;
+	worker_submit(d->saver, j);
+}
+
+void
+state_autosave(struct daemon *d, const char *path)
+{
+	struct save_job *j;
+
+	if (d->saver == NULL || d->loop == NULL) {
+		state_save(d, path);
+		return;
+	}
+	/* One at a time: a save under way is enough. */
+	if (d->save_job || worker_busy(d->saver))
+		return;
+	j = xcalloc(1, sizeof(*j));
+	sb_init(&j->head);
+	sb_init(&j->body);
+	j->path = xstrdup(path);
+	d->save_job = j;
+	save_slice(d->loop, d);
+}
+
+int
+state_start(struct daemon *d)
+{
+	if (d->statefile == NULL)
+		return 0;
+	d->saver = worker_new(d->loop, save_run, save_done, d);
+	return worker_start(d->saver);
+}
+
+void
+state_stop(struct daemon *d)
+{
+	loop_timer_free(d->loop, d->save_slice_timer);
+	d->save_slice_timer = NULL;
+	if (d->save_job) {
+		save_done(d->save_job, -1, d);
+		d->save_job = NULL;
+	}
+	worker_free(d->saver);
+	d->saver = NULL;
 }
 
 int

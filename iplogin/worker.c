@@ -1,11 +1,12 @@
 /*
- * The store's writer: one thread that runs one job at a time (a group
- * commit of session rows, session.c) on a connection of its own, so the
- * event loop never waits for the disk: not for an fsync, not for a store
- * that another program (fetchipac) holds locked.  The loop hands a job
- * over and goes on; when the job is done an eventfd wakes the loop, which
- * runs the job's done() there.  Everything but run() stays on the loop's
- * thread.
+ * A worker: one thread that runs one job at a time, so the event loop
+ * never waits for what may take long.  iplogin has two: the store's
+ * writer (session.c's group commits, on a connection of its own: no
+ * fsync, no store another program holds, stops the loop) and the counter
+ * reader (a dump of every client's counters, on a netlink socket of its
+ * own).  The loop hands a job over and goes on; when the job is done an
+ * eventfd wakes the loop, which runs the job's done() there.
+ * Everything but run() stays on the loop's thread.
  *
  * Started after daemon(3) (a thread does not survive the fork); until
  * then, and where it could not start, a job runs at once on the caller's
@@ -20,14 +21,17 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "iplogin.h"
 
-struct writer {
+#define WORKER_NICE	10	/* the threads' nice(2) value */
+
+struct worker {
 	struct loop	*loop;
-	writer_run_fn	run;
-	writer_done_fn	done;
+	worker_run_fn	run;
+	worker_done_fn	done;
 	void		*arg;
 	pthread_t	thread;
 	bool		started;
@@ -41,11 +45,17 @@ struct writer {
 };
 
 static void *
-writer_main(void *arg)
+worker_main(void *arg)
 {
-	struct writer *w = arg;
+	struct worker *w = arg;
 	uint64_t one = 1;
 
+	/*
+	 * Below the loop: on a busy machine the loop's answers come first,
+	 * the worker's long job takes what is left.
+	 */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), WORKER_NICE) < 0)
+		log_warn("worker: nice");
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		void *job;
@@ -63,7 +73,7 @@ writer_main(void *arg)
 		w->finished = true;
 		pthread_cond_broadcast(&w->cv);
 		if (write(w->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			log_warn("writer: eventfd");
+			log_warn("worker: eventfd");
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -71,7 +81,7 @@ writer_main(void *arg)
 
 /* The finished job's done(), on the loop's thread; false: none finished. */
 static bool
-reap(struct writer *w)
+reap(struct worker *w)
 {
 	void *job;
 	int rc;
@@ -97,14 +107,14 @@ readable(struct loop *l, int fd, unsigned events, void *arg)
 
 	(void)l, (void)events;
 	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		log_warn("writer: eventfd");
+		log_warn("worker: eventfd");
 	reap(arg);
 }
 
-struct writer *
-writer_new(struct loop *l, writer_run_fn run, writer_done_fn done, void *arg)
+struct worker *
+worker_new(struct loop *l, worker_run_fn run, worker_done_fn done, void *arg)
 {
-	struct writer *w = xcalloc(1, sizeof(*w));
+	struct worker *w = xcalloc(1, sizeof(*w));
 
 	w->loop = l;
 	w->run = run;
@@ -117,7 +127,7 @@ writer_new(struct loop *l, writer_run_fn run, writer_done_fn done, void *arg)
 }
 
 int
-writer_start(struct writer *w)
+worker_start(struct worker *w)
 {
 	sigset_t all, old;
 	int e;
@@ -125,11 +135,11 @@ writer_start(struct writer *w)
 	if (w->started)
 		return 0;
 	if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
-		log_warn("writer: eventfd");
+		log_warn("worker: eventfd");
 		return -1;
 	}
 	if (loop_add_fd(w->loop, w->efd, EPOLLIN, readable, w) < 0) {
-		log_warn("writer: epoll");
+		log_warn("worker: epoll");
 		close(w->efd);
 		w->efd = -1;
 		return -1;
@@ -137,11 +147,11 @@ writer_start(struct writer *w)
 	/* Signals are the loop's (its signalfd): none for the thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&w->thread, NULL, writer_main, w);
+	e = pthread_create(&w->thread, NULL, worker_main, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (e) {
 		errno = e;
-		log_warn("writer: thread");
+		log_warn("worker: thread");
 		loop_del_fd(w->loop, w->efd);
 		close(w->efd);
 		w->efd = -1;
@@ -152,13 +162,13 @@ writer_start(struct writer *w)
 }
 
 bool
-writer_busy(const struct writer *w)
+worker_busy(const struct worker *w)
 {
 	return w && w->job != NULL;
 }
 
 void
-writer_submit(struct writer *w, void *job)
+worker_submit(struct worker *w, void *job)
 {
 	if (!w->started) {
 		/* No thread (yet): the job runs here and now. */
@@ -173,7 +183,7 @@ writer_submit(struct writer *w, void *job)
 }
 
 void
-writer_wait(struct writer *w)
+worker_wait(struct worker *w)
 {
 	if (w == NULL || !w->started)
 		return;
@@ -185,12 +195,12 @@ writer_wait(struct writer *w)
 }
 
 void
-writer_free(struct writer *w)
+worker_free(struct worker *w)
 {
 	if (w == NULL)
 		return;
 	if (w->started) {
-		writer_wait(w);
+		worker_wait(w);
 		pthread_mutex_lock(&w->mu);
 		w->quit = true;
 		pthread_cond_broadcast(&w->cv);
