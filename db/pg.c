@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
+#include "pq.h"
 
 #include "engine.h"
 #include "pg.h"
@@ -510,10 +510,12 @@ const char *
 pg_name(const char *uri)
 {
 	static char buf[256];
-	PQconninfoOption *o = PQconninfoParse(uri, NULL), *i;
+	PQconninfoOption *o, *i;
 	const char *host = NULL, *db = NULL;
+	char err[256];
 
-	if (o == NULL)
+	if (pq_load(err, sizeof(err)) < 0 ||
+	    (o = PQconninfoParse(uri, NULL)) == NULL)
 		return uri;
 	for (i = o; i->keyword; i++) {
 		if (strcmp(i->keyword, "host") == 0 && i->val)
@@ -530,11 +532,15 @@ pg_name(const char *uri)
 int
 pg_uri_check(const char *uri)
 {
-	char *err = NULL;
-	PQconninfoOption *o = PQconninfoParse(uri, &err), *i;
+	char *err = NULL, why[256];
+	PQconninfoOption *o, *i;
 	int rc = 0;
 
-	if (o == NULL) {
+	if (pq_load(why, sizeof(why)) < 0) {
+		log_error("%s: a PostgreSQL store: %s", uri, why);
+		return -1;
+	}
+	if ((o = PQconninfoParse(uri, &err)) == NULL) {
 		log_error("%s: not a PostgreSQL URI: %s", uri, err ? err :
 		    "out of memory");
 		PQfreemem(err);

@@ -11,7 +11,7 @@
 #include "store.h"
 
 #if HAVE_LIBPQ
-#include <libpq-fe.h>
+#include "pq.h"
 
 #include "engine.h"
 
