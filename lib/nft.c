@@ -119,32 +119,31 @@ hexval(int c)
 	return -1;
 }
 
-/* The accounting name of an object, or NULL if it is not one of ours. */
+/*
+ * The accounting name of an object, decoded where it is (it is never
+ * longer), or NULL if it is not one of ours.
+ */
 static char *
-obj_name_decode(const char *obj)
+obj_name_decode(char *obj)
 {
-	struct strbuf sb;
 	const char *p;
+	char *q = obj;
 
 	if (strncmp(obj, OBJ_PREFIX, strlen(OBJ_PREFIX)) != 0)
 		return NULL;
-	sb_init(&sb);
 	for (p = obj + strlen(OBJ_PREFIX); *p; p++) {
 		if (*p == '_') {
 			int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
-			char c;
 
-			if (lo < 0) {
-				sb_free(&sb);
+			if (lo < 0)
 				return NULL;
-			}
-			c = (char)(hi << 4 | lo);
-			sb_add(&sb, &c, 1);
+			*q++ = (char)(hi << 4 | lo);
 			p += 2;
 		} else
-			sb_add(&sb, p, 1);
+			*q++ = *p;
 	}
-	return sb.buf;
+	*q = '\0';
+	return obj;
 }
 
 static int
@@ -200,15 +199,10 @@ script_counters(const char *script, size_t *n)
 	return v;
 }
 
-/*
- * The objects a ruleset puts into the table: its counters, sorted, and
- * the mark of its generation stamp (when not 0), last.
- */
+/* v and the name of the ruleset generation stamp's mark (if any), last. */
 static char **
-names_wanted(const char *script, int64_t stamp, size_t *n)
+with_mark(char **v, size_t *n, int64_t stamp)
 {
-	char **v = script_counters(script, n);
-
 	if (stamp) {
 		char mark[64];
 
@@ -217,6 +211,16 @@ names_wanted(const char *script, int64_t stamp, size_t *n)
 		v[(*n)++] = xstrdup(mark);
 	}
 	return v;
+}
+
+/*
+ * The objects a ruleset puts into the table: its counters, sorted, and
+ * the mark of its generation stamp (when not 0), last.
+ */
+static char **
+names_wanted(const char *script, int64_t stamp, size_t *n)
+{
+	return with_mark(script_counters(script, n), n, stamp);
 }
 
 static void
@@ -1334,27 +1338,32 @@ static void check_chains(const struct backend_opts *,
 
 /*
  * Our counters among the objects of ts into cl (sorted by name), and the
- * newest mark of a ruleset generation among them into cl->stamp.
+ * newest mark of a ruleset generation among them into cl->stamp.  Their
+ * names move from ts to cl, decoded.
  */
 static void
-counters_of(const struct table_state *ts, struct counter_list *cl)
+counters_of(struct table_state *ts, struct counter_list *cl)
 {
 	size_t i;
 
 	cl->c = xcalloc(ts->n ? ts->n : 1, sizeof(*cl->c));
 	for (i = 0; i < ts->n; i++) {
 		struct counter *c;
-		char *name;
 		int64_t st;
 
 		if (ts->o[i].kind != 'o')
 			continue;
 		if ((st = mark_stamp(ts->o[i].name)) > cl->stamp)
 			cl->stamp = st;
-		if ((name = obj_name_decode(ts->o[i].name)) == NULL)
+		if (strncmp(ts->o[i].name, OBJ_PREFIX, strlen(OBJ_PREFIX)) != 0)
 			continue;
-		c = &cl->c[cl->n++];
-		c->name = name;
+		c = &cl->c[cl->n];
+		if ((c->name = obj_name_decode(ts->o[i].name)) == NULL)
+			continue;
+		/* Not one of ts's any more (the check reads no counter). */
+		ts->o[i].name = NULL;
+		ts->o[i].kind = 0;
+		cl->n++;
 		c->packets = ts->o[i].pkts;
 		c->bytes = ts->o[i].bytes;
 		c->handle = ts->o[i].handle;
@@ -2205,10 +2214,9 @@ check_chains(const struct backend_opts *o, const struct table_state *ts,
  */
 static void
 check_table(const struct backend_opts *o, const struct table_state *ts,
-    const char *script, struct strbuf *sb)
+    const char *script, char **wanted, size_t nwanted, struct strbuf *sb)
 {
-	char **wanted;
-	size_t i, c_found = 0, nwanted;
+	size_t i, c_found = 0;
 
 	if (!ts->exists) {
 		PROBLEM("table inet %s is missing", o->table);
@@ -2216,7 +2224,6 @@ check_table(const struct backend_opts *o, const struct table_state *ts,
 	}
 	check_chains(o, ts, script, sb);
 	/* Every counter the script declares, each looked up once. */
-	wanted = script_counters(script, &nwanted);
 	for (i = 0; i < ts->n; i++)
 		if (ts->o[i].kind == 'o' &&
 		    is_wanted(wanted, nwanted, ts->o[i].name))
@@ -2224,7 +2231,6 @@ check_table(const struct backend_opts *o, const struct table_state *ts,
 	if (c_found != nwanted)
 		PROBLEM("%zu of %zu counters are missing", nwanted - c_found,
 		    nwanted);
-	strv_free(wanted, nwanted);
 #undef PROBLEM
 }
 
@@ -2239,8 +2245,8 @@ nft_read(const struct backend_opts *o, const char *script,
 {
 	struct table_state ts;
 	char **wanted = NULL;
-	size_t nwanted = 0;
-	int rc;
+	size_t nwanted = 0, ndecl = 0;
+	int rc = -1;
 
 	memset(cl, 0, sizeof(*cl));
 	if (problems)
@@ -2249,30 +2255,35 @@ nft_read(const struct backend_opts *o, const char *script,
 	 * What the ruleset declares, and the mark of its generation: the
 	 * one checked against, else the one the caller thinks is there.
 	 */
-	if (script)
-		wanted = names_wanted(script, o->stamp, &nwanted);
-	else if (o->names)
+	if (script) {
+		wanted = script_counters(script, &nwanted);
+		ndecl = nwanted;
+		wanted = with_mark(wanted, &nwanted, o->stamp);
+	} else if (o->names)
 		wanted = names_wanted(o->names, o->names_stamp, &nwanted);
-	rc = read_state_named(o, &ts, script ? READ_RULES : 0, wanted,
-	    nwanted);
-	strv_free(wanted, nwanted);
-	if (rc < 0)
-		return -1;
+	if (read_state_named(o, &ts, script ? READ_RULES : 0, wanted,
+	    nwanted) < 0)
+		goto out;
 	cl->table = ts.exists;
 	cl->table_handle = ts.handle;
-	counters_of(&ts, cl);
 	if (script && problems) {
 		struct strbuf sb;
 
+		/* The declared counters (sorted): the mark, last, is not. */
 		sb_init(&sb);
-		check_table(o, &ts, script, &sb);
+		check_table(o, &ts, script, wanted, ndecl, &sb);
 		if (sb.len)
 			*problems = sb.buf;
 		else
 			sb_free(&sb);
 	}
+	/* Last: the counters' names move from ts to cl. */
+	counters_of(&ts, cl);
 	table_state_free(&ts);
-	return 0;
+	rc = 0;
+out:
+	strv_free(wanted, nwanted);
+	return rc;
 }
 
 /* Usable: a table dump answers (nf_tables there, and the privilege). */
