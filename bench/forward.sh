@@ -7,11 +7,15 @@
 # Traffic: ipac-send from A blasts COUNT (default 2,000,000) UDP packets
 # of 64 bytes at B as fast as it can; B counts what arrives (a counter in
 # its own namespace).  Received packets per second = arrived / seconds
-# the sender ran.  RUNS runs per setting (default 3), median printed with
-# the ratio to N = 0.  BACKEND=iptables measures the legacy backend (a
-# tree of chains) instead of nftables (a map); BACKEND=ipset the road
-# not taken, a legacy rule matching an ipset with member counters.  Runs
-# only in namespaces it makes.
+# the sender ran.  The two settings take turns, RUNS times each (default
+# 3): accounting is switched off and on without touching its rules (the
+# nftables table made dormant; for iptables an ACCEPT before FORWARD's
+# jumps), so both see the same machine.  Printed: min/median/max of each
+# and of the per-pair ratios.  BACKEND=iptables measures the legacy
+# backend (a tree of chains) instead of nftables (a map); BACKEND=ipset
+# the road not taken, a legacy rule matching an ipset with member
+# counters (switched off by its own ACCEPT as well).  Runs only in
+# namespaces it makes.
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -eu
 
@@ -26,6 +30,7 @@ test_atexit() { :; }	# lib-lab.sh registers its cleanup; we trap here
 trap lab_cleanup EXIT
 trap 'exit 1' INT TERM
 PATH=$top/ipacset:$top/t/helper:$PATH
+make -C "$top" -s bench
 lab_router_setup
 work=$(mktemp -d)
 # ipacset's store in the temporary folder, never /var/lib/ipac.
@@ -52,25 +57,28 @@ rx() {
 
 now_ns() { date +%s%N; }
 
-# pps: the median over RUNS of packets received by B per second
+# pps: packets received by B per second in one run of COUNT packets
 pps() {
-	i=0
-	: >"$work/pps"
-	while [ $i -lt "$RUNS" ]; do
-		before=$(rx)
-		t0=$(now_ns)
-		ip netns exec "$LAB_A" ipac-send -p udp -d "$LAB_B4" --dport 9 \
-			-c "$COUNT" -l 92
-		t1=$(now_ns)
-		sleep 0.2
-		after=$(rx)
-		echo $(( (after - before) * 1000000000 / (t1 - t0) )) >>"$work/pps"
-		i=$((i + 1))
-	done
-	sort -n "$work/pps" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+	before=$(rx)
+	t0=$(now_ns)
+	ip netns exec "$LAB_A" ipac-send -p udp -d "$LAB_B4" --dport 9 \
+		-c "$COUNT" -l 92
+	t1=$(now_ns)
+	sleep 0.2
+	after=$(rx)
+	echo $(( (after - before) * 1000000000 / (t1 - t0) ))
 }
 
-base=$(pps)
+# acct on|off: accounting switched without touching its rules
+acct() {
+	if [ "$BACKEND" = nftables ]; then
+		ip netns exec "$LAB_R" "$top/bench/nft-dormant" ipac "$1"
+	elif [ "$1" = on ]; then
+		ip netns exec "$LAB_R" iptables-legacy -w -D FORWARD -j ACCEPT
+	else
+		ip netns exec "$LAB_R" iptables-legacy -w -I FORWARD 1 -j ACCEPT
+	fi
+}
 
 awk -v n="$N" 'BEGIN {
 	for (i = 1; i < n; i++) {
@@ -80,6 +88,7 @@ awk -v n="$N" 'BEGIN {
 	}
 }' >"$work/ipac.conf"
 echo "hot host|in||all|$LAB_A4|" >>"$work/ipac.conf"
+t0=$(now_ns)
 if [ "$BACKEND" = ipset ]; then
 	# The alternative to a tree: one legacy rule matching an ipset
 	# hash:ip with per-member counters (not an ipac backend).
@@ -88,18 +97,43 @@ if [ "$BACKEND" = ipset ]; then
 	ip netns exec "$LAB_R" ipset restore <"$work/ipset"
 	ip netns exec "$LAB_R" iptables-legacy -w -I FORWARD -m set \
 		--match-set acct src
-	acct=$(pps)
-	hot=$(ip netns exec "$LAB_R" ipset list acct | grep -F "$LAB_A4 ")
 else
 	ip netns exec "$LAB_R" ipacset "$work/ipac.conf"
-	acct=$(pps)
+fi
+t1=$(now_ns)
+setup_ms=$(( (t1 - t0) / 1000000 ))
+: >"$work/off"
+: >"$work/on"
+: >"$work/ratio"
+i=0
+while [ $i -lt "$RUNS" ]; do
+	acct off
+	off=$(pps)
+	acct on
+	on=$(pps)
+	echo "$off" >>"$work/off"
+	echo "$on" >>"$work/on"
+	awk -v a="$on" -v b="$off" 'BEGIN { printf "%.3f\n", a / b }' >>"$work/ratio"
+	i=$((i + 1))
+done
+if [ "$BACKEND" = ipset ]; then
+	hot=$(ip netns exec "$LAB_R" ipset list acct | grep -F "$LAB_A4 ")
+else
 	hot=$(ip netns exec "$LAB_R" ipacset -L -m | grep -F "|hot host|")
 fi
-rm -rf "$work"
 
-printf 'N=%s runs=%s, %s UDP packets of 92 bytes (64 payload) each run, median pps received\n' \
+# mmm FILE: "min median max" of the numbers in FILE
+mmm() {
+	sort -n "$1" | awk '{ v[NR] = $1 } END {
+		printf "%s / %s / %s", v[1], v[int((NR + 1) / 2)], v[NR] }'
+}
+
+printf 'N=%s runs=%s (taking turns), %s UDP packets of 92 bytes (64 payload) each run; pps received min / median / max\n' \
 	"$N" "$RUNS" "$COUNT"
-printf 'no accounting:         %8s\n' "$base"
-printf 'ipacset (%s), %6s hosts: %8s   ratio %s\n' "$BACKEND" "$N" "$acct" \
-	"$(awk -v a="$acct" -v b="$base" 'BEGIN { printf "%.3f", a / b }')"
-printf 'hot host counted (bytes packets): %s\n' "$hot"
+printf 'set-up of the %s hosts (%s): %s ms\n' "$N" "$BACKEND" "$setup_ms"
+printf 'no accounting:   %s\n' "$(mmm "$work/off")"
+printf 'accounting (%s): %s\n' "$BACKEND" "$(mmm "$work/on")"
+printf 'ratio, pair by pair: %s\n' "$(mmm "$work/ratio")"
+printf 'hot host counted (bytes packets): %s (sent while on: %s packets)\n' \
+	"$hot" "$((RUNS * COUNT))"
+rm -rf "$work"
