@@ -841,6 +841,169 @@ use_spooled_ruleset(struct acct *a)
 	}
 }
 
+/* FNV-1a of n bytes, on from h. */
+static uint64_t
+fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n--)
+		h = (h ^ *c++) * 1099511628211ULL;
+	return h;
+}
+
+/* The mark of a recorded ruleset: a hash of what makes its rules. */
+static int64_t
+script_stamp(const char *backend, const char *table, int priority,
+    const char *script, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+	char prio[16];
+
+	snprintf(prio, sizeof(prio), "%d", priority);
+	h = fnv1a(h, backend, strlen(backend) + 1);
+	h = fnv1a(h, table, strlen(table) + 1);
+	h = fnv1a(h, prio, strlen(prio) + 1);
+	h = fnv1a(h, script, len);
+	return (int64_t)(h >> 1) | 1;
+}
+
+/*
+ * The newest ruleset's script, kept beside the spool as well: a store
+ * keeps a big script in a chain of pages it reads one by one, 11 ms
+ * every run at 10,000 names, 100 at 100,000.  The store stays the
+ * truth: the copy is used only for the ruleset the store names newest
+ * (the same id, time, backend, table, priority and source, read from
+ * the row's first page) and when its script still hashes to the mark
+ * the ruleset was recorded with (recorded marks are that hash,
+ * acct_stamp()).  Anything else reads the store, and writes the copy
+ * again.  Not the config: fetchipac and ipacset do not need it.
+ */
+#define CACHE_MAGIC	"ipac ruleset cache 1"
+
+static char *
+cache_path(const struct settings *set)
+{
+	struct strbuf sb;
+	char *dir = settings_spool(set);
+	const char *p;
+
+	sb_init(&sb);
+	sb_printf(&sb, "%s/ruleset-", dir);
+	for (p = set->host; *p; p++)
+		sb_add(&sb, *p == '/' ? "_" : p, 1);
+	sb_puts(&sb, ".cache");
+	free(dir);
+	return sb.buf;
+}
+
+/* r's script (and stamp, created) from the copy; false: not usable. */
+static bool
+cache_get(const struct settings *set, struct ruleset_rec *r)
+{
+	char *path = cache_path(set), *buf = NULL, *p;
+	long long id, applied, stamp;
+	int prio, created, n = 0;
+	size_t bl, tl, sl, cl, rem;
+	struct stat st;
+	bool ok = false;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		goto out;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > INT32_MAX)
+		goto out;
+	buf = xmalloc((size_t)st.st_size + 1);
+	if (read(fd, buf, (size_t)st.st_size) != (ssize_t)st.st_size)
+		goto out;
+	buf[st.st_size] = '\0';
+	if (sscanf(buf, CACHE_MAGIC "\n%lld %lld %d %d %lld %zu %zu %zu "
+	    "%zu\n%n", &id, &applied, &prio, &created, &stamp, &bl, &tl, &sl,
+	    &cl, &n) != 9 || n == 0)
+		goto out;
+	p = buf + n;
+	rem = (size_t)(buf + st.st_size - p);
+	/* The lengths as the bytes there are, without an overflow. */
+	if (bl > rem || tl > rem - bl || sl > rem - bl - tl ||
+	    cl != rem - bl - tl - sl ||
+	    id != r->id || applied != r->applied || prio != r->priority ||
+	    strlen(r->backend) != bl || memcmp(p, r->backend, bl) != 0 ||
+	    strlen(r->table) != tl || memcmp(p + bl, r->table, tl) != 0 ||
+	    strlen(r->source) != sl || memcmp(p + bl + tl, r->source, sl) != 0)
+		goto out;
+	p += bl + tl + sl;
+	if (memchr(p, '\0', cl) != NULL ||
+	    script_stamp(r->backend, r->table, r->priority, p, cl) != stamp)
+		goto out;
+	r->script = xstrndup(p, cl);
+	r->stamp = stamp;
+	r->created = created != 0;
+	r->config = xstrdup("");
+	ok = true;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(path);
+	return ok;
+}
+
+/* Keep r (a recorded ruleset: its mark hashes its script) beside the spool. */
+static void
+cache_put(const struct settings *set, const struct ruleset_rec *r)
+{
+	char *path, *dir;
+	struct strbuf sb, tmp;
+	size_t cl = strlen(r->script);
+	int fd;
+
+	if (script_stamp(r->backend, r->table, r->priority, r->script, cl) !=
+	    r->stamp)
+		return;
+	dir = settings_spool(set);
+	if (mkdir_p(dir, 0700) < 0) {
+		free(dir);
+		return;
+	}
+	free(dir);
+	path = cache_path(set);
+	sb_init(&sb);
+	sb_init(&tmp);
+	sb_printf(&sb, CACHE_MAGIC "\n%lld %lld %d %d %lld %zu %zu %zu %zu\n",
+	    (long long)r->id, (long long)r->applied, r->priority,
+	    r->created ? 1 : 0, (long long)r->stamp, strlen(r->backend),
+	    strlen(r->table), strlen(r->source), cl);
+	sb_puts(&sb, r->backend);
+	sb_puts(&sb, r->table);
+	sb_puts(&sb, r->source);
+	sb_add(&sb, r->script, cl);
+	sb_printf(&tmp, "%s.%ld.tmp", path, (long)getpid());
+	if ((fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) < 0 || write_all(fd, sb.buf, sb.len) < 0 ||
+	    close(fd) < 0 || rename(tmp.buf, path) < 0) {
+		log_debug("%s: %s", path, strerror(errno));
+		unlink(tmp.buf);
+	}
+	sb_free(&sb);
+	sb_free(&tmp);
+	free(path);
+}
+
+/* The host's newest ruleset, its script from the copy when it can. */
+static int
+ruleset_latest(const struct settings *set, struct store *st, int64_t host,
+    struct ruleset_rec *r)
+{
+	int rc = store_ruleset_head(st, host, r);
+
+	if (rc != 0 || cache_get(set, r))
+		return rc;
+	ruleset_rec_free(r);
+	if ((rc = store_ruleset_latest(st, host, r)) == 0)
+		cache_put(set, r);
+	return rc;
+}
+
 /* Read the host and its newest ruleset again (a replay was undone). */
 static void
 reread(struct acct *a)
@@ -849,7 +1012,7 @@ reread(struct acct *a)
 		memset(&a->host, 0, sizeof(a->host));
 	ruleset_rec_free(&a->rs);
 	a->has_rs = a->host.id &&
-	    store_ruleset_latest(a->st, a->host.id, &a->rs) == 0;
+	    ruleset_latest(a->set, a->st, a->host.id, &a->rs) == 0;
 }
 
 static bool
@@ -879,7 +1042,7 @@ acct_on_store(struct store *st, const struct settings *set)
 		acct_free(a);
 		return NULL;
 	}
-	a->has_rs = store_ruleset_latest(st, a->host.id, &a->rs) == 0;
+	a->has_rs = ruleset_latest(set, st, a->host.id, &a->rs) == 0;
 	return a;
 }
 
@@ -927,7 +1090,7 @@ acct_open(const struct settings *set, int wait_secs, int *ex)
 	/* Readable even when another writer holds the write lock. */
 	if (store_host(a->st, set->host, &a->host) < 0)
 		goto spool_mode;
-	a->has_rs = store_ruleset_latest(a->st, a->host.id, &a->rs) == 0;
+	a->has_rs = ruleset_latest(set, a->st, a->host.id, &a->rs) == 0;
 	if (store_begin(a->st) < 0)
 		goto spool_mode;
 	a->in_txn = true;
@@ -981,24 +1144,10 @@ stamp_new(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + 1;
 }
 
-/* FNV-1a of n bytes, on from h. */
-static uint64_t
-fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *c = p;
-
-	while (n--)
-		h = (h ^ *c++) * 1099511628211ULL;
-	return h;
-}
-
 int64_t
 acct_stamp(const struct acct *a, const char *backend,
     const struct backend_opts *o, const char *script)
 {
-	uint64_t h = 14695981039346656037ULL;
-	char prio[16];
-
 	/*
 	 * A ruleset that may not reach the store (it waits in the spool,
 	 * which may be lost) gets a mark no recorded ruleset has, so that
@@ -1009,12 +1158,8 @@ acct_stamp(const struct acct *a, const char *backend,
 	/* Else the same ruleset, the same mark: the same kernel rules. */
 	if (script == NULL)
 		script = "";
-	snprintf(prio, sizeof(prio), "%d", o->priority);
-	h = fnv1a(h, backend, strlen(backend) + 1);
-	h = fnv1a(h, o->table, strlen(o->table) + 1);
-	h = fnv1a(h, prio, strlen(prio) + 1);
-	h = fnv1a(h, script, strlen(script));
-	return (int64_t)(h >> 1) | 1;
+	return script_stamp(backend, o->table, o->priority, script,
+	    strlen(script));
 }
 
 int

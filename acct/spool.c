@@ -78,24 +78,6 @@ snapshot_free(struct snapshot *s)
 static int	counter_cmp(const void *, const void *);
 static int	part_cmp(const void *, const void *);
 
-/* Write all of buf to fd; 0 or -1 with errno. */
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void
 format_snapshot(struct strbuf *sb, const struct snapshot *s)
 {

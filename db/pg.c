@@ -303,6 +303,8 @@ static const char *const sql[ST_MAX] = {
 	"script, created, stamp"
 	[ST_RULESET_LATEST] = "SELECT " RULESET_COLS " FROM ruleset "
 	    "WHERE host_id = $1 ORDER BY id DESC LIMIT 1",
+	[ST_RULESET_HEAD] = "SELECT id, applied, backend, tbl, priority, "
+	    "source FROM ruleset WHERE host_id = $1 ORDER BY id DESC LIMIT 1",
 	[ST_RULESET_ADD] = "INSERT INTO ruleset (host_id, id, applied, "
 	    "backend, tbl, priority, source, config, script, created, stamp) "
 	    "SELECT $1, coalesce(max(id), 0) + 1, $2, $3, $4, $5, $6, $7, $8, "

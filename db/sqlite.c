@@ -228,6 +228,9 @@ static const char *const sql[ST_MAX] = {
 	[ST_RULESET_LATEST] = "SELECT id, applied, backend, tbl, priority, "
 	    "source, config, script, created, stamp FROM ruleset "
 	    "WHERE host_id = ?1 ORDER BY id DESC LIMIT 1",
+	/* The columns before config: none of the text's pages is read. */
+	[ST_RULESET_HEAD] = "SELECT id, applied, backend, tbl, priority, "
+	    "source FROM ruleset WHERE host_id = ?1 ORDER BY id DESC LIMIT 1",
 	[ST_RULESET_ADD] = "INSERT INTO ruleset (host_id, applied, backend, "
 	    "tbl, priority, source, config, script, created, stamp) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",

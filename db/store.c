@@ -834,6 +834,33 @@ store_ruleset_latest(struct store *s, int64_t host_id, struct ruleset_rec *r)
 }
 
 int
+store_ruleset_head(struct store *s, int64_t host_id, struct ruleset_rec *r)
+{
+	struct stmt *q = stmt(s, ST_RULESET_HEAD);
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (q == NULL)
+		return -1;
+	eng_bind_i64(q, 1, host_id);
+	rc = eng_step(q);
+	if (rc == ENG_ROW) {
+		r->id = eng_col_i64(q, 0);
+		r->applied = eng_col_i64(q, 1);
+		r->backend = col_str(q, 2);
+		r->table = col_str(q, 3);
+		r->priority = (int)eng_col_i64(q, 4);
+		r->source = col_str(q, 5);
+	}
+	eng_reset(q);
+	if (rc == ENG_DONE)
+		return 1;
+	if (rc != ENG_ROW)
+		return fail(s, "read ruleset");
+	return 0;
+}
+
+int
 store_ruleset_add(struct store *s, int64_t host_id, struct ruleset_rec *r)
 {
 	struct stmt *q = stmt(s, ST_RULESET_ADD);

@@ -157,6 +157,13 @@ struct ruleset_rec {
 	char		*source, *config, *script;
 	bool		created;
 };
+/*
+ * The newest ruleset of the host, its id, applied, backend, table,
+ * priority and source only (config, script, created and stamp are
+ * NULL/0: reading them reads every page of the texts); 1 when none.
+ */
+int	store_ruleset_head(struct store *, int64_t host_id,
+	    struct ruleset_rec *);
 /* The newest ruleset of the host; 1 when there is none. */
 int	store_ruleset_latest(struct store *, int64_t host_id,
 	    struct ruleset_rec *);

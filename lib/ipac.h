@@ -510,6 +510,8 @@ char	*xstrndup(const char *, size_t);
 
 /* mkdir -p dir (mode for the folders made); 0, or -1 with errno. */
 int	mkdir_p(const char *dir, int mode);
+/* Write all of buf to fd (again after EINTR); 0 or -1 with errno. */
+int	write_all(int fd, const char *buf, size_t len);
 /* mkdir -p of the folder path is in. */
 int	mkdir_of(const char *path, int mode);
 /* A unit letter of a duration and its seconds; tables end with c 0. */

@@ -39,6 +39,37 @@ test_expect_success 'lab and ruleset' '
 	test "$(gaps)" = 0
 '
 
+test_expect_success 'the ruleset copy beside the spool: used while it is the store'\''s, never when it is not' '
+	cache=$(echo spool/ruleset-*.cache) &&
+	test -f "$cache" &&
+	: "a hit reads the copy and leaves it as it is (a miss writes it anew)" &&
+	ls -i "$cache" >inode.before &&
+	lab_exec "$LAB_R" fetchipac &&
+	ls -i "$cache" >inode.after &&
+	test_cmp inode.before inode.after &&
+	: "a copy whose script was changed (a name renamed): its mark no longer" &&
+	: "fits, the store is read and nothing is found wrong" &&
+	cp "$cache" cache.good &&
+	sed "s/up/uq/g" cache.good >"$cache" &&
+	! cmp -s cache.good "$cache" &&
+	lab_exec "$LAB_R" fetchipac 2>err &&
+	! grep corrupted err &&
+	cmp cache.good "$cache" &&
+	: "the copy of an earlier ruleset after a reload: not the newest, not used" &&
+	echo "new|in|r0|all|198.18.1.4|" >>ipac.conf &&
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	lab_exec "$LAB_R" fetchipac &&
+	cp cache.good "$cache" &&
+	lab_exec "$LAB_R" fetchipac 2>err &&
+	! grep corrupted err &&
+	! cmp -s cache.good "$cache" &&
+	grep "^new|in|" ipac.conf &&
+	sed -i "/^new|/d" ipac.conf &&
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	lab_exec "$LAB_R" fetchipac &&
+	test "$(gaps)" = 0
+'
+
 test_expect_success 'hooks flushed by another tool: repaired, gap, counting goes on' '
 	lab_exec "$LAB_R" nft flush chain inet ipac forward &&
 	test_expect_code 3 lab_exec "$LAB_R" fetchipac -n &&
