@@ -768,9 +768,12 @@ col_str(struct stmt *q, int i)
 	return xstrdup(t ? (const char *)t : "");
 }
 
-/* The ruleset of the row q is at (RULESET_COLS of the engines). */
+/*
+ * The ruleset of the row q is at (RULESET_COLS of the engines); not
+ * whole: the head only, the columns up to source.
+ */
 static void
-col_ruleset(struct stmt *q, struct ruleset_rec *r)
+col_ruleset(struct stmt *q, struct ruleset_rec *r, bool whole)
 {
 	r->id = eng_col_i64(q, 0);
 	r->applied = eng_col_i64(q, 1);
@@ -778,6 +781,8 @@ col_ruleset(struct stmt *q, struct ruleset_rec *r)
 	r->table = col_str(q, 3);
 	r->priority = (int)eng_col_i64(q, 4);
 	r->source = col_str(q, 5);
+	if (!whole)
+		return;
 	r->config = col_str(q, 6);
 	r->script = col_str(q, 7);
 	r->created = (int)eng_col_i64(q, 8) != 0;
@@ -798,7 +803,7 @@ store_rulesets_after(struct store *s, int64_t host_id, int64_t after,
 	eng_bind_i64(q, 2, after);
 	while ((rc = eng_step(q)) == ENG_ROW) {
 		memset(&r, 0, sizeof(r));
-		col_ruleset(q, &r);
+		col_ruleset(q, &r, true);
 		cb = fn(ctx, &r);
 		ruleset_rec_free(&r);
 		if (cb)
@@ -812,10 +817,12 @@ store_rulesets_after(struct store *s, int64_t host_id, int64_t after,
 	return 0;
 }
 
-int
-store_ruleset_latest(struct store *s, int64_t host_id, struct ruleset_rec *r)
+/* The host's newest ruleset: whole, or its head (the columns up to source). */
+static int
+ruleset_newest(struct store *s, int id, int64_t host_id,
+    struct ruleset_rec *r)
 {
-	struct stmt *q = stmt(s, ST_RULESET_LATEST);
+	struct stmt *q = stmt(s, id);
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -824,7 +831,7 @@ store_ruleset_latest(struct store *s, int64_t host_id, struct ruleset_rec *r)
 	eng_bind_i64(q, 1, host_id);
 	rc = eng_step(q);
 	if (rc == ENG_ROW)
-		col_ruleset(q, r);
+		col_ruleset(q, r, id == ST_RULESET_LATEST);
 	eng_reset(q);
 	if (rc == ENG_DONE)
 		return 1;
@@ -834,30 +841,15 @@ store_ruleset_latest(struct store *s, int64_t host_id, struct ruleset_rec *r)
 }
 
 int
+store_ruleset_latest(struct store *s, int64_t host_id, struct ruleset_rec *r)
+{
+	return ruleset_newest(s, ST_RULESET_LATEST, host_id, r);
+}
+
+int
 store_ruleset_head(struct store *s, int64_t host_id, struct ruleset_rec *r)
 {
-	struct stmt *q = stmt(s, ST_RULESET_HEAD);
-	int rc;
-
-	memset(r, 0, sizeof(*r));
-	if (q == NULL)
-		return -1;
-	eng_bind_i64(q, 1, host_id);
-	rc = eng_step(q);
-	if (rc == ENG_ROW) {
-		r->id = eng_col_i64(q, 0);
-		r->applied = eng_col_i64(q, 1);
-		r->backend = col_str(q, 2);
-		r->table = col_str(q, 3);
-		r->priority = (int)eng_col_i64(q, 4);
-		r->source = col_str(q, 5);
-	}
-	eng_reset(q);
-	if (rc == ENG_DONE)
-		return 1;
-	if (rc != ENG_ROW)
-		return fail(s, "read ruleset");
-	return 0;
+	return ruleset_newest(s, ST_RULESET_HEAD, host_id, r);
 }
 
 int
