@@ -879,8 +879,6 @@ script_stamp(const char *backend, const char *table, int priority,
  * acct_stamp()).  Anything else reads the store, and writes the copy
  * again.  Not the config: fetchipac and ipacset do not need it.
  */
-#define CACHE_MAGIC	"ipac ruleset cache 1"
-
 static char *
 cache_path(const struct settings *set)
 {
@@ -892,58 +890,34 @@ cache_path(const struct settings *set)
 	sb_printf(&sb, "%s/ruleset-", dir);
 	for (p = set->host; *p; p++)
 		sb_add(&sb, *p == '/' ? "_" : p, 1);
-	sb_puts(&sb, ".cache");
+	sb_puts(&sb, CACHE_SUFFIX);
 	free(dir);
 	return sb.buf;
 }
 
-/* r's script (and stamp, created) from the copy; false: not usable. */
+/* r (the store's head) with its script from the copy; false: not usable. */
 static bool
 cache_get(const struct settings *set, struct ruleset_rec *r)
 {
-	char *path = cache_path(set), *buf = NULL, *p;
-	long long id, applied, stamp;
-	int prio, created, n = 0;
-	size_t bl, tl, sl, cl, rem;
-	struct stat st;
-	bool ok = false;
-	int fd;
+	char *path = cache_path(set);
+	struct ruleset_rec c;
+	bool ok;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		goto out;
-	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > INT32_MAX)
-		goto out;
-	buf = xmalloc((size_t)st.st_size + 1);
-	if (read(fd, buf, (size_t)st.st_size) != (ssize_t)st.st_size)
-		goto out;
-	buf[st.st_size] = '\0';
-	if (sscanf(buf, CACHE_MAGIC "\n%lld %lld %d %d %lld %zu %zu %zu "
-	    "%zu\n%n", &id, &applied, &prio, &created, &stamp, &bl, &tl, &sl,
-	    &cl, &n) != 9 || n == 0)
-		goto out;
-	p = buf + n;
-	rem = (size_t)(buf + st.st_size - p);
-	/* The lengths as the bytes there are, without an overflow. */
-	if (bl > rem || tl > rem - bl || sl > rem - bl - tl ||
-	    cl != rem - bl - tl - sl ||
-	    id != r->id || applied != r->applied || prio != r->priority ||
-	    strlen(r->backend) != bl || memcmp(p, r->backend, bl) != 0 ||
-	    strlen(r->table) != tl || memcmp(p + bl, r->table, tl) != 0 ||
-	    strlen(r->source) != sl || memcmp(p + bl + tl, r->source, sl) != 0)
-		goto out;
-	p += bl + tl + sl;
-	if (memchr(p, '\0', cl) != NULL ||
-	    script_stamp(r->backend, r->table, r->priority, p, cl) != stamp)
-		goto out;
-	r->script = xstrndup(p, cl);
-	r->stamp = stamp;
-	r->created = created != 0;
-	r->config = xstrdup("");
-	ok = true;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
+	ok = spool_read_cache(path, &c) == 0 && c.id == r->id &&
+	    c.applied == r->applied && c.priority == r->priority &&
+	    strcmp(c.backend, r->backend) == 0 &&
+	    strcmp(c.table, r->table) == 0 &&
+	    strcmp(c.source, r->source) == 0 &&
+	    script_stamp(r->backend, r->table, r->priority, c.script,
+	    strlen(c.script)) == c.stamp;
+	if (ok) {
+		r->script = c.script;
+		c.script = NULL;
+		r->stamp = c.stamp;
+		r->created = c.created;
+		r->config = xstrdup("");
+	}
+	ruleset_rec_free(&c);
 	free(path);
 	return ok;
 }
@@ -952,41 +926,16 @@ out:
 static void
 cache_put(const struct settings *set, const struct ruleset_rec *r)
 {
-	char *path, *dir;
-	struct strbuf sb, tmp;
-	size_t cl = strlen(r->script);
-	int fd;
+	char *path, *dir = settings_spool(set);
 
-	if (script_stamp(r->backend, r->table, r->priority, r->script, cl) !=
-	    r->stamp)
-		return;
-	dir = settings_spool(set);
-	if (mkdir_p(dir, 0700) < 0) {
-		free(dir);
-		return;
+	if (script_stamp(r->backend, r->table, r->priority, r->script,
+	    strlen(r->script)) == r->stamp && mkdir_p(dir, 0700) == 0) {
+		path = cache_path(set);
+		if (spool_write_cache(path, r) < 0)
+			log_debug("%s: %s", path, strerror(errno));
+		free(path);
 	}
 	free(dir);
-	path = cache_path(set);
-	sb_init(&sb);
-	sb_init(&tmp);
-	sb_printf(&sb, CACHE_MAGIC "\n%lld %lld %d %d %lld %zu %zu %zu %zu\n",
-	    (long long)r->id, (long long)r->applied, r->priority,
-	    r->created ? 1 : 0, (long long)r->stamp, strlen(r->backend),
-	    strlen(r->table), strlen(r->source), cl);
-	sb_puts(&sb, r->backend);
-	sb_puts(&sb, r->table);
-	sb_puts(&sb, r->source);
-	sb_add(&sb, r->script, cl);
-	sb_printf(&tmp, "%s.%ld.tmp", path, (long)getpid());
-	if ((fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) < 0 || write_all(fd, sb.buf, sb.len) < 0 ||
-	    close(fd) < 0 || rename(tmp.buf, path) < 0) {
-		log_debug("%s: %s", path, strerror(errno));
-		unlink(tmp.buf);
-	}
-	sb_free(&sb);
-	sb_free(&tmp);
-	free(path);
 }
 
 /* The host's newest ruleset, its script from the copy when it can. */

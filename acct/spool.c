@@ -302,8 +302,9 @@ spool_read(const char *path, struct snapshot *s)
 				s->start_hint = c;
 			}
 		} else if (strcmp(key, "problems") == 0 && p) {
-			if (strcmp(p, "-") != 0)
-				s->problems = xstrdup(p);
+			/* Twice (a damaged file): the last one. */
+			free(s->problems);
+			s->problems = strcmp(p, "-") != 0 ? xstrdup(p) : NULL;
 		} else if (strcmp(key, "counter") == 0) {
 			bad = !unum(word(&p), &u1) || !unum(word(&p), &u2) ||
 			    !unum(word(&p), &u3) || p == NULL;
@@ -357,6 +358,13 @@ spool_read(const char *path, struct snapshot *s)
 	/* Storing wants them by name (a file may have been edited). */
 	if (s->cl.n > 1)
 		qsort(s->cl.c, s->cl.n, sizeof(*s->cl.c), counter_cmp);
+	for (i = 1; i < s->cl.n; i++)
+		if (strcmp(s->cl.c[i - 1].name, s->cl.c[i].name) == 0) {
+			log_error("%s: counter '%s' twice: not an ipac snapshot",
+			    path, s->cl.c[i].name);
+			snapshot_free(s);
+			return -1;
+		}
 	for (i = 0; i < s->cl.n; i++)
 		if (s->cl.c[i].nparts > 1)
 			qsort(s->cl.c[i].parts, s->cl.c[i].nparts,
@@ -488,6 +496,89 @@ out:
 }
 
 
+
+#define CACHE_MAGIC	"ipac ruleset cache 1"
+
+int
+spool_read_cache(const char *path, struct ruleset_rec *r)
+{
+	char *buf = NULL, *p;
+	long long id, applied, stamp;
+	int prio, created, n = 0, fd, rc = -1;
+	size_t bl, tl, sl, cl, rem;
+	struct stat st;
+
+	memset(r, 0, sizeof(*r));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > INT32_MAX)
+		goto out;
+	buf = xmalloc((size_t)st.st_size + 1);
+	if (read(fd, buf, (size_t)st.st_size) != (ssize_t)st.st_size)
+		goto out;
+	buf[st.st_size] = '\0';
+	if (sscanf(buf, CACHE_MAGIC "\n%lld %lld %d %d %lld %zu %zu %zu "
+	    "%zu\n%n", &id, &applied, &prio, &created, &stamp, &bl, &tl, &sl,
+	    &cl, &n) != 9 || n == 0)
+		goto out;
+	p = buf + n;
+	rem = (size_t)(buf + st.st_size - p);
+	/* The lengths as the bytes there are, without an overflow. */
+	if (bl > rem || tl > rem - bl || sl > rem - bl - tl ||
+	    cl != rem - bl - tl - sl || memchr(p, '\0', rem) != NULL)
+		goto out;
+	r->id = id;
+	r->applied = applied;
+	r->priority = prio;
+	r->created = created != 0;
+	r->stamp = stamp;
+	r->backend = xstrndup(p, bl);
+	r->table = xstrndup(p + bl, tl);
+	r->source = xstrndup(p + bl + tl, sl);
+	r->script = xstrndup(p + bl + tl + sl, cl);
+	rc = 0;
+out:
+	close(fd);
+	free(buf);
+	return rc;
+}
+
+int
+spool_write_cache(const char *path, const struct ruleset_rec *r)
+{
+	struct strbuf sb, tmp;
+	size_t cl = strlen(r->script);
+	int fd, rc = -1, saved;
+
+	sb_init(&sb);
+	sb_init(&tmp);
+	sb_printf(&sb, CACHE_MAGIC "\n%lld %lld %d %d %lld %zu %zu %zu %zu\n",
+	    (long long)r->id, (long long)r->applied, r->priority,
+	    r->created ? 1 : 0, (long long)r->stamp, strlen(r->backend),
+	    strlen(r->table), strlen(r->source), cl);
+	sb_puts(&sb, r->backend);
+	sb_puts(&sb, r->table);
+	sb_puts(&sb, r->source);
+	sb_add(&sb, r->script, cl);
+	sb_printf(&tmp, "%s.%ld.tmp", path, (long)getpid());
+	if ((fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) >= 0) {
+		if (write_all(fd, sb.buf, sb.len) < 0) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+		} else if (close(fd) == 0 && rename(tmp.buf, path) == 0)
+			rc = 0;
+		if (rc < 0) {
+			saved = errno;
+			unlink(tmp.buf);
+			errno = saved;
+		}
+	}
+	sb_free(&sb);
+	sb_free(&tmp);
+	return rc;
+}
 
 static int
 counter_cmp(const void *a, const void *b)

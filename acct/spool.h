@@ -49,6 +49,16 @@ int	spool_write_ruleset(const char *dir, const char *host, int64_t key,
 /* Read one back (error reported); free *host and r. */
 int	spool_read_ruleset(const char *path, char **host, int64_t *key,
 	    struct ruleset_rec *r);
+/*
+ * The copy of the newest ruleset beside the spool (acct.c): its id,
+ * applied, backend, table, priority, source, created, stamp and script
+ * (no config).  Read: 0, or -1 (none, or not one: nothing said); free r.
+ * Written whole or not at all (a temporary file renamed); 0 or -1 with
+ * errno.
+ */
+#define CACHE_SUFFIX	".cache"
+int	spool_read_cache(const char *path, struct ruleset_rec *r);
+int	spool_write_cache(const char *path, const struct ruleset_rec *r);
 /* The snapshot and ruleset files of the folders, oldest first; free each
    and v. */
 int	spool_list(const char *const dirs[], size_t ndirs, char ***v,

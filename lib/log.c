@@ -51,14 +51,23 @@ vlog(const char *prefix, const char *fmt, va_list ap, const char *suffix)
 		return;
 	}
 	{
-		/* One write a line: iplogin's writer thread logs too. */
-		char *msg;
+		/* One write a line: iplogin's worker threads log too. */
+		char small[1024], *msg = small;
+		va_list aq;
+		int n;
 
-		if (vasprintf(&msg, fmt, ap) < 0)
+		va_copy(aq, ap);
+		n = vsnprintf(small, sizeof(small), fmt, aq);
+		va_end(aq);
+		if (n < 0)
 			return;
-		fprintf(stderr, "%s: %s%s%s%s\n", progname, prefix, msg,
-		    suffix ? ": " : "", suffix ? suffix : "");
-		free(msg);
+		if ((size_t)n >= sizeof(small) &&
+		    (msg = malloc((size_t)n + 1)) != NULL)
+			vsnprintf(msg, (size_t)n + 1, fmt, ap);
+		fprintf(stderr, "%s: %s%s%s%s\n", progname, prefix,
+		    msg ? msg : small, suffix ? ": " : "", suffix ? suffix : "");
+		if (msg != small)
+			free(msg);
 	}
 }
 
