@@ -539,6 +539,8 @@ struct strbuf {
 void	sb_init(struct strbuf *);
 void	sb_add(struct strbuf *, const char *, size_t);
 void	sb_puts(struct strbuf *, const char *);
+void	sb_vprintf(struct strbuf *, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
 void	sb_printf(struct strbuf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	sb_free(struct strbuf *);

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -40,35 +39,21 @@ log_to_syslog(const char *ident, int facility)
 static void
 vlog(const char *prefix, const char *fmt, va_list ap, const char *suffix)
 {
+	struct strbuf msg;
+
 	if (silent)
 		return;
-	if (syslog_prio >= 0) {
-		char msg[1024];
-
-		vsnprintf(msg, sizeof(msg), fmt, ap);
-		syslog(*prefix ? LOG_WARNING : LOG_NOTICE, "%s%s%s%s", prefix,
-		    msg, suffix ? ": " : "", suffix ? suffix : "");
-		return;
-	}
-	{
-		/* One write a line: iplogin's worker threads log too. */
-		char small[1024], *msg = small;
-		va_list aq;
-		int n;
-
-		va_copy(aq, ap);
-		n = vsnprintf(small, sizeof(small), fmt, aq);
-		va_end(aq);
-		if (n < 0)
-			return;
-		if ((size_t)n >= sizeof(small) &&
-		    (msg = malloc((size_t)n + 1)) != NULL)
-			vsnprintf(msg, (size_t)n + 1, fmt, ap);
-		fprintf(stderr, "%s: %s%s%s%s\n", progname, prefix,
-		    msg ? msg : small, suffix ? ": " : "", suffix ? suffix : "");
-		if (msg != small)
-			free(msg);
-	}
+	/* The line whole, then one write: iplogin's threads log too. */
+	sb_init(&msg);
+	sb_vprintf(&msg, fmt, ap);
+	if (suffix)
+		sb_printf(&msg, ": %s", suffix);
+	if (syslog_prio >= 0)
+		syslog(*prefix ? LOG_WARNING : LOG_NOTICE, "%s%s", prefix,
+		    msg.buf);
+	else
+		fprintf(stderr, "%s: %s%s\n", progname, prefix, msg.buf);
+	sb_free(&msg);
 }
 
 /* An error that makes the run fail; counted for log_error_count(). */
