@@ -926,16 +926,15 @@ cache_get(const struct settings *set, struct ruleset_rec *r)
 static void
 cache_put(const struct settings *set, const struct ruleset_rec *r)
 {
-	char *path, *dir = settings_spool(set);
+	char *path;
 
 	if (script_stamp(r->backend, r->table, r->priority, r->script,
-	    strlen(r->script)) == r->stamp && mkdir_p(dir, 0700) == 0) {
-		path = cache_path(set);
-		if (spool_write_cache(path, r) < 0)
-			log_debug("%s: %s", path, strerror(errno));
-		free(path);
-	}
-	free(dir);
+	    strlen(r->script)) != r->stamp)
+		return;
+	path = cache_path(set);
+	if (mkdir_of(path, 0700) < 0 || spool_write_cache(path, r) < 0)
+		log_debug("%s: %s", path, strerror(errno));
+	free(path);
 }
 
 /* The host's newest ruleset, its script from the copy when it can. */

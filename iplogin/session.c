@@ -245,7 +245,7 @@ upd_chunk(void)
 	return v > 0 ? (size_t)v : UPD_CHUNK;
 }
 
-/* The batch into the store: on the writer's thread (writer.c). */
+/* The batch into the store: on the writer's thread (worker.c). */
 static int
 batch_write(void *job, void *arg)
 {
@@ -341,9 +341,6 @@ batch_done(void *job, int rc, void *arg)
 			d->upd_active = false;
 		batch_free(b);
 	} else {
-		struct pending *v = NULL;
-		size_t n = 0, cap = 0;
-
 		for (i = b->nrows; i < b->n; i++) {
 			struct il_user *u = user_find(d, &b->v[i].a);
 
@@ -351,15 +348,15 @@ batch_done(void *job, int rc, void *arg)
 				u->dirty = true;
 			pend_free(&b->v[i]);
 		}
+		/* The batch's rows, then those that came meanwhile. */
 		b->n = b->nrows;
-		for (i = 0; i < b->n; i++)
-			*pend_push(&v, &n, &cap) = b->v[i];
 		for (i = 0; i < d->npend; i++)
-			*pend_push(&v, &n, &cap) = d->pend[i];
+			*pend_push(&b->v, &b->n, &b->cap) = d->pend[i];
 		free(d->pend);
-		d->pend = v;
-		d->npend = n;
-		d->cappend = cap;
+		d->pend = b->v;
+		d->npend = b->n;
+		d->cappend = b->cap;
+		b->v = NULL;
 		b->n = 0;
 		batch_free(b);
 	}
