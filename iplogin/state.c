@@ -56,9 +56,8 @@ state_write(const char *path, const struct strbuf *head,
 		goto out;
 	}
 	fchmod(fd, 0600);
-	if (write(fd, head->buf, head->len) != (ssize_t)head->len ||
-	    (body->len && write(fd, body->buf, body->len) !=
-	    (ssize_t)body->len) || fsync(fd) < 0) {
+	if (write_all(fd, head->buf, head->len) < 0 ||
+	    write_all(fd, body->buf, body->len) < 0 || fsync(fd) < 0) {
 		log_error("%s: %s", tmp.buf, strerror(errno));
 		close(fd);
 		unlink(tmp.buf);
@@ -103,8 +102,9 @@ state_save(struct daemon *d, const char *path)
 }
 
 /*
- * autosave and SIGUSR1: the lines made SAVE_SLICE buckets of the hash a
- * turn of the loop, written by the saver's thread.  A client that comes
+ * autosave: the lines made SAVE_SLICE buckets of the hash a turn of the
+ * loop, written by the saver's thread (savestate, SIGUSR1 and a stop
+ * write at once, state_save()).  A client that comes
  * or goes meanwhile may be in the file or not; the next save has it.
  */
 #define SAVE_SLICE	4096
