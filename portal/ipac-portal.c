@@ -738,8 +738,12 @@ respond(struct req *r)
 	}
 }
 
-/* An answer has come (or the link failed): respond now, or at the time
- * the attempt's turn ends. */
+/*
+ * An answer has come (or the link failed): respond now, or at the time
+ * the attempt's turn ends.  A code that logged the device in is answered
+ * at once: the delay is what a wrong code costs, and the address's next
+ * attempt is still checked only after the turn (throttle_begin()).
+ */
 static void
 link_answer(struct req *r, const struct link_reply *rep, const char *text)
 {
@@ -747,7 +751,7 @@ link_answer(struct req *r, const struct link_reply *rep, const char *text)
 	snprintf(r->reply_text, sizeof(r->reply_text), "%s", text ? text : "");
 	r->reply.text = NULL;
 	r->has_reply = true;
-	if (r->attempt && r->answer_at > loop_now()) {
+	if (r->attempt && rep->kind != LR_OK && r->answer_at > loop_now()) {
 		loop_timer_free(r->p->loop, r->t);
 		r->t = loop_timer(r->p->loop, r->answer_at, attempt_answer_due, r);
 		return;
