@@ -912,7 +912,10 @@ cache_get(const struct settings *set, struct ruleset_rec *r)
 	    strlen(c.script)) == c.stamp;
 	if (ok) {
 		r->script = c.script;
+		r->map = c.map;
+		r->maplen = c.maplen;
 		c.script = NULL;
+		c.map = NULL;
 		r->stamp = c.stamp;
 		r->created = c.created;
 		r->config = xstrdup("");

@@ -48,6 +48,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -495,52 +496,94 @@ out:
 	return 0;
 }
 
+#define CACHE_MAGIC	"ipac ruleset cache 2\n"
 
+/* A decimal number and its separator sep at *p (before end); moves on. */
+static bool
+cache_num(const char **p, const char *end, char sep, long long *v)
+{
+	const char *q = *p;
+	bool neg = q < end && *q == '-';
+	unsigned long long u = 0;
 
-#define CACHE_MAGIC	"ipac ruleset cache 1"
+	if (neg)
+		q++;
+	if (q == end || *q < '0' || *q > '9')
+		return false;
+	while (q < end && *q >= '0' && *q <= '9') {
+		if (u > (LLONG_MAX - 9) / 10)
+			return false;
+		u = u * 10 + (unsigned)(*q++ - '0');
+	}
+	if (q == end || *q != sep)
+		return false;
+	*v = neg ? -(long long)u : (long long)u;
+	*p = q + 1;
+	return true;
+}
 
+/*
+ * The file is mapped, not read: its script (a megabyte at 10,000 names)
+ * is used where it lies, the file's last byte its terminating NUL.  A
+ * copy into fresh memory cost 5 ms a run at 10,000 names here.
+ */
 int
 spool_read_cache(const char *path, struct ruleset_rec *r)
 {
-	char *buf = NULL, *p;
-	long long id, applied, stamp;
-	int prio, created, n = 0, fd, rc = -1;
-	size_t bl, tl, sl, cl, rem;
+	long long v[9];
+	const char *p, *end;
+	char *map = MAP_FAILED;
+	size_t len = 0, rem, bl, tl, sl, cl;
 	struct stat st;
+	int fd, i;
 
 	memset(r, 0, sizeof(*r));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > INT32_MAX)
-		goto out;
-	buf = xmalloc((size_t)st.st_size + 1);
-	if (read(fd, buf, (size_t)st.st_size) != (ssize_t)st.st_size)
-		goto out;
-	buf[st.st_size] = '\0';
-	if (sscanf(buf, CACHE_MAGIC "\n%lld %lld %d %d %lld %zu %zu %zu "
-	    "%zu\n%n", &id, &applied, &prio, &created, &stamp, &bl, &tl, &sl,
-	    &cl, &n) != 9 || n == 0)
-		goto out;
-	p = buf + n;
-	rem = (size_t)(buf + st.st_size - p);
+	if (fstat(fd, &st) == 0 && st.st_size > (off_t)strlen(CACHE_MAGIC) &&
+	    st.st_size <= INT32_MAX) {
+		len = (size_t)st.st_size;
+		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+		    fd, 0);
+	}
+	close(fd);
+	if (map == MAP_FAILED)
+		return -1;
+	p = map + strlen(CACHE_MAGIC);
+	end = map + len - 1;		/* the NUL */
+	if (memcmp(map, CACHE_MAGIC, strlen(CACHE_MAGIC)) != 0 || *end != '\0')
+		goto bad;
+	for (i = 0; i < 9; i++)
+		if (!cache_num(&p, end, i < 8 ? ' ' : '\n', &v[i]))
+			goto bad;
+	for (i = 5; i < 9; i++)
+		if (v[i] < 0)
+			goto bad;
+	bl = (size_t)v[5];
+	tl = (size_t)v[6];
+	sl = (size_t)v[7];
+	cl = (size_t)v[8];
+	rem = (size_t)(end - p);
 	/* The lengths as the bytes there are, without an overflow. */
 	if (bl > rem || tl > rem - bl || sl > rem - bl - tl ||
-	    cl != rem - bl - tl - sl || memchr(p, '\0', rem) != NULL)
-		goto out;
-	r->id = id;
-	r->applied = applied;
-	r->priority = prio;
-	r->created = created != 0;
-	r->stamp = stamp;
+	    cl != rem - bl - tl - sl || memchr(p, '\0', rem) != NULL ||
+	    v[2] < INT_MIN || v[2] > INT_MAX)
+		goto bad;
+	r->id = v[0];
+	r->applied = v[1];
+	r->priority = (int)v[2];
+	r->created = v[3] != 0;
+	r->stamp = v[4];
 	r->backend = xstrndup(p, bl);
 	r->table = xstrndup(p + bl, tl);
 	r->source = xstrndup(p + bl + tl, sl);
-	r->script = xstrndup(p + bl + tl + sl, cl);
-	rc = 0;
-out:
-	close(fd);
-	free(buf);
-	return rc;
+	r->script = map + (size_t)(p - map) + bl + tl + sl;
+	r->map = map;
+	r->maplen = len;
+	return 0;
+bad:
+	munmap(map, len);
+	return -1;
 }
 
 int
@@ -552,7 +595,7 @@ spool_write_cache(const char *path, const struct ruleset_rec *r)
 
 	sb_init(&sb);
 	sb_init(&tmp);
-	sb_printf(&sb, CACHE_MAGIC "\n%lld %lld %d %d %lld %zu %zu %zu %zu\n",
+	sb_printf(&sb, CACHE_MAGIC "%lld %lld %d %d %lld %zu %zu %zu %zu\n",
 	    (long long)r->id, (long long)r->applied, r->priority,
 	    r->created ? 1 : 0, (long long)r->stamp, strlen(r->backend),
 	    strlen(r->table), strlen(r->source), cl);
@@ -560,6 +603,7 @@ spool_write_cache(const char *path, const struct ruleset_rec *r)
 	sb_puts(&sb, r->table);
 	sb_puts(&sb, r->source);
 	sb_add(&sb, r->script, cl);
+	sb_add(&sb, "", 1);		/* the script's NUL */
 	sb_printf(&tmp, "%s.%ld.tmp", path, (long)getpid());
 	if ((fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) >= 0) {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -903,7 +904,10 @@ ruleset_rec_free(struct ruleset_rec *r)
 	free(r->table);
 	free(r->source);
 	free(r->config);
-	free(r->script);
+	if (r->map)
+		munmap(r->map, r->maplen);
+	else
+		free(r->script);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -156,6 +156,12 @@ struct ruleset_rec {
 	int		priority;
 	char		*source, *config, *script;
 	bool		created;
+	/*
+	 * When not NULL, script points into this read-only mapping of
+	 * maplen bytes (a file's), unmapped instead of freed.
+	 */
+	void		*map;
+	size_t		maplen;
 };
 /*
  * The newest ruleset of the host, its id, applied, backend, table,
