@@ -422,6 +422,70 @@ test_spool(void)
 	    "a ruleset cut short is refused");
 	unlink(file);
 	free(file);
+
+	/* The copy of the newest ruleset: mapped, its script in place. */
+	snprintf(sdir, sizeof(sdir), "%s/spool/ruleset-h1.cache", dir);
+	rr.id = 9;
+	ok(spool_write_cache(sdir, &rr) == 0, "ruleset copy written");
+	ok(spool_read_cache(sdir, &back) == 0 && back.id == 9 &&
+	    back.applied == rr.applied && back.stamp == rr.stamp &&
+	    back.priority == -5 && back.created &&
+	    strcmp(back.backend, "iptables") == 0 &&
+	    strcmp(back.table, "ipac") == 0 &&
+	    strcmp(back.source, rr.source) == 0 &&
+	    strcmp(back.script, rr.script) == 0 && back.map != NULL &&
+	    back.config == NULL, "and read back, the script where it lies");
+	ruleset_rec_free(&back);
+	ok(back.script == NULL && back.map == NULL, "and let go of");
+	{
+		static const struct {
+			const char *text;
+			size_t len;
+			const char *what;
+		} bad[] = {
+#define BAD(text, what)	{ text, sizeof(text) - 1, what }
+			BAD("ipac ruleset cache 2\n9 1 -5 1 7 1 1 1 3\nabcxyz",
+			    "no NUL at the end"),
+			BAD("ipac ruleset cache 2\n9 1 -5 1 7 1 1 1 4\nabcxyz",
+			    "a length the bytes are not"),
+			BAD("ipac ruleset cache 2\n9 1 -5 1 7 1 1 1 3\nabcx\0z",
+			    "a NUL inside"),
+			BAD("ipac ruleset cache 2\n9 1 -5 1 7 1 1 1\nabcxyz",
+			    "a number missing"),
+			BAD("ipac ruleset cache 2\n9 1 -5 1 7 "
+			    "99999999999999999999 1 1 3\nabcxyz", "a number too big"),
+			BAD("ipac ruleset cache 1\n9 1 -5 1 7 1 1 1 3\nabcxyz",
+			    "the format before"),
+#undef BAD
+		};
+		size_t i;
+		int fd;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			fd = open(sdir, O_WRONLY | O_TRUNC);
+			if (fd < 0 || write(fd, bad[i].text, bad[i].len) !=
+			    (ssize_t)bad[i].len)
+				diag("write");
+			if (fd >= 0)
+				close(fd);
+			ok(spool_read_cache(sdir, &back) < 0 &&
+			    back.script == NULL && back.map == NULL,
+			    "a copy with %s is refused", bad[i].what);
+		}
+		fd = open(sdir, O_WRONLY | O_TRUNC);
+		if (fd < 0 || write(fd, bad[0].text, bad[0].len) !=
+		    (ssize_t)bad[0].len || write(fd, "", 1) != 1)
+			diag("write");
+		if (fd >= 0)
+			close(fd);
+		ok(spool_read_cache(sdir, &back) == 0 &&
+		    strcmp(back.backend, "a") == 0 &&
+		    strcmp(back.source, "c") == 0 &&
+		    strcmp(back.script, "xyz") == 0, "the same with its NUL is "
+		    "read");
+		ruleset_rec_free(&back);
+	}
+	unlink(sdir);
 }
 
 /* The mark of the kernel table against the newest ruleset. */
