@@ -137,46 +137,23 @@ static int
 write_file(const char *dir, int64_t key, const char *suffix,
     const struct strbuf *sb, bool sync, char **path)
 {
-	struct strbuf name, tmp;
-	int fd = -1, dfd, saved;
+	struct strbuf name;
+	int saved;
 
 	*path = NULL;
 	if (mkdir_p(dir, 0700) < 0)
 		return -1;
 	sb_init(&name);
-	sb_init(&tmp);
 	sb_printf(&name, "%s/%020" PRId64 "-%ld%s", dir, key, (long)getpid(),
 	    suffix);
-	sb_printf(&tmp, "%s.tmp", name.buf);
-	if ((fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) < 0)
-		goto fail;
-	if (write_all(fd, sb->buf, sb->len) < 0 || (sync && fsync(fd) < 0))
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
+	if (file_replace(name.buf, sb, 1, sync) < 0) {
+		saved = errno;
+		sb_free(&name);
+		errno = saved;
+		return -1;
 	}
-	fd = -1;
-	if (rename(tmp.buf, name.buf) < 0)
-		goto fail;
-	if (sync &&
-	    (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	sb_free(&tmp);
 	*path = name.buf;
 	return 0;
-fail:
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp.buf);
-	sb_free(&tmp);
-	sb_free(&name);
-	errno = saved;
-	return -1;
 }
 
 int
@@ -589,12 +566,11 @@ bad:
 int
 spool_write_cache(const char *path, const struct ruleset_rec *r)
 {
-	struct strbuf sb, tmp;
+	struct strbuf sb;
 	size_t cl = strlen(r->script);
-	int fd, rc = -1, saved;
+	int rc, saved;
 
 	sb_init(&sb);
-	sb_init(&tmp);
 	sb_printf(&sb, CACHE_MAGIC "%lld %lld %d %d %lld %zu %zu %zu %zu\n",
 	    (long long)r->id, (long long)r->applied, r->priority,
 	    r->created ? 1 : 0, (long long)r->stamp, strlen(r->backend),
@@ -604,23 +580,10 @@ spool_write_cache(const char *path, const struct ruleset_rec *r)
 	sb_puts(&sb, r->source);
 	sb_add(&sb, r->script, cl);
 	sb_add(&sb, "", 1);		/* the script's NUL */
-	sb_printf(&tmp, "%s.%ld.tmp", path, (long)getpid());
-	if ((fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) >= 0) {
-		if (write_all(fd, sb.buf, sb.len) < 0) {
-			saved = errno;
-			close(fd);
-			errno = saved;
-		} else if (close(fd) == 0 && rename(tmp.buf, path) == 0)
-			rc = 0;
-		if (rc < 0) {
-			saved = errno;
-			unlink(tmp.buf);
-			errno = saved;
-		}
-	}
+	rc = file_replace(path, &sb, 1, false);
+	saved = errno;
 	sb_free(&sb);
-	sb_free(&tmp);
+	errno = saved;
 	return rc;
 }
 

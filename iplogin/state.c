@@ -46,32 +46,13 @@ static int
 state_write(const char *path, const struct strbuf *head,
     const struct strbuf *body)
 {
-	struct strbuf tmp;
-	int fd, rc = -1;
+	const struct strbuf parts[2] = { *head, *body };
 
-	sb_init(&tmp);
-	sb_printf(&tmp, "%s.XXXXXX", path);
-	if ((fd = mkstemp(tmp.buf)) < 0) {
-		log_error("%s: %s", tmp.buf, strerror(errno));
-		goto out;
-	}
-	fchmod(fd, 0600);
-	if (write_all(fd, head->buf, head->len) < 0 ||
-	    write_all(fd, body->buf, body->len) < 0 || fsync(fd) < 0) {
-		log_error("%s: %s", tmp.buf, strerror(errno));
-		close(fd);
-		unlink(tmp.buf);
-		goto out;
-	}
-	if (close(fd) < 0 || rename(tmp.buf, path) < 0) {
+	if (file_replace(path, parts, 2, true) < 0) {
 		log_error("%s: %s", path, strerror(errno));
-		unlink(tmp.buf);
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
-	sb_free(&tmp);
-	return rc;
+	return 0;
 }
 
 static void

@@ -544,6 +544,14 @@ void	sb_vprintf(struct strbuf *, const char *, va_list)
 void	sb_printf(struct strbuf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	sb_free(struct strbuf *);
+/*
+ * path replaced whole or not at all: the nparts texts written to a
+ * temporary file beside it (mode 0600, a name of its own), synced with
+ * its folder when sync, renamed over path.  0, or -1 with errno (the
+ * temporary file gone).
+ */
+int	file_replace(const char *path, const struct strbuf *parts,
+	    size_t nparts, bool sync);
 
 /*
  * Interned strings: each distinct string gets the next id, 0, 1, ...

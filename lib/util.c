@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -286,6 +287,61 @@ mkdir_of(const char *path, int mode)
 	free(dir);
 	errno = saved;
 	return rc;
+}
+
+/* fsync the folder path is in (its rename durable); errors ignored. */
+static void
+sync_folder_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL ? xstrdup(".") :
+	    xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+int
+file_replace(const char *path, const struct strbuf *parts, size_t nparts,
+    bool sync)
+{
+	struct strbuf tmp;
+	size_t i;
+	bool ok;
+	int fd, saved;
+
+	sb_init(&tmp);
+	sb_printf(&tmp, "%s.XXXXXX", path);
+	if ((fd = mkstemp(tmp.buf)) < 0) {
+		saved = errno;
+		sb_free(&tmp);
+		errno = saved;
+		return -1;
+	}
+	for (i = 0; i < nparts; i++)
+		if (write_all(fd, parts[i].buf, parts[i].len) < 0)
+			break;
+	ok = i == nparts && (!sync || fsync(fd) == 0);
+	saved = errno;
+	if (close(fd) < 0 && ok) {
+		ok = false;
+		saved = errno;
+	}
+	if (ok && rename(tmp.buf, path) < 0) {
+		ok = false;
+		saved = errno;
+	}
+	if (!ok)
+		unlink(tmp.buf);
+	else if (sync)
+		sync_folder_of(path);
+	sb_free(&tmp);
+	errno = saved;
+	return ok ? 0 : -1;
 }
 
 int64_t
