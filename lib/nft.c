@@ -155,22 +155,30 @@ str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* For an array of pointers to strings. */
+/* Indices into an array of strings (ctx), by the strings. */
 static int
-strp_cmp(const void *a, const void *b)
+idx_str_cmp(const void *a, const void *b, void *ctx)
 {
-	return strcmp(**(char **const *)a, **(char **const *)b);
+	char *const *v = ctx;
+
+	return strcmp(v[*(const size_t *)a], v[*(const size_t *)b]);
 }
 
-/* v (n strings) sorted, checked first: the kernel's order mostly is. */
+/*
+ * qsort() of n elements, unless they are sorted already (checked first):
+ * the kernel keeps the counters in the order ipacset declares them,
+ * sorted, and returns them so unless a reload added some.
+ */
 static void
-sort_strv(char **v, size_t n)
+sort_unless_sorted(void *v, size_t n, size_t size,
+    int (*cmp)(const void *, const void *))
 {
+	const char *p = v;
 	size_t i;
 
 	for (i = 1; i < n; i++)
-		if (strcmp(v[i - 1], v[i]) > 0) {
-			qsort(v, n, sizeof(*v), str_cmp);
+		if (cmp(p + (i - 1) * size, p + i * size) > 0) {
+			qsort(v, n, size, cmp);
 			return;
 		}
 }
@@ -217,7 +225,7 @@ script_counters(const char *script, size_t *n)
 		}
 		v[(*n)++] = xstrndup(p, (size_t)(end - 2 - p));
 	}
-	sort_strv(v, *n);
+	sort_unless_sorted(v, *n, sizeof(*v), str_cmp);
 	return v;
 }
 
@@ -460,7 +468,7 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 	int *map_id;
 	struct strbuf *bodies;
 	struct strtab texts = { 0 };
-	char ***order;
+	size_t *order;
 	int nmaps = 0;
 
 	obj = xcalloc(rs->nnames, sizeof *obj);
@@ -490,15 +498,15 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 	 */
 	order = xcalloc(rs->nnames ? rs->nnames : 1, sizeof *order);
 	for (i = 0; i < rs->nnames; i++)
-		order[i] = &obj[i];
-	qsort(order, rs->nnames, sizeof *order, strp_cmp);
+		order[i] = i;
+	qsort_r(order, rs->nnames, sizeof *order, idx_str_cmp, obj);
 	sb_printf(sb, "table inet %s {\n", o->table);
 	for (c = 0; c < rs->nnames; c++) {
 		const char *nm;
 		bool printable;
 		const unsigned char *u;
 
-		i = (size_t)(order[c] - obj);
+		i = order[c];
 		nm = rs->names[i];
 		printable = strlen(nm) < 128 && !strpbrk(nm, "\"\\");
 		for (u = (const unsigned char *)nm; *u && printable; u++)
@@ -1452,12 +1460,7 @@ counters_of(struct table_state *ts, struct counter_list *cl)
 		c->bytes = ts->o[i].bytes;
 		c->handle = ts->o[i].handle;
 	}
-	/* In the kernel's order: sorted, unless they were added to. */
-	for (i = 1; i < cl->n; i++)
-		if (strcmp(cl->c[i - 1].name, cl->c[i].name) > 0) {
-			qsort(cl->c, cl->n, sizeof(*cl->c), counter_cmp);
-			break;
-		}
+	sort_unless_sorted(cl->c, cl->n, sizeof(*cl->c), counter_cmp);
 }
 
 /*
@@ -2315,11 +2318,15 @@ check_table(const struct backend_opts *o, const struct table_state *ts,
 	 * Every counter the script declares, each looked up once: the next
 	 * one first, as the kernel keeps them in the script's order.
 	 */
-	for (i = 0; i < ts->n; i++)
-		if (ts->o[i].kind == 'o' && (next < nwanted &&
-		    strcmp(wanted[next], ts->o[i].name) == 0 ?
-		    (next++, true) : is_wanted(wanted, nwanted, ts->o[i].name)))
+	for (i = 0; i < ts->n; i++) {
+		if (ts->o[i].kind != 'o')
+			continue;
+		if (next < nwanted && strcmp(wanted[next], ts->o[i].name) == 0) {
+			next++;
 			c_found++;
+		} else if (is_wanted(wanted, nwanted, ts->o[i].name))
+			c_found++;
+	}
 	if (c_found != nwanted)
 		PROBLEM("%zu of %zu counters are missing", nwanted - c_found,
 		    nwanted);
