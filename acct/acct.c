@@ -874,9 +874,11 @@ script_stamp(const char *backend, const char *table, int priority,
  * every run at 10,000 names, 100 at 100,000.  The store stays the
  * truth: the copy is used only for the ruleset the store names newest
  * (the same id, time, backend, table, priority and source, read from
- * the row's first page) and when its script still hashes to the mark
- * the ruleset was recorded with (recorded marks are that hash,
- * acct_stamp()).  Anything else reads the store, and writes the copy
+ * the row's first page) and when it is whole (its checksum).  It is
+ * written only when its script hashes to the mark the ruleset was
+ * recorded with (recorded marks are that hash, acct_stamp()), and the
+ * checksum is ~10 times quicker than that hash (1 ms of every run at
+ * 10,000 names).  Anything else reads the store, and writes the copy
  * again.  Not the config: fetchipac and ipacset do not need it.
  */
 static char *
@@ -907,9 +909,7 @@ cache_get(const struct settings *set, struct ruleset_rec *r)
 	    c.applied == r->applied && c.priority == r->priority &&
 	    strcmp(c.backend, r->backend) == 0 &&
 	    strcmp(c.table, r->table) == 0 &&
-	    strcmp(c.source, r->source) == 0 &&
-	    script_stamp(r->backend, r->table, r->priority, c.script,
-	    strlen(c.script)) == c.stamp;
+	    strcmp(c.source, r->source) == 0;
 	if (ok) {
 		r->script = c.script;
 		r->map = c.map;

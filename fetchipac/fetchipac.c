@@ -402,6 +402,7 @@ run(int argc, char *argv[])
 	int64_t from, to;
 
 	log_init(argv[0]);
+	malloc_reuse();
 	while ((ch = getopt_long(argc, argv, "C:d:H:hmnqr::St::vVw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

@@ -2239,18 +2239,49 @@ counter_cmp(const void *pa, const void *pb)
 	return strcmp(a->name, b->name);
 }
 
-/* Count the lines of the rendered chain "name" (rules), from the script. */
-static size_t
-script_rules(const char *script, const char *name)
+/*
+ * Where the script's chain c begins ("\tchain NAME {"), in heads[c], or
+ * NULL.  The render puts the chains last: they are looked for from the
+ * end, line by line, so the counters and maps before them (the most of
+ * a big script) are not read.
+ */
+static void
+chain_heads(const char *script, const char *heads[CH_MAX])
 {
-	char head[64];
+	const char *end = script + strlen(script), *p;
+	size_t c, found = 0;
+
+	for (c = 0; c < CH_MAX; c++)
+		heads[c] = NULL;
+	while (end > script && found < CH_MAX) {
+		p = memrchr(script, '\n', (size_t)(end - script - 1));
+		p = p ? p + 1 : script;
+		if (strncmp(p, "\tchain ", 7) == 0)
+			for (c = 0; c < CH_MAX; c++) {
+				size_t nl = strlen(chains[c].name);
+
+				if (heads[c] == NULL &&
+				    strncmp(p + 7, chains[c].name, nl) == 0 &&
+				    strncmp(p + 7 + nl, " {\n", 3) == 0) {
+					heads[c] = p;
+					found++;
+				}
+			}
+		end = p;
+	}
+}
+
+/* The lines of a rendered chain (its rules) from its head on. */
+static size_t
+chain_rules(const char *head)
+{
 	const char *p;
 	size_t n = 0;
 
-	snprintf(head, sizeof head, "\tchain %s {\n", name);
-	if ((p = strstr(script, head)) == NULL)
+	if (head == NULL)
 		return 0;
-	p = strchr(p + strlen(head), '\n');	/* past the "type" line */
+	p = strchr(head, '\n');		/* the head */
+	p = p ? strchr(p + 1, '\n') : NULL;	/* the "type" line */
 	while (p && strncmp(p + 1, "\t}\n", 3) != 0) {
 		n++;
 		p = strchr(p + 1, '\n');
@@ -2274,13 +2305,16 @@ static void
 check_chains(const struct backend_opts *o, const struct table_state *ts,
     const char *script, struct strbuf *sb)
 {
+	const char *heads[CH_MAX];
 	size_t c, i;
 
+	chain_heads(script, heads);
 	for (c = 0; c < CH_MAX; c++) {
 		const struct kobj *k = NULL;
-		size_t wr = script_rules(script, chains[c].name);
+		size_t wr = chain_rules(heads[c]);
 
-		for (i = 0; i < ts->n; i++)
+		/* Dumped first: before the counters (many). */
+		for (i = 0; i < ts->n && k == NULL; i++)
 			if (ts->o[i].kind == 'c' &&
 			    strcmp(ts->o[i].name, chains[c].name) == 0)
 				k = &ts->o[i];

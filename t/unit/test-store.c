@@ -438,52 +438,71 @@ test_spool(void)
 	ruleset_rec_free(&back);
 	ok(back.script == NULL && back.map == NULL, "and let go of");
 	{
+		/* After the magic and the checksum: numbers, then texts. */
 		static const struct {
-			const char *text;
+			const char *magic, *sum, *body;
 			size_t len;
 			const char *what;
 		} bad[] = {
-#define BAD(text, what)	{ text, sizeof(text) - 1, what }
-			BAD("ipac ruleset cache 2\n9 1 -5 1 7 1 1 1 3\nabcxyz",
+#define M	"ipac ruleset cache 3\n"
+#define BAD(magic, sum, body, what)				\
+			{ magic, sum, body, sizeof(body) - 1, what }
+			BAD(M, NULL, "9 1 -5 1 7 1 1 1 3\nabcxyz",
 			    "no NUL at the end"),
-			BAD("ipac ruleset cache 2\n9 1 -5 1 7 1 1 1 4\nabcxyz",
+			BAD(M, NULL, "9 1 -5 1 7 1 1 1 4\nabcxyz\0",
 			    "a length the bytes are not"),
-			BAD("ipac ruleset cache 2\n9 1 -5 1 7 1 1 1 3\nabcx\0z",
+			BAD(M, NULL, "9 1 -5 1 7 1 1 1 3\nabcx\0z\0",
 			    "a NUL inside"),
-			BAD("ipac ruleset cache 2\n9 1 -5 1 7 1 1 1\nabcxyz",
+			BAD(M, NULL, "9 1 -5 1 7 1 1 1\nabcxyz\0",
 			    "a number missing"),
-			BAD("ipac ruleset cache 2\n9 1 -5 1 7 "
-			    "99999999999999999999 1 1 3\nabcxyz", "a number too big"),
-			BAD("ipac ruleset cache 1\n9 1 -5 1 7 1 1 1 3\nabcxyz",
-			    "the format before"),
+			BAD(M, NULL, "9 1 -5 1 7 99999999999999999999 1 1 3\n"
+			    "abcxyz\0", "a number too big"),
+			BAD(M, "12345", "9 1 -5 1 7 1 1 1 3\nabcxyz\0",
+			    "a checksum that is not its bytes'"),
+			BAD(M, "", "9 1 -5 1 7 1 1 1 3\nabcxyz\0",
+			    "no checksum"),
+			BAD("ipac ruleset cache 2\n", "", "9 1 -5 1 7 1 1 1 3\n"
+			    "abcxyz\0", "the format before"),
+			BAD(M, NULL, "9 1 -5 1 7 1 1 1 3\nabcxyz\0",
+			    "everything right (not bad)"),
 #undef BAD
+#undef M
 		};
-		size_t i;
+		size_t i, n = sizeof(bad) / sizeof(bad[0]);
+		char sum[32];
 		int fd;
 
-		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (i = 0; i < n; i++) {
+			/* NULL: the right sum (all but the file's last byte). */
+			if (bad[i].sum == NULL)
+				snprintf(sum, sizeof(sum), "%lld\n", (long long)
+				    (mem_checksum(bad[i].body, bad[i].len -
+				    (bad[i].len && bad[i].body[bad[i].len - 1]
+				    == '\0')) >> 1));
+			else
+				snprintf(sum, sizeof(sum), "%s\n", bad[i].sum);
 			fd = open(sdir, O_WRONLY | O_TRUNC);
-			if (fd < 0 || write(fd, bad[i].text, bad[i].len) !=
+			if (fd < 0 || write(fd, bad[i].magic,
+			    strlen(bad[i].magic)) < 0 ||
+			    write(fd, sum, strlen(sum)) < 0 ||
+			    write(fd, bad[i].body, bad[i].len) !=
 			    (ssize_t)bad[i].len)
 				diag("write");
 			if (fd >= 0)
 				close(fd);
-			ok(spool_read_cache(sdir, &back) < 0 &&
-			    back.script == NULL && back.map == NULL,
-			    "a copy with %s is refused", bad[i].what);
+			if (i < n - 1) {
+				ok(spool_read_cache(sdir, &back) < 0 &&
+				    back.script == NULL && back.map == NULL,
+				    "a copy with %s is refused", bad[i].what);
+				continue;
+			}
+			ok(spool_read_cache(sdir, &back) == 0 &&
+			    strcmp(back.backend, "a") == 0 &&
+			    strcmp(back.source, "c") == 0 &&
+			    strcmp(back.script, "xyz") == 0, "the same with its "
+			    "NUL and checksum is read");
+			ruleset_rec_free(&back);
 		}
-		fd = open(sdir, O_WRONLY | O_TRUNC);
-		if (fd < 0 || write(fd, bad[0].text, bad[0].len) !=
-		    (ssize_t)bad[0].len || write(fd, "", 1) != 1)
-			diag("write");
-		if (fd >= 0)
-			close(fd);
-		ok(spool_read_cache(sdir, &back) == 0 &&
-		    strcmp(back.backend, "a") == 0 &&
-		    strcmp(back.source, "c") == 0 &&
-		    strcmp(back.script, "xyz") == 0, "the same with its NUL is "
-		    "read");
-		ruleset_rec_free(&back);
 	}
 	unlink(sdir);
 }
