@@ -47,7 +47,7 @@ test_expect_success 'the ruleset copy beside the spool: used while it is the sto
 	lab_exec "$LAB_R" fetchipac &&
 	ls -i "$cache" >inode.after &&
 	test_cmp inode.before inode.after &&
-	: "a copy whose script was changed (a name renamed): its mark no longer" &&
+	: "a copy whose script was changed (a name renamed): its checksum no longer" &&
 	: "fits, the store is read and nothing is found wrong" &&
 	cp "$cache" cache.good &&
 	sed "s/up/uq/g" cache.good >"$cache" &&
