@@ -21,9 +21,9 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <nftables/libnftables.h>
 
 #include "gate.h"
+#include "nftlib.h"
 
 struct gate {
 	char		table[96];	/* "inet iplogin" */
@@ -87,13 +87,10 @@ gate_open(const char *table, char *err, size_t errlen)
 	snprintf(g->table, sizeof(g->table), "%s", table);
 	sp = strchr(table, ' ');
 	snprintf(g->name, sizeof(g->name), "%s", sp + 1);
-	if ((g->nft = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL) {
-		snprintf(err, errlen, "libnftables: no context");
+	if ((g->nft = nftlib_ctx(err, errlen)) == NULL) {
 		free(g);
 		return NULL;
 	}
-	nft_ctx_buffer_output(g->nft);
-	nft_ctx_buffer_error(g->nft);
 	g->buflen = MNL_SOCKET_BUFFER_SIZE * 4;
 	g->buf = xmalloc(g->buflen);
 	if ((g->ev = mnl_socket_open2(NETLINK_NETFILTER,

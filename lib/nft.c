@@ -43,9 +43,9 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <nftables/libnftables.h>
 
 #include "ipac.h"
+#include "nftlib.h"
 
 #define OBJ_PREFIX	"c_"
 /*
@@ -1164,15 +1164,14 @@ read_state(const struct backend_opts *o, struct table_state *ts, int what)
 static int
 run_script_q(const char *script, bool quiet)
 {
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	char why[256];
+	struct nft_ctx *nft = nftlib_ctx(why, sizeof(why));
 	int rc;
 
 	if (nft == NULL) {
-		log_error("nftables: cannot create a context");
+		log_error("nftables: %s", why);
 		return -1;
 	}
-	nft_ctx_buffer_output(nft);
-	nft_ctx_buffer_error(nft);
 	rc = nft_run_cmd_from_buffer(nft, script);
 	if (rc != 0) {
 		const char *err = nft_ctx_get_error_buffer(nft);

@@ -27,9 +27,9 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
-#include <nftables/libnftables.h>
 
 #include "users.h"
+#include "nftlib.h"
 
 static const struct users_ops nft_users_ops;
 static void	nft_close(struct users *);
@@ -326,6 +326,7 @@ nft_setup(struct users *u, const struct chainspec *v, size_t n)
 	struct sbuf b = { 0 };
 	struct chainspec *old = NULL;
 	struct nft_ctx *nft;
+	char why[256];
 	size_t i, j, nold;
 	int rc;
 
@@ -388,15 +389,13 @@ nft_setup(struct users *u, const struct chainspec *v, size_t n)
 		uerr(u, "setup: out of memory");
 		return -1;
 	}
-	if ((nft = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL) {
+	if ((nft = nftlib_ctx(why, sizeof(why))) == NULL) {
 		free(b.p);
 		restore_specs(u, old, nold);
 		free(old);
-		uerr(u, "setup: cannot create an nftables context");
+		uerr(u, "setup: %s", why);
 		return -1;
 	}
-	nft_ctx_buffer_output(nft);
-	nft_ctx_buffer_error(nft);
 	rc = nft_run_cmd_from_buffer(nft, b.p);
 	if (rc != 0) {
 		const char *e = nft_ctx_get_error_buffer(nft);

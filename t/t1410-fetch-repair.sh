@@ -39,6 +39,12 @@ test_expect_success 'lab and ruleset' '
 	test "$(gaps)" = 0
 '
 
+test_expect_success 'a run with nothing to repair does not load libnftables' '
+	LD_DEBUG=files lab_exec "$LAB_R" fetchipac 2>ld &&
+	grep "file=libnftnl.so" ld &&
+	! grep "file=libnftables.so" ld
+'
+
 test_expect_success 'the ruleset copy beside the spool: used while it is the store'\''s, never when it is not' '
 	cache=$(echo spool/ruleset-*.cache) &&
 	test -f "$cache" &&
@@ -75,9 +81,11 @@ test_expect_success 'hooks flushed by another tool: repaired, gap, counting goes
 	test_expect_code 3 lab_exec "$LAB_R" fetchipac -n &&
 	send 3 &&
 	sleep 1 &&
-	fetch_corrupt &&
+	LD_DEBUG=files fetch_corrupt &&
 	grep "chain forward has 0 rules, the config makes 2" err &&
 	grep repairing err &&
+	: "the repair sends the ruleset: libnftables is opened then" &&
+	grep "file=libnftables.so" err &&
 	test "$(gaps)" = 1 &&
 	store_q "SELECT reason FROM gap" | grep "chain forward has 0 rules" &&
 	lab_exec "$LAB_R" fetchipac -n &&
