@@ -285,6 +285,7 @@ run(int argc, char *argv[])
 	long prio = 0;
 
 	log_init(argv[0]);
+	malloc_reuse();
 	while ((ch = getopt_long(argc, argv, "b:C:c:Dd:FhH:LmnP:T:vVw:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {

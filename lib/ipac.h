@@ -557,7 +557,8 @@ int	file_replace(const char *path, const struct strbuf *parts,
  * Big arrays from the heap, not each a mapping of its own: memory freed
  * is used again, not given back and then touched fresh (a first touch
  * of a page cost ~12 us on the project's VM; fetchipac at 10,000 names
- * ran 9 % quicker).  For the programs that build big arrays and lists.
+ * ran 9 % quicker, ipacset -D of 100,000 lines 18 %).  For the programs
+ * that build big arrays and lists.
  */
 void	malloc_reuse(void);
 

@@ -164,6 +164,62 @@ test_expect_success 'a config without rules is refused, the kernel unchanged' '
 	lab_exec "$LAB_R" ipacset ipac.conf
 '
 
+# Rules that change (a prefix map, names that come and go): the whole
+# apply, which adds the new counters, the maps and their elements in
+# transactions of their own before the rules change.
+cat >whole.conf <<EOF
+total in|in|r1|all||
+h1|in|r0|all|198.18.1.2|
+h2|in|r0|all|198.18.1.3|
+h3|in|r0|all|198.18.1.4|
+net|in|r0|all|198.18.2.0/24|
+new name|in|r0|all|198.18.1.9|
+EOF
+
+# The chains of our table (the rules packets go through).
+chains () {
+	ruleset | awk '/^table inet ipac/ { t = 1 } t && /^\tchain / { c = 1 }
+		c { print } c && /^\t}/ { c = 0 }'
+}
+
+test_expect_success 'rules refused after the counters and maps went in: those are deleted again' '
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	ruleset >before &&
+	test_must_fail env IPAC_TEST_REFUSE_RULES=1 \
+		ip netns exec "$LAB_R" ipacset whole.conf 2>err &&
+	grep "nftables refused" err &&
+	ruleset >after &&
+	test_cmp before after
+'
+
+test_expect_success 'killed before the rules change: the old rules stay, the next apply completes' '
+	lab_exec "$LAB_R" nft delete table inet ipac &&
+	lab_exec "$LAB_R" ipacset whole.conf &&
+	ruleset | sort >clean &&
+	for step in apply-counters apply-maps apply-elements
+	do
+		lab_exec "$LAB_R" ipacset ipac.conf &&
+		chains >before &&
+		test_expect_code 137 env IPAC_TEST_CRASH=$step \
+			ip netns exec "$LAB_R" ipacset whole.conf 2>err &&
+		grep "crash point $step" err &&
+		chains >after &&
+		test_cmp before after &&
+		lab_exec "$LAB_R" ipacset whole.conf &&
+		ruleset | sort >again &&
+		test_cmp clean again || return 1
+	done &&
+	: "the same on an empty kernel: the table made first goes on" &&
+	lab_exec "$LAB_R" nft delete table inet ipac &&
+	test_expect_code 137 env IPAC_TEST_CRASH=apply-elements \
+		ip netns exec "$LAB_R" ipacset whole.conf 2>err &&
+	test -z "$(chains)" &&
+	lab_exec "$LAB_R" ipacset whole.conf &&
+	ruleset | sort >again &&
+	test_cmp clean again &&
+	lab_exec "$LAB_R" ipacset ipac.conf
+'
+
 test_expect_success 'flush removes our table only' '
 	lab_exec "$LAB_R" ipacset -F &&
 	test_must_fail lab_exec "$LAB_R" nft list table inet ipac 2>/dev/null &&
