@@ -561,6 +561,15 @@ int	file_replace(const char *path, const struct strbuf *parts,
  * that build big arrays and lists.
  */
 void	malloc_reuse(void);
+/*
+ * After malloc_reuse(): about n bytes of the heap made ready in one call
+ * (MADV_POPULATE_WRITE), for what the program is about to allocate.  On
+ * the project's VM a first write to a fresh page costs ~14 us (the
+ * hypervisor's page fault), populating it 0.7 us; on bare metal both
+ * are cheap.  Memory asked for and not used stays the program's until
+ * it ends.
+ */
+void	heap_reserve(size_t n);
 
 /*
  * A checksum of n bytes, eight at a time (~10 times FNV-1a's speed):

@@ -1065,6 +1065,11 @@ read_state_once(const struct backend_opts *o, struct table_state *ts,
 	int rc = -1, saved;
 
 	memset(ts, 0, sizeof *ts);
+	/* Room for what the ruleset declares and a few chains and maps. */
+	if (nwanted) {
+		ts->cap = nwanted + 16;
+		ts->o = xrealloc(NULL, ts->cap, sizeof *ts->o);
+	}
 	if ((nl = nl_open()) == NULL)
 		return -1;
 	if (named && get_gen(nl, &gen0) < 0)
@@ -1794,7 +1799,8 @@ strv_push(char ***v, size_t *n, char *name)
 
 /*
  * The map block at p (its "\t}" line at end): into f (see struct full).
- * 0, or -1 for an element that is not an address.
+ * 0, or -1 for a map without its type or an element that is not an
+ * address.
  */
 static int
 full_map(const struct backend_opts *o, char ml, const char *p,
@@ -1825,6 +1831,11 @@ full_map(const struct backend_opts *o, char ml, const char *p,
 			tlen = (size_t)(nl - type);
 		} else if (strncmp(p, "\t\tflags interval\n", 17) == 0)
 			interval = true;
+	}
+	if (type == NULL) {
+		strv_free(el, n);
+		free(name);
+		return -1;
 	}
 	sb_printf(&f->rules, "add map inet %s %s { %.*s; %s}\n", o->table,
 	    name, (int)tlen, type, interval ? "flags interval; " : "");

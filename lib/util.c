@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -161,7 +162,31 @@ malloc_reuse(void)
 {
 #ifdef M_MMAP_THRESHOLD
 	(void)mallopt(M_MMAP_THRESHOLD, 256 << 20);
+	(void)mallopt(M_TRIM_THRESHOLD, 256 << 20);
 #endif
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23	/* Linux 5.14 */
+#endif
+
+void
+heap_reserve(size_t n)
+{
+	static size_t have;
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t a, e;
+	char *p;
+
+	if (n <= have || pg <= 0 || (p = malloc(n)) == NULL)
+		return;
+	a = ((uintptr_t)p + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+	e = ((uintptr_t)p + n) & ~((uintptr_t)pg - 1);
+	/* Refused by an older kernel: the pages come one fault each. */
+	if (e > a)
+		(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+	free(p);
+	have = n;
 }
 
 uint64_t
