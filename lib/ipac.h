@@ -567,7 +567,7 @@ void	malloc_reuse(void);
  * the project's VM a first write to a fresh page costs ~14 us (the
  * hypervisor's page fault), populating it 0.7 us; on bare metal both
  * are cheap.  Memory asked for and not used stays the program's until
- * it ends.
+ * it ends; at most an eighth of the machine's memory and 1 GiB.
  */
 void	heap_reserve(size_t n);
 

@@ -174,10 +174,15 @@ void
 heap_reserve(size_t n)
 {
 	static size_t have;
-	long pg = sysconf(_SC_PAGESIZE);
+	long pg = sysconf(_SC_PAGESIZE), np = sysconf(_SC_PHYS_PAGES);
 	uintptr_t a, e;
 	char *p;
 
+	/* Never much of the machine: an eighth of its memory, 1 GiB. */
+	if (np > 0 && pg > 0 && n > (size_t)np / 8 * (size_t)pg)
+		n = (size_t)np / 8 * (size_t)pg;
+	if (n > (size_t)1 << 30)
+		n = (size_t)1 << 30;
 	if (n <= have || pg <= 0 || (p = malloc(n)) == NULL)
 		return;
 	a = ((uintptr_t)p + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
