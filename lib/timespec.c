@@ -53,24 +53,37 @@ local_day(int64_t t)
 /*
  * The first second of a local day.  mktime() of its midnight is right
  * on most days; where a DST change or a zone change falls on midnight
- * it is not (midnight twice: mktime may pick the second; no midnight:
- * the day starts at 01:00), so the first second whose local day is the
+ * it may not be: midnight twice, and mktime() picks either (which one
+ * depends on what it was asked before), so both are tried; no midnight
+ * (the day starts at 01:00): the first second whose local day is the
  * day is searched between 16 hours either side of its UTC midnight (no
  * offset is larger than 14 hours).
  */
 int64_t
 local_day_first(int y, int mo, int d)
 {
-	struct tm tm;
-	int64_t want, g, lo, hi, mid;
+	struct tm tm, m;
+	int64_t want, g, best = INT64_MAX, lo, hi, mid;
+	int dst;
 
 	fill_tm(&tm, y, mo, d, 0, 0, 0);
 	tm.tm_isdst = 0;
 	want = floor_div((int64_t)timegm(&tm), 86400);
-	tm.tm_isdst = -1;	/* timegm() made the fields a real date */
-	g = (int64_t)mktime(&tm);
-	if (local_day(g) == want && local_day(g - 1) < want)
-		return g;
+	/*
+	 * Its midnight as mktime() sees it, as standard time and as DST:
+	 * where midnight comes twice (the clock went back across it) each
+	 * starts the day by the test below, and the first is the start.
+	 * (timegm() made the fields a real date.)
+	 */
+	for (dst = -1; dst <= 1; dst++) {
+		m = tm;
+		m.tm_isdst = dst;
+		g = (int64_t)mktime(&m);
+		if (g < best && local_day(g) == want && local_day(g - 1) < want)
+			best = g;
+	}
+	if (best != INT64_MAX)
+		return best;
 	lo = want * 86400 - 16 * 3600;
 	hi = want * 86400 + 16 * 3600;
 	while (lo + 1 < hi) {
@@ -332,21 +345,10 @@ frame_unit(const char *w)
 	return -1;
 }
 
-int64_t
-frame_start(int unit, int64_t t, int n, int week_start)
+/* The start of the unit n back from the one local date tm is in. */
+static int64_t
+unit_start(int unit, struct tm tm, int n, int week_start)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	localtime_r(&tt, &tm);
-	if (unit == FRAME_HOUR)
-		/*
-		 * Hours are absolute: the hour t is in starts tm_min and
-		 * tm_sec before t, whatever the offset, and the hours
-		 * around it are 3600 s apart.  mktime() is not asked: in
-		 * the hour a DST change repeats, it may pick either one.
-		 */
-		return t - tm.tm_min * 60 - tm.tm_sec - (int64_t)n * 3600;
 	switch (unit) {
 	case FRAME_DAY:
 		tm.tm_mday -= n;
@@ -365,6 +367,33 @@ frame_start(int unit, int64_t t, int n, int week_start)
 		break;
 	}
 	return local_day_first(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+int64_t
+frame_start(int unit, int64_t t, int n, int week_start)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&tt, &tm);
+	if (unit == FRAME_HOUR)
+		/*
+		 * Hours are absolute: the hour t is in starts tm_min and
+		 * tm_sec before t, whatever the offset, and the hours
+		 * around it are 3600 s apart.  mktime() is not asked: in
+		 * the hour a DST change repeats, it may pick either one.
+		 */
+		return t - tm.tm_min * 60 - tm.tm_sec - (int64_t)n * 3600;
+	/*
+	 * The unit that holds t is the last one that starts at or before
+	 * it.  That is the unit of t's local date, except where the clock
+	 * goes back across midnight (St. John's ended DST at 00:01 until
+	 * 2011): the last hour of a day comes again after the next day has
+	 * begun, and belongs to that next day.
+	 */
+	if (unit_start(unit, tm, -1, week_start) <= t)
+		n--;
+	return unit_start(unit, tm, n, week_start);
 }
 
 int

@@ -338,6 +338,23 @@ test_midnight_changes(void)
 	ok(local_day_first(2026, 11, 1) == utc(2026, 11, 1, 4, 0, 0) &&
 	    local_day_first(2026, 10, 32) == utc(2026, 11, 1, 4, 0, 0),
 	    "local_day_first: a day that runs over is the next month's");
+	/*
+	 * St. John's ended DST at 00:01 in 2004: 31 October began at 00:00
+	 * NDT (02:30 UTC), then the clock went back to 23:01 NST of the
+	 * 30th.  The hour that came again belongs to the day that had
+	 * begun (the fuzzer's case: "today" did not hold now).
+	 */
+	zone_use("America/St_Johns");
+	now = utc(2004, 10, 31, 3, 5, 38);
+	is_str(frame("today", now), "2004-10-31 02:30:00 2004-10-31 03:05:38",
+	    "St. John's, the hour 30 October had twice: in 31 October");
+	is_str(frame("yesterday", now),
+	    "2004-10-30 02:30:00 2004-10-31 02:30:00",
+	    "St. John's: yesterday is 30 October, up to 31 October's start");
+	ok(frame_start(FRAME_DAY, now, -1, 1) == utc(2004, 11, 1, 3, 30, 0),
+	    "St. John's: the next day is 1 November");
+	ok(frame_start(FRAME_MONTH, now, 0, 1) == utc(2004, 10, 1, 2, 30, 0),
+	    "St. John's: the month is October");
 	zone_use("UTC");
 }
 
