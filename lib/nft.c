@@ -1405,6 +1405,22 @@ ctr_ref_cmp(const void *a, const void *b)
 	    ((const struct ctr_ref *)b)->name);
 }
 
+/*
+ * The map element on the line at p ("\t\t\tKEY : \"OBJ\"", a comma after
+ * all but the last), whose '\n' is at lf: appended to v (n of cap).
+ */
+static void
+element_push(char ***v, size_t *n, size_t *cap, const char *p, const char *lf)
+{
+	if (lf > p + 3 && lf[-1] == ',')
+		lf--;
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 64;
+		*v = xrealloc(*v, *cap, sizeof(**v));
+	}
+	(*v)[(*n)++] = xstrndup(p + 3, (size_t)(lf - p - 3));
+}
+
 /* Take the script apart (see struct parts). */
 static void
 parts_of(const char *script, struct parts *pt)
@@ -1448,17 +1464,8 @@ parts_of(const char *script, struct parts *pt)
 				nl = strchr(p, '\n');
 				nl = nl ? nl + 1 : p + strlen(p);
 				if (strncmp(p, "\t\t\t", 3) == 0) {
-					const char *e = nl - 1;
-
-					if (e > p + 3 && e[-1] == ',')
-						e--;
-					if (m->nel == mcap) {
-						mcap = mcap ? 2 * mcap : 64;
-						m->el = xrealloc(m->el, mcap,
-						    sizeof(*m->el));
-					}
-					m->el[m->nel++] = xstrndup(p + 3,
-					    (size_t)(e - p - 3));
+					element_push(&m->el, &m->nel, &mcap, p,
+					    nl - 1);
 					continue;
 				}
 				if (strncmp(p, "\t\tflags interval\n", 17) == 0)
@@ -1816,17 +1823,9 @@ full_map(const struct backend_opts *o, char ml, const char *p,
 	name[0] = ml;
 	for (p = brace + 3; p < end; p = nl + 1) {
 		nl = strchr(p, '\n');
-		if (strncmp(p, "\t\t\t", 3) == 0) {
-			const char *e = nl;
-
-			if (e > p + 3 && e[-1] == ',')
-				e--;
-			if (n == cap) {
-				cap = cap ? 2 * cap : 64;
-				el = xrealloc(el, cap, sizeof(*el));
-			}
-			el[n++] = xstrndup(p + 3, (size_t)(e - p - 3));
-		} else if (strncmp(p, "\t\ttype ", 7) == 0) {
+		if (strncmp(p, "\t\t\t", 3) == 0)
+			element_push(&el, &n, &cap, p, nl);
+		else if (strncmp(p, "\t\ttype ", 7) == 0) {
 			type = p + 2;
 			tlen = (size_t)(nl - type);
 		} else if (strncmp(p, "\t\tflags interval\n", 17) == 0)
