@@ -183,6 +183,8 @@ hosts_fill(struct store *st, const struct host_state *h, size_t nh,
 
 	if (nm->n && se->n <= TABLE_MAX / nm->n) {
 		se->t.cells = xcalloc(se->n * nm->n, sizeof(*se->t.cells));
+		/* Written all through, in the order the rows come. */
+		mem_ready(se->t.cells, se->n * nm->n * sizeof(*se->t.cells));
 		se->t.seen = xcalloc(nm->n, sizeof(*se->t.seen));
 		se->t.col = nm->col;
 		se->t.nids = nm->nids;

@@ -570,6 +570,11 @@ void	malloc_reuse(void);
  * it ends; at most an eighth of the machine's memory and 1 GiB.
  */
 void	heap_reserve(size_t n);
+/*
+ * The pages of [p, p + n) made ready in one call, for memory about to be
+ * written all through (a big calloc()ed table): see heap_reserve().
+ */
+void	mem_ready(void *p, size_t n);
 
 /*
  * A checksum of n bytes, eight at a time (~10 times FNV-1a's speed):

@@ -50,42 +50,53 @@ local_day(int64_t t)
 	return floor_div(t + tm.tm_gmtoff, 86400);
 }
 
+/* The offset from UTC in effect at t, in seconds. */
+static int64_t
+gmtoff_at(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&tt, &tm);
+	return tm.tm_gmtoff;
+}
+
 /*
- * The first second of a local day.  mktime() of its midnight is right
- * on most days; where a DST change or a zone change falls on midnight
- * it may not be: midnight twice, and mktime() picks either (which one
- * depends on what it was asked before), so both are tried; no midnight
- * (the day starts at 01:00): the first second whose local day is the
- * day is searched between 16 hours either side of its UTC midnight (no
- * offset is larger than 14 hours).
+ * The first second of a local day.  Its midnight is at its UTC midnight
+ * less the offset in effect then; the offsets in use are taken 16 hours
+ * before and after its UTC midnight (no offset is larger than 14 hours),
+ * at its UTC midnight, and mktime()'s own answer.  Where a DST change
+ * or a zone change falls on midnight there may be two midnights (the
+ * clock went back across it): the first one starts the day.  No
+ * midnight (the day starts at 01:00): the first second whose local day
+ * is the day is searched between the two.  mktime() is asked only with
+ * DST left to it: asked for a DST the zone does not have, glibc
+ * searches years around for one (hundreds of conversions a call).
  */
 int64_t
 local_day_first(int y, int mo, int d)
 {
-	struct tm tm, m;
-	int64_t want, g, best = INT64_MAX, lo, hi, mid;
-	int dst;
+	struct tm tm;
+	int64_t want, c[4], best = INT64_MAX, lo, hi, mid;
+	size_t i;
 
 	fill_tm(&tm, y, mo, d, 0, 0, 0);
 	tm.tm_isdst = 0;
 	want = floor_div((int64_t)timegm(&tm), 86400);
-	/*
-	 * Its midnight as mktime() sees it, as standard time and as DST:
-	 * where midnight comes twice (the clock went back across it) each
-	 * starts the day by the test below, and the first is the start.
-	 * (timegm() made the fields a real date.)
-	 */
-	for (dst = -1; dst <= 1; dst++) {
-		m = tm;
-		m.tm_isdst = dst;
-		g = (int64_t)mktime(&m);
-		if (g < best && local_day(g) == want && local_day(g - 1) < want)
-			best = g;
-	}
-	if (best != INT64_MAX)
-		return best;
 	lo = want * 86400 - 16 * 3600;
 	hi = want * 86400 + 16 * 3600;
+	c[0] = want * 86400 - gmtoff_at(lo);
+	c[1] = want * 86400 - gmtoff_at(want * 86400);
+	c[2] = want * 86400 - gmtoff_at(hi);
+	fill_tm(&tm, y, mo, d, 0, 0, 0);
+	c[3] = (int64_t)mktime(&tm);
+	for (i = 0; i < 4; i++)
+		/* A second of the day, and the one before is not. */
+		if (c[i] < best && local_day(c[i]) == want &&
+		    local_day(c[i] - 1) < want)
+			best = c[i];
+	if (best != INT64_MAX)
+		return best;
 	while (lo + 1 < hi) {
 		mid = lo + (hi - lo) / 2;
 		if (local_day(mid) >= want)

@@ -171,11 +171,25 @@ malloc_reuse(void)
 #endif
 
 void
+mem_ready(void *p, size_t n)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t a, e;
+
+	if (pg <= 0)
+		return;
+	a = ((uintptr_t)p + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+	e = ((uintptr_t)p + n) & ~((uintptr_t)pg - 1);
+	/* Refused by an older kernel: the pages come one fault each. */
+	if (e > a)
+		(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+}
+
+void
 heap_reserve(size_t n)
 {
 	static size_t have;
 	long pg = sysconf(_SC_PAGESIZE), np = sysconf(_SC_PHYS_PAGES);
-	uintptr_t a, e;
 	char *p;
 
 	/* Never much of the machine: an eighth of its memory, 1 GiB. */
@@ -183,13 +197,9 @@ heap_reserve(size_t n)
 		n = (size_t)np / 8 * (size_t)pg;
 	if (n > (size_t)1 << 30)
 		n = (size_t)1 << 30;
-	if (n <= have || pg <= 0 || (p = malloc(n)) == NULL)
+	if (n <= have || (p = malloc(n)) == NULL)
 		return;
-	a = ((uintptr_t)p + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
-	e = ((uintptr_t)p + n) & ~((uintptr_t)pg - 1);
-	/* Refused by an older kernel: the pages come one fault each. */
-	if (e > a)
-		(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+	mem_ready(p, n);
 	free(p);
 	have = n;
 }
