@@ -262,6 +262,8 @@ static const char *const sql[ST_MAX] = {
 	    "hour_done = $8, day_done = $9, month_done = $10 WHERE id = $1",
 	[ST_RULES] = "SELECT id, name, khandle, kbytes, kpkts, kparts FROM rule "
 	    "WHERE host_id = $1 ORDER BY name" BYTES,
+	[ST_RULES_SCAN] = "SELECT id, name, khandle, kbytes, kpkts, kparts "
+	    "FROM rule WHERE host_id = $1 ORDER BY name" BYTES,
 	[ST_RULE_ADD] = "INSERT INTO rule (host_id, name) VALUES ($1, $2) "
 	    "RETURNING id",
 	[ST_RULE_SAVE] = "UPDATE rule SET khandle = $2, kbytes = $3, "

@@ -458,20 +458,58 @@ store_host_save(struct store *s, const struct host_state *h)
 	return done(s, q, "save host");
 }
 
+/*
+ * Does the store hold one host (1) or more (0)?  -1 on an error.  Known
+ * once per handle outside a transaction (a writer adds hosts only in its
+ * own transactions); asked again in one.
+ */
+static int
+one_host(struct store *s)
+{
+	struct stmt *h;
+	int rc, one = 0;
+
+	if (s->one_host >= 0 && !s->in_txn)
+		return s->one_host;
+	if ((h = stmt(s, ST_HOST_COUNT)) == NULL)
+		return -1;
+	if ((rc = eng_step(h)) == ENG_ROW)
+		one = eng_col_i64(h, 0) == 1;
+	eng_reset(h);
+	if (rc != ENG_ROW)
+		return fail(s, "count hosts");
+	if (!s->in_txn)
+		s->one_host = one;
+	return one;
+}
+
 /* Rules */
+
+static int
+rule_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct rule_state *)a)->name,
+	    ((const struct rule_state *)b)->name);
+}
 
 int
 store_rules(struct store *s, int64_t host_id, struct rule_state **out,
     size_t *nout)
 {
-	struct stmt *q = stmt(s, ST_RULES);
+	struct stmt *q;
 	struct rule_state *v = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
+	size_t n = 0, cap = 0, i;
+	int rc, one;
 
 	*out = NULL;
 	*nout = 0;
-	if (q == NULL)
+	/*
+	 * In a store of one host its rules are read in the table's order
+	 * (the order they came in, mostly that of their names), not each
+	 * found through the index of names: sorted here when they are not.
+	 */
+	if ((one = one_host(s)) < 0 ||
+	    (q = stmt(s, one ? ST_RULES_SCAN : ST_RULES)) == NULL)
 		return -1;
 	eng_bind_i64(q, 1, host_id);
 	while ((rc = eng_step(q)) == ENG_ROW) {
@@ -496,6 +534,11 @@ store_rules(struct store *s, int64_t host_id, struct rule_state **out,
 		rules_free(v, n);
 		return fail(s, "read rules");
 	}
+	for (i = 1; i < n; i++)
+		if (strcmp(v[i - 1].name, v[i].name) > 0) {
+			qsort(v, n, sizeof(*v), rule_name_cmp);
+			break;
+		}
 	*out = v;
 	*nout = n;
 	return 0;
@@ -685,21 +728,10 @@ store_rows(struct store *s, int res, int64_t host_id, int64_t from,
 		return -1;
 	/*
 	 * Reports read many rows: with one host in the store, each need not
-	 * be looked up among the host's rules.  Known once per handle (a
-	 * writer adds hosts only in its own transactions).
+	 * be looked up among the host's rules.
 	 */
-	if (s->one_host < 0 && !s->in_txn) {
-		struct stmt *h = stmt(s, ST_HOST_COUNT);
-		int rc;
-
-		if (h == NULL)
-			return -1;
-		if ((rc = eng_step(h)) == ENG_ROW)
-			s->one_host = eng_col_i64(h, 0) == 1;
-		eng_reset(h);
-		if (rc != ENG_ROW)
-			return fail(s, "count hosts");
-	}
+	if (!s->in_txn && one_host(s) < 0)
+		return -1;
 	eng_bind_i64(q, 1, host_id);
 	eng_bind_i64(q, 2, from);
 	eng_bind_i64(q, 3, to);

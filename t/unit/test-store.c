@@ -760,6 +760,56 @@ test_sessions(void)
 	    sn.n == 0, "[0, 1000): none (a began at 1000)");
 }
 
+/* Every rule of the host, none of another's, sorted by name. */
+static bool
+rules_sorted(int64_t host, const char *absent, size_t *count)
+{
+	struct rule_state *r;
+	size_t n, i;
+	bool good;
+
+	if (store_rules(st, host, &r, &n) < 0)
+		return false;
+	good = n > 0;
+	for (i = 0; i < n; i++)
+		if ((i && strcmp(r[i - 1].name, r[i].name) >= 0) ||
+		    strcmp(r[i].name, absent) == 0)
+			good = false;
+	*count = n;
+	rules_free(r, n);
+	return good;
+}
+
+static void
+test_rules_order(void)
+{
+	struct host_state other = { 0 };
+	struct rule_state *r;
+	int64_t id;
+	size_t n0, n;
+
+	store_rules(st, host_id, &r, &n0);
+	rules_free(r, n0);
+	store_begin(st);
+	/* Added after the others, in the reverse order of their names. */
+	ok(store_rule_add(st, host_id, "zzz late", &id) == 0 &&
+	    store_rule_add(st, host_id, "aaa late", &id) == 0, "two rules added");
+	ok(rules_sorted(host_id, "", &n) && n == n0 + 2,
+	    "one host, in a transaction: the rules come sorted by name");
+	store_commit(st);
+	ok(rules_sorted(host_id, "", &n) && n == n0 + 2,
+	    "one host, no transaction: sorted by name");
+	store_begin(st);
+	ok(store_host(st, "another", &other) == 0 &&
+	    store_rule_add(st, other.id, "mmm other", &id) == 0,
+	    "a second host with a rule of its own");
+	ok(rules_sorted(host_id, "mmm other", &n) && n == n0 + 2,
+	    "two hosts: the host's rules only, sorted");
+	ok(rules_sorted(other.id, "aaa late", &n) && n == 1,
+	    "and the other's only");
+	store_rollback(st);
+}
+
 int
 main(void)
 {
@@ -784,6 +834,7 @@ main(void)
 	test_age();
 	test_versions();
 	test_sessions();
+	test_rules_order();
 	acct_abort(ac);
 	store_close(st);
 	settings_free(&set);
