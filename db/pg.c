@@ -268,6 +268,9 @@ static const char *const sql[ST_MAX] = {
 	    "RETURNING id",
 	[ST_RULE_SAVE] = "UPDATE rule SET khandle = $2, kbytes = $3, "
 	    "kpkts = $4, kparts = $5 WHERE id = $1",
+	[ST_RULES_GONE] = "UPDATE rule SET khandle = NULL, kbytes = 0, "
+	    "kpkts = 0, kparts = NULL WHERE host_id = $1 AND "
+	    "khandle IS NOT NULL",
 	[ST_SAMPLE_ADD] = "INSERT INTO sample (host_id, t, rule_id, bytes, "
 	    "pkts) SELECT host_id, $1, $2, $3, $4 FROM rule WHERE id = $2 "
 	    "ON CONFLICT (host_id, t, rule_id) DO UPDATE SET "

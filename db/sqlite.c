@@ -197,6 +197,9 @@ static const char *const sql[ST_MAX] = {
 	[ST_RULE_ADD] = "INSERT INTO rule (host_id, name) VALUES (?1, ?2)",
 	[ST_RULE_SAVE] = "UPDATE rule SET khandle = ?2, kbytes = ?3, "
 	    "kpkts = ?4, kparts = ?5 WHERE id = ?1",
+	[ST_RULES_GONE] = "UPDATE rule SET khandle = NULL, kbytes = 0, "
+	    "kpkts = 0, kparts = NULL WHERE host_id = ?1 AND "
+	    "khandle IS NOT NULL",
 	[ST_SAMPLE_ADD] = "INSERT INTO sample (t, rule_id, bytes, pkts) "
 	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (t, rule_id) DO UPDATE SET "
 	    "bytes = " SAT_ADD("bytes") ", pkts = " SAT_ADD("pkts"),

@@ -588,6 +588,17 @@ store_rule_save(struct store *s, const struct rule_state *r)
 	return done(s, q, "save rule");
 }
 
+int
+store_rules_gone(struct store *s, int64_t host_id)
+{
+	struct stmt *q = stmt(s, ST_RULES_GONE);
+
+	if (q == NULL)
+		return -1;
+	eng_bind_i64(q, 1, host_id);
+	return done(s, q, "save rules gone");
+}
+
 /* Samples, runs, gaps */
 
 int

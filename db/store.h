@@ -106,6 +106,8 @@ void	rules_free(struct rule_state *, size_t n);
 int	store_rule_add(struct store *, int64_t host_id, const char *name,
 	    int64_t *id);
 int	store_rule_save(struct store *, const struct rule_state *);
+/* Every name of the host no longer in the kernel, as rule_save() saves one. */
+int	store_rules_gone(struct store *, int64_t host_id);
 
 /*
  * Add bytes and packets (at most STORE_MAX each) to the sample of rule

@@ -98,6 +98,7 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 	const struct backend_ops *old = NULL;
 	struct backend_opts o = *opts, oo = { 0 };
 	struct counter_list gone;
+	struct obj_names made = { 0 };
 	char *otable = NULL;
 	int ex = EX_OK, rc;
 
@@ -212,8 +213,15 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 	memset(&gone, 0, sizeof(gone));
 	if (mode == MODE_APPLY && old == NULL)
 		o.gone = &gone;
+	/*
+	 * The counters the apply makes are at 0 until its rules count:
+	 * the snapshot after it takes them so, not read one by one.
+	 */
+	if (mode == MODE_APPLY)
+		o.made = &made;
 	rc = mode == MODE_FLUSH ? be->flush(&o) : be->apply(&o, script);
 	if (rc < 0) {
+		obj_names_free(&made);
 		counter_list_free(&gone);
 		acct_abort(a);
 		free(otable);
@@ -239,6 +247,8 @@ change(int mode, const struct settings *set, int wait, bool use_store,
 	rc = mode == MODE_APPLY ? acct_fetch(a, be, &o, NULL, false,
 	    RUN_IPACSET | FETCH_STARTED, &after) : 0;
 	o.gone = NULL;
+	o.made = NULL;
+	obj_names_free(&made);
 	counter_list_free(&gone);
 	if (rc < 0) {
 		/* The kernel changed: keep what was taken before it. */

@@ -183,7 +183,24 @@ struct backend_opts {
 	 * it empty).  The caller frees it.
 	 */
 	struct counter_list *gone;
+	/*
+	 * apply: when not NULL, the counter objects it made new (nftables:
+	 * when it made the table, or put a whole ruleset in), each at 0
+	 * before any rule counted into it.  read without a script: those
+	 * are not asked for, but taken at 0 with their handle unknown (0),
+	 * when the table holds only them and what is asked for (else all
+	 * is read).  The caller frees it (obj_names_free()).
+	 */
+	struct obj_names *made;
 };
+
+/* Names of a backend's kernel objects, its own spelling, sorted. */
+struct obj_names {
+	char		**v;
+	size_t		n;
+};
+
+void	obj_names_free(struct obj_names *);
 
 /*
  * A backend compiles a ruleset into its own text once (render), and

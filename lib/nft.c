@@ -1055,13 +1055,14 @@ get_counters(struct mnl_socket *nl, struct dump_ctx *d, char **names,
  */
 static int
 read_state_once(const struct backend_opts *o, struct table_state *ts,
-    int what, char **wanted, size_t nwanted)
+    int what, char **wanted, size_t nwanted, const struct obj_names *made)
 {
 	struct mnl_socket *nl;
 	struct dump_ctx d = { .table = o->table, .ts = ts };
 	uint32_t gen0 = 0, gen1 = 0;
 	size_t missing = 0, i, nchains = 0, nobjs = 0, kept;
-	bool named = wanted != NULL && nwanted >= named_min();
+	size_t nmade = made ? made->n : 0;
+	bool named = wanted != NULL && nwanted + nmade >= named_min();
 	int rc = -1, saved;
 
 	memset(ts, 0, sizeof *ts);
@@ -1098,16 +1099,22 @@ read_state_once(const struct backend_opts *o, struct table_state *ts,
 				nchains++;
 			else if (ts->o[i].kind == 'o')
 				nobjs++;
-		/* The table holds just those: nothing else to read. */
-		if (missing == 0 && ts->use == nchains + ts->nsets + nobjs) {
-			log_debug("table %s: %zu counters read by name",
-			    o->table, nobjs);
+		/*
+		 * The table holds just those (and the ones just made):
+		 * nothing else to read.
+		 */
+		if (missing == 0 &&
+		    ts->use == nchains + ts->nsets + nobjs + nmade) {
+			log_debug("table %s: %zu counters read by name, %zu "
+			    "taken as made", o->table, nobjs, nmade);
+			for (i = 0; i < nmade; i++)
+				kobj_add(ts, made->v[i], 'o');
 			rc = 0;
 			goto out;
 		}
-		log_debug("table %s: %zu of %zu counters there by name, %u "
-		    "objects in all: read by a dump", o->table, nwanted -
-		    missing, nwanted, ts->use);
+		log_debug("table %s: %zu of %zu counters there by name, %zu "
+		    "made, %u objects in all: read by a dump", o->table,
+		    nwanted - missing, nwanted, nmade, ts->use);
 		/* Else what the dump sees is the truth: the counters go. */
 		for (i = 0, kept = 0; i < ts->n; i++)
 			if (ts->o[i].kind == 'o')
@@ -1129,7 +1136,7 @@ out:
 /* As read_state_once(), read again while other commits interrupt it. */
 static int
 read_state_named(const struct backend_opts *o, struct table_state *ts,
-    int what, char **wanted, size_t nwanted)
+    int what, char **wanted, size_t nwanted, const struct obj_names *made)
 {
 	int tries;
 
@@ -1140,7 +1147,7 @@ read_state_named(const struct backend_opts *o, struct table_state *ts,
 	for (tries = 0; tries < 60; tries++) {
 		struct timespec pause;
 
-		if (read_state_once(o, ts, what, wanted, nwanted) == 0)
+		if (read_state_once(o, ts, what, wanted, nwanted, made) == 0)
 			return 0;
 		table_state_free(ts);
 		if (errno != EINTR)
@@ -1157,7 +1164,7 @@ read_state_named(const struct backend_opts *o, struct table_state *ts,
 static int
 read_state(const struct backend_opts *o, struct table_state *ts, int what)
 {
-	return read_state_named(o, ts, what, NULL, 0);
+	return read_state_named(o, ts, what, NULL, 0, NULL);
 }
 
 /* ---- writing through libnftables ---- */
@@ -2008,6 +2015,23 @@ minus(char *const *a, size_t na, char *const *b, size_t nb, size_t *n)
 	return v;
 }
 
+/* v[*n] (sorted) without the strings b[nb] (sorted) has. */
+static char **
+strv_minus(char **v, size_t *n, char *const *b, size_t nb)
+{
+	size_t *idx, nkeep, i, j = 0;
+
+	idx = minus(v, *n, b, nb, &nkeep);
+	for (i = 0; i < *n; i++)
+		if (j < nkeep && idx[j] == i)
+			v[j++] = v[i];
+		else
+			free(v[i]);
+	free(idx);
+	*n = nkeep;
+	return v;
+}
+
 /*
  * The kernel holds the ruleset o->names (its mark says so) and script
  * differs from it only in counters and in the elements of maps that are
@@ -2208,13 +2232,16 @@ nft_apply(const struct backend_opts *o, const char *script)
 
 	if (o->gone)
 		memset(o->gone, 0, sizeof(*o->gone));
+	if (o->made)
+		memset(o->made, 0, sizeof(*o->made));
 	/* Only what changed, when that is all counters and plain maps. */
 	if ((rc = apply_changes(o, script)) != 0)
 		return rc < 0 ? -1 : 0;
 	/* What the table holds: by name when the caller knows the ruleset. */
 	wanted = o->names ? names_wanted(o->names, o->names_stamp, &nwanted) :
 	    NULL;
-	rc = read_state_named(o, &ts, READ_SETS, wanted, wanted ? nwanted : 0);
+	rc = read_state_named(o, &ts, READ_SETS, wanted, wanted ? nwanted : 0,
+	    NULL);
 	strv_free(wanted, wanted ? nwanted : 0);
 	if (rc < 0)
 		return -1;
@@ -2328,6 +2355,15 @@ nft_apply(const struct backend_opts *o, const char *script)
 	if (rc == 0 && ngone) {
 		qsort(gone, ngone, sizeof(*gone), str_cmp);
 		take_gone(o, gone, ngone);
+	}
+	/* The counters made in the first transaction, at 0 until the fourth. */
+	if (rc == 0 && o->made) {
+		sort_unless_sorted(f.ctrs_new, f.nctrs_new, sizeof(char *),
+		    str_cmp);
+		o->made->v = f.ctrs_new;
+		o->made->n = f.nctrs_new;
+		f.ctrs_new = NULL;
+		f.nctrs_new = 0;
 	}
 out:
 	strv_free(gone, ngone);
@@ -2519,10 +2555,16 @@ nft_read(const struct backend_opts *o, const char *script,
 		wanted = script_counters(script, &nwanted);
 		ndecl = nwanted;
 		wanted = with_mark(wanted, &nwanted, o->stamp);
-	} else if (o->names)
-		wanted = names_wanted(o->names, o->names_stamp, &nwanted);
+	} else if (o->names) {
+		wanted = script_counters(o->names, &nwanted);
+		/* Those the apply just made: not asked for. */
+		if (o->made && o->made->n)
+			wanted = strv_minus(wanted, &nwanted, o->made->v,
+			    o->made->n);
+		wanted = with_mark(wanted, &nwanted, o->names_stamp);
+	}
 	if (read_state_named(o, &ts, script ? READ_RULES : 0, wanted,
-	    nwanted) < 0)
+	    nwanted, script ? NULL : o->made) < 0)
 		goto out;
 	cl->table = ts.exists;
 	cl->table_handle = ts.handle;

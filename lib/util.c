@@ -171,6 +171,18 @@ malloc_reuse(void)
 #endif
 
 void
+obj_names_free(struct obj_names *on)
+{
+	size_t i;
+
+	for (i = 0; i < on->n; i++)
+		free(on->v[i]);
+	free(on->v);
+	on->v = NULL;
+	on->n = 0;
+}
+
+void
 mem_ready(void *p, size_t n)
 {
 	long pg = sysconf(_SC_PAGESIZE);

@@ -91,4 +91,30 @@ test_expect_success 'a reload by ipacset: the counters before and after it read 
 	expect_stored h200 3 210
 '
 
+test_expect_success 'an apply onto a table deleted behind our back: the counters it makes taken at 0, not read; what they count from its rules on, stored once' '
+	stored_mark h3 &&
+	lab_exec "$LAB_R" nft delete table inet ipac &&
+	# a slow moment after the apply: its rules count, nothing read yet
+	IPAC_TEST_PAUSE=ipacset-applied:2000 lab_exec "$LAB_R" \
+		ipacset -vv ipac2.conf 2>err &
+	setter=$! &&
+	n=0 &&
+	until grep -q "pause point ipacset-applied" err
+	do
+		n=$((n + 1)) && test $n -lt 100 && sleep 0.1 || return 1
+	done &&
+	send 4 3 &&
+	wait $setter &&
+	# the mark read by name, the 200 new counters not asked for
+	grep "table ipac: 1 counters read by name, 200 taken as made" err &&
+	send 2 3 &&
+	sleep 1 &&
+	lab_exec "$LAB_R" fetchipac -vv 2>err &&
+	grep "201 counters read by name" err &&
+	# the snapshot after the apply held 0: all six in the fetch after
+	expect_last h3 6 420 &&
+	stored_add h3 6 420 &&
+	store_consistent
+'
+
 test_done

@@ -272,6 +272,21 @@ test_recreated(void)
 	is_int(snap(T0 + 2400, "boot2", 0, NULL, 0, NULL), 0, "table missing");
 	ok(strstr(gaps(), "[+1200,+2400) ") && strstr(gaps(),
 	    "missing; table missing;"), "touching gaps merge: %s", gaps());
+	{
+		struct rule_state *r;
+		size_t n, i, in = 0;
+
+		store_rules(st, host_id, &r, &n);
+		for (i = 0; i < n; i++)
+			if (r[i].in_kernel || r[i].bytes || r[i].packets)
+				in++;
+		ok(n >= 2 && in == 0, "table missing: no name in the kernel "
+		    "(%zu of %zu still)", in, n);
+		rules_free(r, n);
+	}
+	is_int(snap(T0 + 2700, "boot2", 8, c8, 2, NULL), 0, "the table back");
+	is_str(sample_at(last_t(), "a"), "90 3",
+	    "back: all of a, though its handle is the one before");
 	store_commit(st);
 }
 
