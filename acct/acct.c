@@ -62,6 +62,9 @@ struct acct {
 	struct host_state host;
 	bool		has_rs;
 	struct ruleset_rec rs;		/* the newest ruleset */
+	bool		rs_stored;	/* rs went into the store in this
+					   transaction (its mark the hash of
+					   its script, acct_stamp()) */
 	struct ruleset_rec prs;		/* the ruleset this run applies */
 	bool		has_prs;
 	int64_t		prs_key;
@@ -724,6 +727,8 @@ replay_ruleset(struct acct *a, int64_t key, struct ruleset_rec *r,
 	a->rs = *r;
 	memset(r, 0, sizeof(*r));
 	a->has_rs = true;
+	/* Its mark may be one of its own (stamp_new()): not kept so. */
+	a->rs_stored = false;
 	return 0;
 }
 
@@ -847,6 +852,7 @@ use_spooled_ruleset(struct acct *a)
 	if (ruleset_newest(a->set, NULL, a->st ? &a->host : NULL, &r) == 0) {
 		ruleset_rec_free(&a->rs);
 		a->rs = r;
+		a->rs_stored = false;
 		a->has_rs = true;
 	}
 }
@@ -935,19 +941,24 @@ cache_get(const struct settings *set, struct ruleset_rec *r)
 	return ok;
 }
 
-/* Keep r (a recorded ruleset: its mark hashes its script) beside the spool. */
+/* Keep r beside the spool: its mark is the hash of its script. */
 static void
-cache_put(const struct settings *set, const struct ruleset_rec *r)
+cache_write(const struct settings *set, const struct ruleset_rec *r)
 {
-	char *path;
+	char *path = cache_path(set);
 
-	if (script_stamp(r->backend, r->table, r->priority, r->script,
-	    strlen(r->script)) != r->stamp)
-		return;
-	path = cache_path(set);
 	if (mkdir_of(path, 0700) < 0 || spool_write_cache(path, r) < 0)
 		log_debug("%s: %s", path, strerror(errno));
 	free(path);
+}
+
+/* Keep r (a recorded ruleset: when its mark hashes its script). */
+static void
+cache_put(const struct settings *set, const struct ruleset_rec *r)
+{
+	if (script_stamp(r->backend, r->table, r->priority, r->script,
+	    strlen(r->script)) == r->stamp)
+		cache_write(set, r);
 }
 
 /* The host's newest ruleset, its script from the copy when it can. */
@@ -972,6 +983,7 @@ reread(struct acct *a)
 	if (store_host_get(a->st, a->set->host, &a->host) != 0)
 		memset(&a->host, 0, sizeof(a->host));
 	ruleset_rec_free(&a->rs);
+	a->rs_stored = false;
 	a->has_rs = a->host.id &&
 	    ruleset_latest(a->set, a->st, a->host.id, &a->rs) == 0;
 }
@@ -1401,6 +1413,8 @@ acct_applied(struct acct *a, bool created)
 	memset(r, 0, sizeof(*r));
 	a->has_prs = false;
 	a->has_rs = true;
+	/* Stored with the mark acct_stamp() hashed from its script. */
+	a->rs_stored = a->in_txn;
 	return a->in_txn || a->prs_path ? 0 : -1;
 }
 
@@ -1463,6 +1477,13 @@ acct_close(struct acct *a)
 			for (i = 0; i < a->npending; i++)
 				snapshot_free(&a->pending[i]);
 			a->npending = 0;
+			/*
+			 * The ruleset just recorded, beside the spool: the
+			 * next run need not read its script from the store
+			 * (100 ms at 100,000 names) nor hash it again.
+			 */
+			if (a->rs_stored)
+				cache_write(a->set, &a->rs);
 		} else {
 			a->in_txn = false;
 			log_warnx("%s: commit failed; spooling", a->set->store);

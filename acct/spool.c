@@ -582,6 +582,8 @@ spool_write_cache(const char *path, const struct ruleset_rec *r)
 	int rc, saved;
 
 	sb_init(&sb);
+	sb_reserve(&sb, cl + strlen(r->backend) + strlen(r->table) +
+	    strlen(r->source) + 128);
 	sb_printf(&sb, "%lld %lld %d %d %lld %zu %zu %zu %zu\n",
 	    (long long)r->id, (long long)r->applied, r->priority,
 	    r->created ? 1 : 0, (long long)r->stamp, strlen(r->backend),

@@ -555,6 +555,8 @@ struct strbuf {
 };
 void	sb_init(struct strbuf *);
 void	sb_add(struct strbuf *, const char *, size_t);
+/* Room for more bytes at once (no copy on each doubling on the way). */
+void	sb_reserve(struct strbuf *, size_t more);
 void	sb_puts(struct strbuf *, const char *);
 void	sb_vprintf(struct strbuf *, const char *, va_list)
 	    __attribute__((format(printf, 2, 0)));

@@ -95,21 +95,27 @@ static const struct {
 static char *
 obj_name_encode(const char *name)
 {
-	struct strbuf sb;
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p;
+	size_t n = strlen(OBJ_PREFIX);
+	char *out, *q;
 
-	sb_init(&sb);
-	sb_puts(&sb, OBJ_PREFIX);
-	for (p = (const unsigned char *)name; *p; p++) {
-		static const char hex[] = "0123456789abcdef";
-		char esc[3] = { '_', hex[*p >> 4], hex[*p & 15] };
-
+	/* Sized first: a name is 1 byte, or 3 escaped (100,000 of them). */
+	for (p = (const unsigned char *)name; *p; p++)
+		n += isascii(*p) && (isalnum(*p) || *p == '-' || *p == '.') ?
+		    1 : 3;
+	out = xmalloc(n + 1);
+	q = stpcpy(out, OBJ_PREFIX);
+	for (p = (const unsigned char *)name; *p; p++)
 		if (isascii(*p) && (isalnum(*p) || *p == '-' || *p == '.'))
-			sb_add(&sb, (const char *)p, 1);
-		else
-			sb_add(&sb, esc, 3);
-	}
-	return sb.buf;
+			*q++ = (char)*p;
+		else {
+			*q++ = '_';
+			*q++ = hex[*p >> 4];
+			*q++ = hex[*p & 15];
+		}
+	*q = '\0';
+	return out;
 }
 
 static int
@@ -500,6 +506,8 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 	for (i = 0; i < rs->nnames; i++)
 		order[i] = i;
 	qsort_r(order, rs->nnames, sizeof *order, idx_str_cmp, obj);
+	/* ~70 bytes a rule of 100,000 per-host lines: more at once. */
+	sb_reserve(sb, 128 * rs->nrules + 4096);
 	sb_printf(sb, "table inet %s {\n", o->table);
 	for (c = 0; c < rs->nnames; c++) {
 		const char *nm;
@@ -542,6 +550,7 @@ nft_render(const struct backend_opts *o, const struct ruleset *rs,
 		if (gr->count < 2)
 			continue;
 		sb_init(body);
+		sb_reserve(body, 64 * gr->count + 128);
 		sb_printf(body, "\t\ttype %s : counter\n",
 		    gr->family == AF_INET6 ? "ipv6_addr" : "ipv4_addr");
 		if (gr->interval)

@@ -91,6 +91,12 @@ sb_grow(struct strbuf *sb, size_t more)
 }
 
 void
+sb_reserve(struct strbuf *sb, size_t more)
+{
+	sb_grow(sb, more);
+}
+
+void
 sb_add(struct strbuf *sb, const char *s, size_t n)
 {
 	sb_grow(sb, n);

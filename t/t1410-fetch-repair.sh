@@ -76,6 +76,24 @@ test_expect_success 'the ruleset copy beside the spool: used while it is the sto
 	test "$(gaps)" = 0
 '
 
+test_expect_success 'ipacset keeps a copy of the ruleset it records: the fetch after it reads that copy' '
+	cache=$(echo spool/ruleset-*.cache) &&
+	echo "newer|in|r0|all|198.18.1.5|" >>ipac.conf &&
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	grep -a newer "$cache" &&
+	: "a hit: the copy left as it is" &&
+	ls -i "$cache" >inode.before &&
+	lab_exec "$LAB_R" fetchipac 2>err &&
+	! grep corrupted err &&
+	ls -i "$cache" >inode.after &&
+	test_cmp inode.before inode.after &&
+	sed -i "/^newer|/d" ipac.conf &&
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	! grep -a newer "$cache" &&
+	lab_exec "$LAB_R" fetchipac &&
+	test "$(gaps)" = 0
+'
+
 test_expect_success 'hooks flushed by another tool: repaired, gap, counting goes on' '
 	lab_exec "$LAB_R" nft flush chain inet ipac forward &&
 	test_expect_code 3 lab_exec "$LAB_R" fetchipac -n &&
