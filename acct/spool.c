@@ -118,6 +118,9 @@ static void
 format_ruleset(struct strbuf *sb, const char *host, int64_t key,
     const struct ruleset_rec *r)
 {
+	/* A config and script of 100,000 names are 12 MB: room at once. */
+	sb_reserve(sb, strlen(r->source) + strlen(r->config) +
+	    strlen(r->script) + 512);
 	sb_printf(sb, "%s\nhost %s\ntime %" PRId64 " %" PRId64 "\n",
 	    RULES_MAGIC, host, r->applied, key);
 	sb_printf(sb, "stamp %" PRId64 "\nbackend %s\ntable %s\n"
