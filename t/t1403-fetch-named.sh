@@ -117,4 +117,22 @@ test_expect_success 'an apply onto a table deleted behind our back: the counters
 	store_consistent
 '
 
+test_expect_success 'a reload that changes rules (a whole apply on the table): the new name taken as made, the others read by name, exact' '
+	sed "s/^h5|in|r1|all|/h5|in|r1|udp|/" ipac2.conf >ipac3.conf &&
+	echo "h201|in|r1|all||198.18.1.201" >>ipac3.conf &&
+	stored_mark h3 &&
+	send 2 3 &&
+	lab_exec "$LAB_R" ipacset -vv ipac3.conf 2>err &&
+	grep "transaction 1 of 6: 1 new counters" err &&
+	grep "table ipac: 201 counters read by name, 1 taken as made" err &&
+	stored_add h3 2 140 &&
+	send 3 201 &&
+	send 1 3 &&
+	sleep 1 &&
+	lab_exec "$LAB_R" fetchipac &&
+	stored_add h3 3 210 &&
+	expect_stored h201 3 210 &&
+	store_consistent
+'
+
 test_done
