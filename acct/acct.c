@@ -62,7 +62,7 @@ struct acct {
 	struct host_state host;
 	bool		has_rs;
 	struct ruleset_rec rs;		/* the newest ruleset */
-	bool		rs_stored;	/* rs went into the store in this
+	bool		rs_stored;	/* acct_applied() stored rs in this
 					   transaction (its mark the hash of
 					   its script, acct_stamp()) */
 	struct ruleset_rec prs;		/* the ruleset this run applies */
@@ -727,8 +727,6 @@ replay_ruleset(struct acct *a, int64_t key, struct ruleset_rec *r,
 	a->rs = *r;
 	memset(r, 0, sizeof(*r));
 	a->has_rs = true;
-	/* Its mark may be one of its own (stamp_new()): not kept so. */
-	a->rs_stored = false;
 	return 0;
 }
 
@@ -852,7 +850,6 @@ use_spooled_ruleset(struct acct *a)
 	if (ruleset_newest(a->set, NULL, a->st ? &a->host : NULL, &r) == 0) {
 		ruleset_rec_free(&a->rs);
 		a->rs = r;
-		a->rs_stored = false;
 		a->has_rs = true;
 	}
 }
@@ -983,7 +980,6 @@ reread(struct acct *a)
 	if (store_host_get(a->st, a->set->host, &a->host) != 0)
 		memset(&a->host, 0, sizeof(a->host));
 	ruleset_rec_free(&a->rs);
-	a->rs_stored = false;
 	a->has_rs = a->host.id &&
 	    ruleset_latest(a->set, a->st, a->host.id, &a->rs) == 0;
 }

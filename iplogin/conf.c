@@ -727,16 +727,6 @@ il_conf_load(const char *path, struct il_conf *c)
 	return rc;
 }
 
-static void
-free_list(char **l, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(l[i]);
-	free(l);
-}
-
 void
 il_conf_free(struct il_conf *c)
 {
@@ -753,7 +743,7 @@ il_conf_free(struct il_conf *c)
 		free(s->tls_cert);
 		free(s->tls_key);
 		free(s->table);
-		free_list(s->chains, s->nchains);
+		strv_free(s->chains, s->nchains);
 		free(s->default_chains);
 		free(s->counterchain);
 		free(s->timings);
@@ -774,7 +764,7 @@ il_conf_free(struct il_conf *c)
 		free(cl->name);
 		free(cl->psk);
 		free(cl->cert_dn);
-		free_list(cl->chains, cl->nchains);
+		strv_free(cl->chains, cl->nchains);
 		free(cl->servername);
 	}
 	free(c->servers);

@@ -201,6 +201,8 @@ struct obj_names {
 };
 
 void	obj_names_free(struct obj_names *);
+/* The n strings of v and v. */
+void	strv_free(char **v, size_t n);
 
 /*
  * A backend compiles a ruleset into its own text once (render), and

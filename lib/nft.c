@@ -259,16 +259,6 @@ names_wanted(const char *script, int64_t stamp, size_t *n)
 	return with_mark(script_counters(script, n), n, stamp);
 }
 
-static void
-strv_free(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static bool
 is_wanted(char **wanted, size_t n, const char *obj)
 {

@@ -177,13 +177,19 @@ malloc_reuse(void)
 #endif
 
 void
-obj_names_free(struct obj_names *on)
+strv_free(char **v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < on->n; i++)
-		free(on->v[i]);
-	free(on->v);
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+obj_names_free(struct obj_names *on)
+{
+	strv_free(on->v, on->n);
 	on->v = NULL;
 	on->n = 0;
 }
