@@ -67,6 +67,7 @@ struct acct {
 					   its script, acct_stamp()) */
 	struct ruleset_rec prs;		/* the ruleset this run applies */
 	bool		has_prs;
+	bool		prs_again;	/* it is rs again: not recorded twice */
 	int64_t		prs_key;
 	char		*prs_path;	/* and its file in the spool */
 	char		*spool[2];	/* primary, fallback */
@@ -1323,6 +1324,23 @@ acct_record(struct acct *a, const struct backend_opts *o, const char *backend,
 	size_t len = 0;
 	int d;
 
+	a->prs_again = false;
+	/*
+	 * The newest recorded ruleset again, from the same file (the table
+	 * was lost, as at a boot, or forced): its mark is the recorded
+	 * one's, so a kill after the kernel took it leaves nothing to
+	 * record, and the store keeps one copy of it, not one an apply.
+	 */
+	if (a->in_txn && a->has_rs && a->rs.applied && a->rs.stamp &&
+	    a->rs.stamp == o->stamp && strcmp(a->rs.backend, backend) == 0 &&
+	    strcmp(a->rs.table, o->table) == 0 &&
+	    a->rs.priority == o->priority &&
+	    strcmp(a->rs.source, source) == 0) {
+		a->prs_again = true;
+		log_info("the ruleset recorded as version %" PRId64 " again: "
+		    "not recorded twice", a->rs.id);
+		return 0;
+	}
 	/* The normalised config: literal addresses, re-parsed for repairs. */
 	if (rs) {
 		if ((fp = open_memstream(&text, &len)) == NULL)
@@ -1376,6 +1394,11 @@ acct_applied(struct acct *a, bool created)
 	struct ruleset_rec *r = &a->prs;
 	char *path;
 
+	if (a->prs_again) {
+		/* Recorded already: the newest ruleset is still a->rs. */
+		a->prs_again = false;
+		return 0;
+	}
 	if (!a->has_prs)
 		return -1;
 	r->created = created;

@@ -104,8 +104,11 @@ int	acct_fetch(struct acct *, const struct backend_ops *,
  * Before ipacset changes the kernel: keep the ruleset it applies, with
  * the mark o->stamp it puts on the table, in the spool as an intent, so
  * that it is never lost, even when the program is killed (the next run
- * records an intent the kernel took, and drops one it did not).  0, or
- * -1 when it cannot be kept until the store can take it (said).
+ * records an intent the kernel took, and drops one it did not).  The
+ * newest recorded ruleset again (the same mark, backend, table, priority
+ * and file) is neither spooled nor recorded twice: acct_applied() then
+ * keeps it as it is.  0, or -1 when it cannot be kept until the store
+ * can take it (said).
  */
 int	acct_record(struct acct *, const struct backend_opts *o,
 	    const char *backend, const char *source, const struct ruleset *rs,

@@ -9,7 +9,9 @@
 #          per-element counters (no per-name counter objects).
 #
 # Each variant runs RUNS times (default 5), taking turns, on an empty
-# table (the delete before each run is not timed); then reloads of the
+# table (the delete before each run is not timed); ipacset with the store
+# both ways: the store's newest ruleset again (as at a boot) and one new
+# to its store; then reloads of the
 # full table: the same config, and 1 % of the hosts changed.  Prints
 # min/median/max in ms and the ratios of the medians.
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -25,6 +27,9 @@ IPAC_SETTINGS=$work/settings
 export IPAC_SETTINGS
 printf '%s\n' "store = $work/ipac.db" "spool fallback = $work/run-spool" \
 	>"$IPAC_SETTINGS"
+# A second store, for applies of a ruleset it does not record yet.
+printf '%s\n' "store = $work/new.db" "spool fallback = $work/run-spool2" \
+	>"$work/new.settings"
 ns=ipac-bench-$$
 
 cleanup() {
@@ -54,6 +59,11 @@ awk -v n="$N" 'BEGIN {
 	print "}"
 }' >"$work/set.nft"
 
+# The same hosts, 1 % of them under other names.
+awk -v n="$N" '{
+	if (NR % 100 == 0) sub(/^host /, "moved host ")
+	print }' "$work/ipac.conf" >"$work/changed.conf"
+
 now_ns() { date +%s%N; }
 
 # one timing (ms) of "$@" on an empty namespace; the kernel frees the
@@ -71,12 +81,19 @@ median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }
 
 # The variants take turns, so that slow phases of the machine hit all.
 : >"$work/t.ipac"; : >"$work/t.same"; : >"$work/t.set"; : >"$work/t.store"
+: >"$work/t.new"
+new=$work/ipac.conf
 i=0
 while [ $i -lt "$RUNS" ]; do
 	# the kernel work alone, as nft -f does it: no store
 	once "$ipacset" --no-store "$work/ipac.conf" >>"$work/t.ipac"
-	# as ipacset runs by default: counters stored before and after
+	# as ipacset runs by default: counters stored before and after; the
+	# store's newest ruleset again (from the second run on), as at a boot
 	once "$ipacset" "$work/ipac.conf" >>"$work/t.store"
+	# the same, of a ruleset the (second) store does not record yet
+	if [ "$new" = "$work/ipac.conf" ]; then new=$work/changed.conf
+	else new=$work/ipac.conf; fi
+	once "$ipacset" -C "$work/new.settings" "$new" >>"$work/t.new"
 	once nft -f "$work/same.nft" >>"$work/t.same"
 	once nft -f "$work/set.nft" >>"$work/t.set"
 	i=$((i + 1))
@@ -85,9 +102,6 @@ done
 # the same config again (nothing changed), and configs that differ in 1 %
 # of the hosts (each run applies the other one), RUNS times each, taking
 # turns.
-awk -v n="$N" '{
-	if (NR % 100 == 0) sub(/^host /, "moved host ")
-	print }' "$work/ipac.conf" >"$work/changed.conf"
 ip netns exec "$ns" nft delete table inet ipac 2>/dev/null || true
 ip netns exec "$ns" "$ipacset" "$work/ipac.conf"
 : >"$work/t.reload_same"; : >"$work/t.reload_1pc"
@@ -118,6 +132,7 @@ ratio() {
 printf 'N=%s runs=%s, ms:                  min median    max\n' "$N" "$RUNS"
 printf 'ipacset --no-store apply (empty):    %s\n' "$(stats "$work/t.ipac")"
 printf 'ipacset apply with the store:        %s\n' "$(stats "$work/t.store")"
+printf '  the same, a ruleset new to it:     %s\n' "$(stats "$work/t.new")"
 printf 'nft -f of the same table script:     %s\n' "$(stats "$work/t.same")"
 printf 'nft -f set with element counters:    %s\n' "$(stats "$work/t.set")"
 printf 'reload, nothing changed (store):     %s\n' \
@@ -131,3 +146,6 @@ printf '  apply/set %s, reload same/nft -f %s, reload 1%%/nft -f %s\n' \
 	"$(ratio "$work/t.store" "$work/t.set")" \
 	"$(ratio "$work/t.reload_same" "$work/t.same")" \
 	"$(ratio "$work/t.reload_1pc" "$work/t.same")"
+printf '  apply of a ruleset new to the store/set %s, /nft -f %s\n' \
+	"$(ratio "$work/t.new" "$work/t.set")" \
+	"$(ratio "$work/t.new" "$work/t.same")"

@@ -410,6 +410,21 @@ lab_break_forward () {
 	esac
 }
 
+# lab_drop_table ns: ipac's rules and counters gone, as after a reboot:
+# its table deleted (nftables), or every filter chain flushed and deleted
+# (iptables).
+lab_drop_table () {
+	case $IPAC_TEST_BACKEND in
+	iptables)
+		for lab_dt_ in iptables-legacy ip6tables-legacy
+		do
+			lab_exec "$1" $lab_dt_ -w -F &&
+			lab_exec "$1" $lab_dt_ -w -X || return 1
+		done ;;
+	*)	lab_exec "$1" nft delete table inet ipac ;;
+	esac
+}
+
 # lab_nft_counters ns family table: print "comment packets bytes", one
 # line per rule of the nft table that has a counter and a comment, in
 # rule order, e.g. for `... counter comment "udp4"`: "udp4 7 2100".

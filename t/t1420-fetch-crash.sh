@@ -159,4 +159,52 @@ do
 	'
 done
 
+
+# rulesets: how many rulesets the store records
+rulesets () {
+	store_q "SELECT count(*) FROM ruleset"
+}
+
+test_expect_success 'the same ruleset after the table was lost: recorded once' '
+	lab_exec "$LAB_R" ipacset ipac.conf &&
+	send 3 &&
+	tick &&
+	lab_exec "$LAB_R" fetchipac &&
+	stored_mark up &&
+	n=$(rulesets) &&
+	lab_drop_table "$LAB_R" &&
+	tick &&
+	lab_exec "$LAB_R" ipacset -v ipac.conf 2>err &&
+	grep "again: not recorded twice" err &&
+	test "$(rulesets)" = "$n" &&
+	! ls spool | grep -E "[.](intent|rules)$" &&
+	send 5 &&
+	tick &&
+	lab_exec "$LAB_R" fetchipac 2>err &&
+	! grep -e corrupted -e "not the newest" err &&
+	stored_add up 5 500 &&
+	expect_stored host $SENT $((SENT * 100)) &&
+	test "$(store_q "SELECT count(*) FROM gap WHERE reason = '"'"'table missing'"'"'")" -ge 1 &&
+	store_consistent
+'
+
+test_expect_success 'the same ruleset again, killed after the change: nothing to record, counted once' '
+	stored_mark up &&
+	n=$(rulesets) &&
+	lab_drop_table "$LAB_R" &&
+	tick &&
+	crash ipacset-applied lab_exec "$LAB_R" ipacset -v ipac.conf &&
+	grep "again: not recorded twice" crash.err &&
+	store_consistent &&
+	! ls spool | grep -E "[.](intent|rules)$" &&
+	send 4 &&
+	tick &&
+	lab_exec "$LAB_R" fetchipac 2>err &&
+	! grep -e corrupted -e "not the newest" err &&
+	test "$(rulesets)" = "$n" &&
+	stored_add up 4 400 &&
+	expect_stored host $SENT $((SENT * 100)) &&
+	store_consistent
+'
+
 test_done
