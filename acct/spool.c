@@ -76,7 +76,6 @@ snapshot_free(struct snapshot *s)
 #define SPOOL_MAGIC	"ipac-snapshot 1"
 #define RULES_MAGIC	"ipac-ruleset 1"
 
-static int	counter_cmp(const void *, const void *);
 static int	part_cmp(const void *, const void *);
 
 static void
@@ -337,8 +336,7 @@ spool_read(const char *path, struct snapshot *s)
 		return -1;
 	}
 	/* Storing wants them by name (a file may have been edited). */
-	if (s->cl.n > 1)
-		qsort(s->cl.c, s->cl.n, sizeof(*s->cl.c), counter_cmp);
+	counter_list_sort(&s->cl);
 	for (i = 1; i < s->cl.n; i++)
 		if (strcmp(s->cl.c[i - 1].name, s->cl.c[i].name) == 0) {
 			log_error("%s: counter '%s' twice: not an ipac snapshot",
@@ -608,13 +606,6 @@ spool_write_cache(const char *path, const struct ruleset_rec *r)
 	sb_free(&sb);
 	errno = saved;
 	return rc;
-}
-
-static int
-counter_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct counter *)a)->name,
-	    ((const struct counter *)b)->name);
 }
 
 static int

@@ -68,6 +68,26 @@ counter_list_free(struct counter_list *cl)
 	cl->n = 0;
 }
 
+static int
+counter_cmp(const void *pa, const void *pb)
+{
+	const struct counter *a = pa, *b = pb;
+
+	return strcmp(a->name, b->name);
+}
+
+void
+counter_list_sort(struct counter_list *cl)
+{
+	size_t i;
+
+	for (i = 1; i < cl->n; i++)
+		if (counter_cmp(&cl->c[i - 1], &cl->c[i]) > 0) {
+			qsort(cl->c, cl->n, sizeof(*cl->c), counter_cmp);
+			return;
+		}
+}
+
 void
 counter_list_add(struct counter_list *to, const struct counter_list *from)
 {

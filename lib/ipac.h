@@ -265,6 +265,12 @@ const struct backend_ops *backend_resolve(const char *name,
 #define BACKEND_NAMES	"auto, nftables, iptables"
 
 void	counter_list_free(struct counter_list *);
+/*
+ * Sort the counters by name (strcmp), unless they are sorted already
+ * (checked first: the kernel mostly returns them in the order ipacset
+ * declared them, sorted).
+ */
+void	counter_list_sort(struct counter_list *);
 /* Copies of the counters of from whose names to has not, into to. */
 void	counter_list_add(struct counter_list *to,
 	    const struct counter_list *from);

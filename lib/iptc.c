@@ -1744,14 +1744,6 @@ check_family(const struct fam *f, struct xtc_handle *h, struct want *w,
 	}
 }
 
-static int
-counter_cmp(const void *pa, const void *pb)
-{
-	const struct counter *a = pa, *b = pb;
-
-	return strcmp(a->name, b->name);
-}
-
 /* A rule of a name as read: the name's id, the rule's identity. */
 struct rpart {
 	size_t		id;
@@ -1997,8 +1989,7 @@ iptc_read(const struct backend_opts *o, const char *script,
 			cl->stamp = 0;
 		first = false;
 	}
-	if (cl->n > 1)
-		qsort(cl->c, cl->n, sizeof *cl->c, counter_cmp);
+	counter_list_sort(cl);
 	rc = 0;
 	if (script && !cl->table) {
 		sb.len = 0;

@@ -1288,7 +1288,6 @@ map_letter(const struct backend_opts *o, const struct table_state *ts)
 	}
 }
 
-static int counter_cmp(const void *, const void *);
 static void check_chains(const struct backend_opts *,
 	    const struct table_state *, const char *script, struct strbuf *);
 
@@ -1324,7 +1323,7 @@ counters_of(struct table_state *ts, struct counter_list *cl)
 		c->bytes = ts->o[i].bytes;
 		c->handle = ts->o[i].handle;
 	}
-	sort_unless_sorted(cl->c, cl->n, sizeof(*cl->c), counter_cmp);
+	counter_list_sort(cl);
 }
 
 /*
@@ -2391,14 +2390,6 @@ nft_flush(const struct backend_opts *o)
 	}
 	table_state_free(&ts);
 	return rc;
-}
-
-static int
-counter_cmp(const void *pa, const void *pb)
-{
-	const struct counter *a = pa, *b = pb;
-
-	return strcmp(a->name, b->name);
 }
 
 /*
