@@ -939,6 +939,16 @@ cache_get(const struct settings *set, struct ruleset_rec *r)
 	return ok;
 }
 
+int
+acct_ruleset_copy(const struct settings *set, struct ruleset_rec *r)
+{
+	char *path = cache_path(set);
+	int rc = spool_read_cache(path, r);
+
+	free(path);
+	return rc;
+}
+
 /* Keep r beside the spool: its mark is the hash of its script. */
 static void
 cache_write(const struct settings *set, const struct ruleset_rec *r)

@@ -110,6 +110,13 @@ int	acct_fetch(struct acct *, const struct backend_ops *,
  * keeps it as it is.  0, or -1 when it cannot be kept until the store
  * can take it (said).
  */
+/*
+ * The copy of the newest ruleset kept beside the spool, as it is: not
+ * checked against the store, a hint of the names in the kernel (a read
+ * with it reads the table whole when the kernel holds anything else).
+ * 0, or -1 when there is none, whole.  Free with ruleset_rec_free().
+ */
+int	acct_ruleset_copy(const struct settings *, struct ruleset_rec *);
 int	acct_record(struct acct *, const struct backend_opts *o,
 	    const char *backend, const char *source, const struct ruleset *rs,
 	    const char *script, bool created);

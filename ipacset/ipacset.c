@@ -40,13 +40,32 @@ usage(int status)
 }
 
 static int
-list_counters(const struct backend_ops *be, const struct backend_opts *o,
-    bool machine)
+list_counters(const struct settings *set, const struct backend_ops *be,
+    const struct backend_opts *o, bool machine)
 {
+	struct backend_opts lo = *o;
 	struct counter_list cl;
+	struct ruleset_rec r;
+	bool copy;
 	size_t i;
+	int rc;
 
-	if (be->read(o, NULL, &cl, NULL) < 0)
+	/*
+	 * The names of the newest ruleset (its copy beside the spool): the
+	 * kernel is asked for them by name when they are many, as fetchipac
+	 * does (a dump of a million counters takes minutes); a table that
+	 * holds anything else is read by a dump after all.
+	 */
+	copy = acct_ruleset_copy(set, &r) == 0;
+	if (copy && strcmp(r.backend, be->name) == 0 &&
+	    strcmp(r.table, o->table) == 0) {
+		lo.names = r.script;
+		lo.names_stamp = r.stamp;
+	}
+	rc = be->read(&lo, NULL, &cl, NULL);
+	if (copy)
+		ruleset_rec_free(&r);
+	if (rc < 0)
 		return EX_KERNEL;
 	if (!machine)
 		printf("%12s %16s  %s\n", "pkts", "bytes", "name");
@@ -414,7 +433,7 @@ run(int argc, char *argv[])
 		    "(its jumps are the first rules of the filter chains)");
 
 	if (mode == MODE_LIST) {
-		rc = list_counters(be, &o, machine);
+		rc = list_counters(&set, be, &o, machine);
 		goto out_set;
 	}
 	if (mode == MODE_FLUSH) {

@@ -42,6 +42,27 @@ test_expect_success 'each name its own traffic, to the byte' '
 	store_consistent
 '
 
+test_expect_success 'ipacset -L asks for the newest ruleset'"'"'s names by name: what a dump lists' '
+	lab_exec "$LAB_R" ipacset -L -m -vv >by-name 2>err &&
+	grep "table ipac: 201 counters read by name" err &&
+	test "$(grep -c . by-name)" = 200 &&
+	grep "^350 5 |h7|\$" by-name &&
+	grep "^70 1 |h200|\$" by-name &&
+	grep "^0 0 |h4|\$" by-name &&
+	lab_exec "$LAB_R" env IPAC_TEST_NAMED_MIN=999999999 ipacset -L -m \
+		-vv >dumped 2>err &&
+	! grep "read by name" err &&
+	test_cmp dumped by-name
+'
+
+test_expect_success 'ipacset -L of a table that holds another counter: a dump, the same list' '
+	lab_exec "$LAB_R" nft add counter inet ipac foreign &&
+	lab_exec "$LAB_R" ipacset -L -m -vv >listed 2>err &&
+	grep "201 of 201 counters there by name, .* objects in all: read by a dump" err &&
+	lab_exec "$LAB_R" nft delete counter inet ipac foreign &&
+	test_cmp dumped listed
+'
+
 test_expect_success 'a counter of somebody else in our table: read by a dump, still exact' '
 	lab_exec "$LAB_R" nft add counter inet ipac foreign &&
 	send 2 3 &&
