@@ -494,6 +494,10 @@ c_dumptrie(struct daemon *d, const struct il_client *admin, int argc,
 {
 	size_t i, used = 0, longest = 0;
 
+	if (d->ohash)
+		say(r, "address hash growing: %zu of %zu buckets moved",
+		    d->omoved, d->ocap);
+	hash_settle(d);
 	for (i = 0; i < d->hcap; i++) {
 		struct il_user *u;
 		size_t n = 0;

@@ -227,6 +227,16 @@ struct daemon {
 	struct host_state host;
 	struct il_user	**hash;		/* by address */
 	size_t		hcap, nusers;
+	/*
+	 * While the hash grows: the old table, whose buckets from omoved
+	 * on are still to move (a few at each login, a slice at each turn
+	 * of the loop: never all at once); hgen counts the grows' starts
+	 * and ends (a walk over buckets that spans turns checks it).
+	 */
+	struct il_user	**ohash;
+	size_t		ocap, omoved;
+	struct timer	*grow_timer;
+	uint64_t	hgen;
 	int		sig_fd;
 	struct control	*ctl;		/* the admin channels */
 	char		*statefile, *pidfile;	/* owned: kept across reloads */
@@ -265,6 +275,11 @@ void	probe_arm(struct daemon *);
 
 /* session.c: the clients, their access, sessions and traffic. */
 struct il_user *user_find(struct daemon *, const struct ipaddr *);
+/*
+ * The hash's growth under way finished at once (before a walk over its
+ * buckets that must see every client).
+ */
+void	hash_settle(struct daemon *);
 /* Every user, in hash order: fn may log the user out. */
 void	user_each(struct daemon *, void (*fn)(struct daemon *,
 	    struct il_user *, void *), void *arg);

@@ -94,6 +94,7 @@ struct save_job {
 	struct strbuf	head, body;
 	char		*path;
 	size_t		bucket, n;
+	uint64_t	hgen;		/* the hash's, at the start */
 };
 
 static int
@@ -128,6 +129,18 @@ save_slice(struct loop *l, void *arg)
 	    j->bucket + SAVE_SLICE : d->hcap;
 
 	d->save_slice_timer = NULL;
+	/*
+	 * The hash grew meanwhile: its buckets are not those walked so far
+	 * (a client could be written twice, or not at all).  The next
+	 * autosave writes the file.
+	 */
+	if (j->hgen != d->hgen) {
+		log_debug("autosave: the clients' hash grew meanwhile; the "
+		    "next autosave writes %s", j->path);
+		d->save_job = NULL;
+		save_done(j, -1, d);
+		return;
+	}
 	for (; j->bucket < end; j->bucket++) {
 		struct il_user *u;
 
@@ -154,10 +167,14 @@ state_autosave(struct daemon *d, const char *path)
 		state_save(d, path);
 		return;
 	}
-	/* One at a time: a save under way is enough. */
-	if (d->save_job || worker_busy(d->saver))
+	/*
+	 * One at a time: a save under way is enough.  Nor while the hash
+	 * grows (a few turns of the loop): the next autosave writes it.
+	 */
+	if (d->save_job || worker_busy(d->saver) || d->ohash)
 		return;
 	j = xcalloc(1, sizeof(*j));
+	j->hgen = d->hgen;
 	sb_init(&j->head);
 	sb_init(&j->body);
 	j->path = xstrdup(path);
