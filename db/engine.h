@@ -50,6 +50,8 @@ struct store {
 	const struct store_engine *eng;
 	void		*conn;		/* the engine's connection */
 	char		*path;
+	char		*src;		/* SQLite's path, for store_twin() */
+	int		busy_ms;
 	char		*zone;
 	struct stmt	*st[ST_MAX];	/* prepared on first use */
 	enum store_err	err;

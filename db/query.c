@@ -7,6 +7,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,6 +118,79 @@ spread_row(void *ctx, int64_t t, int64_t rule_id, uint64_t bytes,
 	return 0;
 }
 
+/*
+ * Cells (intervals times names) from which a table's rows are read in two
+ * halves at once: below, a second connection and a thread gain nothing
+ * (bench/RESULTS.md, 2026-12-05).  IPAC_TEST_SPLIT_CELLS for the tests.
+ */
+static size_t
+split_cells(void)
+{
+	const char *e = getenv("IPAC_TEST_SPLIT_CELLS");
+
+	return e ? strtoul(e, NULL, 10) : 100000;
+}
+
+/* The later half of a table's rows, on a connection of its own. */
+struct half {
+	struct store	*st;
+	int		res;
+	int64_t		host_id;
+	size_t		k;
+	struct spread	sp;
+	struct series_table t;	/* the table's cells, a seen[] of its own */
+	int		rc;
+};
+
+static void *
+half_read(void *arg)
+{
+	struct half *hf = arg;
+
+	hf->rc = store_rows(hf->st, hf->res, hf->host_id,
+	    hf->sp.bounds[hf->sp.i], hf->sp.bounds[hf->k], spread_row, &hf->sp);
+	return NULL;
+}
+
+/*
+ * The rows of intervals [a, k) into sp's table: the first half here and
+ * the second at the same time by a thread on a second connection (the
+ * rows of closed buckets, which do not change), each into rows of cells
+ * of its own.  Without a second connection or a thread, all here.
+ */
+static int
+read_halves(struct store *st, int res, int64_t host_id, size_t a, size_t k,
+    struct spread *sp)
+{
+	struct half hf = { .res = res, .host_id = host_id, .k = k, .sp = *sp };
+	size_t mid = a + (k - a) / 2, i;
+	pthread_t th;
+	int rc;
+
+	if ((hf.st = store_twin(st)) == NULL)
+		return store_rows(st, res, host_id, sp->bounds[a],
+		    sp->bounds[k], spread_row, sp);
+	hf.t = *sp->t;
+	hf.t.seen = xcalloc(hf.t.ncols, sizeof(*hf.t.seen));
+	hf.sp.t = &hf.t;
+	hf.sp.i = mid;
+	if (pthread_create(&th, NULL, half_read, &hf) != 0) {
+		/* Its half here, after the first. */
+		rc = store_rows(st, res, host_id, sp->bounds[a],
+		    sp->bounds[k], spread_row, sp);
+		hf.rc = 0;
+	} else {
+		rc = store_rows(st, res, host_id, sp->bounds[a],
+		    sp->bounds[mid], spread_row, sp);
+		pthread_join(th, NULL);
+	}
+	for (i = 0; i < hf.t.ncols; i++)
+		sp->t->seen[i] |= hf.t.seen[i];
+	free(hf.t.seen);
+	store_close(hf.st);
+	return rc < 0 || hf.rc < 0 ? -1 : 0;
+}
+
 /* Is every bound in [from, to] the start of a bucket of res? */
 static bool
 aligned(int res, const int64_t *bounds, size_t n, int64_t to)
@@ -164,8 +238,12 @@ series_into(struct store *st, const struct host_state *h,
 	}
 	if (k > a) {
 		q++;
-		if (store_rows(st, res, h->id, bounds[a], bounds[k], spread_row,
-		    &sp) < 0)
+		if (!out && (k - a) * t->ncols >= split_cells() && k - a > 1) {
+			q++;
+			if (read_halves(st, res, h->id, a, k, &sp) < 0)
+				return -1;
+		} else if (store_rows(st, res, h->id, bounds[a], bounds[k],
+		    spread_row, &sp) < 0)
 			return -1;
 	}
 	for (i = 0; i < n; i++) {

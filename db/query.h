@@ -39,7 +39,11 @@ struct series_table {
 	const int32_t	*col;
 	size_t		nids, ncols;
 };
-/* As series_sums(), into the table t: no hash per interval. */
+/*
+ * As series_sums(), into the table t: no hash per interval.  A big table
+ * (100,000 cells) of a SQLite store is read in two halves at once, on two
+ * connections.
+ */
 int	series_table(struct store *, const struct host_state *h,
 	    const int64_t *bounds, size_t n, struct series_table *t,
 	    int *nqueries);

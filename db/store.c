@@ -213,6 +213,9 @@ store_open(const char *path, int mode, int busy_ms, const char *zone,
 
 	/* For messages: a URI's options may tell more than they should. */
 	s->path = xstrdup(is_pg_uri(path) ? pg_name(path) : path);
+	/* A URI's password is not kept: a twin is SQLite's only. */
+	s->src = is_pg_uri(path) ? NULL : xstrdup(path);
+	s->busy_ms = busy_ms;
 	s->err = STORE_FAILED;
 	s->one_host = -1;
 	if ((s->eng = engine_of(path)) == NULL) {
@@ -271,8 +274,17 @@ store_close(struct store *s)
 	if (s->eng)
 		s->eng->close(s);
 	free(s->path);
+	free(s->src);
 	free(s->zone);
 	free(s);
+}
+
+struct store *
+store_twin(const struct store *s)
+{
+	if (s->src == NULL || s->eng != &sqlite_engine || s->in_txn)
+		return NULL;
+	return store_open(s->src, STORE_RO, s->busy_ms, NULL, NULL);
 }
 
 enum store_err

@@ -39,6 +39,13 @@ enum { STORE_RW, STORE_RO };
 struct store *store_open(const char *path, int mode, int busy_ms,
 	    const char *zone, enum store_err *err);
 void	store_close(struct store *);
+/*
+ * A second, read-only connection to the SQLite store s, for a thread
+ * that reads beside it (rows a connection has committed; rolled-up rows
+ * do not change).  NULL when s is of another engine or in a
+ * transaction, or on error (reported).
+ */
+struct store *store_twin(const struct store *s);
 /* Why the last call failed. */
 enum store_err store_error(const struct store *);
 const char *store_path(const struct store *);

@@ -58,6 +58,20 @@ test_expect_success 'Berlin, 29 March by the hour: 23 hours' '
 	test_cmp expect actual
 '
 
+# A big breakdown is read in two halves at once, the later by a thread
+# on a second connection; IPAC_TEST_SPLIT_CELLS=0 makes every one big.
+test_expect_success 'the same hours read in two halves at once: the same rows' '
+	TZ=Europe/Berlin IPAC_TEST_SPLIT_CELLS=0 ipacsum -d berlin.db -H gw \
+		-s 20261025 -e 20261026 --interval hour --format csv >actual &&
+	hours 1792879200 25 >expect &&
+	test_cmp expect actual &&
+	TZ=Europe/Berlin IPAC_TEST_SPLIT_CELLS=0 ipacsum -d berlin-spring.db \
+		-H gw -s 20260329 -e 20260330 --interval hour --format csv \
+		>actual &&
+	hours 1774738800 23 >expect &&
+	test_cmp expect actual
+'
+
 # 2026-03-08 00:00 EST = 05:00 UTC: 23 hours, no 02:00.
 test_expect_success 'New York, 8 March by the hour: 23 hours' '
 	TZ=America/New_York ipacsum -d ny-spring.db -H gw -s 20260308 \

@@ -36,6 +36,19 @@ test_expect_success 'a report: no error, nothing lost' '
 	grep "^  down  *: *258K$" report
 '
 
+# The 23 hours of 29 March; the readings start at its second.
+test_expect_success 'a breakdown read in two halves at once, by two threads: the same rows' '
+	vg -t yesterday -i hour --format csv >one 2>err &&
+	test_must_be_empty err &&
+	IPAC_TEST_SPLIT_CELLS=0 vg -t yesterday -i hour --format csv >two \
+		2>err &&
+	test_must_be_empty err &&
+	test_cmp one two &&
+	grep -c "^[0-9]*,[0-9]*,down,[1-9]" two >n &&
+	echo 22 >want &&
+	test_cmp want n
+'
+
 test_expect_success 'RRD files and PNG graphs by librrd: nothing of ours lost' '
 	vg --rrd-update 2>err &&
 	test_must_be_empty err &&

@@ -283,6 +283,51 @@ main(void)
 		free(tab.cells);
 		free(tab.seen);
 	}
+	/*
+	 * A table read in two halves at once, on two connections: the same
+	 * cells and names seen, when the first half (70 days before the
+	 * data) has nothing and the second all.
+	 */
+	{
+		int64_t b[141], t = utc(2025, 12, 31, 23, 0);
+		struct series_table one = { 0 }, two;
+		int32_t col[8];
+		size_t nb = 0, ncols = 8, k;
+		int one_q = 0, two_q = 0;
+
+		while (nb < 140) {
+			b[nb++] = t;
+			t = bucket_next(RES_DAY, t);
+		}
+		b[nb] = t;
+		for (k = 0; k < ncols; k++)
+			col[k] = (int32_t)k;
+		one.col = col;
+		one.nids = one.ncols = ncols;
+		two = one;
+		one.cells = xcalloc(nb * ncols, sizeof(*one.cells));
+		one.seen = xcalloc(ncols, sizeof(*one.seen));
+		two.cells = xcalloc(nb * ncols, sizeof(*two.cells));
+		two.seen = xcalloc(ncols, sizeof(*two.seen));
+		ok(series_table(st, &host, b, nb, &one, &one_q) == 0,
+		    "140 days as a table, in one query");
+		setenv("IPAC_TEST_SPLIT_CELLS", "0", 1);
+		ok(series_table(st, &host, b, nb, &two, &two_q) == 0,
+		    "and in two halves");
+		unsetenv("IPAC_TEST_SPLIT_CELLS");
+		is_int(two_q, one_q + 1, "a query more: one on each connection");
+		for (k = 0, bad = 0; k < ncols; k++)
+			bad += one.seen[k];
+		is_int(bad, NRULES, "the names seen");
+		ok(memcmp(two.cells, one.cells, nb * ncols *
+		    sizeof(*one.cells)) == 0 && memcmp(two.seen, one.seen,
+		    ncols * sizeof(*one.seen)) == 0,
+		    "the same cells and the same names seen");
+		free(one.cells);
+		free(one.seen);
+		free(two.cells);
+		free(two.seen);
+	}
 	/* -r: 15 days of samples merged per hour; every hour sum stays. */
 	{
 		int64_t a = utc(2026, 4, 1, 3, 0), b = utc(2026, 4, 16, 3, 0);
