@@ -7,7 +7,9 @@
  *
  * Each range's addresses count up from its first (IPv4 or IPv6: the
  * last 32 bits).  With IL_BENCH_HOLD=FILE it waits between the logins
- * and the logouts until FILE exists.  Not installed.
+ * and the logouts until FILE exists; with IL_BENCH_SLOW=US it lists each
+ * command that took US microseconds or more on stderr, with its start
+ * (CLOCK_MONOTONIC, as `perf record -k mono` stamps).  Not installed.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -105,6 +107,9 @@ main(int argc, char *argv[])
 	char line[256], addr[INET6_ADDRSTRLEN];
 	FILE *in;
 	int fd, pass, k;
+	/* IL_BENCH_SLOW=US: each command that took that long or longer, on
+	 * stderr, with its start on CLOCK_MONOTONIC (perf -k mono) */
+	double slow = getenv("IL_BENCH_SLOW") ? atof(getenv("IL_BENCH_SLOW")) : 0;
 
 	for (k = 2; k < argc && nr < 16; k++) {
 		char *slash = strchr(argv[k], '/');
@@ -143,6 +148,9 @@ main(int argc, char *argv[])
 			if (command(fd, in, line) < 0)
 				return 1;
 			t[i] = now_us() - t0;
+			if (slow > 0 && t[i] >= slow)
+				fprintf(stderr, "slow: %.0f us at %.6f s: %s",
+				    t[i], t0 / 1e6, line);
 		}
 		total = now_us() - total;
 		report(pass == 0 ? "login" : "logout", t, n);

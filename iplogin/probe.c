@@ -36,6 +36,13 @@
 #define DEFAULT_INTERVAL	10000
 #define DEFAULT_MISSES		2
 #define DEFAULT_SLACK		10
+/*
+ * The hash of targets doubles when it holds as many targets as buckets;
+ * the targets move over GROW_STEP buckets of the old table at each add
+ * (done long before the next doubling is due).  Moving 65,536 targets
+ * at once, into fresh pages, held iplogin's loop ~10 ms here.
+ */
+#define GROW_STEP		16
 
 struct prober {
 	struct prober_opts opts;
@@ -47,6 +54,12 @@ struct prober {
 	struct probe_target **buckets;
 	size_t nbuckets;		/* power of 2 */
 	size_t ntargets;
+	/*
+	 * While the hash grows: the old table, whose buckets from omoved on
+	 * still hold their targets (see GROW_STEP).
+	 */
+	struct probe_target **obuckets;
+	size_t onbuckets, omoved;
 
 	struct probe_target **heap;
 	size_t nheap, heapcap;
@@ -106,21 +119,53 @@ addr_is_bad(const struct ipaddr *a)
 
 /* --- hash table ---------------------------------------------------------- */
 
+/* The chain of addr: the old table's while its bucket waits to move. */
+static struct probe_target **
+chain_of(const struct prober *p, const struct ipaddr *addr)
+{
+	size_t h = addr_hash(addr);
+
+	if (p->obuckets && (h & (p->onbuckets - 1)) >= p->omoved)
+		return &p->obuckets[h & (p->onbuckets - 1)];
+	return &p->buckets[h & (p->nbuckets - 1)];
+}
+
+/* Move up to n buckets of the old table into the new one. */
+static void
+grow_step(struct prober *p, size_t n)
+{
+	struct probe_target *t, *next;
+
+	for (; n > 0 && p->omoved < p->onbuckets; n--, p->omoved++)
+		for (t = p->obuckets[p->omoved]; t; t = next) {
+			size_t j = addr_hash(&t->addr) & (p->nbuckets - 1);
+
+			next = t->hnext;
+			t->hnext = p->buckets[j];
+			p->buckets[j] = t;
+		}
+	if (p->obuckets && p->omoved == p->onbuckets) {
+		free(p->obuckets);
+		p->obuckets = NULL;
+		p->onbuckets = p->omoved = 0;
+	}
+}
+
+/* Twice the buckets; the targets move over in steps (GROW_STEP). */
 static int
 hash_grow(struct prober *p)
 {
-	size_t n = p->nbuckets ? p->nbuckets * 2 : 64, i;
-	struct probe_target **b = calloc(n, sizeof(*b)), *t, *next;
+	size_t n = p->nbuckets ? p->nbuckets * 2 : 64;
+	struct probe_target **b = calloc(n, sizeof(*b));
 
 	if (!b)
 		return -1;
-	for (i = 0; i < p->nbuckets; i++)
-		for (t = p->buckets[i]; t; t = next) {
-			next = t->hnext;
-			t->hnext = b[addr_hash(&t->addr) & (n - 1)];
-			b[addr_hash(&t->addr) & (n - 1)] = t;
-		}
-	free(p->buckets);
+	grow_step(p, SIZE_MAX);		/* the last growth, if not done */
+	if (p->nbuckets) {
+		p->obuckets = p->buckets;
+		p->onbuckets = p->nbuckets;
+		p->omoved = 0;
+	}
 	p->buckets = b;
 	p->nbuckets = n;
 	return 0;
@@ -133,8 +178,7 @@ prober_find(const struct prober *p, const struct ipaddr *addr)
 
 	if (!p->nbuckets)
 		return NULL;
-	for (t = p->buckets[addr_hash(addr) & (p->nbuckets - 1)]; t;
-	    t = t->hnext)
+	for (t = *chain_of(p, addr); t; t = t->hnext)
 		if (ipaddr_eq(&t->addr, addr))
 			return t;
 	return NULL;
@@ -143,9 +187,8 @@ prober_find(const struct prober *p, const struct ipaddr *addr)
 static void
 hash_del(struct prober *p, struct probe_target *t)
 {
-	struct probe_target **pp;
+	struct probe_target **pp = chain_of(p, &t->addr);
 
-	pp = &p->buckets[addr_hash(&t->addr) & (p->nbuckets - 1)];
 	while (*pp && *pp != t)
 		pp = &(*pp)->hnext;
 	if (*pp)
@@ -394,8 +437,9 @@ prober_add(struct prober *p, const struct ipaddr *addr,
 		free(t);
 		return NULL;
 	}
-	t->hnext = p->buckets[addr_hash(addr) & (p->nbuckets - 1)];
-	p->buckets[addr_hash(addr) & (p->nbuckets - 1)] = t;
+	grow_step(p, GROW_STEP);
+	t->hnext = *chain_of(p, addr);
+	*chain_of(p, addr) = t;
 	p->ntargets++;
 	set_probing(p, t, true);
 	return t;
@@ -856,6 +900,7 @@ prober_free(struct prober *p)
 
 	if (!p)
 		return;
+	grow_step(p, SIZE_MAX);
 	for (i = 0; i < p->nbuckets; i++)
 		for (t = p->buckets[i]; t; t = next) {
 			next = t->hnext;

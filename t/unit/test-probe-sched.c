@@ -573,6 +573,56 @@ test_slack(void)
 	prober_free(p);
 }
 
+/*
+ * The hash of targets doubles at 2,048 and moves its targets over a few
+ * buckets at each add: 100 adds later some wait in the old table.  Each
+ * is found, deleted and added again wherever it is.
+ */
+static void
+test_hash_growth(void)
+{
+	enum { N = 2048 + 100 };
+	struct prober *p = new_prober(1000000);
+	static struct user us[N];
+	struct ipaddr a[N];
+	int i, found = 0, gone = 0, again = 0, dup = 0;
+	char buf[64];
+
+	clock_now = 0;
+	for (i = 0; i < N; i++) {
+		snprintf(buf, sizeof(buf), "198.19.%d.%d", i / 200, 1 + i % 200);
+		a[i] = addr(buf);
+		memset(&us[i], 0, sizeof(us[i]));
+		us[i].t = prober_add(p, &a[i], &t1, &us[i], 0);
+	}
+	for (i = 0; i < N; i++)
+		found += us[i].t && prober_find(p, &a[i]) == us[i].t;
+	is_int(found, N, "every target found while the hash grows");
+	for (i = 0; i < N; i += 3) {
+		prober_del(p, us[i].t);
+		us[i].t = NULL;
+	}
+	for (i = found = 0; i < N; i++) {
+		if (i % 3 == 0)
+			gone += prober_find(p, &a[i]) == NULL;
+		else
+			found += prober_find(p, &a[i]) == us[i].t;
+	}
+	is_int(gone, (N + 2) / 3, "the deleted ones are gone");
+	is_int(found, N - (N + 2) / 3, "the others are still found");
+	for (i = 0; i < N; i += 3)
+		again += (us[i].t = prober_add(p, &a[i], &t1, &us[i], 0)) != NULL;
+	is_int(again, (N + 2) / 3, "the deleted ones are added again");
+	for (i = found = 0; i < N; i++) {
+		found += prober_find(p, &a[i]) == us[i].t;
+		dup += prober_add(p, &a[i], &t1, &us[i], 0) == NULL &&
+		    errno == EEXIST;
+	}
+	is_int(found, N, "every target found once more");
+	is_int(dup, N, "none can be added twice");
+	prober_free(p);
+}
+
 int
 main(void)
 {
@@ -585,6 +635,7 @@ main(void)
 	test_callbacks_delete();
 	test_add_errors();
 	test_many();
+	test_hash_growth();
 	test_slack();
 	return done_testing();
 }
