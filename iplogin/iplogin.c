@@ -408,6 +408,12 @@ run(int argc, char *argv[])
 			goto out;
 		}
 	}
+	/*
+	 * In the foreground the log is stderr, often a file: its lines are
+	 * written by a thread, the loop never waits for the disk.
+	 */
+	if (foreground)
+		log_async(true);
 	if (d.pidfile && write_pidfile(d.pidfile) < 0)
 		goto out;
 	/* The store's writer thread: after daemon(3), which only one survives. */
@@ -462,6 +468,7 @@ out:
 	il_conf_free(&d.conf);
 	free(d.statefile);
 	free(d.pidfile);
+	log_async(false);
 	return ex;
 }
 

@@ -118,11 +118,30 @@ heap_remove(struct loop *l, struct timer *t)
 	t->slot = SIZE_MAX;
 }
 
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * The timers that are due, for ROUND_US at most (the first always
+ * runs); the rest fire again at once, after the descriptors that are
+ * ready meanwhile.  The slices of long jobs (a counter read added up,
+ * an autosave, the sessions' interim rows) each take a few
+ * milliseconds; run back to back, they kept a client's command waiting
+ * 8 ms at 100,000 clients.
+ */
+#define ROUND_US	1000
+
 static void
 timers_due(struct loop *l, int fd, unsigned events, void *arg)
 {
 	uint64_t n;
-	int64_t now = loop_now();
+	int64_t now = loop_now(), start = now_us();
 
 	(void)fd;
 	(void)events;
@@ -136,6 +155,8 @@ timers_due(struct loop *l, int fd, unsigned events, void *arg)
 		heap_remove(l, t);
 		t->fn(l, t->arg);
 		free(t);
+		if (now_us() - start >= ROUND_US)
+			break;
 	}
 	rearm(l);
 }

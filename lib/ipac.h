@@ -515,6 +515,8 @@ void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	log_error_count(void);
 /* From now on, messages go to syslog(3) as ident, at facility. */
 void	log_to_syslog(const char *ident, int facility);
+/* On: the lines to stderr are written by a thread (after any fork). */
+void	log_async(bool on);
 /* Suppress warnings while true (-q). */
 void	log_mute(bool);
 /* Print nothing at all while true; errors are still counted (fuzzing). */

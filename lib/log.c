@@ -1,12 +1,18 @@
 /*
- * Messages to stderr, prefixed with the program name.
+ * Messages to stderr, prefixed with the program name, or to syslog.
+ * With log_async() on, the lines to stderr are written by a thread of
+ * their own (iplogin: its loop never waits for the disk).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,10 +42,137 @@ log_to_syslog(const char *ident, int facility)
 	syslog_prio = facility;
 }
 
+/*
+ * The lines for stderr that wait for the log's thread.  A write to a log
+ * file can wait for the disk: a page under writeback held iplogin's loop
+ * 20-25 ms here (bench/iplogin.sh).  At most ALOG_MAX bytes wait; lines
+ * beyond are counted, and the count is logged when there is room again.
+ */
+#define ALOG_MAX	(1 << 20)
+#define ALOG_CHUNK	(64 << 10)
+#define ALOG_NICE	10
+
+static struct {
+	pthread_mutex_t	mu;
+	pthread_cond_t	cv;
+	struct strbuf	q;
+	size_t		dropped;
+	bool		on, quit;
+	pthread_t	thread;
+} alog = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void *
+alog_main(void *arg)
+{
+	struct strbuf out, t;
+	size_t dropped, off, n;
+
+	(void)arg;
+	/* Below the loop, as iplogin's workers: the loop's answers first. */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), ALOG_NICE);
+	sb_init(&out);
+	pthread_mutex_lock(&alog.mu);
+	for (;;) {
+		while (alog.q.len == 0 && alog.dropped == 0 && !alog.quit)
+			pthread_cond_wait(&alog.cv, &alog.mu);
+		if (alog.q.len == 0 && alog.dropped == 0)
+			break;		/* told to stop, and nothing waits */
+		t = out;
+		out = alog.q;
+		alog.q = t;
+		dropped = alog.dropped;
+		alog.dropped = 0;
+		pthread_mutex_unlock(&alog.mu);
+		/*
+		 * A write at most ALOG_CHUNK: a megabyte into fresh pages
+		 * held a CPU 16 ms in the kernel, the loop waiting behind it.
+		 */
+		for (off = 0; off < out.len; off += n) {
+			n = out.len - off < ALOG_CHUNK ? out.len - off :
+			    ALOG_CHUNK;
+			if (write_all(2, out.buf + off, n) < 0)
+				break;
+		}
+		out.len = 0;
+		if (dropped) {
+			char line[160];
+
+			snprintf(line, sizeof(line), "%s: warning: %zu lines "
+			    "not logged: the log could not keep up\n",
+			    progname, dropped);
+			(void)write_all(2, line, strlen(line));
+		}
+		pthread_mutex_lock(&alog.mu);
+	}
+	pthread_mutex_unlock(&alog.mu);
+	sb_free(&out);
+	return NULL;
+}
+
+/* A line for stderr to the log's thread; false: it is not on. */
+static bool
+alog_put(const struct strbuf *line)
+{
+	bool on;
+
+	pthread_mutex_lock(&alog.mu);
+	if ((on = alog.on)) {
+		if (alog.q.cap == 0)
+			sb_init(&alog.q);
+		if (alog.q.len + line->len > ALOG_MAX)
+			alog.dropped++;
+		else
+			sb_add(&alog.q, line->buf, line->len);
+		pthread_cond_signal(&alog.cv);
+	}
+	pthread_mutex_unlock(&alog.mu);
+	return on;
+}
+
+static void
+alog_stop(void)
+{
+	log_async(false);
+}
+
+/*
+ * on: the lines to stderr are written by a thread from now on (after
+ * daemon(3) or any fork, which only the calling thread survives); off:
+ * what waits is written, the thread ends.  Also off at exit(3).
+ */
+void
+log_async(bool on)
+{
+	static bool atexit_set;
+	sigset_t all, old;
+
+	if (on == alog.on)
+		return;
+	if (!on) {
+		pthread_mutex_lock(&alog.mu);
+		alog.on = false;
+		alog.quit = true;
+		pthread_cond_signal(&alog.cv);
+		pthread_mutex_unlock(&alog.mu);
+		pthread_join(alog.thread, NULL);
+		alog.quit = false;
+		sb_free(&alog.q);
+		return;
+	}
+	/* Signals stay the caller's (iplogin's signalfd). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&alog.thread, NULL, alog_main, NULL) == 0)
+		alog.on = true;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (alog.on && !atexit_set && atexit(alog_stop) == 0)
+		atexit_set = true;
+}
+
 static void
 vlog(const char *prefix, const char *fmt, va_list ap, const char *suffix)
 {
-	struct strbuf msg;
+	struct strbuf msg, line;
 
 	if (silent)
 		return;
@@ -48,11 +181,18 @@ vlog(const char *prefix, const char *fmt, va_list ap, const char *suffix)
 	sb_vprintf(&msg, fmt, ap);
 	if (suffix)
 		sb_printf(&msg, ": %s", suffix);
-	if (syslog_prio >= 0)
+	if (syslog_prio >= 0) {
 		syslog(*prefix ? LOG_WARNING : LOG_NOTICE, "%s%s", prefix,
 		    msg.buf);
-	else
-		fprintf(stderr, "%s: %s%s\n", progname, prefix, msg.buf);
+	} else {
+		sb_init(&line);
+		sb_printf(&line, "%s: %s%s\n", progname, prefix, msg.buf);
+		if (!alog_put(&line)) {
+			fflush(stderr);
+			(void)write_all(2, line.buf, line.len);
+		}
+		sb_free(&line);
+	}
 	sb_free(&msg);
 }
 
