@@ -4,12 +4,17 @@
  * reply.  Prints p50, p99 and the worst of each, in microseconds.
  *
  *	il-bench SOCKET FIRST-ADDRESS/COUNT ...
+ *	il-bench -b COUNT
  *
  * Each range's addresses count up from its first (IPv4 or IPv6: the
  * last 32 bits).  With IL_BENCH_HOLD=FILE it waits between the logins
  * and the logouts until FILE exists; with IL_BENCH_SLOW=US it lists each
  * command that took US microseconds or more on stderr, with its start
- * (CLOCK_MONOTONIC, as `perf record -k mono` stamps).  Not installed.
+ * (CLOCK_MONOTONIC, as `perf record -k mono` stamps).
+ *
+ * -b: the floor of the machine, COUNT round trips of the same commands
+ * to a process that only answers "ok 0" (a socket pair): what any
+ * daemon's worst case is made of besides its own work.  Not installed.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -18,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -97,6 +103,52 @@ nth(const struct range *r, size_t nr, size_t i, char *buf, size_t len)
 	inet_ntop(r[k].family, a, buf, (socklen_t)len);
 }
 
+/* -b: n round trips to a child that answers each line "ok 0". */
+static int
+bare(size_t n)
+{
+	int sv[2];
+	pid_t pid;
+	double *t, t0;
+	char line[64];
+	FILE *in;
+	size_t i;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 ||
+	    (pid = fork()) < 0) {
+		perror("il-bench: -b");
+		return 2;
+	}
+	if (pid == 0) {
+		char buf[4096];
+		ssize_t k, j;
+
+		close(sv[0]);
+		while ((k = read(sv[1], buf, sizeof(buf))) > 0)
+			for (j = 0; j < k; j++)
+				if (buf[j] == '\n' && write(sv[1], "ok 0\n", 5) != 5)
+					_exit(1);
+		_exit(0);
+	}
+	close(sv[1]);
+	in = fdopen(dup(sv[0]), "r");
+	t = calloc(n ? n : 1, sizeof(*t));
+	for (i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "del 198.19.%zu.%zu\n",
+		    i / 250 % 256, 1 + i % 250);
+		t0 = now_us();
+		if (command(sv[0], in, line) < 0)
+			return 1;
+		t[i] = now_us() - t0;
+	}
+	report("bare", t, n);
+	close(sv[0]);
+	fclose(in);
+	waitpid(pid, NULL, 0);
+	free(t);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -111,6 +163,8 @@ main(int argc, char *argv[])
 	 * stderr, with its start on CLOCK_MONOTONIC (perf -k mono) */
 	double slow = getenv("IL_BENCH_SLOW") ? atof(getenv("IL_BENCH_SLOW")) : 0;
 
+	if (argc == 3 && strcmp(argv[1], "-b") == 0)
+		return bare(strtoul(argv[2], NULL, 10));
 	for (k = 2; k < argc && nr < 16; k++) {
 		char *slash = strchr(argv[k], '/');
 

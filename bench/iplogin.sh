@@ -7,7 +7,9 @@
 # writes the sessions to a store on disk; the daemon's memory per user,
 # and the CPU its probing takes while N users are logged in (most of them
 # do not exist: they are asked by ARP and stay logged in through a long
-# timeout).  Only the lab's namespaces are touched.
+# timeout).  After each series, the machine's floor: as many round trips
+# to a process that only answers (il-bench -b).  Only the lab's
+# namespaces are touched.
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -eu
 
@@ -109,6 +111,9 @@ while [ $r -le "$RUNS" ]; do
 	touch "$work/go"
 	wait $bench
 	grep logout "$work/out"
+	# The machine's floor, alternated with the series: as many round
+	# trips to a process that only answers (bench/il-bench -b).
+	"$top/bench/il-bench" -b $((2 * N))
 	r=$((r + 1))
 done
 grep -i "warning\|error" "$work/log" | head -5 || :
