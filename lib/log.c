@@ -45,8 +45,9 @@ log_to_syslog(const char *ident, int facility)
 /*
  * The lines for stderr that wait for the log's thread.  A write to a log
  * file can wait for the disk: a page under writeback held iplogin's loop
- * 20-25 ms here (bench/iplogin.sh).  At most ALOG_MAX bytes wait; lines
- * beyond are counted, and the count is logged when there is room again.
+ * 20-25 ms here (bench/iplogin.sh).  At most ALOG_MAX bytes wait or are
+ * being written; lines beyond are counted, and the count is logged where
+ * they are missing, when there is room again (or at the end).
  */
 #define ALOG_MAX	(1 << 20)
 #define ALOG_CHUNK	(64 << 10)
@@ -56,16 +57,26 @@ static struct {
 	pthread_mutex_t	mu;
 	pthread_cond_t	cv;
 	struct strbuf	q;
-	size_t		dropped;
+	size_t		inflight;	/* bytes the thread is writing */
+	size_t		dropped;	/* lines not logged since the last */
 	bool		on, quit;
 	pthread_t	thread;
 } alog = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+/* "N lines not logged", where they are missing; the lock held. */
+static void
+alog_gap(struct strbuf *sb)
+{
+	sb_printf(sb, "%s: warning: %zu lines not logged: the log could not "
+	    "keep up\n", progname, alog.dropped);
+	alog.dropped = 0;
+}
 
 static void *
 alog_main(void *arg)
 {
 	struct strbuf out, t;
-	size_t dropped, off, n;
+	size_t off, n;
 
 	(void)arg;
 	/* Below the loop, as iplogin's workers: the loop's answers first. */
@@ -73,15 +84,19 @@ alog_main(void *arg)
 	sb_init(&out);
 	pthread_mutex_lock(&alog.mu);
 	for (;;) {
-		while (alog.q.len == 0 && alog.dropped == 0 && !alog.quit)
+		while (alog.q.len == 0 && !alog.quit)
 			pthread_cond_wait(&alog.cv, &alog.mu);
-		if (alog.q.len == 0 && alog.dropped == 0)
+		if (alog.q.len == 0 && alog.dropped) {
+			if (alog.q.cap == 0)
+				sb_init(&alog.q);
+			alog_gap(&alog.q);	/* the last lines were lost */
+		}
+		if (alog.q.len == 0)
 			break;		/* told to stop, and nothing waits */
 		t = out;
 		out = alog.q;
 		alog.q = t;
-		dropped = alog.dropped;
-		alog.dropped = 0;
+		alog.inflight = out.len;
 		pthread_mutex_unlock(&alog.mu);
 		/*
 		 * A write at most ALOG_CHUNK: a megabyte into fresh pages
@@ -94,15 +109,8 @@ alog_main(void *arg)
 				break;
 		}
 		out.len = 0;
-		if (dropped) {
-			char line[160];
-
-			snprintf(line, sizeof(line), "%s: warning: %zu lines "
-			    "not logged: the log could not keep up\n",
-			    progname, dropped);
-			(void)write_all(2, line, strlen(line));
-		}
 		pthread_mutex_lock(&alog.mu);
+		alog.inflight = 0;
 	}
 	pthread_mutex_unlock(&alog.mu);
 	sb_free(&out);
@@ -119,11 +127,14 @@ alog_put(const struct strbuf *line)
 	if ((on = alog.on)) {
 		if (alog.q.cap == 0)
 			sb_init(&alog.q);
-		if (alog.q.len + line->len > ALOG_MAX)
+		if (alog.q.len + alog.inflight + line->len > ALOG_MAX) {
 			alog.dropped++;
-		else
+		} else {
+			if (alog.dropped)
+				alog_gap(&alog.q);
 			sb_add(&alog.q, line->buf, line->len);
-		pthread_cond_signal(&alog.cv);
+			pthread_cond_signal(&alog.cv);
+		}
 	}
 	pthread_mutex_unlock(&alog.mu);
 	return on;
