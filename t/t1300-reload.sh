@@ -168,6 +168,41 @@ test_expect_success 'A renamed back and forth in 40 reloads while 20000 packets 
 	test $((b1 - b0 + c1 - c0)) = $bytes
 '
 
+# (A map of 1,024 elements or more is made with a size, twice what it
+# holds: a reload that adds more than fit is refused by the kernel and
+# replaced whole, with maps sized again.)
+test "$IPAC_TEST_BACKEND" = iptables ||
+test_expect_success 'a sized map outgrown by a reload: replaced whole, every packet once' '
+	{
+		echo "stream|in|r0|udp|$LAB_A4|any 5000" &&
+		echo "per host|in|r0|all|$LAB_A4|" &&
+		awk "BEGIN { for (i = 0; i < 1100; i++)
+			printf \"s%d|in|r0|all|198.19.%d.%d|\\n\", i,
+			    int(i / 250), i % 250 + 1 }"
+	} >s.conf &&
+	{
+		cat s.conf &&
+		awk "BEGIN { for (i = 1100; i < 2300; i++)
+			printf \"s%d|in|r0|all|198.19.%d.%d|\\n\", i,
+			    int(i / 250), i % 250 + 1 }"
+	} >t.conf &&
+	test $(wc -l <t.conf) = 2302 &&
+	: "a whole apply makes the maps: sized" &&
+	IPAC_TEST_FULL_APPLY=1 lab_exec "$LAB_R" ipacset s.conf &&
+	lab_exec "$LAB_R" nft list table inet ipac >list &&
+	grep -x "		size 2202" list &&
+	lab_exec "$LAB_R" ipacset -v t.conf 2>err &&
+	grep "the changes alone were refused" err &&
+	lab_exec "$LAB_R" nft list table inet ipac >list &&
+	grep -x "		size 4602" list &&
+	: "back, and out again: these fit, only the changes are sent" &&
+	lab_exec "$LAB_R" ipacset -v s.conf 2>err &&
+	grep "0 counters new, 1200 gone, 0 map elements added and 1200 deleted; the rest as it was" err &&
+	lab_exec "$LAB_R" ipacset -v t.conf 2>err &&
+	grep "1200 counters new, 0 gone, 1200 map elements added and 0 deleted; the rest as it was" err &&
+	reload_under_traffic t.conf s.conf 20000 100
+'
+
 test_expect_success 'both again under a blast of 200000 packets' '
 	reload_under_traffic b.conf a.conf 200000 0 &&
 	reload_under_traffic d.conf c.conf 200000 0
