@@ -2072,9 +2072,18 @@ apply_changes(const struct backend_opts *o, const char *script)
 	if (o->names == NULL || o->names_stamp == 0 || o->stamp == 0 ||
 	    o->stamp == o->names_stamp || getenv("IPAC_TEST_FULL_APPLY"))
 		return 0;
+	memset(&ts, 0, sizeof ts);
+	memset(&op, 0, sizeof op);
+	memset(&np, 0, sizeof np);
+	/* No table (as at a boot): nothing to compare the scripts for. */
+	if ((nl = nl_open()) == NULL || dump(nl, &d, NFT_MSG_GETTABLE) < 0) {
+		rc = -1;
+		goto out;
+	}
+	if (!ts.exists)
+		goto out;
 	parts_of(o->names, &op);
 	parts_of(script, &np);
-	memset(&ts, 0, sizeof ts);
 	if (op.rest.len != np.rest.len ||
 	    memcmp(op.rest.buf, np.rest.buf, op.rest.len) != 0 ||
 	    op.nmap != np.nmap)
@@ -2092,15 +2101,14 @@ apply_changes(const struct backend_opts *o, const char *script)
 	snprintf(old_mark, sizeof old_mark, MARK_PREFIX "%" PRId64,
 	    o->names_stamp);
 	snprintf(new_mark, sizeof new_mark, MARK_PREFIX "%" PRId64, o->stamp);
-	if ((nl = nl_open()) == NULL || dump(nl, &d, NFT_MSG_GETTABLE) < 0 ||
-	    (ts.exists && (dump(nl, &d, NFT_MSG_GETSET) < 0 ||
+	if (dump(nl, &d, NFT_MSG_GETSET) < 0 ||
 	    dump(nl, &d, NFT_MSG_GETCHAIN) < 0 ||
 	    dump(nl, &d, NFT_MSG_GETRULE) < 0 ||
-	    get_counters(nl, &d, &mk, 1, &missing) < 0))) {
+	    get_counters(nl, &d, &mk, 1, &missing) < 0) {
 		rc = -1;
 		goto out;
 	}
-	if (!ts.exists || missing)
+	if (missing)
 		goto out;
 	/* Its chains as the old ruleset made them (else: a repair). */
 	sb_init(&problems);
