@@ -59,6 +59,20 @@ daemon_start () {
 	done
 }
 
+# daemon_log_has GREP-ARGS...: grep daemon.log until the line is there
+# (5 s at most).  A foreground iplogin's log lines are written by a thread
+# of their own (log_async()): a line of a command can reach the file just
+# after the command's answer.
+daemon_log_has () {
+	i=0
+	until grep "$@" daemon.log
+	do
+		i=$((i + 1))
+		test $i -lt 100 || return 1
+		sleep 0.05
+	done
+}
+
 # daemon_kill [SIGNAL]: signal iplogin (TERM), wait until it is gone.
 daemon_kill () {
 	test -s "$TRASH_DIRECTORY/iplogin.pid" || return 0

@@ -82,7 +82,7 @@ test_expect_success 'the config re-read while running: a new admin, then lazy mo
 	done &&
 	echo "the new admin works after $((i / 10)).$((i % 10)) s" &&
 	test $i -lt 110 &&
-	grep "re-read (changed)" daemon.log
+	daemon_log_has "re-read (changed)"
 '
 
 test_expect_success 'a broken config is not taken; the old one stays' '
@@ -95,7 +95,7 @@ test_expect_success 'a broken config is not taken; the old one stays' '
 		test $i -lt 120 || return 1
 		sleep 0.1
 	done &&
-	grep "iplogin.conf:2: unknown server attribute .frobnicate." daemon.log &&
+	daemon_log_has "iplogin.conf:2: unknown server attribute .frobnicate." &&
 	il_as nobody nogroup count &&
 	mv good.conf iplogin.conf
 '
@@ -140,7 +140,7 @@ test_expect_success 'nft flush ruleset: iplogin sets its table up again with eve
 		test $i -lt 50 || return 1
 		sleep 0.1
 	done &&
-	grep "table iplogin set up again: 1 of 1 clients put back" daemon.log &&
+	daemon_log_has "table iplogin set up again: 1 of 1 clients put back" &&
 	lab_exec $LAB_R nft -f gateway.nft &&
 	lab_exec $LAB_A ipac-send -p udp -d $LAB_B4 --dport 5000 -c 2 -l 300 &&
 	sleep 1.5 &&

@@ -58,14 +58,14 @@ test_expect_success 'the right key: commands over TLS, within the perms' '
 test_expect_success 'a wrong key fails the TLS handshake; nothing runs' '
 	test_expect_code 2 tls wrong.conf portal count 2>err &&
 	grep "TLS handshake" err &&
-	grep "admin port: TLS handshake from 127.0.0.1 (identity .portal.) failed (a wrong key?): " daemon.log
+	daemon_log_has "admin port: TLS handshake from 127.0.0.1 (identity .portal.) failed (a wrong key?): "
 '
 
 test_expect_success 'an identity that is no client fails the handshake too' '
 	sed "s/^client portal/client stranger/" iplogin.conf >stranger.conf &&
 	test_expect_code 2 tls stranger.conf stranger count 2>err &&
 	grep "TLS handshake" err &&
-	grep "admin port: TLS handshake from 127.0.0.1 (identity .stranger.) failed: no admin of server gw has that identity and a psk" daemon.log
+	daemon_log_has "admin port: TLS handshake from 127.0.0.1 (identity .stranger.) failed: no admin of server gw has that identity and a psk"
 '
 
 test_expect_success 'the right key from an address the client may not use: refused' '
@@ -94,7 +94,7 @@ test_expect_success 'a TLS client that never finishes its handshake is dropped' 
 	test "$(tls iplogin.conf portal count)" = 0 &&
 	wait $slow &&
 	test "$(cat slow)" = dropped &&
-	grep "admin port: TLS handshake from 127.0.0.1 (no identity offered) not finished in 2000 ms; closed" daemon.log
+	daemon_log_has "admin port: TLS handshake from 127.0.0.1 (no identity offered) not finished in 2000 ms; closed"
 '
 
 test_done

@@ -78,7 +78,7 @@ test_expect_success 'pure PSK key exchange (no forward secrecy): refused, nothin
 		portal $KEY "add 198.18.1.50 psk-only" &&
 	! grep "^ok" gtls.out &&
 	test "$(il count)" = 0 &&
-	grep "admin port: TLS handshake from 127.0.0.1 .* failed" daemon.log
+	daemon_log_has "admin port: TLS handshake from 127.0.0.1 .* failed"
 '
 
 test_expect_success 'TLS 1.2, with ECDHE-PSK or pure PSK: refused' '
@@ -93,7 +93,7 @@ test_expect_success 'TLS 1.2, with ECDHE-PSK or pure PSK: refused' '
 test_expect_success 'server: an admin of another server is refused on the socket' '
 	test_expect_code 1 il_as 12345 nogroup reset 2>err &&
 	grep "not an admin of this server" err &&
-	grep "admin socket: uid 12345 gid 65534 is no admin of server gw; refused" daemon.log
+	daemon_log_has "admin socket: uid 12345 gid 65534 is no admin of server gw; refused"
 '
 
 test_expect_success 'server: an admin of another server is refused on the TLS port; reset does not run' '
@@ -101,7 +101,7 @@ test_expect_success 'server: an admin of another server is refused on the TLS po
 	test_must_fail gtls "$GOOD" boss $KEY2 reset &&
 	! grep "^ok" gtls.out &&
 	test "$(il count)" = 1 &&
-	grep "admin port: TLS handshake from 127.0.0.1 (identity .boss.) failed: no admin of server gw has that identity" daemon.log &&
+	daemon_log_has "admin port: TLS handshake from 127.0.0.1 (identity .boss.) failed: no admin of server gw has that identity" &&
 	il del 198.18.1.40
 '
 
@@ -145,7 +145,7 @@ test_expect_success 'source address: a TLS admin from outside its ip is refused;
 	printf "err 1\nnot an admin of this server from this address\n" >expect &&
 	replies >actual &&
 	test_cmp expect actual &&
-	grep "admin port: 127.0.0.1 (identity .portal.) is no admin of server gw from there; refused" daemon.log &&
+	daemon_log_has "admin port: 127.0.0.1 (identity .portal.) is no admin of server gw from there; refused" &&
 	: "the socket is local: its peers are known by user and group, ip does not apply" &&
 	test "$(il_as nobody nogroup count)" = 0
 '
@@ -171,7 +171,7 @@ test_expect_success 'a connection whose admin is moved to another server by a re
 	replies >actual &&
 	printf "ok 1\n0\nerr 1\nno longer an admin of this server\n" >expect &&
 	test_cmp expect actual &&
-	grep "admin port: a connection no longer of an admin of server gw; closed" daemon.log
+	daemon_log_has "admin port: a connection no longer of an admin of server gw; closed"
 '
 
 test_done

@@ -63,9 +63,9 @@ test_expect_success 'lab, and the daemon with a state file and autosave' '
 '
 
 test_expect_success 'IP-login2 keys: each warned at the start with what replaces it' '
-	grep "iplogin.conf:9: missdiff: IP-login2.s, not used here; instead: probe = PREFIX INTERVAL TIMEOUT" daemon.log &&
-	grep "iplogin.conf:10: tracefile: IP-login2.s, not used here; instead: traceuser writes to the log" daemon.log &&
-	grep "iplogin.conf:11: accept_interval: IP-login2.s, not used here; instead: nothing" daemon.log
+	daemon_log_has "iplogin.conf:9: missdiff: IP-login2.s, not used here; instead: probe = PREFIX INTERVAL TIMEOUT" &&
+	daemon_log_has "iplogin.conf:10: tracefile: IP-login2.s, not used here; instead: traceuser writes to the log" &&
+	daemon_log_has "iplogin.conf:11: accept_interval: IP-login2.s, not used here; instead: nothing"
 '
 
 test_expect_success 'SIGHUP, then SIGUSR1: the state goes to the state file' '
@@ -74,7 +74,7 @@ test_expect_success 'SIGHUP, then SIGUSR1: the state goes to the state file' '
 	rm -f "$STATE" &&
 	kill -USR1 $(cat iplogin.pid) &&
 	saved "$STATE" &&
-	grep "state of 1 clients saved to $STATE$" daemon.log
+	daemon_log_has "state of 1 clients saved to $STATE$"
 '
 
 test_expect_success 'after a reload: the autosave' '

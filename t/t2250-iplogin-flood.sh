@@ -236,7 +236,7 @@ test_expect_success "the socket's own limit: a local admin refused for lack of s
 	test_expect_code 1 il count 2>err &&
 	echo "too many admins at once on this socket ($SOCK_MAX): try again when one has finished" >expect &&
 	test_cmp expect err &&
-	grep "admin socket: uid 0 refused: $SOCK_MAX admins at once" daemon.log &&
+	daemon_log_has "admin socket: uid 0 refused: $SOCK_MAX admins at once" &&
 	wait $holder &&
 	test "$(il count)" = 0
 '

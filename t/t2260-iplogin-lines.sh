@@ -147,8 +147,8 @@ test_expect_success 'the state file: a line too long for any client is an error 
 	" >files/long &&
 	test_expect_code 1 il loadstate long 2>err &&
 	grep "loadstate: failed" err &&
-	grep "files/long:2: a line of 70[0-9]* bytes (at most [0-9]*): not read" daemon.log &&
-	grep "files/long:3: 198.18.1.65: an account name of 300 bytes: at most 253" daemon.log &&
+	daemon_log_has "files/long:2: a line of 70[0-9]* bytes (at most [0-9]*): not read" &&
+	daemon_log_has "files/long:3: 198.18.1.65: an account name of 300 bytes: at most 253" &&
 	test "$(il count)" = 2 &&
 	test "$(il checkuser carol)" = Yes &&
 	test "$(il checkuser erin)" = Yes &&

@@ -100,7 +100,7 @@ test_expect_success 'once it is free: every session, in order, with its exact tr
 	done &&
 	test "$(q "SELECT tx_bytes || \" \" || rx_bytes FROM session WHERE account = \"bob\"")" = "900 0" &&
 	test "$(q "SELECT tx_bytes || \" \" || rx_bytes FROM session WHERE account = \"ann2\"")" = "200 0" &&
-	grep "session rows and the sessions. traffic wait for it" daemon.log
+	daemon_log_has "session rows and the sessions. traffic wait for it"
 '
 
 test_expect_success 'a stop while the store is held: the rows wait for it, then the daemon ends with them written' '

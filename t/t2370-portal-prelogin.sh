@@ -64,7 +64,7 @@ test_expect_success 'a hook that hangs: killed at 2 s, refused (hook_prelogin_fa
 	awk "{ exit !(\$2 >= 1.9 && \$2 <= 2.6) }" t &&
 	grep "did not answer in time" timed.body &&
 	test "$(il check $LAB_B4)" = No &&
-	grep "the pre-login hook did not answer in 2000 ms: refused" daemon.log
+	daemon_log_has "the pre-login hook did not answer in 2000 ms: refused"
 '
 
 test_expect_success 'hook_prelogin_fail = open: a hook that hangs lets the device in at 2 s' '
