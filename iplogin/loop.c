@@ -38,13 +38,20 @@ struct loop {
 	bool		stop;
 };
 
-int64_t
-loop_now(void)
+/* CLOCK_MONOTONIC in microseconds. */
+static int64_t
+now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+loop_now(void)
+{
+	return now_us() / 1000;
 }
 
 static void
@@ -116,15 +123,6 @@ heap_remove(struct loop *l, struct timer *t)
 		heap_up(l, i);
 	}
 	t->slot = SIZE_MAX;
-}
-
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /*

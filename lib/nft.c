@@ -1906,14 +1906,18 @@ bulk_main(void *arg)
 	return NULL;
 }
 
-/* Send f->bulk now, in a thread, when no counter block is after p. */
+/*
+ * At the first block that is not a counter (p): send f->bulk now, in a
+ * thread, when no counter block is after it; decided once.
+ */
 static void
 bulk_start(struct bulk_send *b, struct full *f, const char *p)
 {
-	if (b == NULL || b->started || strstr(p, "\n\tcounter ") != NULL)
+	if (b == NULL || b->t != NULL)
 		return;
 	b->t = &f->bulk;
-	b->started = pthread_create(&b->th, NULL, bulk_main, b) == 0;
+	if (strstr(p, "\n\tcounter ") == NULL)
+		b->started = pthread_create(&b->th, NULL, bulk_main, b) == 0;
 }
 
 /*
@@ -2302,7 +2306,7 @@ nft_apply(const struct backend_opts *o, const char *script)
 	struct table_state ts;
 	struct strbuf sb, later;
 	struct full f;
-	struct bulk_send bs = { .started = false };
+	struct bulk_send bs = { .t = NULL, .started = false };
 	char **wanted, **gone = NULL;
 	char ml = 'm', mark[64] = "";
 	size_t i, nwanted, ngone = 0;
